@@ -1,0 +1,58 @@
+"""The CLI's one error policy, applied to every command body by `reports_errors`.
+
+User errors (`FabricError`) become ``error: ...`` lines on stderr and exit 1; Ctrl-C exits 130; a
+closed stdout pipe (``fabric run ... | head``) exits quietly; anything else is a bug: its traceback,
+a request to report it, and exit 70. Usage errors never reach here: Click reports them and exits 2.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import traceback
+
+import typer
+
+from .._version import __version__
+from ..errors import FabricError, SpecError
+
+EXIT_USER_ERROR = 1
+EXIT_INTERNAL_ERROR = 70  # EX_SOFTWARE in sysexits.h
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+
+
+def reports_errors(command):
+    """Wrap a command body so that every exception leaves through the policy above."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except (typer.Exit, typer.Abort):
+            raise
+        except FabricError as error:
+            problems = error.problems if isinstance(error, SpecError) else [str(error)]
+            for problem in problems:
+                typer.echo(f"error: {problem}", err=True)
+            raise typer.Exit(EXIT_USER_ERROR) from None
+        except KeyboardInterrupt:
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        except BrokenPipeError:
+            _discard_stdout()
+            raise typer.Exit(EXIT_USER_ERROR) from None
+        except Exception:
+            traceback.print_exc()
+            typer.echo(f"fabric {__version__}: internal error, please report it with the traceback above",
+                       err=True)
+            raise typer.Exit(EXIT_INTERNAL_ERROR) from None
+
+    return wrapper
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not hit the closed pipe again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a real file (e.g. under a test runner)
+        pass

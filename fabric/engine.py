@@ -1,0 +1,231 @@
+"""Run a spec on the compiled core: build the network, step warm-up, measurement and drain, and turn
+the core's counters into a `Result`. The only module that imports `fabric._core`.
+
+Measurement follows the open-loop method of Dally & Towles ch. 23 (and BookSim): packets created
+during the measurement window [warmup, warmup + measure) are labelled; after the window the network
+keeps running (traffic included) until every labelled packet has arrived or ``sim.drain_cycles`` pass.
+Latency is over labelled packets; accepted throughput counts every flit ejected during the window.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import registry
+from ._version import __version__
+from .errors import FabricError
+from .result import SCHEMA_VERSION, Result
+
+try:
+    from . import _core
+except ImportError as exc:  # pragma: no cover - only without a build
+    raise ImportError(
+        "fabric's compiled core (fabric._core) is missing: install the package with `pip install .` "
+        "(it builds cext/ with Cython and a C compiler), or run `python setup.py build_ext --inplace` "
+        "in a source checkout."
+    ) from exc
+
+# A run is saturated when the backlog (flits created in the window but not ejected in it) exceeds
+# this share of the flits created, beyond one packet per endpoint of slack for what is in flight.
+BACKLOG_SHARE = 0.02
+# Live packets (queued or in flight) allowed per endpoint before a run stops as saturated.
+PACKETS_PER_ENDPOINT = 2048
+MAX_PACKETS = 1 << 26
+
+_STATUS_NAMES = {
+    _core.STATUS_OK: "ok",
+    _core.STATUS_DRAINED: "drained",
+    _core.STATUS_PACKET_LIMIT: "packet_limit",
+    _core.STATUS_NO_MEMORY: "no_memory",
+    _core.STATUS_INVARIANT: "invariant",
+}
+
+
+def _resolve(spec) -> dict:
+    from .spec import load_spec, resolve_spec
+
+    if isinstance(spec, (str, Path)):
+        return load_spec(spec)
+    return resolve_spec(spec)
+
+
+def build_network(spec):
+    """The `fabric.network.Network` of a spec (path or dict)."""
+    spec = _resolve(spec)
+    import fabric.topologies  # noqa: F401  registers the built-ins
+
+    entry = registry.topologies.get(spec["topology"]["kind"])
+    return entry.func(spec["topology"], spec["link"])
+
+
+def make_core(spec: dict, network=None):
+    """The compiled `Core` for a resolved spec (and its network)."""
+    import fabric.routing  # noqa: F401
+    import fabric.traffic  # noqa: F401
+
+    net = network if network is not None else build_network(spec)
+    routing = registry.routings.get(spec["routing"]["algorithm"]).func(net, spec["routing"])
+    traffic = spec["traffic"]
+    pattern = registry.traffic_patterns.get(traffic["pattern"]).func(net.n_endpoints, traffic)
+    if not pattern["allow_self"] and net.n_endpoints < 2:
+        raise FabricError("traffic.allow_self: false needs at least 2 endpoints")
+    r, s = spec["router"], spec["sim"]
+    cfg = {
+        "vcs": r["vcs"],
+        "vc_buffer": r["vc_buffer"],
+        "routing_delay": r["routing_delay"],
+        "vc_alloc_delay": r["vc_alloc_delay"],
+        "sw_alloc_delay": r["sw_alloc_delay"],
+        "st_delay": r["st_delay"],
+        "route_mode": routing["mode"],
+        "torus_tie": routing.get("torus_tie", 0),
+        "traffic_mode": pattern["mode"],
+        "allow_self": int(pattern["allow_self"]),
+        "packet_size": traffic["packet_size"],
+        "packet_rate": traffic["injection_rate"] / traffic["packet_size"],
+        "concentration": net.info.get("concentration", 1),
+        "seed": s["seed"],
+        "window_start": s["warmup_cycles"],
+        "window_end": s["warmup_cycles"] + s["measure_cycles"],
+        "max_packets": int(min(MAX_PACKETS, max(1 << 20, PACKETS_PER_ENDPOINT * net.n_endpoints))),
+    }
+    arrays = {
+        "port_indptr": net.port_indptr,
+        "port_kind": net.port_kind,
+        "port_peer": net.port_peer,
+        "port_latency": net.port_latency,
+        "endpoint_port": net.endpoint_port,
+        "router_coords": net.router_coords,
+        "dims": np.asarray(net.dims, np.int32),
+    }
+    return _core.Core(arrays, cfg), net
+
+
+def _progress_bar(progress, total):
+    if progress is None:
+        progress = sys.stderr.isatty()
+    if not progress:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="cycle", unit_scale=True, file=sys.stderr, leave=False)
+
+
+def _run_phase(core, until, stop_when_drained, bar):
+    """Advance the core to `until` in chunks (for progress and Ctrl-C); returns the last status."""
+    chunk = max(100, (until - core.now) // 50)
+    status = _core.STATUS_OK
+    while core.now < until:
+        before = core.now
+        status = core.run(min(until, core.now + chunk), stop_when_drained)
+        if bar is not None:
+            bar.update(core.now - before)
+        if status != _core.STATUS_OK:
+            break
+    return status
+
+
+def simulate(spec, progress=None) -> Result:
+    """Run one open-loop simulation; see the module docstring for the phases."""
+    spec = _resolve(spec)
+    s = spec["sim"]
+    started = time.perf_counter()
+    core, net = make_core(spec)
+    window_end = s["warmup_cycles"] + s["measure_cycles"]
+    bar = _progress_bar(progress, window_end + s["drain_cycles"])
+    try:
+        status = _run_phase(core, window_end, False, bar)
+        if status == _core.STATUS_OK and s["drain_cycles"] > 0:
+            status = _run_phase(core, window_end + s["drain_cycles"], True, bar)
+    finally:
+        if bar is not None:
+            bar.close()
+    wall = time.perf_counter() - started
+    if status in (_core.STATUS_NO_MEMORY, _core.STATUS_INVARIANT):
+        raise RuntimeError(f"fabric core stopped at cycle {core.now}: {_STATUS_NAMES[status]}")
+    return Result(_summarize(spec, net, core, status, wall))
+
+
+def _percentile(hist: np.ndarray, n: int, q: float):
+    """Nearest-rank percentile: the smallest latency with at least q*n samples at or below it."""
+    if n == 0:
+        return None
+    rank = max(1, int(np.ceil(q * n)))
+    return int(np.searchsorted(np.cumsum(hist), rank))
+
+
+def _latency(hist, total_sum, n, maximum):
+    return {
+        "mean": round(total_sum / n, 6) if n else None,
+        "p50": _percentile(hist, n, 0.50),
+        "p99": _percentile(hist, n, 0.99),
+        "max": int(maximum) if n else None,
+    }
+
+
+def _summarize(spec, net, core, status, wall) -> dict:
+    c = core.counters()
+    s, t = spec["sim"], spec["traffic"]
+    warmup, measure = s["warmup_cycles"], s["measure_cycles"]
+    total = int(c["now"])
+    n_ep = net.n_endpoints
+    window = n_ep * measure
+    hist_p, hist_n = core.histograms()
+    n = int(c["measured_delivered"])
+
+    backlog = c["window_created_flits"] - c["window_ejected_flits"]
+    reasons = []
+    if status == _core.STATUS_PACKET_LIMIT:
+        reasons.append("source queues exceeded the packet limit; run stopped early")
+    if s["drain_cycles"] > 0 and c["measured_outstanding"] > 0:
+        reasons.append("measured packets did not drain within sim.drain_cycles")
+    if backlog > BACKLOG_SHARE * c["window_created_flits"] + n_ep * t["packet_size"]:
+        reasons.append("source queues grew during the measurement window")
+    saturated = bool(reasons)
+    in_network = core.flits_in_network()
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "fabric_version": __version__,
+        "status": "saturated" if saturated else "ok",
+        "saturated": saturated,
+        "saturation_reasons": reasons,
+        "spec": spec,
+        "topology": {
+            "kind": net.kind,
+            "routers": net.n_routers,
+            "endpoints": n_ep,
+            "links": net.n_links,
+        },
+        "cycles": {
+            "warmup": warmup,
+            "measure": measure,
+            "drain": max(0, total - warmup - measure),
+            "total": total,
+        },
+        "throughput": {
+            "offered": t["injection_rate"],
+            "injected": round(c["window_created_flits"] / window, 6),
+            "accepted": round(c["window_ejected_flits"] / window, 6),
+        },
+        "latency": {
+            "packet": _latency(hist_p, c["sum_packet_latency"], n, c["max_packet_latency"]),
+            "network": _latency(hist_n, c["sum_network_latency"], n, c["max_network_latency"]),
+        },
+        "hops": {"mean": round(c["sum_hops"] / n, 6) if n else None},
+        "packets": {"measured": int(c["measured_created"]), "delivered": n},
+        "flits": {
+            "created": int(c["created_flits"]),
+            "injected": int(c["injected_flits"]),
+            "delivered": int(c["delivered_flits"]),
+            "in_network": int(in_network),
+            "in_source_queues": int(c["source_flits"]),
+        },
+        "timing": {
+            "wall_seconds": round(wall, 4),
+            "router_cycles_per_second": round(net.n_routers * total / wall, 1) if wall > 0 else None,
+            "flit_hops_per_second": round(c["flit_hops"] / wall, 1) if wall > 0 else None,
+        },
+    }

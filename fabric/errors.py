@@ -1,0 +1,17 @@
+"""Exceptions a user can cause. The CLI reports these as one line on stderr and exits 1."""
+
+
+class FabricError(Exception):
+    """Base of every error caused by user input (bad spec, missing file, impossible request)."""
+
+
+class SpecError(FabricError):
+    """One or more problems in a spec, each already phrased as ``file: dotted.key: message``."""
+
+    def __init__(self, problems):
+        self.problems = list(problems)
+        super().__init__("; ".join(self.problems))
+
+
+class CoreBuildError(ImportError):
+    """The compiled core `fabric._core` is missing: the package was not built."""

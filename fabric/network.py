@@ -1,0 +1,125 @@
+"""The built network as flat arrays: what a topology builder returns and the core consumes.
+
+Ports are numbered globally; router ``r`` owns ports ``port_indptr[r]:port_indptr[r+1]``. Every port has
+an input side (a set of VC buffers) and an output side (a set of output VCs with credit counters).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import FabricError
+
+PORT_NONE = 0      # unconnected (a mesh edge)
+PORT_LINK = 1      # router-to-router link
+PORT_ENDPOINT = 2  # injection (input side) and ejection (output side) of one endpoint
+
+
+@dataclass(frozen=True)
+class Network:
+    """A topology's routers, ports, links and endpoints.
+
+    Attributes
+    ----------
+    kind : str
+    n_routers, n_endpoints : int
+    port_indptr : ndarray of shape (n_routers + 1,), dtype=int32
+    port_kind : ndarray of shape (n_ports,), dtype=int8         PORT_NONE / PORT_LINK / PORT_ENDPOINT
+    port_peer : ndarray of shape (n_ports,), dtype=int32        link: far-end port; endpoint: endpoint id
+    port_latency : ndarray of shape (n_ports,), dtype=int32     cycles on the link leaving this port
+    endpoint_port : ndarray of shape (n_endpoints,), dtype=int32  the router port the endpoint attaches to
+    router_coords : ndarray of shape (n_routers, n_dims), dtype=int32  (regular topologies)
+    dims : tuple of int
+    """
+
+    kind: str
+    n_routers: int
+    n_endpoints: int
+    port_indptr: np.ndarray
+    port_kind: np.ndarray
+    port_peer: np.ndarray
+    port_latency: np.ndarray
+    endpoint_port: np.ndarray
+    router_coords: np.ndarray
+    dims: tuple = ()
+    info: dict = field(default_factory=dict)
+
+    @property
+    def n_ports(self) -> int:
+        return int(self.port_indptr[-1])
+
+    @property
+    def n_links(self) -> int:
+        """Unidirectional router-to-router channels."""
+        return int(np.count_nonzero(self.port_kind == PORT_LINK))
+
+    def check(self) -> None:
+        """Verify shapes and that links pair up (each link port's peer's peer is itself)."""
+        n = self.n_ports
+        assert self.port_indptr.shape == (self.n_routers + 1,)
+        assert np.all(np.diff(self.port_indptr) >= 0)
+        for a in (self.port_kind, self.port_peer, self.port_latency):
+            assert a.shape == (n,)
+        links = np.flatnonzero(self.port_kind == PORT_LINK)
+        assert np.all(self.port_kind[self.port_peer[links]] == PORT_LINK)
+        assert np.all(self.port_peer[self.port_peer[links]] == links), "link ports must pair up"
+        eps = np.flatnonzero(self.port_kind == PORT_ENDPOINT)
+        assert np.array_equal(np.sort(self.port_peer[eps]), np.arange(self.n_endpoints))
+        assert np.all(self.port_peer[self.endpoint_port] == np.arange(self.n_endpoints))
+
+
+def regular_network(kind: str, dims, concentration: int, latency: int, wrap: bool) -> Network:
+    """Mesh (wrap=False) or torus (wrap=True) of ``dims`` routers per dimension.
+
+    Router r has ports 2d (+ direction of dimension d), 2d+1 (- direction), then ``concentration``
+    endpoint ports. Router ids are mixed-radix with dimension 0 varying fastest (as BookSim).
+    """
+    dims = tuple(int(k) for k in dims)
+    n_dims = len(dims)
+    n_routers = int(np.prod(dims, dtype=np.int64))
+    ports = 2 * n_dims + concentration
+    n_ports = n_routers * ports
+    if n_ports >= 2**31 - 1:
+        raise FabricError(f"{kind} with {n_routers} routers has too many ports for this build")
+    r = np.arange(n_routers, dtype=np.int64)
+    strides = np.cumprod((1,) + dims[:-1]).astype(np.int64)
+    coords = (r[:, None] // strides[None, :]) % np.asarray(dims)[None, :]
+
+    port_kind = np.zeros(n_ports, np.int8)
+    port_peer = np.full(n_ports, -1, np.int32)
+    port_latency = np.ones(n_ports, np.int32)
+    base = r * ports
+    for d, k in enumerate(dims):
+        c = coords[:, d]
+        for direction, step in ((0, 1), (1, -1)):
+            nxt = c + step
+            ok = np.ones(n_routers, bool) if wrap else (nxt >= 0) & (nxt < k)
+            if k == 1:
+                ok[:] = False  # a dimension of size 1 has no links
+            nbr = r + ((nxt % k) - c) * strides[d]
+            p = base + 2 * d + direction
+            # our + output feeds the neighbour's input on the port facing back (its - port)
+            peer = nbr * ports + 2 * d + (1 - direction)
+            port_kind[p[ok]] = 1
+            port_peer[p[ok]] = peer[ok]
+            port_latency[p[ok]] = latency
+    e = np.arange(n_routers * concentration, dtype=np.int64)
+    endpoint_port = (e // concentration) * ports + 2 * n_dims + e % concentration
+    port_kind[endpoint_port] = 2
+    port_peer[endpoint_port] = e
+    port_latency[endpoint_port] = 1
+    net = Network(
+        kind=kind,
+        n_routers=n_routers,
+        n_endpoints=n_routers * concentration,
+        port_indptr=(np.arange(n_routers + 1, dtype=np.int64) * ports).astype(np.int32),
+        port_kind=port_kind,
+        port_peer=port_peer,
+        port_latency=port_latency,
+        endpoint_port=endpoint_port.astype(np.int32),
+        router_coords=coords.astype(np.int32),
+        dims=dims,
+        info={"concentration": concentration, "wrap": wrap},
+    )
+    return net

@@ -1,0 +1,36 @@
+"""dor: dimension-order routing on mesh and torus.
+
+The packet corrects dimension 0 first, then 1, and so on (X then Y in 2-D), always minimally.
+
+Mesh: any VC may be used; XY order alone makes it deadlock-free.
+
+Torus: the direction in a dimension is the shorter way round; a tie (distance exactly k/2) is broken
+by ``routing.torus_tie``: ``"random"`` (default, as BookSim: a fair coin per packet when it turns into
+the dimension) or ``"positive"`` (always the + direction). The VCs are split into two dateline classes,
+chosen when the packet turns into a dimension and kept for the whole dimension, exactly as BookSim's
+``dor_next_torus``: the upper half (vcs//2 .. vcs-1) going + when the path wraps from k-1 to 0, or going
+- when it does not wrap; the lower half otherwise. At the destination router every VC may be used.
+Each class's channel-dependency graph is acyclic because minimal paths are at most k/2 long.
+
+    [routing]
+    algorithm = "dor"
+    torus_tie = "random"
+"""
+from ..params import Param
+from ..registry import routings
+
+ROUTE_DOR_MESH = 0
+ROUTE_DOR_TORUS = 1
+TIES = {"random": 0, "positive": 1}
+
+PARAMS = (
+    Param("torus_tie", "str", "random", "torus: which way a packet goes at distance k/2",
+          choices=tuple(TIES)),
+)
+
+
+@routings.register("dor", params=PARAMS, topologies=("mesh", "torus"))
+def compile_routing(network, routing: dict) -> dict:
+    """Core routing mode and its arguments for this network."""
+    mode = ROUTE_DOR_TORUS if network.kind == "torus" else ROUTE_DOR_MESH
+    return {"mode": mode, "torus_tie": TIES[routing["torus_tie"]]}

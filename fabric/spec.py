@@ -1,0 +1,459 @@
+"""Load, override and validate a TOML spec into the fully resolved dict the engine runs.
+
+The schema is declarative: one `Param` table per section here, plus the table each registered topology,
+routing algorithm and traffic pattern declares, so a new kind adds its keys without editing this file.
+Validation collects every problem before raising one `SpecError`, each problem phrased
+``file: dotted.key: message`` so the user can fix a spec in one pass.
+
+A routing algorithm lists the topology kinds it works on in its registry entry (``topologies=(...)``);
+one that lists none works on any topology.
+
+This module must not import numpy: the CLI imports it on every start.
+"""
+from __future__ import annotations
+
+import copy
+import difflib
+import json
+import math
+import numbers
+import os
+import sys
+import tomllib
+
+from . import routing, topologies, traffic  # noqa: F401  (importing them registers the built-in kinds)
+from .errors import FabricError, SpecError
+from .params import Param
+from .registry import routings, topologies as topology_kinds, traffic_patterns
+
+__all__ = ["load_spec", "resolve_spec", "describe_schema", "SECTIONS"]
+
+PIPELINE_STAGE_DOC = "cycles, each pipeline stage"
+MAX_CYCLES = 10**12  # far beyond any feasible run; keeps cycle sums well inside int64
+
+TOPOLOGY = (
+    Param("kind", "str", "mesh", "topology kind; each kind documents its own keys"),
+)
+ROUTER = (
+    Param("vcs", "int", 4, "virtual channels per input port", min=1, max=64),
+    Param("vc_buffer", "int", 8, "flits of buffer per VC", min=1, max=4096),
+    Param("routing_delay", "int", 1, PIPELINE_STAGE_DOC, min=1, max=1000),
+    Param("vc_alloc_delay", "int", 1, PIPELINE_STAGE_DOC, min=1, max=1000),
+    Param("sw_alloc_delay", "int", 1, PIPELINE_STAGE_DOC, min=1, max=1000),
+    Param("st_delay", "int", 1, PIPELINE_STAGE_DOC, min=1, max=1000),
+)
+LINK = (
+    Param("latency", "int", 1, "cycles on a router-to-router link", min=1, max=100_000),
+)
+ROUTING = (
+    Param("algorithm", "str", None, "routing algorithm; default: the topology kind's own (its default_routing)"),
+)
+TRAFFIC = (
+    Param("pattern", "str", "uniform", "traffic pattern; each pattern documents its own keys"),
+    Param("injection_rate", "float", 0.1, "offered load, flits per endpoint per cycle", min=0, max=1),
+    Param("packet_size", "int", 1, "flits per packet", min=1, max=65536),
+    Param("process", "str", "bernoulli", "injection process", choices=("bernoulli",)),
+)
+SIM = (
+    Param("seed", "int", 1, "random seed; the same spec and seed give the same result", min=0, max=2**63 - 1),
+    Param("warmup_cycles", "int", 3000, "cycles run before measuring", min=0, max=MAX_CYCLES),
+    Param("measure_cycles", "int", 10000, "cycles in the measurement window; packets created in it are measured",
+          min=1, max=MAX_CYCLES),
+    Param("drain_cycles", "int", 10000,
+          "most cycles spent draining measured packets after the window; 0 = no drain, stop when the window ends",
+          min=0, max=MAX_CYCLES),
+)
+
+SECTIONS: dict[str, tuple[Param, ...]] = {
+    "topology": TOPOLOGY,
+    "router": ROUTER,
+    "link": LINK,
+    "routing": ROUTING,
+    "traffic": TRAFFIC,
+    "sim": SIM,
+}
+
+# Sections whose first key names a registered kind that brings its own keys.
+KIND_KEYS = {
+    "topology": ("kind", topology_kinds),
+    "routing": ("algorithm", routings),
+    "traffic": ("pattern", traffic_patterns),
+}
+
+TYPE_NAMES = {
+    "int": "an integer",
+    "float": "a number",
+    "str": "a string",
+    "bool": "true or false",
+    "int_list": "a list of integers",
+}
+
+_INVALID = object()  # stands in for a value that failed validation, so later checks skip it
+
+
+class _Problems:
+    """Collects ``file: key: message`` lines; keys that came from the command line are shown as such."""
+
+    def __init__(self, source_name: str, origins: dict[str, str]):
+        self.source_name = source_name
+        self.origins = origins
+        self.lines: list[str] = []
+
+    def add(self, key: str, message: str) -> None:
+        base, bracket, index = key.partition("[")
+        label = self.origins.get(base, base) + bracket + index
+        self.lines.append(f"{self.source_name}: {label}: {message}" if label else f"{self.source_name}: {message}")
+
+    def raise_if_any(self) -> None:
+        if self.lines:
+            raise SpecError(self.lines)
+
+
+def load_spec(source, overrides=(), *, seed=None) -> dict:
+    """Read a TOML spec, apply command-line overrides, and validate it.
+
+    Parameters
+    ----------
+    source : str or path-like
+        Path of the TOML file, or ``"-"`` for standard input.
+    overrides : iterable of str
+        ``"dotted.key=VALUE"`` items, as given to ``--set``. VALUE is read as a TOML value
+        (``[4, 4]``, ``0.3``, ``"x"``); text that is not a TOML value is taken as a string.
+    seed : int, optional
+        Replaces ``sim.seed`` (after the overrides).
+
+    Returns
+    -------
+    dict
+        The resolved spec: every section and key present, defaults filled in (see `resolve_spec`).
+
+    Raises
+    ------
+    SpecError
+        Listing every problem found, each ``"file: dotted.key: message"``.
+    """
+    source_name, text = _read_source(source)
+    data = _parse_toml(source_name, text)
+    origins: dict[str, str] = {}
+    problems = _Problems(source_name, origins)
+    _apply_overrides(data, overrides, origins, problems)
+    if seed is not None:
+        data.setdefault("sim", {})
+        if isinstance(data["sim"], dict):
+            data["sim"]["seed"] = seed
+            origins["sim.seed"] = "--seed"
+    return _resolve(data, problems)
+
+
+def resolve_spec(data: dict, source_name: str = "<spec>") -> dict:
+    """Validate an already-parsed spec and fill in its defaults.
+
+    Parameters
+    ----------
+    data : dict
+        ``{section: {key: value}}`` as parsed from TOML; missing sections and keys take their defaults.
+        It is not modified.
+    source_name : str
+        Names the spec in error messages.
+
+    Returns
+    -------
+    dict
+        A new dict with the sections in the order topology, router, link, routing, traffic, sim, each
+        holding its common keys, then the keys of its kind. Resolving a resolved spec returns an equal dict.
+
+    Raises
+    ------
+    SpecError
+        Listing every problem found.
+    """
+    return _resolve(data, _Problems(source_name, {}))
+
+
+def describe_schema() -> dict:
+    """Every section and key with its type, default and description, for docs and ``--help`` text.
+
+    Returns
+    -------
+    dict
+        ``{section: {"keys": {key: info}}}``, where ``info`` has ``type``, ``default``, ``doc`` and, when
+        set, ``min``, ``max``, ``choices``. Sections that name a kind also have
+        ``"kinds": {name: {"doc": ..., "keys": {...}, "extra": {...}}}`` for every registered kind.
+    """
+    schema = {}
+    for section, params in SECTIONS.items():
+        schema[section] = {"keys": {p.name: _describe_param(p) for p in params}}
+        if section in KIND_KEYS:
+            kind_key, registry = KIND_KEYS[section]
+            schema[section]["keys"][kind_key]["choices"] = registry.names()
+            entries = [registry.get(name) for name in registry.names()]
+            schema[section]["kinds"] = {
+                entry.name: {
+                    "doc": _entry_doc(entry),
+                    "keys": {p.name: _describe_param(p) for p in entry.params},
+                    "extra": copy.deepcopy(entry.extra),
+                }
+                for entry in entries
+            }
+    return schema
+
+
+def _describe_param(param: Param) -> dict:
+    info = {"type": param.type, "default": copy.deepcopy(param.default), "doc": param.doc}
+    for attribute in ("min", "max", "choices"):
+        value = getattr(param, attribute)
+        if value is not None:
+            info[attribute] = list(value) if attribute == "choices" else value
+    return info
+
+
+def _entry_doc(entry) -> str:
+    """The entry's own doc, else the first line of its module's docstring."""
+    if entry.doc:
+        return entry.doc
+    module_doc = sys.modules[entry.func.__module__].__doc__ or ""
+    return module_doc.strip().split("\n", 1)[0]
+
+
+# --- reading -----------------------------------------------------------------------------------------
+
+
+def _read_source(source) -> tuple[str, str]:
+    """(name to show in messages, text) of a spec path or ``"-"``; unreadable input is a SpecError."""
+    if source == "-":
+        name = "<stdin>"
+        stream = getattr(sys.stdin, "buffer", None)
+        raw = stream.read() if stream is not None else sys.stdin.read().encode()
+    else:
+        name = os.fspath(source)
+        try:
+            with open(name, "rb") as file:
+                raw = file.read()
+        except FileNotFoundError:
+            raise SpecError([f"{name}: no such file"]) from None
+        except IsADirectoryError:
+            raise SpecError([f"{name}: is a directory, not a spec file"]) from None
+        except OSError as error:
+            raise SpecError([f"{name}: cannot read ({error.strerror or error})"]) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        byte = raw[error.start]
+        raise SpecError([f"{name}: not valid UTF-8 (byte 0x{byte:02x} on line {line})"]) from None
+    if not text.strip():
+        raise SpecError([f"{name}: empty spec"])
+    return name, text
+
+
+def _parse_toml(source_name: str, text: str) -> dict:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        message = str(error)
+        if message.startswith(("Cannot overwrite", "Cannot declare")):
+            message += ": a key or table is defined twice"
+        raise SpecError([f"{source_name}: invalid TOML: {message}"]) from None
+
+
+def _apply_overrides(data: dict, overrides, origins: dict[str, str], problems: _Problems) -> None:
+    """Set each ``section.key=VALUE`` in ``data``, remembering which keys the command line set."""
+    for item in overrides:
+        key, has_equals, text = item.partition("=")
+        key = key.strip()
+        if not has_equals:
+            problems.add(f"--set {item}", "expected KEY=VALUE, e.g. --set router.vcs=2")
+            continue
+        section, dot, name = key.partition(".")
+        if not (dot and section and name):
+            hint = _did_you_mean(key, _leaf_candidates())
+            problems.add(f"--set {key}", f"KEY must be section.key, e.g. router.vcs{hint}")
+            continue
+        if section not in data:
+            data[section] = {}
+            origins[section] = f"--set {section}"
+        if not isinstance(data[section], dict):
+            problems.add(f"--set {key}", f"cannot set a key in {section!r}: the spec gives it a value, not a table")
+            continue
+        data[section][name] = _parse_value(text)
+        origins[key] = f"--set {key}"
+
+
+def _parse_value(text: str):
+    """A ``--set`` VALUE read as TOML, else as the bare string it is."""
+    try:
+        return tomllib.loads("v = " + text)["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+# --- validation --------------------------------------------------------------------------------------
+
+
+def _resolve(data, problems: _Problems) -> dict:
+    if not isinstance(data, dict):
+        problems.add("", f"a spec must be a table of sections, got {_show(data)}")
+        problems.raise_if_any()
+    for section in data:
+        if section not in SECTIONS:
+            candidates = {name: name for name in SECTIONS} | _leaf_candidates()
+            problems.add(section, f"unknown section{_did_you_mean(section, candidates)}")
+
+    resolved: dict[str, dict] = {}
+    kind_entries: dict[str, object] = {}
+    for section, common in SECTIONS.items():
+        table = data.get(section, {})
+        if not isinstance(table, dict):
+            problems.add(section, f"must be a table, got {_show(table)}")
+            table = {}
+        values = {}
+        params = common
+        keys_known = True
+        if section in KIND_KEYS:
+            entry = _resolve_kind(section, table, kind_entries.get("topology"), values, problems)
+            kind_entries[section] = entry
+            if entry is None:
+                keys_known = False
+            else:
+                params = common + entry.params
+        for param in params:
+            if param.name not in values:
+                values[param.name] = _check(param, table, f"{section}.{param.name}", problems)
+        if keys_known:
+            for name in table:
+                if name not in values:
+                    candidates = {p.name: f"{section}.{p.name}" for p in params}
+                    problems.add(f"{section}.{name}", f"unknown key{_did_you_mean(name, candidates)}")
+        resolved[section] = values
+
+    _cross_check(resolved, kind_entries.get("topology"), problems)
+    problems.raise_if_any()
+    return resolved
+
+
+def _resolve_kind(section, table, topology_entry, values, problems):
+    """Validate the key that names this section's kind into ``values``; return its registry entry or None."""
+    kind_key, registry = KIND_KEYS[section]
+    param = SECTIONS[section][0]
+    dotted = f"{section}.{kind_key}"
+    if kind_key not in table and param.default is None:  # routing.algorithm: the topology's default
+        if topology_entry is None:
+            values[kind_key] = _INVALID  # unknown topology: no default to take, and nothing more to say
+            return None
+        default = topology_entry.extra.get("default_routing")
+        if default is None:
+            problems.add(dotted, f"required: topology {topology_entry.name!r} has no default routing")
+            values[kind_key] = _INVALID
+            return None
+        table = {kind_key: default}
+    name = values[kind_key] = _check(param, table, dotted, problems)
+    if name is _INVALID:
+        return None
+    try:
+        entry = registry.get(name)
+    except FabricError as error:
+        problems.add(dotted, str(error))
+        return None
+    supported = entry.extra.get("topologies")
+    if section == "routing" and topology_entry is not None and supported is not None \
+            and topology_entry.name not in supported:
+        problems.add(dotted, f"{name!r} does not route topology {topology_entry.name!r} "
+                             f"(it supports: {', '.join(supported)})")
+    return entry
+
+
+def _cross_check(resolved: dict, topology_entry, problems: _Problems) -> None:
+    """Checks that involve keys of more than one section."""
+    vcs = resolved["router"]["vcs"]
+    if topology_entry is not None and vcs is not _INVALID:
+        min_vcs = topology_entry.extra.get("min_vcs", 1)
+        if vcs < min_vcs:
+            problems.add("router.vcs", f"a {topology_entry.name} needs at least {min_vcs} VCs "
+                                       f"(its deadlock avoidance uses {min_vcs} VC classes), got {vcs}")
+
+
+def _check(param: Param, table: dict, dotted: str, problems: _Problems):
+    """The validated (and normalised) value of ``param`` from ``table``, its default if absent, or _INVALID."""
+    if param.name not in table:
+        return copy.deepcopy(param.default)
+    value = table[param.name]
+    if param.type == "int_list":
+        if not isinstance(value, (list, tuple)):
+            problems.add(dotted, f"must be {TYPE_NAMES['int_list']}, got {_show(value)}")
+            return _INVALID
+        if len(value) < param.min_len:
+            problems.add(dotted, f"must have at least {param.min_len} element{'s' * (param.min_len != 1)}")
+            return _INVALID
+        items = [_check_scalar(param, "int", item, f"{dotted}[{i}]", problems) for i, item in enumerate(value)]
+        return _INVALID if _INVALID in items else items
+    return _check_scalar(param, param.type, value, dotted, problems)
+
+
+def _check_scalar(param: Param, kind: str, value, dotted: str, problems: _Problems):
+    if kind == "int":
+        ok = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+        value = int(value) if ok else value
+    elif kind == "float":
+        ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+        if ok and not math.isfinite(value):
+            problems.add(dotted, f"must be a finite number, got {_show(value)}")
+            return _INVALID
+        value = float(value) if ok else value
+    elif kind == "str":
+        ok = isinstance(value, str)
+    elif kind == "bool":
+        ok = isinstance(value, bool)
+    else:
+        raise ValueError(f"{dotted}: unknown Param type {kind!r}")
+    if not ok:
+        problems.add(dotted, f"must be {TYPE_NAMES[kind]}, got {_show(value)}")
+        return _INVALID
+    if param.min is not None and value < param.min:
+        problems.add(dotted, f"must be >= {param.min}, got {_show(value)}")
+        return _INVALID
+    if param.max is not None and value > param.max:
+        problems.add(dotted, f"must be <= {param.max}, got {_show(value)}")
+        return _INVALID
+    if param.choices is not None and value not in param.choices:
+        allowed = ", ".join(_show(choice) for choice in param.choices)
+        problems.add(dotted, f"must be one of {allowed}, got {_show(value)}")
+        return _INVALID
+    return value
+
+
+# --- messages ----------------------------------------------------------------------------------------
+
+
+def _leaf_candidates() -> dict[str, str]:
+    """Each common key's bare name -> its dotted name, to place a key given without its section."""
+    return {p.name: f"{section}.{p.name}" for section, params in SECTIONS.items() for p in params}
+
+
+def _did_you_mean(word: str, candidates: dict[str, str]) -> str:
+    """' (did you mean 'router.vcs'?)' for the closest candidate, else the known names.
+
+    ``candidates`` maps the spelling compared against ``word`` (a bare key) to the name shown (a
+    dotted key); comparing bare keys keeps a shared ``router.`` prefix from making every key look
+    close. Same cutoff and phrasing as `fabric.registry.suggest`.
+    """
+    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    if close:
+        return f" (did you mean {candidates[close[0]]!r}?)"
+    return f" (known: {', '.join(sorted(set(candidates.values())))})" if candidates else ""
+
+
+def _show(value, limit: int = 60) -> str:
+    """A value as it would be written in TOML, shortened to about ``limit`` characters."""
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, str):
+        text = json.dumps(value, ensure_ascii=False)
+    elif isinstance(value, float) and not math.isfinite(value):
+        text = "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    elif isinstance(value, dict):
+        text = "a table"
+    elif isinstance(value, (list, tuple)):
+        text = "[" + ", ".join(_show(item, limit) for item in value) + "]"
+    else:
+        text = str(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,0 +1,31 @@
+"""Build the Cython core `fabric._core` from cext/. Metadata lives in pyproject.toml."""
+import os
+
+import numpy as np
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+
+DEBUG = os.environ.get("FABRIC_CYTHON_DEBUG") == "1"
+
+COMPILER_DIRECTIVES = {
+    "language_level": 3,
+    "boundscheck": DEBUG,
+    "wraparound": False,
+    "initializedcheck": DEBUG,
+    "cdivision": True,
+    "embedsignature": True,
+}
+
+MOD_NAMES = ["fabric._core"]
+
+extensions = [
+    Extension(
+        "fabric._core",
+        ["cext/_core.pyx"],
+        include_dirs=[np.get_include(), "cext"],
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+        extra_compile_args=["-O3"] if not DEBUG else ["-O0", "-g"],
+    )
+]
+
+setup(ext_modules=cythonize(extensions, compiler_directives=COMPILER_DIRECTIVES, include_path=["cext"]))
