@@ -16,7 +16,8 @@ Model (one cycle = one clock of every router, link and endpoint):
   on an accepted grant (McKeown 1999; BookSim's default allocators). A packet holds its output VC from
   head to tail (wormhole).
 * Links carry one flit per cycle with a fixed latency, modelled as a ring of slots per input port.
-  Credits return over the reverse channel with the same latency, one ring per output port.
+  Credits return over the reverse channel with the same latency, one ring per output port: a credit
+  freed by switch allocation at cycle s is usable upstream from s + sw_alloc_delay + latency.
 * Endpoints: Bernoulli packet creation into an unbounded source queue; the head packet takes an
   injection VC that is free and has credit (round robin from the last used, as BookSim) and sends one
   flit per cycle. Injection takes 2 cycles to the router's buffer; ejection takes 1 cycle and always
@@ -649,13 +650,13 @@ cdef class Core:
             self.buf_head[i] = 0
         self.buf_count[i] -= 1
         self.port_nflits[p] -= 1
-        # the freed slot's credit goes back upstream over the reverse channel
+        # the freed slot's credit leaves as switch allocation completes and crosses the reverse
+        # channel; upstream may use it at now + sw_alloc_delay + latency (BookSim, credit_delay 0)
+        up = self.port_peer[p]
         if self.port_kind[p] == PORT_LINK:
-            up = self.port_peer[p]
-            self.cring[up * R + ((now + self.sa + self.st + self.port_latency[up]) & rmask)] = <int8_t>v
+            self.cring[up * R + ((now + self.sa + self.port_latency[up]) & rmask)] = <int8_t>v
         else:
-            up = self.port_peer[p]
-            self.ep_cring[up * R + ((now + self.sa + self.st + 1) & rmask)] = <int8_t>v
+            self.ep_cring[up * R + ((now + self.sa + 1) & rmask)] = <int8_t>v
         # onto the output link, or out through the ejection channel (1 cycle, always accepts)
         arrival = now + self.sa + self.st - 1 + self.port_latency[o]
         if self.port_kind[o] == PORT_LINK:

@@ -334,7 +334,7 @@ def _resolve(data, problems: _Problems) -> dict:
 def _resolve_kind(section, table, topology_entry, values, problems):
     """Validate the key that names this section's kind into ``values``; return its registry entry or None."""
     kind_key, registry = KIND_KEYS[section]
-    param = SECTIONS[section][0]
+    param = next(p for p in SECTIONS[section] if p.name == kind_key)
     dotted = f"{section}.{kind_key}"
     if kind_key not in table and param.default is None:  # routing.algorithm: the topology's default
         if topology_entry is None:
@@ -390,15 +390,17 @@ def _check(param: Param, table: dict, dotted: str, problems: _Problems):
 
 
 def _check_scalar(param: Param, kind: str, value, dotted: str, problems: _Problems):
+    """Check one value of type ``kind`` against ``param``'s bounds; messages show the value as written."""
+    normalise = None
     if kind == "int":
         ok = isinstance(value, numbers.Integral) and not isinstance(value, bool)
-        value = int(value) if ok else value
+        normalise = int
     elif kind == "float":
         ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
         if ok and not math.isfinite(value):
             problems.add(dotted, f"must be a finite number, got {_show(value)}")
             return _INVALID
-        value = float(value) if ok else value
+        normalise = float
     elif kind == "str":
         ok = isinstance(value, str)
     elif kind == "bool":
@@ -418,7 +420,7 @@ def _check_scalar(param: Param, kind: str, value, dotted: str, problems: _Proble
         allowed = ", ".join(_show(choice) for choice in param.choices)
         problems.add(dotted, f"must be one of {allowed}, got {_show(value)}")
         return _INVALID
-    return value
+    return normalise(value) if normalise else value
 
 
 # --- messages ----------------------------------------------------------------------------------------

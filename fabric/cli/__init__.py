@@ -19,7 +19,6 @@ from ._errors import reports_errors
 __all__ = ["app", "main"]
 
 app = typer.Typer(
-    help="Cycle-accurate flit-level network-on-chip and datacenter-fabric simulator.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

@@ -1,0 +1,242 @@
+"""The CLI's error contract: a user error is exit 1, nothing on stdout, and ``error: file: key: ...`` lines on
+stderr, never a traceback; a bug is exit 70 with its traceback; Ctrl-C is 130; usage errors are 2."""
+import json
+import os
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import fabric
+from fabric.cli import app
+
+VALID_SPEC = '[topology]\nkind = "mesh"\ndims = [8, 8]\n\n[traffic]\ninjection_rate = 0.05\n'
+
+# name: (spec file content (None = no file, "<dir>" = a directory), extra args, substrings of stderr)
+BAD_INPUTS = {
+    "unknown key": ("[router]\nvc = 2\n", [],
+                    ["spec.toml: router.vc: unknown key", "did you mean 'router.vcs'?"]),
+    "unknown section": ("[rooter]\nvcs = 2\n", [],
+                        ["spec.toml: rooter: unknown section", "did you mean 'router'?"]),
+    "string for int": ('[router]\nvcs = "4"\n', [], ['spec.toml: router.vcs: must be an integer, got "4"']),
+    "negative size": ("[router]\nvc_buffer = -1\n", [], ["spec.toml: router.vc_buffer: must be >= 1, got -1"]),
+    "zero vcs": ("[router]\nvcs = 0\n", [], ["spec.toml: router.vcs: must be >= 1, got 0"]),
+    "rate above 1": ("[traffic]\ninjection_rate = 1.5\n", [],
+                     ["spec.toml: traffic.injection_rate: must be <= 1, got 1.5"]),
+    "rate nan": ("[traffic]\ninjection_rate = nan\n", [],
+                 ["spec.toml: traffic.injection_rate: must be a finite number, got nan"]),
+    "missing file": (None, [], ["spec.toml: no such file"]),
+    "empty file": ("", [], ["spec.toml: empty spec"]),
+    "directory": ("<dir>", [], ["spec.toml: is a directory"]),
+    "invalid utf-8": (b'[router]\nvcs = "\xff"\n', [], ["spec.toml: not valid UTF-8", "line 2"]),
+    "invalid toml": ("[router\nvcs = 2\n", [], ["spec.toml: invalid TOML: ", "line 1"]),
+    "duplicate key": ("[router]\nvcs = 2\nvcs = 3\n", [], ["spec.toml: invalid TOML: ", "line 3", "twice"]),
+    "unknown topology kind": ('[topology]\nkind = "meshh"\n', [],
+                              ["spec.toml: topology.kind: unknown topology kind 'meshh'", "did you mean 'mesh'?"]),
+    "unknown routing algorithm": ('[routing]\nalgorithm = "xy"\n', [],
+                                  ["spec.toml: routing.algorithm: unknown routing algorithm 'xy'"]),
+    "torus with one vc": ('[topology]\nkind = "torus"\n[router]\nvcs = 1\n', [],
+                          ["spec.toml: router.vcs: a torus needs at least 2 VCs", "got 1"]),
+    "set without =": (VALID_SPEC, ["--set", "router.vcs"],
+                      ["spec.toml: --set router.vcs: expected KEY=VALUE"]),
+    "set unknown key": (VALID_SPEC, ["--set", "router.vc=2"],
+                        ["spec.toml: --set router.vc: unknown key", "did you mean 'router.vcs'?"]),
+    "set bad value": (VALID_SPEC, ["--set", "router.vcs=0"], ["spec.toml: --set router.vcs: must be >= 1, got 0"]),
+}
+
+
+def write_spec(directory: Path, content) -> str:
+    """Create spec.toml in ``directory`` as ``content`` says and return the name to pass on the command line."""
+    path = directory / "spec.toml"
+    if content == "<dir>":
+        path.mkdir()
+    elif isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content is not None:
+        path.write_text(content, encoding="utf-8")
+    return path.name
+
+
+def assert_user_error(exit_code, stdout, stderr, expected):
+    assert exit_code == 1, stderr
+    assert stdout == ""
+    assert "Traceback" not in stderr
+    lines = stderr.splitlines()
+    assert lines and all(line.startswith("error: ") for line in lines), stderr
+    for part in expected:
+        assert part in stderr, f"{part!r} not in {stderr!r}"
+
+
+@pytest.fixture
+def runner(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    return CliRunner()
+
+
+@pytest.fixture
+def engine_calls(monkeypatch):
+    """Stand in for `fabric.engine` (the compiled core is not needed to test the CLI); records each call."""
+    calls = []
+
+    class Result:
+        def __init__(self, spec):
+            self.spec = spec
+
+        def to_json(self):
+            return json.dumps({"status": "ok", "spec": self.spec})
+
+    def simulate(spec, progress=None):
+        calls.append({"spec": spec, "progress": progress})
+        return Result(spec)
+
+    engine = types.ModuleType("fabric.engine")
+    engine.simulate = simulate
+    monkeypatch.setitem(sys.modules, "fabric.engine", engine)
+    return calls
+
+
+@pytest.mark.parametrize("command", ["validate", "run"])
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
+def test_bad_input_is_a_one_line_per_problem_user_error(runner, tmp_path, command, case):
+    content, extra_args, expected = BAD_INPUTS[case]
+    name = write_spec(tmp_path, content)
+    result = runner.invoke(app, [command, name, *extra_args])
+    assert_user_error(result.exit_code, result.stdout, result.stderr, expected)
+
+
+def test_all_problems_are_listed_one_per_line(runner, tmp_path):
+    name = write_spec(tmp_path, "[router]\nvcs = 0\nvc = 1\n[traffic]\ninjection_rate = 2\n")
+    result = runner.invoke(app, ["validate", name])
+    assert_user_error(result.exit_code, result.stdout, result.stderr, [])
+    assert result.stderr.splitlines() == [
+        "error: spec.toml: router.vcs: must be >= 1, got 0",
+        "error: spec.toml: router.vc: unknown key (did you mean 'router.vcs'?)",
+        "error: spec.toml: traffic.injection_rate: must be <= 1, got 2",
+    ]
+
+
+def test_bad_spec_on_stdin_names_stdin(runner):
+    result = runner.invoke(app, ["validate", "-"], input="[router]\nvcs = 0\n")
+    assert_user_error(result.exit_code, result.stdout, result.stderr, ["<stdin>: router.vcs: must be >= 1"])
+
+
+def test_valid_spec_validates_silently(runner, tmp_path):
+    result = runner.invoke(app, ["validate", write_spec(tmp_path, VALID_SPEC)])
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
+
+
+def test_valid_spec_on_stdin_with_overrides(runner):
+    result = runner.invoke(app, ["validate", "-", "--set", "topology.dims=[4,4]", "--set", "traffic.pattern=uniform"],
+                           input=VALID_SPEC)
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
+
+
+def test_version(runner):
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.stdout == f"fabric {fabric.__version__}\n"
+
+
+@pytest.mark.parametrize("args", [["run"], ["validate"], ["run", "x.toml", "--bogus"], ["frobnicate"],
+                                  ["run", "x.toml", "--seed", "many"]])
+def test_usage_errors_exit_2(runner, args):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+
+
+# --- run, with a stand-in engine ---------------------------------------------------------------------
+
+
+def test_run_prints_the_result_json_and_a_newline(runner, tmp_path, engine_calls):
+    result = runner.invoke(app, ["run", write_spec(tmp_path, VALID_SPEC), "--seed", "7", "--set", "router.vcs=2"])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.endswith("}\n") and result.stdout.count("\n") == 1
+    printed = json.loads(result.stdout)
+    assert printed["spec"]["sim"]["seed"] == 7 and printed["spec"]["router"]["vcs"] == 2
+    assert engine_calls[0]["progress"] is None
+
+
+@pytest.mark.parametrize("flag, progress", [("--progress", True), ("--no-progress", False)])
+def test_run_passes_the_progress_choice(runner, tmp_path, engine_calls, flag, progress):
+    result = runner.invoke(app, ["run", write_spec(tmp_path, VALID_SPEC), flag])
+    assert result.exit_code == 0, result.stderr
+    assert engine_calls[0]["progress"] is progress
+
+
+def test_run_output_file(runner, tmp_path, engine_calls):
+    result = runner.invoke(app, ["run", write_spec(tmp_path, VALID_SPEC), "--output", "out.json"])
+    assert (result.exit_code, result.stdout) == (0, "")
+    assert json.loads((tmp_path / "out.json").read_text())["status"] == "ok"
+
+
+def test_run_output_to_a_missing_directory_is_a_user_error(runner, tmp_path, engine_calls):
+    result = runner.invoke(app, ["run", write_spec(tmp_path, VALID_SPEC), "--output", "nowhere/out.json"])
+    assert_user_error(result.exit_code, result.stdout, result.stderr, ["nowhere/out.json: cannot write"])
+
+
+def test_engine_error_is_a_user_error(runner, tmp_path, engine_calls, monkeypatch):
+    def refuse(spec, progress=None):
+        raise fabric.FabricError("spec.toml: topology.dims: 2 routers are too few for this pattern")
+
+    monkeypatch.setattr(sys.modules["fabric.engine"], "simulate", refuse)
+    result = runner.invoke(app, ["run", write_spec(tmp_path, VALID_SPEC)])
+    assert_user_error(result.exit_code, result.stdout, result.stderr, ["error: spec.toml: topology.dims: 2 routers"])
+
+
+@pytest.mark.parametrize("exception, exit_code", [(KeyboardInterrupt, 130), (BrokenPipeError, 1)])
+def test_interrupt_and_closed_pipe_exit_quietly(runner, tmp_path, engine_calls, monkeypatch, exception, exit_code):
+    def stop(spec, progress=None):
+        raise exception()
+
+    monkeypatch.setattr(sys.modules["fabric.engine"], "simulate", stop)
+    result = runner.invoke(app, ["run", write_spec(tmp_path, VALID_SPEC)])
+    assert (result.exit_code, result.stdout, result.stderr) == (exit_code, "", "")
+
+
+def test_a_bug_shows_its_traceback_and_exits_70(runner, tmp_path, engine_calls, monkeypatch):
+    def crash(spec, progress=None):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(sys.modules["fabric.engine"], "simulate", crash)
+    result = runner.invoke(app, ["run", write_spec(tmp_path, VALID_SPEC)])
+    assert result.exit_code == 70
+    assert result.stdout == ""
+    assert "Traceback" in result.stderr and "ZeroDivisionError: boom" in result.stderr
+    assert "internal error, please report" in result.stderr.splitlines()[-1]
+
+
+# --- end to end, in a fresh interpreter --------------------------------------------------------------
+
+
+def run_fabric(args, cwd, stdin=""):
+    """Run ``python -m fabric ARGS`` importing the same `fabric` this test session imports."""
+    env = dict(os.environ, PYTHONPATH=str(Path(fabric.__file__).resolve().parent.parent))
+    return subprocess.run([sys.executable, "-m", "fabric", *args], cwd=cwd, env=env, input=stdin,
+                          capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize("case", ["unknown key", "invalid utf-8", "missing file", "set without ="])
+def test_user_errors_end_to_end(tmp_path, case):
+    content, extra_args, expected = BAD_INPUTS[case]
+    name = write_spec(tmp_path, content)
+    for command in ("validate", "run"):
+        process = run_fabric([command, name, *extra_args], cwd=tmp_path)
+        assert_user_error(process.returncode, process.stdout, process.stderr, expected)
+
+
+def test_valid_spec_end_to_end(tmp_path):
+    process = run_fabric(["validate", write_spec(tmp_path, VALID_SPEC)], cwd=tmp_path)
+    assert (process.returncode, process.stdout, process.stderr) == (0, "", "")
+    process = run_fabric(["--version"], cwd=tmp_path)
+    assert (process.returncode, process.stdout) == (0, f"fabric {fabric.__version__}\n")
+
+
+def test_cli_and_spec_do_not_import_numpy(tmp_path):
+    env = dict(os.environ, PYTHONPATH=str(Path(fabric.__file__).resolve().parent.parent))
+    code = "import sys, fabric.cli, fabric.spec; assert 'numpy' not in sys.modules, 'numpy imported'"
+    process = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert process.returncode == 0, process.stderr
