@@ -15,16 +15,20 @@ Model (one cycle = one clock of every router, link and endpoint):
 * VC and switch allocation: separable iSLIP with one iteration and round-robin pointers that move only
   on an accepted grant (McKeown 1999; BookSim's default allocators). A packet holds its output VC from
   head to tail (wormhole).
-* Links carry one flit per cycle with a fixed latency, modelled as a ring of slots per input port.
-  Credits return over the reverse channel with the same latency, one ring per output port: a credit
-  freed by switch allocation at cycle s is usable upstream from s + sw_alloc_delay + latency.
+* Links carry one flit per cycle with a fixed latency, modelled as R time slots of per-port entries.
+  Credits return over the reverse channel with the same latency: a credit freed by switch allocation at
+  cycle s is usable upstream from s + sw_alloc_delay + latency (BookSim with credit_delay 0).
 * Endpoints: Bernoulli packet creation into an unbounded source queue; the head packet takes an
   injection VC that is free and has credit (round robin from the last used, as BookSim) and sends one
   flit per cycle. Injection takes 2 cycles to the router's buffer; ejection takes 1 cycle and always
   accepts a flit.
 
 Every read in cycle t sees the state left by cycle t-1: flits and credits written during t land in
-ring slots of later cycles, and a flit written into a buffer during t is first used at t+1.
+slots of later cycles, and a flit written into a buffer during t is first used at t+1.
+
+A flit is one 64-bit word carrying what a real head flit carries, so a hop never touches the packet
+record: packet id (bits 32-62), destination endpoint (bits 11-31), links crossed so far (bits 1-10,
+head flit only) and a tail bit (bit 0).
 """
 cimport cython
 from libc.stdlib cimport malloc, realloc, free
@@ -38,6 +42,9 @@ import numpy as np
 cimport numpy as cnp
 
 cnp.import_array()
+
+cdef extern from *:
+    int ctz64 "__builtin_ctzll" (unsigned long long x) nogil
 
 # Status codes returned by run(); engine.py maps them (the only importer of this module).
 cdef enum:
@@ -78,7 +85,48 @@ cdef enum:
     EJECT_CREDITS = 0x3FFFFFFF
     STAMP_LIMIT = 0x3FFFFFFF
 
+# Flit word layout
+cdef enum:
+    FLIT_TAIL = 1
+    HOPS_SHIFT = 1
+    HOPS_MASK = 0x3FF
+    DEST_SHIFT = 11
+    DEST_MASK = 0x1FFFFF
+    PID_SHIFT = 32
+
+MAX_ENDPOINTS = DEST_MASK
+MAX_HOPS = HOPS_MASK
+MAX_PACKETS = 1 << 30
+
 cdef int64_t NO_CYCLE = 0x3FFFFFFFFFFFFFFF
+
+
+
+cdef struct Packet:
+    int32_t dest            # destination endpoint
+    int32_t src             # source endpoint
+    int32_t next            # next packet in the source queue or the free list, -1 none
+    int32_t size            # flits
+    int32_t hops            # router-to-router links its head crossed (set when the head ejects)
+    int8_t measured         # created inside the measurement window
+
+
+cdef struct InVC:
+    int64_t front_flit      # the flit at the front of the FIFO (kept here: most VCs hold at most one)
+    int64_t ready           # first cycle the next pipeline stage may run
+    int32_t out_port        # output port of the packet in progress (global id)
+    int16_t count           # flits buffered, the front one included
+    int16_t front           # buffer index of the flit behind the front one
+    int16_t out_vc          # output VC held while ACTIVE
+    int16_t vc_lo           # output VCs the packet may be allocated (inclusive range)
+    int16_t vc_hi
+    int8_t state            # VC_*
+    int8_t head_next        # 1 while the next flit to leave is the packet's head
+
+
+cdef struct OutVC:
+    int32_t credits         # free slots in the downstream buffer
+    int32_t busy            # 1 while a packet holds the VC
 
 
 cdef inline uint64_t mix_seed(uint64_t seed, uint64_t stream) noexcept nogil:
@@ -86,6 +134,10 @@ cdef inline uint64_t mix_seed(uint64_t seed, uint64_t stream) noexcept nogil:
     cdef uint64_t s = seed * <uint64_t>0x9E3779B97F4A7C15 + stream * <uint64_t>0xD1B54A32D192ED03 + 1
     rng_next(&s)
     return rng_next(&s)
+
+
+cdef inline int64_t flit_word(int32_t pid, int32_t dest, bint tail) noexcept nogil:
+    return (<int64_t>pid << PID_SHIFT) | (<int64_t>dest << DEST_SHIFT) | (FLIT_TAIL if tail else 0)
 
 
 @cython.final
@@ -100,19 +152,20 @@ cdef class Core:
         router_coords (n_routers, n_dims) int32, dims (n_dims,) int32.
     cfg : dict
         vcs, vc_buffer, routing_delay, vc_alloc_delay, sw_alloc_delay, st_delay, route_mode, torus_tie,
-        traffic_mode, allow_self, packet_rate, packet_size, seed, window_start, window_end, max_packets.
+        traffic_mode, allow_self, packet_rate, packet_size, concentration, seed, window_start,
+        window_end, max_packets.
     """
 
     # ---- sizes and configuration
     cdef int n_routers, n_ports, n_endpoints, n_dims, V, B, R, rmask, max_router_ports
     cdef int rd, va, sa, st
-    cdef int route_mode, torus_tie, traffic_mode, allow_self, packet_size
+    cdef int route_mode, torus_tie, traffic_mode, allow_self, packet_size, concentration, n_net_ports
     cdef double packet_rate, log1mp
     cdef readonly cycle_t now
     cdef cycle_t window_start, window_end
     cdef int64_t max_packets
 
-    # ---- topology (owned numpy arrays keep the memory alive; raw pointers are used in the loop)
+    # ---- topology (owned numpy arrays in _keep; raw pointers are used in the loop)
     cdef object _keep
     cdef int32_t *port_indptr       # (n_routers+1) router -> first port
     cdef int8_t *port_kind          # (n_ports) PORT_*
@@ -120,33 +173,22 @@ cdef class Core:
     cdef int32_t *port_latency      # (n_ports) cycles on the link leaving the port
     cdef int32_t *port_router       # (n_ports) owning router
     cdef int32_t *endpoint_port     # (n_endpoints) router port of each endpoint
+    cdef int32_t *endpoint_router   # (n_endpoints) router of each endpoint
     cdef int32_t *router_coords     # (n_routers*n_dims) coordinates
     cdef int32_t *dims              # (n_dims) routers per dimension
     cdef int32_t *strides           # (n_dims) router-id stride of each dimension
-    cdef int n_net_ports            # 2*n_dims for mesh/torus: first endpoint port of a router
-    cdef int concentration
 
-    # ---- input side: one FIFO per (port, vc)
-    cdef int32_t *buf               # (n_ports*V*B) packet id of each buffered flit
-    cdef int32_t *buf_head          # (n_ports*V) index of the front flit
-    cdef int32_t *buf_count         # (n_ports*V) flits buffered
-    cdef int32_t *port_nflits       # (n_ports) flits buffered over the port's VCs
-    cdef int8_t *ivc_state          # (n_ports*V) VC_*
-    cdef int64_t *ivc_ready         # (n_ports*V) first cycle the next pipeline stage may run
-    cdef int32_t *ivc_out_port      # (n_ports*V) output port of the packet in progress
-    cdef int16_t *ivc_out_vc        # (n_ports*V) output VC held (ACTIVE)
-    cdef int16_t *ivc_vc_lo         # (n_ports*V) allowed output VC range for allocation
-    cdef int16_t *ivc_vc_hi
-    cdef int32_t *ivc_sent          # (n_ports*V) flits of the packet in progress already forwarded
+    # ---- router state, laid out per port so one router's state is contiguous
+    cdef InVC *ivc                  # (n_ports*V) input VCs
+    cdef int64_t *buf               # (n_ports*V*B) flit words behind the front one, a ring per input VC
+    cdef uint64_t *port_vcmask      # (n_ports) bit v set while input VC v holds a flit
+    cdef OutVC *ovc                 # (n_ports*V) output VCs
 
-    # ---- output side: one credit counter and owner flag per (port, vc)
-    cdef int32_t *ovc_credits       # (n_ports*V) free downstream buffer slots
-    cdef int8_t *ovc_busy           # (n_ports*V) 1 while a packet holds the VC
-
-    # ---- links and credits in flight, a ring of R slots per port, slot = cycle & rmask
-    cdef int32_t *ring_pid          # (n_ports*R) flit arriving at this input port (-1 none)
-    cdef int8_t *ring_vc            # (n_ports*R) its VC
-    cdef int8_t *cring              # (n_ports*R) VC of a credit arriving at this output port (-1 none)
+    # ---- links and credits in flight: R time slots (slot = cycle & rmask) of one entry per port, so the
+    # entries read in one cycle are contiguous
+    cdef int64_t *link_flit         # (R*n_ports) flit word arriving at this input port, -1 none
+    cdef int8_t *link_vc            # (R*n_ports) its VC
+    cdef int8_t *cring              # (R*n_ports) VC of a credit arriving at this output port, -1 none
 
     # ---- allocator round-robin pointers (local indices within the router)
     cdef int32_t *sa_gptr           # (n_ports) output port: next input port to favour
@@ -156,14 +198,13 @@ cdef class Core:
     cdef int32_t *va_aptr           # (n_ports*V) input VC: next output VC to favour
 
     # ---- per-router scratch for one evaluation (sized by the largest router)
-    cdef int32_t *req_in
-    cdef int32_t *req_out
-    cdef int32_t *req_vc
-    cdef int32_t *req_ivc
-    cdef int32_t *best_req
-    cdef int32_t *best_dist
-    cdef int32_t *mark
-    cdef int32_t *va_req
+    cdef int32_t *req_in            # switch requests: local input port,
+    cdef int32_t *req_out           # local output port,
+    cdef int32_t *req_vc            # and the input VC that asks
+    cdef int32_t *va_req            # input VCs (global) asking for VC allocation
+    cdef int32_t *best_req          # per local output (VC): request granted so far
+    cdef int32_t *best_dist         # and its round-robin distance
+    cdef int32_t *mark              # stamp of the evaluation that last wrote best_*
     cdef int32_t mark_stamp
 
     # ---- RNG streams
@@ -172,30 +213,20 @@ cdef class Core:
 
     # ---- endpoints
     cdef int64_t *ep_next_arrival   # (n_endpoints) cycle of the next packet creation
-    cdef int32_t *ep_q_head         # (n_endpoints) source queue, linked through pkt_next (-1 empty)
+    cdef int32_t *ep_q_head         # (n_endpoints) source queue, linked through Packet.next (-1 empty)
     cdef int32_t *ep_q_tail
     cdef int16_t *ep_cur_vc         # (n_endpoints) injection VC of the front packet (-1 none yet)
     cdef int32_t *ep_cur_sent       # (n_endpoints) flits of the front packet already sent
     cdef int16_t *ep_last_vc        # (n_endpoints) last injection VC used
-    cdef int32_t *ep_credits        # (n_endpoints*V)
-    cdef int8_t *ep_vc_busy         # (n_endpoints*V)
-    cdef int8_t *ep_cring           # (n_endpoints*R) credits returning to the endpoint
+    cdef OutVC *ep_ovc              # (n_endpoints*V) the injection channel's VCs
+    cdef int8_t *ep_cring           # (R*n_endpoints) VC of a credit returning to the endpoint, -1 none
 
     # ---- packets: a growable pool with a free list
     cdef int64_t pkt_cap, pkt_live
     cdef int32_t pkt_free
-    cdef int32_t *pkt_dest
-    cdef int32_t *pkt_dest_router
-    cdef int32_t *pkt_src
-    cdef int32_t *pkt_next
-    cdef int32_t *pkt_hops
-    cdef int32_t *pkt_size
-    cdef int64_t *pkt_create
-    cdef int64_t *pkt_inject
-    cdef int8_t *pkt_dim
-    cdef int8_t *pkt_dir
-    cdef int8_t *pkt_cls
-    cdef int8_t *pkt_measured
+    cdef Packet *pkts
+    cdef int64_t *pkt_create        # cycle the packet was created
+    cdef int64_t *pkt_inject        # cycle its head left the source queue
 
     # ---- latency histograms of measured packets (growable, one bin per cycle)
     cdef int64_t *hist_packet
@@ -217,20 +248,25 @@ cdef class Core:
         self.hist_cap = 0
 
     def __init__(self, dict net, dict cfg):
-        cdef int i, v, p, r
+        cdef int64_t i, r
+        cdef cnp.ndarray a
         keep = {}
 
         def arr(name, src, dtype):
-            a = np.ascontiguousarray(src, dtype=dtype)
-            keep[name] = a
-            return a
+            out = np.ascontiguousarray(src, dtype=dtype)
+            keep[name] = out
+            return out
 
-        def zeros(name, n, dtype, fill=0):
-            a = np.full(max(int(n), 1), fill, dtype=dtype)
-            keep[name] = a
-            return a
+        def full(name, n, dtype, fill=0):
+            out = np.full(max(int(n), 1), fill, dtype=dtype)
+            keep[name] = out
+            return out
 
-        cdef cnp.ndarray a
+        def raw(name, nbytes):
+            out = np.zeros(max(int(nbytes), 1), dtype=np.uint8)
+            keep[name] = out
+            return out
+
         self.V = cfg["vcs"]
         self.B = cfg["vc_buffer"]
         self.rd = cfg["routing_delay"]
@@ -243,98 +279,99 @@ cdef class Core:
         self.allow_self = cfg["allow_self"]
         self.packet_size = cfg["packet_size"]
         self.packet_rate = cfg["packet_rate"]
+        self.concentration = cfg["concentration"]
         self.window_start = cfg["window_start"]
         self.window_end = cfg["window_end"]
-        self.max_packets = cfg["max_packets"]
+        self.max_packets = min(int(cfg["max_packets"]), MAX_PACKETS)
         self.log1mp = log(1.0 - self.packet_rate) if 0.0 < self.packet_rate < 1.0 else 0.0
-        self.concentration = cfg["concentration"]
         self.now = 0
 
         indptr = arr("port_indptr", net["port_indptr"], np.int32)
         self.n_routers = indptr.shape[0] - 1
         self.n_ports = int(indptr[self.n_routers])
         a = indptr; self.port_indptr = <int32_t *> a.data
-        a = arr("port_kind", net["port_kind"], np.int8); self.port_kind = <int8_t *> a.data
+        kinds = arr("port_kind", net["port_kind"], np.int8)
+        a = kinds; self.port_kind = <int8_t *> a.data
         a = arr("port_peer", net["port_peer"], np.int32); self.port_peer = <int32_t *> a.data
         lat = arr("port_latency", net["port_latency"], np.int32)
         a = lat; self.port_latency = <int32_t *> a.data
         eport = arr("endpoint_port", net["endpoint_port"], np.int32)
         a = eport; self.endpoint_port = <int32_t *> a.data
         self.n_endpoints = eport.shape[0]
+        if self.n_endpoints > MAX_ENDPOINTS:
+            raise ValueError(f"the core supports at most {MAX_ENDPOINTS} endpoints")
         coords = arr("router_coords", net["router_coords"], np.int32)
         a = coords; self.router_coords = <int32_t *> a.data
         dims = arr("dims", net["dims"], np.int32)
         self.n_dims = dims.shape[0]
+        self.n_net_ports = 2 * self.n_dims
         a = dims; self.dims = <int32_t *> a.data
         strides = arr("strides", np.cumprod(np.r_[1, dims[: self.n_dims - 1]]) if self.n_dims else [1], np.int32)
         a = strides; self.strides = <int32_t *> a.data
-        self.n_net_ports = 2 * self.n_dims
         counts = np.diff(indptr)
         self.max_router_ports = int(counts.max()) if self.n_routers else 1
-        a = arr("port_router", np.repeat(np.arange(self.n_routers, dtype=np.int32), counts), np.int32)
-        self.port_router = <int32_t *> a.data
+        port_router = arr("port_router", np.repeat(np.arange(self.n_routers, dtype=np.int32), counts), np.int32)
+        a = port_router; self.port_router = <int32_t *> a.data
+        a = arr("endpoint_router", port_router[eport] if self.n_endpoints else [0], np.int32)
+        self.endpoint_router = <int32_t *> a.data
 
-        # Ring size: a power of two larger than the longest flit or credit delay.
-        longest = int(lat.max()) + self.sa + self.st + 2 if self.n_ports else 4
+        # Time slots: a power of two larger than the longest flit or credit delay.
+        longest = (int(lat.max()) if self.n_ports else 1) + self.sa + self.st + 2
         self.R = 1
         while self.R <= longest:
             self.R *= 2
         self.rmask = self.R - 1
 
         NPV = self.n_ports * self.V
-        a = zeros("buf", NPV * self.B, np.int32, -1); self.buf = <int32_t *> a.data
-        a = zeros("buf_head", NPV, np.int32); self.buf_head = <int32_t *> a.data
-        a = zeros("buf_count", NPV, np.int32); self.buf_count = <int32_t *> a.data
-        a = zeros("port_nflits", self.n_ports, np.int32); self.port_nflits = <int32_t *> a.data
-        a = zeros("ivc_state", NPV, np.int8); self.ivc_state = <int8_t *> a.data
-        a = zeros("ivc_ready", NPV, np.int64); self.ivc_ready = <int64_t *> a.data
-        a = zeros("ivc_out_port", NPV, np.int32, -1); self.ivc_out_port = <int32_t *> a.data
-        a = zeros("ivc_out_vc", NPV, np.int16, -1); self.ivc_out_vc = <int16_t *> a.data
-        a = zeros("ivc_vc_lo", NPV, np.int16); self.ivc_vc_lo = <int16_t *> a.data
-        a = zeros("ivc_vc_hi", NPV, np.int16); self.ivc_vc_hi = <int16_t *> a.data
-        a = zeros("ivc_sent", NPV, np.int32); self.ivc_sent = <int32_t *> a.data
-        kinds = keep["port_kind"]
-        credits = np.where(kinds == PORT_LINK, self.B, np.where(kinds == PORT_ENDPOINT, EJECT_CREDITS, 0))
-        a = arr("ovc_credits", np.repeat(credits, self.V) if NPV else [0], np.int32); self.ovc_credits = <int32_t *> a.data
-        a = zeros("ovc_busy", NPV, np.int8); self.ovc_busy = <int8_t *> a.data
-        a = zeros("ring_pid", self.n_ports * self.R, np.int32, -1); self.ring_pid = <int32_t *> a.data
-        a = zeros("ring_vc", self.n_ports * self.R, np.int8, -1); self.ring_vc = <int8_t *> a.data
-        a = zeros("cring", self.n_ports * self.R, np.int8, -1); self.cring = <int8_t *> a.data
-        a = zeros("sa_gptr", self.n_ports, np.int32); self.sa_gptr = <int32_t *> a.data
-        a = zeros("sa_aptr", self.n_ports, np.int32); self.sa_aptr = <int32_t *> a.data
-        a = zeros("sa_vptr", self.n_ports, np.int32); self.sa_vptr = <int32_t *> a.data
-        a = zeros("va_gptr", NPV, np.int32); self.va_gptr = <int32_t *> a.data
-        a = zeros("va_aptr", NPV, np.int32); self.va_aptr = <int32_t *> a.data
+        a = raw("ivc", NPV * sizeof(InVC)); self.ivc = <InVC *> a.data
+        a = full("buf", NPV * self.B, np.int64, -1); self.buf = <int64_t *> a.data
+        a = full("port_vcmask", self.n_ports, np.uint64); self.port_vcmask = <uint64_t *> a.data
+        a = raw("ovc", NPV * sizeof(OutVC)); self.ovc = <OutVC *> a.data
+        for i in range(NPV):
+            self.ivc[i].out_port = -1
+            self.ivc[i].out_vc = -1
+            if kinds[i // self.V] == PORT_LINK:
+                self.ovc[i].credits = self.B
+            elif kinds[i // self.V] == PORT_ENDPOINT:
+                self.ovc[i].credits = EJECT_CREDITS
+        a = full("link_flit", self.n_ports * self.R, np.int64, -1); self.link_flit = <int64_t *> a.data
+        a = full("link_vc", self.n_ports * self.R, np.int8, -1); self.link_vc = <int8_t *> a.data
+        a = full("cring", self.n_ports * self.R, np.int8, -1); self.cring = <int8_t *> a.data
+        a = full("sa_gptr", self.n_ports, np.int32); self.sa_gptr = <int32_t *> a.data
+        a = full("sa_aptr", self.n_ports, np.int32); self.sa_aptr = <int32_t *> a.data
+        a = full("sa_vptr", self.n_ports, np.int32); self.sa_vptr = <int32_t *> a.data
+        a = full("va_gptr", NPV, np.int32); self.va_gptr = <int32_t *> a.data
+        a = full("va_aptr", NPV, np.int32); self.va_aptr = <int32_t *> a.data
 
         MPV = self.max_router_ports * self.V
-        a = zeros("req_in", MPV, np.int32); self.req_in = <int32_t *> a.data
-        a = zeros("req_out", MPV, np.int32); self.req_out = <int32_t *> a.data
-        a = zeros("req_vc", MPV, np.int32); self.req_vc = <int32_t *> a.data
-        a = zeros("req_ivc", MPV, np.int32); self.req_ivc = <int32_t *> a.data
-        a = zeros("best_req", MPV, np.int32); self.best_req = <int32_t *> a.data
-        a = zeros("best_dist", MPV, np.int32); self.best_dist = <int32_t *> a.data
-        a = zeros("mark", MPV, np.int32); self.mark = <int32_t *> a.data
-        a = zeros("va_req", MPV, np.int32); self.va_req = <int32_t *> a.data
+        a = full("req_in", MPV, np.int32); self.req_in = <int32_t *> a.data
+        a = full("req_out", MPV, np.int32); self.req_out = <int32_t *> a.data
+        a = full("req_vc", MPV, np.int32); self.req_vc = <int32_t *> a.data
+        a = full("va_req", MPV, np.int32); self.va_req = <int32_t *> a.data
+        a = full("best_req", MPV, np.int32); self.best_req = <int32_t *> a.data
+        a = full("best_dist", MPV, np.int32); self.best_dist = <int32_t *> a.data
+        a = full("mark", MPV, np.int32); self.mark = <int32_t *> a.data
         self.mark_stamp = 0
 
         seed = int(cfg["seed"]) & 0xFFFFFFFFFFFFFFFF
-        a = zeros("router_rng", self.n_routers, np.uint64); self.router_rng = <uint64_t *> a.data
+        a = full("router_rng", self.n_routers, np.uint64); self.router_rng = <uint64_t *> a.data
         for r in range(self.n_routers):
             self.router_rng[r] = mix_seed(seed, 2 * <uint64_t>r + 1)
-        a = zeros("ep_rng", self.n_endpoints, np.uint64); self.ep_rng = <uint64_t *> a.data
+        a = full("ep_rng", self.n_endpoints, np.uint64); self.ep_rng = <uint64_t *> a.data
         for i in range(self.n_endpoints):
             self.ep_rng[i] = mix_seed(seed, 2 * <uint64_t>i + 2)
 
         NEV = self.n_endpoints * self.V
-        a = zeros("ep_next_arrival", self.n_endpoints, np.int64, NO_CYCLE); self.ep_next_arrival = <int64_t *> a.data
-        a = zeros("ep_q_head", self.n_endpoints, np.int32, -1); self.ep_q_head = <int32_t *> a.data
-        a = zeros("ep_q_tail", self.n_endpoints, np.int32, -1); self.ep_q_tail = <int32_t *> a.data
-        a = zeros("ep_cur_vc", self.n_endpoints, np.int16, -1); self.ep_cur_vc = <int16_t *> a.data
-        a = zeros("ep_cur_sent", self.n_endpoints, np.int32); self.ep_cur_sent = <int32_t *> a.data
-        a = zeros("ep_last_vc", self.n_endpoints, np.int16, self.V - 1); self.ep_last_vc = <int16_t *> a.data
-        a = zeros("ep_credits", NEV, np.int32, self.B); self.ep_credits = <int32_t *> a.data
-        a = zeros("ep_vc_busy", NEV, np.int8); self.ep_vc_busy = <int8_t *> a.data
-        a = zeros("ep_cring", self.n_endpoints * self.R, np.int8, -1); self.ep_cring = <int8_t *> a.data
+        a = full("ep_next_arrival", self.n_endpoints, np.int64, NO_CYCLE); self.ep_next_arrival = <int64_t *> a.data
+        a = full("ep_q_head", self.n_endpoints, np.int32, -1); self.ep_q_head = <int32_t *> a.data
+        a = full("ep_q_tail", self.n_endpoints, np.int32, -1); self.ep_q_tail = <int32_t *> a.data
+        a = full("ep_cur_vc", self.n_endpoints, np.int16, -1); self.ep_cur_vc = <int16_t *> a.data
+        a = full("ep_cur_sent", self.n_endpoints, np.int32); self.ep_cur_sent = <int32_t *> a.data
+        a = full("ep_last_vc", self.n_endpoints, np.int16, self.V - 1); self.ep_last_vc = <int16_t *> a.data
+        a = raw("ep_ovc", NEV * sizeof(OutVC)); self.ep_ovc = <OutVC *> a.data
+        for i in range(NEV):
+            self.ep_ovc[i].credits = self.B
+        a = full("ep_cring", self.n_endpoints * self.R, np.int8, -1); self.ep_cring = <int8_t *> a.data
         self._keep = keep
 
         # First creation of each endpoint's Bernoulli process (the process starts at cycle 0).
@@ -345,35 +382,34 @@ cdef class Core:
             for i in range(self.n_endpoints):
                 self.ep_next_arrival[i] = rng_geometric(&self.ep_rng[i], self.log1mp) - 1
 
-        if self._grow_packets(1024) or self._grow_hist(1024):
-            raise MemoryError("fabric core: cannot allocate packet pool")
+        if self._grow_packets(min(1024, self.max_packets)) or self._grow_hist(1024):
+            raise MemoryError("fabric core: cannot allocate the packet pool")
 
     def __dealloc__(self):
-        free(self.pkt_dest); free(self.pkt_dest_router); free(self.pkt_src); free(self.pkt_next)
-        free(self.pkt_hops); free(self.pkt_size); free(self.pkt_create); free(self.pkt_inject)
-        free(self.pkt_dim); free(self.pkt_dir); free(self.pkt_cls); free(self.pkt_measured)
-        free(self.hist_packet); free(self.hist_network)
+        free(self.pkts)
+        free(self.pkt_create)
+        free(self.pkt_inject)
+        free(self.hist_packet)
+        free(self.hist_network)
 
     # ------------------------------------------------------------------ growable pools
+
+    cdef bint _realloc(self, void **p, int64_t nbytes) noexcept nogil:
+        cdef void *q = realloc(p[0], nbytes)
+        if q == NULL:
+            return False
+        p[0] = q
+        return True
 
     cdef int _grow_packets(self, int64_t new_cap) noexcept nogil:
         """Enlarge the packet pool to new_cap entries and thread the new ones onto the free list."""
         cdef int64_t i, old = self.pkt_cap
-        if not self._realloc(<void **>&self.pkt_dest, new_cap * 4): return 1
-        if not self._realloc(<void **>&self.pkt_dest_router, new_cap * 4): return 1
-        if not self._realloc(<void **>&self.pkt_src, new_cap * 4): return 1
-        if not self._realloc(<void **>&self.pkt_next, new_cap * 4): return 1
-        if not self._realloc(<void **>&self.pkt_hops, new_cap * 4): return 1
+        if not self._realloc(<void **>&self.pkts, new_cap * sizeof(Packet)): return 1
         if not self._realloc(<void **>&self.pkt_create, new_cap * 8): return 1
         if not self._realloc(<void **>&self.pkt_inject, new_cap * 8): return 1
-        if not self._realloc(<void **>&self.pkt_dim, new_cap): return 1
-        if not self._realloc(<void **>&self.pkt_dir, new_cap): return 1
-        if not self._realloc(<void **>&self.pkt_cls, new_cap): return 1
-        if not self._realloc(<void **>&self.pkt_measured, new_cap): return 1
-        if not self._realloc(<void **>&self.pkt_size, new_cap * 4): return 1
         for i in range(old, new_cap - 1):
-            self.pkt_next[i] = <int32_t>(i + 1)
-        self.pkt_next[new_cap - 1] = self.pkt_free
+            self.pkts[i].next = <int32_t>(i + 1)
+        self.pkts[new_cap - 1].next = self.pkt_free
         self.pkt_free = <int32_t>old
         self.pkt_cap = new_cap
         return 0
@@ -387,17 +423,10 @@ cdef class Core:
         self.hist_cap = new_cap
         return 0
 
-    cdef bint _realloc(self, void **p, int64_t nbytes) noexcept nogil:
-        cdef void *q = realloc(p[0], nbytes)
-        if q == NULL:
-            return False
-        p[0] = q
-        return True
-
     # ------------------------------------------------------------------ packets
 
     cdef inline int32_t _new_packet(self) noexcept nogil:
-        """A free packet id, growing the pool if needed; -1 on the packet limit, -2 out of memory."""
+        """A free packet id, growing the pool if needed; -1 at the packet limit, -2 out of memory."""
         cdef int32_t pid
         if self.pkt_free < 0:
             if self.pkt_cap >= self.max_packets:
@@ -405,15 +434,16 @@ cdef class Core:
             if self._grow_packets(min(2 * self.pkt_cap, self.max_packets)):
                 return -2
         pid = self.pkt_free
-        self.pkt_free = self.pkt_next[pid]
+        self.pkt_free = self.pkts[pid].next
         self.pkt_live += 1
         return pid
 
     cdef inline void _deliver(self, int32_t pid, cycle_t arrival) noexcept nogil:
         """The tail of packet pid reaches its endpoint at cycle `arrival`."""
         cdef int64_t lat_p, lat_n
+        cdef Packet *pkt = &self.pkts[pid]
         self.c_delivered_packets += 1
-        if self.pkt_measured[pid]:
+        if pkt.measured:
             lat_p = arrival - self.pkt_create[pid]
             lat_n = arrival - self.pkt_inject[pid]
             if lat_p >= self.hist_cap:
@@ -425,28 +455,28 @@ cdef class Core:
             self.c_measured_outstanding -= 1
             self.c_sum_packet_latency += lat_p
             self.c_sum_network_latency += lat_n
-            self.c_sum_hops += self.pkt_hops[pid]
+            self.c_sum_hops += pkt.hops
             if lat_p > self.c_max_packet_latency:
                 self.c_max_packet_latency = lat_p
             if lat_n > self.c_max_network_latency:
                 self.c_max_network_latency = lat_n
-        self.pkt_next[pid] = self.pkt_free
+        pkt.next = self.pkt_free
         self.pkt_free = pid
         self.pkt_live -= 1
 
     # ------------------------------------------------------------------ routing
 
-    cdef inline void _route(self, int r, int i, int32_t pid) noexcept nogil:
-        """Route computation for the head of packet pid at router r, input VC i: sets the output port
-        and the allowed output-VC range (dimension order; see fabric/routing/dor.py)."""
-        cdef int32_t dr = self.pkt_dest_router[pid]
-        cdef int d = 0, c = 0, t = 0, k, dist2, direction, cls, half
-        cdef int out
+    cdef inline void _route(self, int r, int p, int v) noexcept nogil:
+        """Route computation for the head at the front of input VC (p, v) of router r: sets the output
+        port and the allowed output-VC range (dimension order; see fabric/routing/dor.py)."""
+        cdef InVC *in_vc = &self.ivc[p * self.V + v]
+        cdef int32_t dest = <int32_t>((in_vc.front_flit >> DEST_SHIFT) & DEST_MASK)
+        cdef int32_t dr = self.endpoint_router[dest]
+        cdef int d = 0, c = 0, t = 0, k, dist2, direction, cls, half, in_local
         if dr == r:
-            out = self.port_indptr[r] + self.n_net_ports + self.pkt_dest[pid] % self.concentration
-            self.ivc_out_port[i] = out
-            self.ivc_vc_lo[i] = 0
-            self.ivc_vc_hi[i] = self.V - 1
+            in_vc.out_port = self.endpoint_port[dest]
+            in_vc.vc_lo = 0
+            in_vc.vc_hi = self.V - 1
             return
         for d in range(self.n_dims):
             c = self.router_coords[r * self.n_dims + d]
@@ -454,12 +484,19 @@ cdef class Core:
             if c != t:
                 break
         if self.route_mode == ROUTE_DOR_MESH:
-            self.ivc_out_port[i] = self.port_indptr[r] + 2 * d + (0 if c < t else 1)
-            self.ivc_vc_lo[i] = 0
-            self.ivc_vc_hi[i] = self.V - 1
+            in_vc.out_port = self.port_indptr[r] + 2 * d + (0 if c < t else 1)
+            in_vc.vc_lo = 0
+            in_vc.vc_hi = self.V - 1
             return
-        # torus: direction and dateline class are fixed when the packet turns into dimension d
-        if self.pkt_dim[pid] != d:
+        # Torus: direction and dateline class are chosen when the packet turns into dimension d and kept
+        # for the whole dimension. A packet still in d arrived on port 2d+1 going + or 2d going -, on a
+        # VC of its class, so both are read back from where it came in (BookSim: in_port ^ 1, f->ph).
+        half = self.V // 2
+        in_local = p - self.port_indptr[r]
+        if in_local == 2 * d or in_local == 2 * d + 1:
+            direction = 1 if in_local == 2 * d else 0
+            cls = 1 if v >= half else 0
+        else:
             k = self.dims[d]
             dist2 = k - 2 * ((t - c + k) % k)
             if dist2 > 0 or (dist2 == 0 and (self.torus_tie == 1 or (rng_next(&self.router_rng[r]) >> 63))):
@@ -468,66 +505,66 @@ cdef class Core:
                 direction = 1
             # BookSim dor_next_torus: upper half going + across the wrap, or going - without wrapping
             cls = 1 if ((direction == 0 and c > t) or (direction == 1 and t < c)) else 0
-            self.pkt_dim[pid] = <int8_t>d
-            self.pkt_dir[pid] = <int8_t>direction
-            self.pkt_cls[pid] = <int8_t>cls
-        half = self.V // 2
-        self.ivc_out_port[i] = self.port_indptr[r] + 2 * d + self.pkt_dir[pid]
-        if self.pkt_cls[pid]:
-            self.ivc_vc_lo[i] = half
-            self.ivc_vc_hi[i] = self.V - 1
+        in_vc.out_port = self.port_indptr[r] + 2 * d + direction
+        if cls:
+            in_vc.vc_lo = half
+            in_vc.vc_hi = self.V - 1
         else:
-            self.ivc_vc_lo[i] = 0
-            self.ivc_vc_hi[i] = half - 1
+            in_vc.vc_lo = 0
+            in_vc.vc_hi = half - 1
 
     # ------------------------------------------------------------------ one router, one cycle
 
     cdef int _router_step(self, int r) noexcept nogil:
         cdef cycle_t now = self.now
-        cdef int V = self.V, B = self.B, R = self.R, rmask = self.rmask
+        cdef int V = self.V, B = self.B
         cdef int p0 = self.port_indptr[r], p1 = self.port_indptr[r + 1]
-        cdef int np_ = p1 - p0, NV = np_ * V
-        cdef int p, li, lo, k, v, i, o, ov, q, slot, n_sa = 0, n_va = 0, j, dist, best, bi
-        cdef int32_t pid, c
+        cdef int n_in = p1 - p0
+        cdef int p, li, lo, k, v, i, q, n_sa = 0, n_va = 0, j, dist, best, bi, vstart
+        cdef int64_t slot_base = (now & self.rmask) * self.n_ports, flit
+        cdef uint64_t mask
         cdef int8_t cv
-        cdef int vstart, lo_v, gi, go
-        cdef int64_t slot_base
+        cdef InVC *in_vc
 
         # A. credits arriving at our output ports this cycle
-        slot = <int>(now & rmask)
         for p in range(p0, p1):
-            cv = self.cring[p * R + slot]
+            cv = self.cring[slot_base + p]
             if cv >= 0:
-                self.ovc_credits[p * V + cv] += 1
-                self.cring[p * R + slot] = -1
+                self.ovc[p * V + cv].credits += 1
+                self.cring[slot_base + p] = -1
 
         # B. route computation, and gather VC- and switch-allocation requests
-        for li in range(np_):
+        for li in range(n_in):
             p = p0 + li
-            if self.port_nflits[p] == 0:
+            mask = self.port_vcmask[p]
+            if mask == 0:
                 continue
             self.mark_stamp += 1
+            # visit the VCs holding flits in round-robin order from the port's VC pointer
             vstart = self.sa_vptr[p]
-            for k in range(V):
+            if vstart:
+                mask = (mask >> vstart) | ((mask << (V - vstart)) & ((<uint64_t>2 << (V - 1)) - 1))
+            while mask:
+                k = ctz64(mask)
+                mask &= mask - 1
                 v = vstart + k
                 if v >= V:
                     v -= V
                 i = p * V + v
-                if self.buf_count[i] == 0 or now < self.ivc_ready[i]:
+                in_vc = &self.ivc[i]
+                if now < in_vc.ready:
                     continue
-                if self.ivc_state[i] == VC_IDLE:
-                    pid = self.buf[i * B + self.buf_head[i]]
-                    self._route(r, i, pid)
-                    self.ivc_state[i] = VC_ROUTED
-                    self.ivc_ready[i] = now + self.rd
-                elif self.ivc_state[i] == VC_ROUTED:
+                if in_vc.state == VC_IDLE:
+                    self._route(r, p, v)
+                    in_vc.state = VC_ROUTED
+                    in_vc.ready = now + self.rd
+                elif in_vc.state == VC_ROUTED:
                     self.va_req[n_va] = i
                     n_va += 1
                 else:
-                    o = self.ivc_out_port[i]
-                    if self.ovc_credits[o * V + self.ivc_out_vc[i]] <= 0:
+                    if self.ovc[in_vc.out_port * V + in_vc.out_vc].credits <= 0:
                         continue
-                    lo = o - p0
+                    lo = in_vc.out_port - p0
                     if self.mark[lo] == self.mark_stamp:
                         continue  # this input already asks for that output through an earlier VC
                     self.mark[lo] = self.mark_stamp
@@ -538,7 +575,7 @@ cdef class Core:
 
         # C. VC allocation: iSLIP over (input VC) x (output VC), one iteration
         if n_va:
-            self._vc_allocate(r, p0, NV, n_va)
+            self._vc_allocate(p0, n_in * V, n_va)
 
         # D. switch allocation: iSLIP over input ports x output ports, one iteration
         if n_sa:
@@ -548,7 +585,7 @@ cdef class Core:
                 lo = self.req_out[j]
                 dist = self.req_in[j] - self.sa_gptr[p0 + lo]
                 if dist < 0:
-                    dist += np_
+                    dist += n_in
                 if self.mark[lo] != self.mark_stamp or dist < self.best_dist[lo]:
                     self.mark[lo] = self.mark_stamp
                     self.best_dist[lo] = dist
@@ -565,42 +602,67 @@ cdef class Core:
                     if self.best_req[lo] == j:
                         dist = lo - self.sa_aptr[p0 + li]
                         if dist < 0:
-                            dist += np_
+                            dist += n_in
                         if best < 0 or dist < best:
                             best = dist
                             bi = j
                     j += 1
                 if bi >= 0:
-                    if self._traverse(r, p0, np_, self.req_in[bi], self.req_out[bi], self.req_vc[bi]):
+                    if self._traverse(p0, n_in, self.req_in[bi], self.req_out[bi], self.req_vc[bi]):
                         return ST_INVARIANT
 
         # E. flits arriving on our input links this cycle enter their buffers (usable from now + 1)
-        slot = <int>(now & rmask)
         for p in range(p0, p1):
-            pid = self.ring_pid[p * R + slot]
-            if pid >= 0:
-                i = p * V + self.ring_vc[p * R + slot]
-                if self.buf_count[i] >= B:
+            flit = self.link_flit[slot_base + p]
+            if flit >= 0:
+                i = p * V + self.link_vc[slot_base + p]
+                in_vc = &self.ivc[i]
+                if in_vc.count == 0:
+                    in_vc.front_flit = flit
+                elif in_vc.count >= B:
                     return ST_INVARIANT
-                q = self.buf_head[i] + self.buf_count[i]
-                if q >= B:
-                    q -= B
-                self.buf[i * B + q] = pid
-                self.buf_count[i] += 1
-                self.port_nflits[p] += 1
-                self.ring_pid[p * R + slot] = -1
+                else:
+                    q = in_vc.front + in_vc.count - 1
+                    if q >= B:
+                        q -= B
+                    self.buf[i * B + q] = flit
+                in_vc.count += 1
+                self.port_vcmask[p] |= (<uint64_t>1) << (i - p * V)
+                self.link_flit[slot_base + p] = -1
         return ST_OK
 
-    cdef void _vc_allocate(self, int r, int p0, int NV, int n_va) noexcept nogil:
-        cdef int j, i, o, ov, lo_v, gi, dist, best, bi, V = self.V, li_v
+    cdef void _vc_allocate(self, int p0, int NV, int n_va) noexcept nogil:
+        cdef int j, i, o, ov, lo_v, dist, best, bi, V = self.V, li_v
+        cdef InVC *in_vc
+        if n_va == 1:
+            # one requester: every free output VC in its range grants it, and it accepts the one
+            # closest after its pointer (the general case below, without the bookkeeping)
+            i = self.va_req[0]
+            in_vc = &self.ivc[i]
+            o = in_vc.out_port
+            best = -1
+            bi = -1
+            for ov in range(in_vc.vc_lo, in_vc.vc_hi + 1):
+                if self.ovc[o * V + ov].busy:
+                    continue
+                dist = (o - p0) * V + ov - self.va_aptr[i]
+                if dist < 0:
+                    dist += NV
+                if best < 0 or dist < best:
+                    best = dist
+                    bi = ov
+            if bi >= 0:
+                self._grant_vc(i, p0, NV, bi)
+            return
         self.mark_stamp += 1
         # grant: each free output VC picks the requesting input VC closest after its pointer
         for j in range(n_va):
             i = self.va_req[j]
+            in_vc = &self.ivc[i]
             li_v = i - p0 * V
-            o = self.ivc_out_port[i]
-            for ov in range(self.ivc_vc_lo[i], self.ivc_vc_hi[i] + 1):
-                if self.ovc_busy[o * V + ov]:
+            o = in_vc.out_port
+            for ov in range(in_vc.vc_lo, in_vc.vc_hi + 1):
+                if self.ovc[o * V + ov].busy:
                     continue
                 lo_v = (o - p0) * V + ov
                 dist = li_v - self.va_gptr[o * V + ov]
@@ -613,11 +675,12 @@ cdef class Core:
         # accept: each input VC takes the granting output VC closest after its pointer
         for j in range(n_va):
             i = self.va_req[j]
+            in_vc = &self.ivc[i]
             li_v = i - p0 * V
-            o = self.ivc_out_port[i]
+            o = in_vc.out_port
             best = -1
             bi = -1
-            for ov in range(self.ivc_vc_lo[i], self.ivc_vc_hi[i] + 1):
+            for ov in range(in_vc.vc_lo, in_vc.vc_hi + 1):
                 lo_v = (o - p0) * V + ov
                 if self.mark[lo_v] == self.mark_stamp and self.best_req[lo_v] == j:
                     dist = lo_v - self.va_aptr[i]
@@ -627,86 +690,99 @@ cdef class Core:
                         best = dist
                         bi = ov
             if bi >= 0:
-                lo_v = (o - p0) * V + bi
-                self.ovc_busy[o * V + bi] = 1
-                self.ivc_out_vc[i] = <int16_t>bi
-                self.ivc_state[i] = VC_ACTIVE
-                self.ivc_ready[i] = self.now + self.va
-                self.va_gptr[o * V + bi] = (li_v + 1) % NV
-                self.va_aptr[i] = (lo_v + 1) % NV
+                self._grant_vc(i, p0, NV, bi)
 
-    cdef inline int _traverse(self, int r, int p0, int np_, int li, int lo, int v) noexcept nogil:
+    cdef inline void _grant_vc(self, int i, int p0, int NV, int ov) noexcept nogil:
+        """Input VC i (global) takes output VC ov of its output port."""
+        cdef InVC *in_vc = &self.ivc[i]
+        cdef int V = self.V, o = in_vc.out_port
+        self.ovc[o * V + ov].busy = 1
+        in_vc.out_vc = <int16_t>ov
+        in_vc.state = VC_ACTIVE
+        in_vc.head_next = 1
+        in_vc.ready = self.now + self.va
+        self.va_gptr[o * V + ov] = (i - p0 * V + 1) % NV
+        self.va_aptr[i] = ((o - p0) * V + ov + 1) % NV
+
+    cdef inline int _traverse(self, int p0, int n_in, int li, int lo, int v) noexcept nogil:
         """Input port li, VC v won output port lo: move its front flit through the switch."""
-        cdef int V = self.V, B = self.B, R = self.R, rmask = self.rmask
-        cdef int p = p0 + li, o = p0 + lo, i = p * V + v
-        cdef int ov = self.ivc_out_vc[i], q, up
-        cdef int32_t pid = self.buf[i * B + self.buf_head[i]]
+        cdef int V = self.V, B = self.B
+        cdef int p = p0 + li, o = p0 + lo, i = p * V + v, up
+        cdef InVC *in_vc = &self.ivc[i]
+        cdef int ov = in_vc.out_vc
+        cdef int64_t flit = in_vc.front_flit, slot
         cdef cycle_t now = self.now, arrival
-        cdef bint head = self.ivc_sent[i] == 0
-        cdef int size = self.pkt_size[pid]
-        # leave the input buffer
-        self.buf_head[i] += 1
-        if self.buf_head[i] == B:
-            self.buf_head[i] = 0
-        self.buf_count[i] -= 1
-        self.port_nflits[p] -= 1
-        # the freed slot's credit leaves as switch allocation completes and crosses the reverse
-        # channel; upstream may use it at now + sw_alloc_delay + latency (BookSim, credit_delay 0)
+        cdef int32_t pid
+        # leave the input buffer; the next flit moves to the front
+        in_vc.count -= 1
+        if in_vc.count > 0:
+            in_vc.front_flit = self.buf[i * B + in_vc.front]
+            in_vc.front += 1
+            if in_vc.front == B:
+                in_vc.front = 0
+        else:
+            self.port_vcmask[p] &= ~((<uint64_t>1) << v)
+        # the freed slot's credit crosses the reverse channel
         up = self.port_peer[p]
         if self.port_kind[p] == PORT_LINK:
-            self.cring[up * R + ((now + self.sa + self.port_latency[up]) & rmask)] = <int8_t>v
+            self.cring[((now + self.sa + self.port_latency[up]) & self.rmask) * self.n_ports + up] = <int8_t>v
         else:
-            self.ep_cring[up * R + ((now + self.sa + 1) & rmask)] = <int8_t>v
+            self.ep_cring[((now + self.sa + 1) & self.rmask) * self.n_endpoints + up] = <int8_t>v
         # onto the output link, or out through the ejection channel (1 cycle, always accepts)
         arrival = now + self.sa + self.st - 1 + self.port_latency[o]
         if self.port_kind[o] == PORT_LINK:
-            q = self.port_peer[o]
-            if self.ring_pid[q * R + (arrival & rmask)] >= 0:
-                return 1
-            self.ring_pid[q * R + (arrival & rmask)] = pid
-            self.ring_vc[q * R + (arrival & rmask)] = <int8_t>ov
-            self.ovc_credits[o * V + ov] -= 1
-            if self.ovc_credits[o * V + ov] < 0:
+            if in_vc.head_next and ((flit >> HOPS_SHIFT) & HOPS_MASK) < HOPS_MASK:
+                flit += 1 << HOPS_SHIFT  # saturates at MAX_HOPS rather than spill into the dest bits
+            # one flit per output per cycle and a fixed latency keep the slot free (a store, no load:
+            # the conservation and credit checks catch a violation)
+            slot = (arrival & self.rmask) * self.n_ports + self.port_peer[o]
+            self.link_flit[slot] = flit
+            self.link_vc[slot] = <int8_t>ov
+            self.ovc[o * V + ov].credits -= 1
+            if self.ovc[o * V + ov].credits < 0:
                 return 1
             self.c_flit_hops += 1
             if self.window_start <= now < self.window_end:
                 self.c_window_flit_hops += 1
-            if head:
-                self.pkt_hops[pid] += 1
         else:
+            pid = <int32_t>(flit >> PID_SHIFT)
+            if in_vc.head_next:
+                self.pkts[pid].hops = <int32_t>((flit >> HOPS_SHIFT) & HOPS_MASK)
             self.c_delivered_flits += 1
             if self.window_start <= arrival < self.window_end:
                 self.c_window_ejected_flits += 1
-            if self.ivc_sent[i] + 1 == self.pkt_size[pid]:
+            if flit & FLIT_TAIL:
                 self._deliver(pid, arrival)
         self.c_last_move = now
+        in_vc.head_next = 0
         # round-robin pointers move past the winner (iSLIP)
-        self.sa_gptr[o] = li + 1 if li + 1 < np_ else 0
-        self.sa_aptr[p] = lo + 1 if lo + 1 < np_ else 0
+        self.sa_gptr[o] = li + 1 if li + 1 < n_in else 0
+        self.sa_aptr[p] = lo + 1 if lo + 1 < n_in else 0
         self.sa_vptr[p] = v + 1 if v + 1 < V else 0
         # tail: release the output VC; the input VC is free for the next packet's head
-        self.ivc_sent[i] += 1
-        if self.ivc_sent[i] == size:
-            self.ivc_sent[i] = 0
-            self.ovc_busy[o * V + ov] = 0
-            self.ivc_state[i] = VC_IDLE
-            self.ivc_ready[i] = now + 1
+        if flit & FLIT_TAIL:
+            self.ovc[o * V + ov].busy = 0
+            in_vc.state = VC_IDLE
+            in_vc.ready = now + 1
         return 0
 
     # ------------------------------------------------------------------ one endpoint, one cycle
 
     cdef int _endpoint_step(self, int e) noexcept nogil:
         cdef cycle_t now = self.now
-        cdef int V = self.V, R = self.R, slot, k, v, q
+        cdef int V = self.V, k, v
+        cdef int64_t slot
         cdef int32_t pid, dest
         cdef int8_t cv
         cdef uint64_t *rng = &self.ep_rng[e]
+        cdef Packet *pkt
+        cdef OutVC *out
         # credits from the router's injection buffers
-        slot = <int>(now & self.rmask)
-        cv = self.ep_cring[e * R + slot]
+        slot = (now & self.rmask) * self.n_endpoints + e
+        cv = self.ep_cring[slot]
         if cv >= 0:
-            self.ep_credits[e * V + cv] += 1
-            self.ep_cring[e * R + slot] = -1
+            self.ep_ovc[e * V + cv].credits += 1
+            self.ep_cring[slot] = -1
         # Bernoulli packet creation into the source queue
         if self.ep_next_arrival[e] <= now:
             pid = self._new_packet()
@@ -718,32 +794,29 @@ cdef class Core:
                 dest = <int32_t>rng_below(rng, self.n_endpoints - 1)
                 if dest >= e:
                     dest += 1
-            self.pkt_dest[pid] = dest
-            self.pkt_size[pid] = self.packet_size
-            self.pkt_dest_router[pid] = self.port_router[self.endpoint_port[dest]]
-            self.pkt_src[pid] = e
+            pkt = &self.pkts[pid]
+            pkt.dest = dest
+            pkt.src = e
+            pkt.size = self.packet_size
+            pkt.hops = 0
+            pkt.next = -1
             self.pkt_create[pid] = now
             self.pkt_inject[pid] = -1
-            self.pkt_hops[pid] = 0
-            self.pkt_dim[pid] = -1
-            self.pkt_dir[pid] = 0
-            self.pkt_cls[pid] = 0
-            self.pkt_next[pid] = -1
             if self.window_start <= now < self.window_end:
-                self.pkt_measured[pid] = 1
+                pkt.measured = 1
                 self.c_measured_created += 1
                 self.c_measured_outstanding += 1
-                self.c_window_created_flits += self.packet_size
+                self.c_window_created_flits += pkt.size
             else:
-                self.pkt_measured[pid] = 0
+                pkt.measured = 0
             if self.ep_q_tail[e] >= 0:
-                self.pkt_next[self.ep_q_tail[e]] = pid
+                self.pkts[self.ep_q_tail[e]].next = pid
             else:
                 self.ep_q_head[e] = pid
             self.ep_q_tail[e] = pid
             self.c_created_packets += 1
-            self.c_created_flits += self.packet_size
-            self.c_source_flits += self.packet_size
+            self.c_created_flits += pkt.size
+            self.c_source_flits += pkt.size
             if self.packet_rate >= 1.0:
                 self.ep_next_arrival[e] = now + 1
             else:
@@ -756,21 +829,23 @@ cdef class Core:
         if v < 0:
             for k in range(1, V + 1):
                 v = (self.ep_last_vc[e] + k) % V
-                if not self.ep_vc_busy[e * V + v] and self.ep_credits[e * V + v] > 0:
+                out = &self.ep_ovc[e * V + v]
+                if not out.busy and out.credits > 0:
                     break
             else:
                 return ST_OK
             self.ep_cur_vc[e] = <int16_t>v
-            self.ep_vc_busy[e * V + v] = 1
-        if self.ep_credits[e * V + v] <= 0:
+            out.busy = 1
+        out = &self.ep_ovc[e * V + v]
+        if out.credits <= 0:
             return ST_OK
-        q = self.endpoint_port[e]
-        slot = <int>((now + 2) & self.rmask)
-        if self.ring_pid[q * R + slot] >= 0:
+        pkt = &self.pkts[pid]
+        slot = ((now + 2) & self.rmask) * self.n_ports + self.endpoint_port[e]
+        if self.link_flit[slot] >= 0:
             return ST_INVARIANT
-        self.ring_pid[q * R + slot] = pid
-        self.ring_vc[q * R + slot] = <int8_t>v
-        self.ep_credits[e * V + v] -= 1
+        self.link_flit[slot] = flit_word(pid, pkt.dest, self.ep_cur_sent[e] + 1 == pkt.size)
+        self.link_vc[slot] = <int8_t>v
+        out.credits -= 1
         self.ep_last_vc[e] = <int16_t>v
         if self.ep_cur_sent[e] == 0:
             self.pkt_inject[pid] = now
@@ -778,13 +853,13 @@ cdef class Core:
         self.c_injected_flits += 1
         self.c_source_flits -= 1
         self.c_last_move = now
-        if self.ep_cur_sent[e] == self.pkt_size[pid]:
-            self.ep_q_head[e] = self.pkt_next[pid]
+        if self.ep_cur_sent[e] == pkt.size:
+            self.ep_q_head[e] = pkt.next
             if self.ep_q_head[e] < 0:
                 self.ep_q_tail[e] = -1
             self.ep_cur_sent[e] = 0
             self.ep_cur_vc[e] = -1
-            self.ep_vc_busy[e * V + v] = 0
+            out.busy = 0
         return ST_OK
 
     # ------------------------------------------------------------------ the cycle loop
@@ -792,11 +867,11 @@ cdef class Core:
     cdef int _run(self, cycle_t until, bint stop_when_drained) noexcept nogil:
         cdef int e, r, status
         while self.now < until:
+            if stop_when_drained and self.c_measured_outstanding == 0 and self.now >= self.window_end:
+                return ST_DRAINED
             if self.mark_stamp > STAMP_LIMIT:
                 memset(self.mark, 0, self.max_router_ports * self.V * sizeof(int32_t))
                 self.mark_stamp = 0
-            if stop_when_drained and self.c_measured_outstanding == 0 and self.now >= self.window_end:
-                return ST_DRAINED
             for e in range(self.n_endpoints):
                 status = self._endpoint_step(e)
                 if status != ST_OK:
@@ -848,38 +923,52 @@ cdef class Core:
 
     def histograms(self):
         """(packet, network) latency histograms of measured packets: bin = cycles."""
-        n = self.hist_cap
-        hp = np.empty(n, np.int64)
-        hn = np.empty(n, np.int64)
         cdef int64_t i
-        for i in range(n):
+        hp = np.empty(self.hist_cap, np.int64)
+        hn = np.empty(self.hist_cap, np.int64)
+        for i in range(self.hist_cap):
             hp[i] = self.hist_packet[i]
             hn[i] = self.hist_network[i]
         return hp, hn
 
+    def buffer_occupancy(self):
+        """Flits buffered per (port, vc): ndarray of shape (n_ports, vcs)."""
+        cdef int64_t i
+        out = np.zeros(self.n_ports * self.V, np.int64)
+        for i in range(self.n_ports * self.V):
+            out[i] = self.ivc[i].count
+        return out.reshape(self.n_ports, self.V)
+
+    def output_credits(self):
+        """Credits per (port, vc) of the output side: ndarray of shape (n_ports, vcs)."""
+        cdef int64_t i
+        out = np.zeros(self.n_ports * self.V, np.int64)
+        for i in range(self.n_ports * self.V):
+            out[i] = self.ovc[i].credits
+        return out.reshape(self.n_ports, self.V)
+
     def flits_in_network(self):
         """Flits in router buffers plus flits on links (injection channels included)."""
-        buffered = int(self._keep["buf_count"][: self.n_ports * self.V].sum())
-        on_links = int(np.count_nonzero(self._keep["ring_pid"][: self.n_ports * self.R] >= 0))
-        return buffered + on_links
+        on_links = int(np.count_nonzero(self._keep["link_flit"][: self.n_ports * self.R] >= 0))
+        return int(self.buffer_occupancy().sum()) + on_links
 
     def check_credits(self):
-        """True when every link's credits + downstream occupancy + flits and credits in flight equal
-        the buffer depth (per VC)."""
+        """True when, for every link and VC, the sender's credits + the receiver's buffered flits +
+        flits and credits in flight equal the buffer depth."""
         k = self._keep
-        V, R, B = self.V, self.R, self.B
+        R, B = self.R, self.B
         kinds = k["port_kind"][: self.n_ports]
         peer = k["port_peer"][: self.n_ports]
-        credits = k["ovc_credits"][: self.n_ports * V].reshape(-1, V)
-        count = k["buf_count"][: self.n_ports * V].reshape(-1, V)
-        ring_pid = k["ring_pid"][: self.n_ports * R].reshape(-1, R)
-        ring_vc = k["ring_vc"][: self.n_ports * R].reshape(-1, R)
-        cring = k["cring"][: self.n_ports * R].reshape(-1, R)
+        credits = self.output_credits()
+        count = self.buffer_occupancy()
+        link = k["link_flit"][: self.n_ports * R].reshape(R, -1).T
+        link_vc = k["link_vc"][: self.n_ports * R].reshape(R, -1).T
+        cring = k["cring"][: self.n_ports * R].reshape(R, -1).T
         for p in np.flatnonzero(kinds == PORT_LINK):
             q = peer[p]
-            for v in range(V):
+            for v in range(self.V):
                 total = credits[p, v] + count[q, v]
-                total += np.count_nonzero((ring_pid[q] >= 0) & (ring_vc[q] == v))
+                total += np.count_nonzero((link[q] >= 0) & (link_vc[q] == v))
                 total += np.count_nonzero(cring[p] == v)
                 if total != B:
                     return False

@@ -1,0 +1,87 @@
+"""Speed benchmark: fixed-length runs (no drain) under uniform traffic, one process per case.
+
+Prints one JSON object: for each case the simulated cycles, wall time, router-cycles per second,
+flit-hops per second, ns per flit-hop and the peak resident memory of the process that ran it.
+
+    python benchmarks/bench.py                      # the default cases
+    python benchmarks/bench.py --cases torus25x25x25@0.1 --warmup 1000 --measure 2000
+    python benchmarks/bench.py --compare old.json   # adds the speed ratio against an earlier run
+
+A case is NAME@LOAD with NAME one of CASES below.
+"""
+import argparse
+import json
+import multiprocessing as mp
+import resource
+import sys
+import time
+
+CASES = {
+    "mesh8x8": {"topology": {"kind": "mesh", "dims": [8, 8]}, "link": {"latency": 1}},
+    "mesh32x32": {"topology": {"kind": "mesh", "dims": [32, 32]}, "link": {"latency": 1}},
+    "torus25x25x25": {"topology": {"kind": "torus", "dims": [25, 25, 25]}, "link": {"latency": 1}},
+}
+DEFAULT = ["mesh8x8@0.1", "mesh32x32@0.1", "torus25x25x25@0.1"]
+
+
+def run_case(case, warmup, measure, packet_size, queue):
+    import fabric
+
+    name, load = case.split("@")
+    spec = dict(CASES[name])
+    spec = {**spec, "router": {"vcs": 4, "vc_buffer": 8},
+            "traffic": {"injection_rate": float(load), "packet_size": packet_size},
+            "sim": {"warmup_cycles": warmup, "measure_cycles": measure, "drain_cycles": 0, "seed": 1}}
+    started = time.perf_counter()
+    result = fabric.simulate(spec, progress=False).to_dict()
+    total = time.perf_counter() - started
+    t = result["timing"]
+    flit_hops = t["flit_hops_per_second"] * t["wall_seconds"]
+    queue.put({
+        "case": case,
+        "routers": result["topology"]["routers"],
+        "cycles": result["cycles"]["total"],
+        "wall_seconds": t["wall_seconds"],
+        "wall_seconds_with_setup": round(total, 4),
+        "router_cycles_per_second": t["router_cycles_per_second"],
+        "flit_hops_per_second": t["flit_hops_per_second"],
+        "ns_per_flit_hop": round(1e9 * t["wall_seconds"] / flit_hops, 2) if flit_hops else None,
+        "ns_per_router_cycle": round(1e9 / t["router_cycles_per_second"], 2),
+        "accepted": result["throughput"]["accepted"],
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    })
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--cases", default=",".join(DEFAULT))
+    ap.add_argument("--warmup", type=int, default=1000)
+    ap.add_argument("--measure", type=int, default=2000)
+    ap.add_argument("--packet-size", type=int, default=1)
+    ap.add_argument("--compare", help="JSON printed by an earlier run of this script")
+    a = ap.parse_args()
+    ctx = mp.get_context("spawn")
+    out = []
+    for case in a.cases.split(","):
+        q = ctx.Queue()
+        p = ctx.Process(target=run_case, args=(case, a.warmup, a.measure, a.packet_size, q))
+        p.start()
+        row = q.get()
+        p.join()
+        print(f"{case}: {row['router_cycles_per_second']:,.0f} router-cycles/s, "
+              f"{row['flit_hops_per_second']:,.0f} flit-hops/s, {row['peak_rss_mb']} MB", file=sys.stderr)
+        out.append(row)
+    report = {"warmup": a.warmup, "measure": a.measure, "packet_size": a.packet_size, "cases": out}
+    if a.compare:
+        with open(a.compare) as f:
+            old = {c["case"]: c for c in json.load(f)["cases"]}
+        for row in out:
+            if row["case"] in old:
+                row["speedup_vs_compare"] = round(
+                    row["router_cycles_per_second"] / old[row["case"]]["router_cycles_per_second"], 3)
+    json.dump(report, sys.stdout, indent=1)
+    print()
+
+
+if __name__ == "__main__":
+    main()
