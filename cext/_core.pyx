@@ -24,7 +24,8 @@ Model (one cycle = one clock of every router, link and endpoint):
   accepts a flit.
 
 Every read in cycle t sees the state left by cycle t-1: flits and credits written during t land in
-slots of later cycles, and a flit written into a buffer during t is first used at t+1.
+slots of later cycles, and a flit that reaches a router's buffer at cycle t is first used at t+1 (the
+core moves it from its link slot into the buffer at the start of the router's step at t+1).
 
 A flit is one 64-bit word carrying what a real head flit carries, so a hop never touches the packet
 record: packet id (bits 32-62), destination endpoint (bits 11-31), links crossed so far (bits 1-10,
@@ -117,16 +118,18 @@ cdef struct InVC:
     int32_t out_port        # output port of the packet in progress (global id)
     int16_t count           # flits buffered, the front one included
     int16_t front           # buffer index of the flit behind the front one
-    int16_t out_vc          # output VC held while ACTIVE
-    int16_t vc_lo           # output VCs the packet may be allocated (inclusive range)
-    int16_t vc_hi
+    int16_t va_aptr         # VC allocation: next local output VC to favour
+    int8_t out_vc           # output VC held while ACTIVE
+    int8_t vc_lo            # output VCs the packet may be allocated (inclusive range)
+    int8_t vc_hi
     int8_t state            # VC_*
     int8_t head_next        # 1 while the next flit to leave is the packet's head
 
 
 cdef struct OutVC:
     int32_t credits         # free slots in the downstream buffer
-    int32_t busy            # 1 while a packet holds the VC
+    int16_t busy            # 1 while a packet holds the VC
+    int16_t va_gptr         # VC allocation: next local input VC to favour
 
 
 cdef inline uint64_t mix_seed(uint64_t seed, uint64_t stream) noexcept nogil:
@@ -171,6 +174,7 @@ cdef class Core:
     cdef int8_t *port_kind          # (n_ports) PORT_*
     cdef int32_t *port_peer         # (n_ports) link: far-end port; endpoint: endpoint id
     cdef int32_t *port_latency      # (n_ports) cycles on the link leaving the port
+    cdef int32_t *port_in_latency   # (n_ports) cycles on the link arriving at the port (its credits')
     cdef int32_t *port_router       # (n_ports) owning router
     cdef int32_t *endpoint_port     # (n_endpoints) router port of each endpoint
     cdef int32_t *endpoint_router   # (n_endpoints) router of each endpoint
@@ -194,8 +198,6 @@ cdef class Core:
     cdef int32_t *sa_gptr           # (n_ports) output port: next input port to favour
     cdef int32_t *sa_aptr           # (n_ports) input port: next output port to favour
     cdef int32_t *sa_vptr           # (n_ports) input port: next VC to favour
-    cdef int32_t *va_gptr           # (n_ports*V) output VC: next input VC to favour
-    cdef int32_t *va_aptr           # (n_ports*V) input VC: next output VC to favour
 
     # ---- per-router scratch for one evaluation (sized by the largest router)
     cdef int32_t *req_in            # switch requests: local input port,
@@ -295,6 +297,9 @@ cdef class Core:
         a = arr("port_peer", net["port_peer"], np.int32); self.port_peer = <int32_t *> a.data
         lat = arr("port_latency", net["port_latency"], np.int32)
         a = lat; self.port_latency = <int32_t *> a.data
+        peers = keep["port_peer"]
+        in_lat = np.where(kinds == PORT_LINK, lat[np.where(kinds == PORT_LINK, peers, 0)], 1) if len(kinds) else [1]
+        a = arr("port_in_latency", in_lat, np.int32); self.port_in_latency = <int32_t *> a.data
         eport = arr("endpoint_port", net["endpoint_port"], np.int32)
         a = eport; self.endpoint_port = <int32_t *> a.data
         self.n_endpoints = eport.shape[0]
@@ -340,8 +345,6 @@ cdef class Core:
         a = full("sa_gptr", self.n_ports, np.int32); self.sa_gptr = <int32_t *> a.data
         a = full("sa_aptr", self.n_ports, np.int32); self.sa_aptr = <int32_t *> a.data
         a = full("sa_vptr", self.n_ports, np.int32); self.sa_vptr = <int32_t *> a.data
-        a = full("va_gptr", NPV, np.int32); self.va_gptr = <int32_t *> a.data
-        a = full("va_aptr", NPV, np.int32); self.va_aptr = <int32_t *> a.data
 
         MPV = self.max_router_ports * self.V
         a = full("req_in", MPV, np.int32); self.req_in = <int32_t *> a.data
@@ -522,6 +525,7 @@ cdef class Core:
         cdef int n_in = p1 - p0
         cdef int p, li, lo, k, v, i, q, n_sa = 0, n_va = 0, j, dist, best, bi, vstart
         cdef int64_t slot_base = (now & self.rmask) * self.n_ports, flit
+        cdef int64_t prev_base = ((now - 1) & self.rmask) * self.n_ports
         cdef uint64_t mask
         cdef int8_t cv
         cdef InVC *in_vc
@@ -533,7 +537,28 @@ cdef class Core:
                 self.ovc[p * V + cv].credits += 1
                 self.cring[slot_base + p] = -1
 
-        # B. route computation, and gather VC- and switch-allocation requests
+        # B. flits that arrived on our input links last cycle were written into their buffers then
+        # and are usable from now on; doing the write here, just before its first use, keeps the
+        # input-VC state in cache
+        for p in range(p0, p1):
+            flit = self.link_flit[prev_base + p]
+            if flit >= 0:
+                i = p * V + self.link_vc[prev_base + p]
+                in_vc = &self.ivc[i]
+                if in_vc.count == 0:
+                    in_vc.front_flit = flit
+                elif in_vc.count >= B:
+                    return ST_INVARIANT
+                else:
+                    q = in_vc.front + in_vc.count - 1
+                    if q >= B:
+                        q -= B
+                    self.buf[i * B + q] = flit
+                in_vc.count += 1
+                self.port_vcmask[p] |= (<uint64_t>1) << (i - p * V)
+                self.link_flit[prev_base + p] = -1
+
+        # C. route computation, and gather VC- and switch-allocation requests
         for li in range(n_in):
             p = p0 + li
             mask = self.port_vcmask[p]
@@ -573,11 +598,11 @@ cdef class Core:
                     self.req_vc[n_sa] = v
                     n_sa += 1
 
-        # C. VC allocation: iSLIP over (input VC) x (output VC), one iteration
+        # D. VC allocation: iSLIP over (input VC) x (output VC), one iteration
         if n_va:
             self._vc_allocate(p0, n_in * V, n_va)
 
-        # D. switch allocation: iSLIP over input ports x output ports, one iteration
+        # E. switch allocation: iSLIP over input ports x output ports, one iteration
         if n_sa:
             self.mark_stamp += 1
             # grant: each output picks the requesting input closest after its pointer
@@ -611,24 +636,6 @@ cdef class Core:
                     if self._traverse(p0, n_in, self.req_in[bi], self.req_out[bi], self.req_vc[bi]):
                         return ST_INVARIANT
 
-        # E. flits arriving on our input links this cycle enter their buffers (usable from now + 1)
-        for p in range(p0, p1):
-            flit = self.link_flit[slot_base + p]
-            if flit >= 0:
-                i = p * V + self.link_vc[slot_base + p]
-                in_vc = &self.ivc[i]
-                if in_vc.count == 0:
-                    in_vc.front_flit = flit
-                elif in_vc.count >= B:
-                    return ST_INVARIANT
-                else:
-                    q = in_vc.front + in_vc.count - 1
-                    if q >= B:
-                        q -= B
-                    self.buf[i * B + q] = flit
-                in_vc.count += 1
-                self.port_vcmask[p] |= (<uint64_t>1) << (i - p * V)
-                self.link_flit[slot_base + p] = -1
         return ST_OK
 
     cdef void _vc_allocate(self, int p0, int NV, int n_va) noexcept nogil:
@@ -645,7 +652,7 @@ cdef class Core:
             for ov in range(in_vc.vc_lo, in_vc.vc_hi + 1):
                 if self.ovc[o * V + ov].busy:
                     continue
-                dist = (o - p0) * V + ov - self.va_aptr[i]
+                dist = (o - p0) * V + ov - self.ivc[i].va_aptr
                 if dist < 0:
                     dist += NV
                 if best < 0 or dist < best:
@@ -665,7 +672,7 @@ cdef class Core:
                 if self.ovc[o * V + ov].busy:
                     continue
                 lo_v = (o - p0) * V + ov
-                dist = li_v - self.va_gptr[o * V + ov]
+                dist = li_v - self.ovc[o * V + ov].va_gptr
                 if dist < 0:
                     dist += NV
                 if self.mark[lo_v] != self.mark_stamp or dist < self.best_dist[lo_v]:
@@ -683,7 +690,7 @@ cdef class Core:
             for ov in range(in_vc.vc_lo, in_vc.vc_hi + 1):
                 lo_v = (o - p0) * V + ov
                 if self.mark[lo_v] == self.mark_stamp and self.best_req[lo_v] == j:
-                    dist = lo_v - self.va_aptr[i]
+                    dist = lo_v - self.ivc[i].va_aptr
                     if dist < 0:
                         dist += NV
                     if best < 0 or dist < best:
@@ -697,12 +704,12 @@ cdef class Core:
         cdef InVC *in_vc = &self.ivc[i]
         cdef int V = self.V, o = in_vc.out_port
         self.ovc[o * V + ov].busy = 1
-        in_vc.out_vc = <int16_t>ov
+        in_vc.out_vc = <int8_t>ov
         in_vc.state = VC_ACTIVE
         in_vc.head_next = 1
         in_vc.ready = self.now + self.va
-        self.va_gptr[o * V + ov] = (i - p0 * V + 1) % NV
-        self.va_aptr[i] = ((o - p0) * V + ov + 1) % NV
+        self.ovc[o * V + ov].va_gptr = (i - p0 * V + 1) % NV
+        self.ivc[i].va_aptr = ((o - p0) * V + ov + 1) % NV
 
     cdef inline int _traverse(self, int p0, int n_in, int li, int lo, int v) noexcept nogil:
         """Input port li, VC v won output port lo: move its front flit through the switch."""
@@ -725,7 +732,7 @@ cdef class Core:
         # the freed slot's credit crosses the reverse channel
         up = self.port_peer[p]
         if self.port_kind[p] == PORT_LINK:
-            self.cring[((now + self.sa + self.port_latency[up]) & self.rmask) * self.n_ports + up] = <int8_t>v
+            self.cring[((now + self.sa + self.port_in_latency[p]) & self.rmask) * self.n_ports + up] = <int8_t>v
         else:
             self.ep_cring[((now + self.sa + 1) & self.rmask) * self.n_endpoints + up] = <int8_t>v
         # onto the output link, or out through the ejection channel (1 cycle, always accepts)
