@@ -67,17 +67,23 @@ def _mean(values):
     return round(sum(values) / len(values), 4) if values else None
 
 
-def compare(curves=CURVES, seeds=(1, 2, 3), measure=3000, jobs=2, with_knee=True):
-    """Run the comparison; returns {"points": [...], "knees": {...}} (see the module docstring)."""
+def compare(curves=CURVES, seeds=(1, 2, 3), measure=3000, jobs=2, with_knee=True, loads=None):
+    """Run the comparison; returns {"points": [...], "knees": {...}} (see the module docstring).
+    ``loads`` restricts the latency comparison to those reference loads."""
     tasks = {}
+
+    def latency_loads(curve):
+        topo = curve.split("/")[0]
+        return sorted(x for x in reference(curve) if x <= LATENCY_MAX_LOAD[topo] + 1e-9
+                      and (loads is None or any(abs(x - y) < 1e-9 for y in loads)))
+
     for curve in curves:
         ref = reference(curve)
-        topo = curve.split("/")[0]
-        loads = {x for x in ref if x <= LATENCY_MAX_LOAD[topo] + 1e-9}
+        loads_here = set(latency_loads(curve))
         if with_knee:
             their_knee = knee([(x, float(r["packet_latency_avg"])) for x, r in ref.items()])
-            loads |= {ZERO_LOAD} | {round(their_knee - 0.08 + 0.01 * i, 2) for i in range(14)}
-        for load in loads:
+            loads_here |= {ZERO_LOAD} | {round(their_knee - 0.08 + 0.01 * i, 2) for i in range(14)}
+        for load in loads_here:
             for seed in seeds:
                 tasks[(curve, load, seed)] = (curve, load, seed, measure)
     with ProcessPoolExecutor(jobs) as pool:
@@ -90,8 +96,7 @@ def compare(curves=CURVES, seeds=(1, 2, 3), measure=3000, jobs=2, with_knee=True
     points, knees = [], {}
     for curve in curves:
         ref = reference(curve)
-        topo = curve.split("/")[0]
-        for load in sorted(x for x in ref if x <= LATENCY_MAX_LOAD[topo] + 1e-9):
+        for load in latency_loads(curve):
             lat, acc, sat = ours(curve, load)
             theirs = float(ref[load]["packet_latency_avg"])
             points.append({"curve": curve, "load": load, "booksim_latency": theirs, "fabric_latency": lat,

@@ -1,0 +1,40 @@
+"""fabric against BookSim 2 on the reference configurations (tests/data/booksim_uniform_64node.csv,
+measured with BookSim 2 commit 28f43299; see tests/data/booksim_README.md).
+
+The default run checks a representative subset (one seed, three loads per curve); ``pytest -m slow``
+runs the full comparison of benchmarks/booksim_compare.py: every reference load up to 0.35 (mesh) and
+0.45 (torus), and the knee of all four curves.
+"""
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import booksim_compare  # noqa: E402
+
+LATENCY_TOLERANCE = 0.05     # mean packet latency within 5% at every load below the knee
+ZERO_LOAD_TOLERANCE = 0.03   # and within 3% at 0.01
+KNEE_TOLERANCE = 0.03        # saturation knee within 0.03 flits/node/cycle
+
+
+def check_latency(points):
+    assert points
+    for p in points:
+        tolerance = ZERO_LOAD_TOLERANCE if p["load"] == booksim_compare.ZERO_LOAD else LATENCY_TOLERANCE
+        assert p["fabric_latency"] == pytest.approx(p["booksim_latency"], rel=tolerance), p
+
+
+def test_reference_loads_subset():
+    out = booksim_compare.compare(seeds=(1,), with_knee=False, loads=(0.01, 0.1, 0.3))
+    check_latency(out["points"])
+    assert len(out["points"]) == 12
+
+
+@pytest.mark.slow
+def test_full_booksim_comparison():
+    out = booksim_compare.compare()
+    check_latency(out["points"])
+    for curve, knee in out["knees"].items():
+        assert knee["fabric"] == pytest.approx(knee["booksim"], abs=KNEE_TOLERANCE), curve
