@@ -128,7 +128,8 @@ cdef struct InVC:
 
 cdef struct OutVC:
     int32_t credits         # free slots in the downstream buffer
-    int16_t busy            # 1 while a packet holds the VC
+    int16_t busy            # endpoints' injection VCs: 1 while a packet holds the VC (routers use
+                            # port_free_vcs instead)
     int16_t va_gptr         # VC allocation: next local input VC to favour
 
 
@@ -187,6 +188,7 @@ cdef class Core:
     cdef int64_t *buf               # (n_ports*V*B) flit words behind the front one, a ring per input VC
     cdef uint64_t *port_vcmask      # (n_ports) bit v set while input VC v holds a flit
     cdef OutVC *ovc                 # (n_ports*V) output VCs
+    cdef uint64_t *port_free_vcs    # (n_ports) bit v set while output VC v is not held by a packet
 
     # ---- links and credits in flight: R time slots (slot = cycle & rmask) of one entry per port, so the
     # entries read in one cycle are contiguous
@@ -331,6 +333,8 @@ cdef class Core:
         a = raw("ivc", NPV * sizeof(InVC)); self.ivc = <InVC *> a.data
         a = full("buf", NPV * self.B, np.int64, -1); self.buf = <int64_t *> a.data
         a = full("port_vcmask", self.n_ports, np.uint64); self.port_vcmask = <uint64_t *> a.data
+        a = full("port_free_vcs", self.n_ports, np.uint64, (1 << self.V) - 1)
+        self.port_free_vcs = <uint64_t *> a.data
         a = raw("ovc", NPV * sizeof(OutVC)); self.ovc = <OutVC *> a.data
         for i in range(NPV):
             self.ivc[i].out_port = -1
@@ -584,8 +588,11 @@ cdef class Core:
                     in_vc.state = VC_ROUTED
                     in_vc.ready = now + self.rd
                 elif in_vc.state == VC_ROUTED:
-                    self.va_req[n_va] = i
-                    n_va += 1
+                    # a request no free output VC can grant would change nothing (iSLIP pointers move
+                    # only on a grant), so it is not made
+                    if self._va_candidates(in_vc):
+                        self.va_req[n_va] = i
+                        n_va += 1
                 else:
                     if self.ovc[in_vc.out_port * V + in_vc.out_vc].credits <= 0:
                         continue
@@ -603,7 +610,11 @@ cdef class Core:
             self._vc_allocate(p0, n_in * V, n_va)
 
         # E. switch allocation: iSLIP over input ports x output ports, one iteration
-        if n_sa:
+        if n_sa == 1:
+            # one request: it is granted and accepted
+            if self._traverse(p0, n_in, self.req_in[0], self.req_out[0], self.req_vc[0]):
+                return ST_INVARIANT
+        elif n_sa:
             self.mark_stamp += 1
             # grant: each output picks the requesting input closest after its pointer
             for j in range(n_sa):
@@ -638,28 +649,29 @@ cdef class Core:
 
         return ST_OK
 
+    cdef inline uint64_t _va_candidates(self, InVC *in_vc) noexcept nogil:
+        """Free output VCs, as a bit mask, that the packet at in_vc may take."""
+        cdef uint64_t allowed = ((<uint64_t>2) << in_vc.vc_hi) - ((<uint64_t>1) << in_vc.vc_lo)
+        return allowed & self.port_free_vcs[in_vc.out_port]
+
     cdef void _vc_allocate(self, int p0, int NV, int n_va) noexcept nogil:
-        cdef int j, i, o, ov, lo_v, dist, best, bi, V = self.V, li_v
+        cdef int j, i, o, ov, lo_v, dist, best, bi, V = self.V, li_v, a
+        cdef uint64_t cand, rot
         cdef InVC *in_vc
         if n_va == 1:
-            # one requester: every free output VC in its range grants it, and it accepts the one
-            # closest after its pointer (the general case below, without the bookkeeping)
+            # One requester: every free output VC in its range grants it, and it accepts the one
+            # closest after its pointer. The candidates all sit on one output port, so that is the
+            # first candidate at or after the pointer's position within the port, else the first.
             i = self.va_req[0]
             in_vc = &self.ivc[i]
-            o = in_vc.out_port
-            best = -1
-            bi = -1
-            for ov in range(in_vc.vc_lo, in_vc.vc_hi + 1):
-                if self.ovc[o * V + ov].busy:
-                    continue
-                dist = (o - p0) * V + ov - self.ivc[i].va_aptr
-                if dist < 0:
-                    dist += NV
-                if best < 0 or dist < best:
-                    best = dist
-                    bi = ov
-            if bi >= 0:
-                self._grant_vc(i, p0, NV, bi)
+            cand = self._va_candidates(in_vc)
+            a = in_vc.va_aptr - (in_vc.out_port - p0) * V
+            ov = ctz64(cand)
+            if 0 < a < V:
+                rot = cand >> a
+                if rot:
+                    ov = a + ctz64(rot)
+            self._grant_vc(i, p0, NV, ov)
             return
         self.mark_stamp += 1
         # grant: each free output VC picks the requesting input VC closest after its pointer
@@ -668,9 +680,10 @@ cdef class Core:
             in_vc = &self.ivc[i]
             li_v = i - p0 * V
             o = in_vc.out_port
-            for ov in range(in_vc.vc_lo, in_vc.vc_hi + 1):
-                if self.ovc[o * V + ov].busy:
-                    continue
+            cand = self._va_candidates(in_vc)
+            while cand:
+                ov = ctz64(cand)
+                cand &= cand - 1
                 lo_v = (o - p0) * V + ov
                 dist = li_v - self.ovc[o * V + ov].va_gptr
                 if dist < 0:
@@ -683,14 +696,16 @@ cdef class Core:
         for j in range(n_va):
             i = self.va_req[j]
             in_vc = &self.ivc[i]
-            li_v = i - p0 * V
             o = in_vc.out_port
             best = -1
             bi = -1
-            for ov in range(in_vc.vc_lo, in_vc.vc_hi + 1):
+            cand = self._va_candidates(in_vc)
+            while cand:
+                ov = ctz64(cand)
+                cand &= cand - 1
                 lo_v = (o - p0) * V + ov
                 if self.mark[lo_v] == self.mark_stamp and self.best_req[lo_v] == j:
-                    dist = lo_v - self.ivc[i].va_aptr
+                    dist = lo_v - in_vc.va_aptr
                     if dist < 0:
                         dist += NV
                     if best < 0 or dist < best:
@@ -703,13 +718,14 @@ cdef class Core:
         """Input VC i (global) takes output VC ov of its output port."""
         cdef InVC *in_vc = &self.ivc[i]
         cdef int V = self.V, o = in_vc.out_port
-        self.ovc[o * V + ov].busy = 1
+        cdef int next_in = i - p0 * V + 1, next_out = (o - p0) * V + ov + 1
+        self.port_free_vcs[o] &= ~((<uint64_t>1) << ov)
         in_vc.out_vc = <int8_t>ov
         in_vc.state = VC_ACTIVE
         in_vc.head_next = 1
         in_vc.ready = self.now + self.va
-        self.ovc[o * V + ov].va_gptr = (i - p0 * V + 1) % NV
-        self.ivc[i].va_aptr = ((o - p0) * V + ov + 1) % NV
+        self.ovc[o * V + ov].va_gptr = next_in if next_in < NV else 0
+        in_vc.va_aptr = next_out if next_out < NV else 0
 
     cdef inline int _traverse(self, int p0, int n_in, int li, int lo, int v) noexcept nogil:
         """Input port li, VC v won output port lo: move its front flit through the switch."""
@@ -768,7 +784,7 @@ cdef class Core:
         self.sa_vptr[p] = v + 1 if v + 1 < V else 0
         # tail: release the output VC; the input VC is free for the next packet's head
         if flit & FLIT_TAIL:
-            self.ovc[o * V + ov].busy = 0
+            self.port_free_vcs[o] |= (<uint64_t>1) << ov
             in_vc.state = VC_IDLE
             in_vc.ready = now + 1
         return 0
