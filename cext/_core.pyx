@@ -206,6 +206,7 @@ cdef class Core:
     cdef int32_t *req_out           # local output port,
     cdef int32_t *req_vc            # and the input VC that asks
     cdef int32_t *va_req            # input VCs (global) asking for VC allocation
+    cdef int32_t *req_count         # per local output port: VC-allocation requests for it
     cdef int32_t *best_req          # per local output (VC): request granted so far
     cdef int32_t *best_dist         # and its round-robin distance
     cdef int32_t *mark              # stamp of the evaluation that last wrote best_*
@@ -355,6 +356,7 @@ cdef class Core:
         a = full("req_out", MPV, np.int32); self.req_out = <int32_t *> a.data
         a = full("req_vc", MPV, np.int32); self.req_vc = <int32_t *> a.data
         a = full("va_req", MPV, np.int32); self.va_req = <int32_t *> a.data
+        a = full("req_count", MPV, np.int32); self.req_count = <int32_t *> a.data
         a = full("best_req", MPV, np.int32); self.best_req = <int32_t *> a.data
         a = full("best_dist", MPV, np.int32); self.best_dist = <int32_t *> a.data
         a = full("mark", MPV, np.int32); self.mark = <int32_t *> a.data
@@ -534,17 +536,15 @@ cdef class Core:
         cdef int8_t cv
         cdef InVC *in_vc
 
-        # A. credits arriving at our output ports this cycle
         for p in range(p0, p1):
+            # A. credits arriving at our output ports this cycle
             cv = self.cring[slot_base + p]
             if cv >= 0:
                 self.ovc[p * V + cv].credits += 1
                 self.cring[slot_base + p] = -1
-
-        # B. flits that arrived on our input links last cycle were written into their buffers then
-        # and are usable from now on; doing the write here, just before its first use, keeps the
-        # input-VC state in cache
-        for p in range(p0, p1):
+            # B. flits that arrived on our input links last cycle were written into their buffers
+            # then and are usable from now on; doing the write here, just before its first use,
+            # keeps the input-VC state in cache
             flit = self.link_flit[prev_base + p]
             if flit >= 0:
                 i = p * V + self.link_vc[prev_base + p]
@@ -655,24 +655,30 @@ cdef class Core:
         return allowed & self.port_free_vcs[in_vc.out_port]
 
     cdef void _vc_allocate(self, int p0, int NV, int n_va) noexcept nogil:
-        cdef int j, i, o, ov, lo_v, dist, best, bi, V = self.V, li_v, a
-        cdef uint64_t cand, rot
+        cdef int j, i, o, ov, lo_v, dist, best, bi, V = self.V, li_v, n
+        cdef uint64_t cand
         cdef InVC *in_vc
-        if n_va == 1:
-            # One requester: every free output VC in its range grants it, and it accepts the one
-            # closest after its pointer. The candidates all sit on one output port, so that is the
-            # first candidate at or after the pointer's position within the port, else the first.
-            i = self.va_req[0]
-            in_vc = &self.ivc[i]
-            cand = self._va_candidates(in_vc)
-            a = in_vc.va_aptr - (in_vc.out_port - p0) * V
-            ov = ctz64(cand)
-            if 0 < a < V:
-                rot = cand >> a
-                if rot:
-                    ov = a + ctz64(rot)
-            self._grant_vc(i, p0, NV, ov)
+        # An input VC asks for VCs of one output port only, so allocation splits by output port, and a
+        # port with one requester needs no arbitration.
+        if n_va > 1:
+            self.mark_stamp += 1
+            for j in range(n_va):
+                o = self.ivc[self.va_req[j]].out_port - p0
+                if self.mark[o] != self.mark_stamp:
+                    self.mark[o] = self.mark_stamp
+                    self.req_count[o] = 0
+                self.req_count[o] += 1
+        n = 0
+        for j in range(n_va):
+            i = self.va_req[j]
+            if n_va == 1 or self.req_count[self.ivc[i].out_port - p0] == 1:
+                self._va_alone(i, p0, NV)
+            else:
+                self.va_req[n] = i
+                n += 1
+        if n == 0:
             return
+        n_va = n
         self.mark_stamp += 1
         # grant: each free output VC picks the requesting input VC closest after its pointer
         for j in range(n_va):
@@ -713,6 +719,21 @@ cdef class Core:
                         bi = ov
             if bi >= 0:
                 self._grant_vc(i, p0, NV, bi)
+
+    cdef inline void _va_alone(self, int i, int p0, int NV) noexcept nogil:
+        """VC allocation for input VC i when nothing else asks for its output port: every free output
+        VC in its range grants it, and it accepts the one closest after its pointer. The candidates
+        all sit on one port, so that is the first at or after the pointer's place within the port,
+        else the first."""
+        cdef InVC *in_vc = &self.ivc[i]
+        cdef uint64_t cand = self._va_candidates(in_vc), rot
+        cdef int a = in_vc.va_aptr - (in_vc.out_port - p0) * self.V
+        cdef int ov = ctz64(cand)
+        if 0 < a < self.V:
+            rot = cand >> a
+            if rot:
+                ov = a + ctz64(rot)
+        self._grant_vc(i, p0, NV, ov)
 
     cdef inline void _grant_vc(self, int i, int p0, int NV, int ov) noexcept nogil:
         """Input VC i (global) takes output VC ov of its output port."""
