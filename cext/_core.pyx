@@ -167,6 +167,7 @@ cdef class Core:
     cdef double packet_rate, log1mp
     cdef readonly cycle_t now
     cdef cycle_t window_start, window_end
+    cdef bint in_window             # window_start <= now < window_end
     cdef int64_t max_packets
 
     # ---- topology (owned numpy arrays in _keep; raw pointers are used in the loop)
@@ -529,7 +530,7 @@ cdef class Core:
         cdef int V = self.V, B = self.B
         cdef int p0 = self.port_indptr[r], p1 = self.port_indptr[r + 1]
         cdef int n_in = p1 - p0
-        cdef int p, li, lo, k, v, i, q, n_sa = 0, n_va = 0, j, dist, best, bi, vstart
+        cdef int p, li, lo, k, v, i, q, n_sa = 0, n_va = 0, n_win, j, dist, best, bi, vstart
         cdef int64_t slot_base = (now & self.rmask) * self.n_ports, flit
         cdef int64_t prev_base = ((now - 1) & self.rmask) * self.n_ports
         cdef uint64_t mask
@@ -609,12 +610,11 @@ cdef class Core:
         if n_va:
             self._vc_allocate(p0, n_in * V, n_va)
 
-        # E. switch allocation: iSLIP over input ports x output ports, one iteration
-        if n_sa == 1:
-            # one request: it is granted and accepted
-            if self._traverse(p0, n_in, self.req_in[0], self.req_out[0], self.req_vc[0]):
-                return ST_INVARIANT
-        elif n_sa:
+        # E. switch allocation: iSLIP over input ports x output ports, one iteration; the winners
+        # (the requests that keep their place in req_*) then cross the switch
+        n_win = n_sa  # one request is granted and accepted
+        if n_sa > 1:
+            n_win = 0
             self.mark_stamp += 1
             # grant: each output picks the requesting input closest after its pointer
             for j in range(n_sa):
@@ -644,9 +644,13 @@ cdef class Core:
                             bi = j
                     j += 1
                 if bi >= 0:
-                    if self._traverse(p0, n_in, self.req_in[bi], self.req_out[bi], self.req_vc[bi]):
-                        return ST_INVARIANT
-
+                    self.req_in[n_win] = self.req_in[bi]
+                    self.req_out[n_win] = self.req_out[bi]
+                    self.req_vc[n_win] = self.req_vc[bi]
+                    n_win += 1
+        for j in range(n_win):
+            if self._traverse(p0, n_in, self.req_in[j], self.req_out[j], self.req_vc[j]):
+                return ST_INVARIANT
         return ST_OK
 
     cdef inline uint64_t _va_candidates(self, InVC *in_vc) noexcept nogil:
@@ -786,8 +790,7 @@ cdef class Core:
             if self.ovc[o * V + ov].credits < 0:
                 return 1
             self.c_flit_hops += 1
-            if self.window_start <= now < self.window_end:
-                self.c_window_flit_hops += 1
+            self.c_window_flit_hops += self.in_window
         else:
             pid = <int32_t>(flit >> PID_SHIFT)
             if in_vc.head_next:
@@ -913,6 +916,7 @@ cdef class Core:
         while self.now < until:
             if stop_when_drained and self.c_measured_outstanding == 0 and self.now >= self.window_end:
                 return ST_DRAINED
+            self.in_window = self.window_start <= self.now < self.window_end
             if self.mark_stamp > STAMP_LIMIT:
                 memset(self.mark, 0, self.max_router_ports * self.V * sizeof(int32_t))
                 self.mark_stamp = 0
