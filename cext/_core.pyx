@@ -176,7 +176,9 @@ cdef class Core:
     cdef int8_t *port_kind          # (n_ports) PORT_*
     cdef int32_t *port_peer         # (n_ports) link: far-end port; endpoint: endpoint id
     cdef int32_t *port_latency      # (n_ports) cycles on the link leaving the port
-    cdef int32_t *port_in_latency   # (n_ports) cycles on the link arriving at the port (its credits')
+    cdef int32_t *flit_delay        # (n_ports) switch allocation to the far buffer: sa + st - 1 + latency
+    cdef int32_t *credit_delay      # (n_ports) switch allocation to the credit's use upstream: sa + the
+                                    # latency of the link arriving at the port
     cdef int32_t *port_router       # (n_ports) owning router
     cdef int32_t *endpoint_port     # (n_endpoints) router port of each endpoint
     cdef int32_t *endpoint_router   # (n_endpoints) router of each endpoint
@@ -302,8 +304,9 @@ cdef class Core:
         lat = arr("port_latency", net["port_latency"], np.int32)
         a = lat; self.port_latency = <int32_t *> a.data
         peers = keep["port_peer"]
-        in_lat = np.where(kinds == PORT_LINK, lat[np.where(kinds == PORT_LINK, peers, 0)], 1) if len(kinds) else [1]
-        a = arr("port_in_latency", in_lat, np.int32); self.port_in_latency = <int32_t *> a.data
+        in_lat = np.where(kinds == PORT_LINK, lat[np.where(kinds == PORT_LINK, peers, 0)], 1) if len(kinds) else 1
+        a = arr("flit_delay", lat + self.sa + self.st - 1, np.int32); self.flit_delay = <int32_t *> a.data
+        a = arr("credit_delay", in_lat + self.sa, np.int32); self.credit_delay = <int32_t *> a.data
         eport = arr("endpoint_port", net["endpoint_port"], np.int32)
         a = eport; self.endpoint_port = <int32_t *> a.data
         self.n_endpoints = eport.shape[0]
@@ -526,6 +529,8 @@ cdef class Core:
     # ------------------------------------------------------------------ one router, one cycle
 
     cdef int _router_step(self, int r) noexcept nogil:
+        # Every field is copied into a local first: a store through one of the state pointers could
+        # otherwise alias `self` and make the compiler reload each field after it.
         cdef cycle_t now = self.now
         cdef int V = self.V, B = self.B
         cdef int p0 = self.port_indptr[r], p1 = self.port_indptr[r + 1]
@@ -533,23 +538,36 @@ cdef class Core:
         cdef int p, li, lo, k, v, i, q, n_sa = 0, n_va = 0, n_win, j, dist, best, bi, vstart
         cdef int64_t slot_base = (now & self.rmask) * self.n_ports, flit
         cdef int64_t prev_base = ((now - 1) & self.rmask) * self.n_ports
-        cdef uint64_t mask
+        cdef uint64_t mask, full = ((<uint64_t>2) << (V - 1)) - 1
         cdef int8_t cv
         cdef InVC *in_vc
+        cdef InVC *ivc = self.ivc
+        cdef OutVC *ovc = self.ovc
+        cdef int8_t *cring = self.cring
+        cdef int64_t *link_flit = self.link_flit
+        cdef int8_t *link_vc = self.link_vc
+        cdef int64_t *buf = self.buf
+        cdef uint64_t *port_vcmask = self.port_vcmask
+        cdef int32_t *req_in = self.req_in
+        cdef int32_t *req_out = self.req_out
+        cdef int32_t *req_vc = self.req_vc
+        cdef int32_t *mark = self.mark
+        cdef int32_t stamp = self.mark_stamp
+        cdef int rd = self.rd
 
         for p in range(p0, p1):
             # A. credits arriving at our output ports this cycle
-            cv = self.cring[slot_base + p]
+            cv = cring[slot_base + p]
             if cv >= 0:
-                self.ovc[p * V + cv].credits += 1
-                self.cring[slot_base + p] = -1
+                ovc[p * V + cv].credits += 1
+                cring[slot_base + p] = -1
             # B. flits that arrived on our input links last cycle were written into their buffers
             # then and are usable from now on; doing the write here, just before its first use,
             # keeps the input-VC state in cache
-            flit = self.link_flit[prev_base + p]
+            flit = link_flit[prev_base + p]
             if flit >= 0:
-                i = p * V + self.link_vc[prev_base + p]
-                in_vc = &self.ivc[i]
+                i = p * V + link_vc[prev_base + p]
+                in_vc = &ivc[i]
                 if in_vc.count == 0:
                     in_vc.front_flit = flit
                 elif in_vc.count >= B:
@@ -558,22 +576,22 @@ cdef class Core:
                     q = in_vc.front + in_vc.count - 1
                     if q >= B:
                         q -= B
-                    self.buf[i * B + q] = flit
+                    buf[i * B + q] = flit
                 in_vc.count += 1
-                self.port_vcmask[p] |= (<uint64_t>1) << (i - p * V)
-                self.link_flit[prev_base + p] = -1
+                port_vcmask[p] |= (<uint64_t>1) << (i - p * V)
+                link_flit[prev_base + p] = -1
 
         # C. route computation, and gather VC- and switch-allocation requests
         for li in range(n_in):
             p = p0 + li
-            mask = self.port_vcmask[p]
+            mask = port_vcmask[p]
             if mask == 0:
                 continue
-            self.mark_stamp += 1
+            stamp += 1
             # visit the VCs holding flits in round-robin order from the port's VC pointer
             vstart = self.sa_vptr[p]
             if vstart:
-                mask = (mask >> vstart) | ((mask << (V - vstart)) & ((<uint64_t>2 << (V - 1)) - 1))
+                mask = (mask >> vstart) | ((mask << (V - vstart)) & full)
             while mask:
                 k = ctz64(mask)
                 mask &= mask - 1
@@ -581,13 +599,13 @@ cdef class Core:
                 if v >= V:
                     v -= V
                 i = p * V + v
-                in_vc = &self.ivc[i]
+                in_vc = &ivc[i]
                 if now < in_vc.ready:
                     continue
                 if in_vc.state == VC_IDLE:
                     self._route(r, p, v)
                     in_vc.state = VC_ROUTED
-                    in_vc.ready = now + self.rd
+                    in_vc.ready = now + rd
                 elif in_vc.state == VC_ROUTED:
                     # a request no free output VC can grant would change nothing (iSLIP pointers move
                     # only on a grant), so it is not made
@@ -595,16 +613,17 @@ cdef class Core:
                         self.va_req[n_va] = i
                         n_va += 1
                 else:
-                    if self.ovc[in_vc.out_port * V + in_vc.out_vc].credits <= 0:
+                    if ovc[in_vc.out_port * V + in_vc.out_vc].credits <= 0:
                         continue
                     lo = in_vc.out_port - p0
-                    if self.mark[lo] == self.mark_stamp:
+                    if mark[lo] == stamp:
                         continue  # this input already asks for that output through an earlier VC
-                    self.mark[lo] = self.mark_stamp
-                    self.req_in[n_sa] = li
-                    self.req_out[n_sa] = lo
-                    self.req_vc[n_sa] = v
+                    mark[lo] = stamp
+                    req_in[n_sa] = li
+                    req_out[n_sa] = lo
+                    req_vc[n_sa] = v
                     n_sa += 1
+        self.mark_stamp = stamp
 
         # D. VC allocation: iSLIP over (input VC) x (output VC), one iteration
         if n_va:
@@ -616,25 +635,26 @@ cdef class Core:
         if n_sa > 1:
             n_win = 0
             self.mark_stamp += 1
+            stamp = self.mark_stamp
             # grant: each output picks the requesting input closest after its pointer
             for j in range(n_sa):
-                lo = self.req_out[j]
-                dist = self.req_in[j] - self.sa_gptr[p0 + lo]
+                lo = req_out[j]
+                dist = req_in[j] - self.sa_gptr[p0 + lo]
                 if dist < 0:
                     dist += n_in
-                if self.mark[lo] != self.mark_stamp or dist < self.best_dist[lo]:
-                    self.mark[lo] = self.mark_stamp
+                if mark[lo] != stamp or dist < self.best_dist[lo]:
+                    mark[lo] = stamp
                     self.best_dist[lo] = dist
                     self.best_req[lo] = j
             # accept: requests of one input are contiguous; each input takes the granting output
             # closest after its pointer
             j = 0
             while j < n_sa:
-                li = self.req_in[j]
+                li = req_in[j]
                 best = -1
                 bi = -1
-                while j < n_sa and self.req_in[j] == li:
-                    lo = self.req_out[j]
+                while j < n_sa and req_in[j] == li:
+                    lo = req_out[j]
                     if self.best_req[lo] == j:
                         dist = lo - self.sa_aptr[p0 + li]
                         if dist < 0:
@@ -644,12 +664,12 @@ cdef class Core:
                             bi = j
                     j += 1
                 if bi >= 0:
-                    self.req_in[n_win] = self.req_in[bi]
-                    self.req_out[n_win] = self.req_out[bi]
-                    self.req_vc[n_win] = self.req_vc[bi]
+                    req_in[n_win] = req_in[bi]
+                    req_out[n_win] = req_out[bi]
+                    req_vc[n_win] = req_vc[bi]
                     n_win += 1
         for j in range(n_win):
-            if self._traverse(p0, n_in, self.req_in[j], self.req_out[j], self.req_vc[j]):
+            if self._traverse(p0, n_in, req_in[j], req_out[j], req_vc[j]):
                 return ST_INVARIANT
         return ST_OK
 
@@ -760,7 +780,9 @@ cdef class Core:
         cdef int ov = in_vc.out_vc
         cdef int64_t flit = in_vc.front_flit, slot
         cdef cycle_t now = self.now, arrival
+        cdef int64_t rmask = self.rmask
         cdef int32_t pid
+        cdef OutVC *out = &self.ovc[o * V + ov]
         # leave the input buffer; the next flit moves to the front
         in_vc.count -= 1
         if in_vc.count > 0:
@@ -773,21 +795,21 @@ cdef class Core:
         # the freed slot's credit crosses the reverse channel
         up = self.port_peer[p]
         if self.port_kind[p] == PORT_LINK:
-            self.cring[((now + self.sa + self.port_in_latency[p]) & self.rmask) * self.n_ports + up] = <int8_t>v
+            self.cring[((now + self.credit_delay[p]) & rmask) * self.n_ports + up] = <int8_t>v
         else:
-            self.ep_cring[((now + self.sa + 1) & self.rmask) * self.n_endpoints + up] = <int8_t>v
+            self.ep_cring[((now + self.credit_delay[p]) & rmask) * self.n_endpoints + up] = <int8_t>v
         # onto the output link, or out through the ejection channel (1 cycle, always accepts)
-        arrival = now + self.sa + self.st - 1 + self.port_latency[o]
+        arrival = now + self.flit_delay[o]
         if self.port_kind[o] == PORT_LINK:
             if in_vc.head_next and ((flit >> HOPS_SHIFT) & HOPS_MASK) < HOPS_MASK:
                 flit += 1 << HOPS_SHIFT  # saturates at MAX_HOPS rather than spill into the dest bits
             # one flit per output per cycle and a fixed latency keep the slot free (a store, no load:
             # the conservation and credit checks catch a violation)
-            slot = (arrival & self.rmask) * self.n_ports + self.port_peer[o]
+            slot = (arrival & rmask) * self.n_ports + self.port_peer[o]
             self.link_flit[slot] = flit
             self.link_vc[slot] = <int8_t>ov
-            self.ovc[o * V + ov].credits -= 1
-            if self.ovc[o * V + ov].credits < 0:
+            out.credits -= 1
+            if out.credits < 0:
                 return 1
             self.c_flit_hops += 1
             self.c_window_flit_hops += self.in_window
