@@ -540,7 +540,7 @@ cdef class Core:
         cdef int p, li, lo, k, v, i, q, n_sa = 0, n_va = 0, n_win, j, dist, best, bi, vstart
         cdef int64_t slot_base = (now & self.rmask) * self.n_ports, flit
         cdef int64_t prev_base = ((now - 1) & self.rmask) * self.n_ports
-        cdef uint64_t mask, full = ((<uint64_t>2) << (V - 1)) - 1
+        cdef uint64_t mask, low
         cdef int8_t cv
         cdef InVC *in_vc
         cdef InVC *ivc = self.ivc
@@ -590,16 +590,17 @@ cdef class Core:
             if mask == 0:
                 continue
             stamp += 1
-            # visit the VCs holding flits in round-robin order from the port's VC pointer
+            # visit the VCs holding flits in round-robin order from the port's VC pointer: those at
+            # or above it, then those below
             vstart = self.sa_vptr[p]
-            if vstart:
-                mask = (mask >> vstart) | ((mask << (V - vstart)) & full)
-            while mask:
-                k = ctz64(mask)
+            low = mask & ((<uint64_t>1 << vstart) - 1)
+            mask ^= low
+            while mask | low:
+                if mask == 0:
+                    mask = low
+                    low = 0
+                v = ctz64(mask)
                 mask &= mask - 1
-                v = vstart + k
-                if v >= V:
-                    v -= V
                 i = p * V + v
                 in_vc = &ivc[i]
                 if now < in_vc.ready:
