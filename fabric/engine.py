@@ -8,6 +8,7 @@ Latency is over labelled packets; accepted throughput counts every flit ejected 
 """
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -52,11 +53,47 @@ def _resolve(spec) -> dict:
     return resolve_spec(spec)
 
 
+def estimate_bytes(spec: dict) -> int:
+    """Memory the core will need for a resolved spec, estimated from the network's size alone (nothing
+    is built): per port its VC state, buffers and link slots; per endpoint its injection state; plus
+    the arrays Python builds on the way."""
+    import fabric.topologies  # noqa: F401
+
+    routers, ports, endpoints = registry.topologies.get(spec["topology"]["kind"]).extra["size"](spec["topology"])
+    r = spec["router"]
+    slots = 1 << (spec["link"]["latency"] + r["sw_alloc_delay"] + r["st_delay"] + 2).bit_length()
+    vcs, depth = r["vcs"], r["vc_buffer"]
+    per_port = vcs * (32 + 8 + 8 * depth) + slots * 10 + 64
+    per_endpoint = vcs * 8 + slots + 64
+    return ports * per_port + endpoints * per_endpoint + routers * 64
+
+
+def available_bytes() -> int:
+    """Memory the system can give without swapping (MemAvailable), or physical memory if unknown."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def check_memory(spec: dict) -> None:
+    """Refuse, before allocating anything, a network that would not fit in memory."""
+    need, have = estimate_bytes(spec), available_bytes()
+    if need > have:
+        raise FabricError(
+            f"topology.dims: this {spec['topology']['kind']} needs about {need / 2**30:.1f} GiB, "
+            f"more than the {have / 2**30:.1f} GiB available"
+        )
+
+
 def build_network(spec):
     """The `fabric.network.Network` of a spec (path or dict)."""
     spec = _resolve(spec)
-    import fabric.topologies  # noqa: F401  registers the built-ins
-
+    check_memory(spec)
     entry = registry.topologies.get(spec["topology"]["kind"])
     return entry.func(spec["topology"], spec["link"])
 

@@ -75,3 +75,24 @@ def test_rerun_from_a_results_spec_gives_the_same_result():
     first = fabric.simulate(str(TINY), progress=False).to_dict()
     again = fabric.simulate(first["spec"], progress=False).to_dict()
     assert strip_timing(first) == strip_timing(again)
+
+
+def test_a_network_too_big_for_memory_is_refused_before_allocating(runner):
+    import time
+
+    started = time.perf_counter()
+    res = runner.invoke(app, ["run", str(TINY), "--set", "topology.dims=[1000,1000,1000]", "--no-progress"])
+    assert res.exit_code == 1 and res.stdout == ""
+    assert "error: topology.dims: this mesh needs about" in res.stderr
+    assert "GiB available" in res.stderr
+    assert time.perf_counter() - started < 5
+
+
+def test_memory_estimate_is_of_the_right_size():
+    from fabric.engine import estimate_bytes
+    from fabric.spec import resolve_spec
+
+    small = estimate_bytes(resolve_spec({"topology": {"kind": "mesh", "dims": [8, 8]}}))
+    big = estimate_bytes(resolve_spec({"topology": {"kind": "torus", "dims": [25, 25, 25]}}))
+    assert 50 * 2**10 < small < 2**20          # tens of KB for 64 routers
+    assert 30 * 2**20 < big < 200 * 2**20      # tens of MB for 15,625 routers (measured peak RSS: 100 MB)

@@ -11,6 +11,8 @@ Endpoint ``e`` sits on router ``e // concentration``.
 
 Reference: Dally & Towles, Principles and Practices of Interconnection Networks, ch. 5.
 """
+import math
+
 from ..params import Param
 from ..registry import topologies
 
@@ -20,7 +22,13 @@ PARAMS = (
 )
 
 
-@topologies.register("mesh", params=PARAMS, default_routing="dor")
+def size(topo: dict):
+    """(routers, ports, endpoints) without building anything, for the memory estimate."""
+    routers = math.prod(topo["dims"])
+    return routers, routers * (2 * len(topo["dims"]) + topo["concentration"]), routers * topo["concentration"]
+
+
+@topologies.register("mesh", params=PARAMS, default_routing="dor", size=size)
 def build(topo: dict, link: dict):
     from ..network import regular_network
 

@@ -13,6 +13,8 @@ dimension (dateline), so ``router.vcs`` must be at least 2.
 
 Reference: Dally & Towles ch. 5 and 14.2 (dateline VC classes).
 """
+import math
+
 from ..params import Param
 from ..registry import topologies
 
@@ -22,7 +24,13 @@ PARAMS = (
 )
 
 
-@topologies.register("torus", params=PARAMS, default_routing="dor", min_vcs=2)
+def size(topo: dict):
+    """(routers, ports, endpoints) without building anything, for the memory estimate."""
+    routers = math.prod(topo["dims"])
+    return routers, routers * (2 * len(topo["dims"]) + topo["concentration"]), routers * topo["concentration"]
+
+
+@topologies.register("torus", params=PARAMS, default_routing="dor", size=size, min_vcs=2)
 def build(topo: dict, link: dict):
     from ..network import regular_network
 
