@@ -191,7 +191,7 @@ def describe_schema() -> dict:
                 entry.name: {
                     "doc": _entry_doc(entry),
                     "keys": {p.name: _describe_param(p) for p in entry.params},
-                    "extra": copy.deepcopy(entry.extra),
+                    "extra": {k: copy.deepcopy(v) for k, v in entry.extra.items() if not callable(v)},
                 }
                 for entry in entries
             }

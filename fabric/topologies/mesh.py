@@ -11,10 +11,9 @@ Endpoint ``e`` sits on router ``e // concentration``.
 
 Reference: Dally & Towles, Principles and Practices of Interconnection Networks, ch. 5.
 """
-import math
-
 from ..params import Param
 from ..registry import topologies
+from . import _regular
 
 PARAMS = (
     Param("dims", "int_list", [8, 8], "routers per dimension", min=1),
@@ -22,14 +21,6 @@ PARAMS = (
 )
 
 
-def size(topo: dict):
-    """(routers, ports, endpoints) without building anything, for the memory estimate."""
-    routers = math.prod(topo["dims"])
-    return routers, routers * (2 * len(topo["dims"]) + topo["concentration"]), routers * topo["concentration"]
-
-
-@topologies.register("mesh", params=PARAMS, default_routing="dor", size=size)
+@topologies.register("mesh", params=PARAMS, default_routing="dor", size=_regular.size)
 def build(topo: dict, link: dict):
-    from ..network import regular_network
-
-    return regular_network("mesh", topo["dims"], topo["concentration"], link["latency"], wrap=False)
+    return _regular.build("mesh", topo, link, wrap=False)

@@ -13,10 +13,9 @@ dimension (dateline), so ``router.vcs`` must be at least 2.
 
 Reference: Dally & Towles ch. 5 and 14.2 (dateline VC classes).
 """
-import math
-
 from ..params import Param
 from ..registry import topologies
+from . import _regular
 
 PARAMS = (
     Param("dims", "int_list", [8, 8], "routers per dimension (each at least 2)", min=2),
@@ -24,14 +23,6 @@ PARAMS = (
 )
 
 
-def size(topo: dict):
-    """(routers, ports, endpoints) without building anything, for the memory estimate."""
-    routers = math.prod(topo["dims"])
-    return routers, routers * (2 * len(topo["dims"]) + topo["concentration"]), routers * topo["concentration"]
-
-
-@topologies.register("torus", params=PARAMS, default_routing="dor", size=size, min_vcs=2)
+@topologies.register("torus", params=PARAMS, default_routing="dor", size=_regular.size, min_vcs=2)
 def build(topo: dict, link: dict):
-    from ..network import regular_network
-
-    return regular_network("torus", topo["dims"], topo["concentration"], link["latency"], wrap=True)
+    return _regular.build("torus", topo, link, wrap=True)
