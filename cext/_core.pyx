@@ -634,47 +634,55 @@ cdef class Core:
 
         # E. switch allocation: iSLIP over input ports x output ports, one iteration; the winners
         # (the requests that keep their place in req_*) then cross the switch
-        n_win = n_sa  # one request is granted and accepted
-        if n_sa > 1:
-            n_win = 0
-            self.mark_stamp += 1
-            stamp = self.mark_stamp
-            # grant: each output picks the requesting input closest after its pointer
-            for j in range(n_sa):
-                lo = req_out[j]
-                dist = req_in[j] - self.sa_gptr[p0 + lo]
-                if dist < 0:
-                    dist += n_in
-                if mark[lo] != stamp or dist < self.best_dist[lo]:
-                    mark[lo] = stamp
-                    self.best_dist[lo] = dist
-                    self.best_req[lo] = j
-            # accept: requests of one input are contiguous; each input takes the granting output
-            # closest after its pointer
-            j = 0
-            while j < n_sa:
-                li = req_in[j]
-                best = -1
-                bi = -1
-                while j < n_sa and req_in[j] == li:
-                    lo = req_out[j]
-                    if self.best_req[lo] == j:
-                        dist = lo - self.sa_aptr[p0 + li]
-                        if dist < 0:
-                            dist += n_in
-                        if best < 0 or dist < best:
-                            best = dist
-                            bi = j
-                    j += 1
-                if bi >= 0:
-                    req_in[n_win] = req_in[bi]
-                    req_out[n_win] = req_out[bi]
-                    req_vc[n_win] = req_vc[bi]
-                    n_win += 1
+        n_win = self._switch_allocate(p0, n_in, n_sa) if n_sa > 1 else n_sa
         for j in range(n_win):
             if self._traverse(p0, n_in, req_in[j], req_out[j], req_vc[j]):
                 return ST_INVARIANT
         return ST_OK
+
+    cdef int _switch_allocate(self, int p0, int n_in, int n_sa) noexcept nogil:
+        """iSLIP over the n_sa > 1 requests in req_*: returns how many won, moved to the front."""
+        cdef int j, lo, li, dist, best, bi, n_win = 0
+        cdef int32_t *req_in = self.req_in
+        cdef int32_t *req_out = self.req_out
+        cdef int32_t *req_vc = self.req_vc
+        cdef int32_t *mark = self.mark
+        cdef int32_t stamp
+        self.mark_stamp += 1
+        stamp = self.mark_stamp
+        # grant: each output picks the requesting input closest after its pointer
+        for j in range(n_sa):
+            lo = req_out[j]
+            dist = req_in[j] - self.sa_gptr[p0 + lo]
+            if dist < 0:
+                dist += n_in
+            if mark[lo] != stamp or dist < self.best_dist[lo]:
+                mark[lo] = stamp
+                self.best_dist[lo] = dist
+                self.best_req[lo] = j
+        # accept: requests of one input are contiguous; each input takes the granting output
+        # closest after its pointer
+        j = 0
+        while j < n_sa:
+            li = req_in[j]
+            best = -1
+            bi = -1
+            while j < n_sa and req_in[j] == li:
+                lo = req_out[j]
+                if self.best_req[lo] == j:
+                    dist = lo - self.sa_aptr[p0 + li]
+                    if dist < 0:
+                        dist += n_in
+                    if best < 0 or dist < best:
+                        best = dist
+                        bi = j
+                j += 1
+            if bi >= 0:
+                req_in[n_win] = req_in[bi]
+                req_out[n_win] = req_out[bi]
+                req_vc[n_win] = req_vc[bi]
+                n_win += 1
+        return n_win
 
     cdef inline uint64_t _va_candidates(self, InVC *in_vc) noexcept nogil:
         """Free output VCs, as a bit mask, that the packet at in_vc may take."""
