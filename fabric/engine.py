@@ -112,6 +112,8 @@ def make_core(spec: dict, network=None):
     routing = registry.routings.get(spec["routing"]["algorithm"]).func(net, spec["routing"])
     traffic = spec["traffic"]
     pattern = registry.traffic_patterns.get(traffic["pattern"]).func(net.n_endpoints, traffic)
+    if net.n_endpoints > _core.MAX_ENDPOINTS:
+        raise FabricError(f"topology: {net.n_endpoints} endpoints, more than the core's {_core.MAX_ENDPOINTS}")
     if not pattern["allow_self"] and net.n_endpoints < 2:
         raise FabricError("traffic.allow_self: false needs at least 2 endpoints")
     r, s = spec["router"], spec["sim"]
