@@ -1,0 +1,65 @@
+"""Property tests over random small networks of every topology and routing: whatever the
+configuration, no flit is lost or duplicated, credits balance, buffers stay within depth, every
+delivered packet took a minimal route, and the same seed gives the same result."""
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fabric.engine import make_core
+from fabric.spec import resolve_spec
+
+
+@st.composite
+def specs(draw):
+    kind = draw(st.sampled_from(["mesh", "torus"]))
+    n_dims = draw(st.integers(1, 3))
+    dims = draw(st.lists(st.integers(2 if kind == "torus" else 1, 5), min_size=n_dims, max_size=n_dims))
+    return {
+        "topology": {"kind": kind, "dims": dims, "concentration": draw(st.integers(1, 3))},
+        "router": {"vcs": draw(st.integers(2 if kind == "torus" else 1, 4)), "vc_buffer": draw(st.integers(1, 5)),
+                   "routing_delay": draw(st.integers(1, 2)), "vc_alloc_delay": draw(st.integers(1, 2)),
+                   "sw_alloc_delay": draw(st.integers(1, 2)), "st_delay": draw(st.integers(1, 2))},
+        "link": {"latency": draw(st.integers(1, 3))},
+        "routing": {"torus_tie": draw(st.sampled_from(["random", "positive"]))},
+        "traffic": {"injection_rate": draw(st.floats(0.0, 1.0)), "packet_size": draw(st.integers(1, 5))},
+        "sim": {"seed": draw(st.integers(0, 2**32)), "warmup_cycles": 50, "measure_cycles": 200,
+                "drain_cycles": 0},
+    }
+
+
+def mean_minimal_hops(spec, net):
+    """Mean minimal router-to-router distance over all (source, destination) endpoint pairs."""
+    coords = net.router_coords[net.endpoint_port // (2 * len(net.dims) + spec["topology"]["concentration"])]
+    d = np.abs(coords[:, None, :] - coords[None, :, :])
+    if spec["topology"]["kind"] == "torus":
+        d = np.minimum(d, np.asarray(net.dims) - d)
+    return d.sum(axis=2)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(specs())
+def test_conservation_credits_and_bounds(raw):
+    spec = resolve_spec(raw)
+    core, net = make_core(spec)
+    for until in (37, 250):
+        core.run(until)
+        c = core.counters()
+        assert c["created_flits"] == c["delivered_flits"] + core.flits_in_network() + c["source_flits"]
+        assert core.check_credits()
+        occupancy = core.buffer_occupancy()
+        assert 0 <= occupancy.min() and occupancy.max() <= spec["router"]["vc_buffer"]
+    # routes are minimal: the measured mean hop count cannot exceed the longest minimal path
+    if c["measured_delivered"]:
+        assert c["sum_hops"] / c["measured_delivered"] <= mean_minimal_hops(spec, net).max()
+
+
+@settings(max_examples=15, deadline=None)
+@given(specs())
+def test_same_seed_same_counters(raw):
+    spec = resolve_spec(raw)
+    a, _ = make_core(spec)
+    b, _ = make_core(spec)
+    a.run(250)
+    b.run(250)
+    assert a.counters() == b.counters()
+    assert np.array_equal(a.histograms()[0], b.histograms()[0])
