@@ -6,8 +6,10 @@ flit-hops per second, ns per flit-hop and the peak resident memory of the proces
     python benchmarks/bench.py                      # the default cases
     python benchmarks/bench.py --cases torus25x25x25@0.1 --warmup 1000 --measure 2000
     python benchmarks/bench.py --compare old.json   # adds the speed ratio against an earlier run
+    python benchmarks/bench.py --repeat 5           # each case 5 times: median, min and max speed
 
-A case is NAME@LOAD with NAME one of CASES below.
+A case is NAME@LOAD with NAME one of CASES below. This machine's speed drifts by tens of percent over
+minutes, so compare medians of several repeats, or interleave the builds being compared.
 """
 import argparse
 import json
@@ -59,15 +61,24 @@ def main():
     ap.add_argument("--measure", type=int, default=2000)
     ap.add_argument("--packet-size", type=int, default=1)
     ap.add_argument("--compare", help="JSON printed by an earlier run of this script")
+    ap.add_argument("--repeat", type=int, default=1, help="runs per case; the row is the median run")
     a = ap.parse_args()
     ctx = mp.get_context("spawn")
     out = []
     for case in a.cases.split(","):
-        q = ctx.Queue()
-        p = ctx.Process(target=run_case, args=(case, a.warmup, a.measure, a.packet_size, q))
-        p.start()
-        row = q.get()
-        p.join()
+        runs = []
+        for _ in range(a.repeat):
+            q = ctx.Queue()
+            p = ctx.Process(target=run_case, args=(case, a.warmup, a.measure, a.packet_size, q))
+            p.start()
+            runs.append(q.get())
+            p.join()
+        runs.sort(key=lambda r: r["router_cycles_per_second"])
+        row = runs[len(runs) // 2]
+        if a.repeat > 1:
+            row["repeats"] = a.repeat
+            row["router_cycles_per_second_min"] = runs[0]["router_cycles_per_second"]
+            row["router_cycles_per_second_max"] = runs[-1]["router_cycles_per_second"]
         print(f"{case}: {row['router_cycles_per_second']:,.0f} router-cycles/s, "
               f"{row['flit_hops_per_second']:,.0f} flit-hops/s, {row['peak_rss_mb']} MB", file=sys.stderr)
         out.append(row)
