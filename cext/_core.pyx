@@ -79,10 +79,6 @@ cdef enum:
     ROUTE_DOR_MESH = 0
     ROUTE_DOR_TORUS = 1
 
-# Traffic modes (fabric/traffic/*.py)
-cdef enum:
-    TRAFFIC_UNIFORM = 0
-
 cdef enum:
     EJECT_CREDITS = 0x3FFFFFFF
     STAMP_LIMIT = 0x3FFFFFFF
@@ -158,14 +154,13 @@ cdef class Core:
         router_coords (n_routers, n_dims) int32, dims (n_dims,) int32.
     cfg : dict
         vcs, vc_buffer, routing_delay, vc_alloc_delay, sw_alloc_delay, st_delay, route_mode, torus_tie,
-        traffic_mode, allow_self, packet_rate, packet_size, concentration, seed, window_start,
-        window_end, max_packets.
+        allow_self, packet_rate, packet_size, seed, window_start, window_end, max_packets.
     """
 
     # ---- sizes and configuration
     cdef int n_routers, n_ports, n_endpoints, n_dims, V, B, R, rmask, max_router_ports
     cdef int rd, va, sa, st
-    cdef int route_mode, torus_tie, traffic_mode, allow_self, packet_size, concentration, n_net_ports
+    cdef int route_mode, torus_tie, allow_self, packet_size
     cdef double packet_rate, log1mp
     cdef readonly cycle_t now
     cdef cycle_t window_start, window_end
@@ -186,7 +181,6 @@ cdef class Core:
     cdef int32_t *endpoint_router   # (n_endpoints) router of each endpoint
     cdef int32_t *router_coords     # (n_routers*n_dims) coordinates
     cdef int32_t *dims              # (n_dims) routers per dimension
-    cdef int32_t *strides           # (n_dims) router-id stride of each dimension
 
     # ---- router state, laid out per port so one router's state is contiguous
     cdef InVC *ivc                  # (n_ports*V) input VCs
@@ -285,11 +279,9 @@ cdef class Core:
         self.st = cfg["st_delay"]
         self.route_mode = cfg["route_mode"]
         self.torus_tie = cfg["torus_tie"]
-        self.traffic_mode = cfg["traffic_mode"]
         self.allow_self = cfg["allow_self"]
         self.packet_size = cfg["packet_size"]
         self.packet_rate = cfg["packet_rate"]
-        self.concentration = cfg["concentration"]
         self.window_start = cfg["window_start"]
         self.window_end = cfg["window_end"]
         self.max_packets = min(int(cfg["max_packets"]), MAX_PACKETS)
@@ -318,10 +310,7 @@ cdef class Core:
         a = coords; self.router_coords = <int32_t *> a.data
         dims = arr("dims", net["dims"], np.int32)
         self.n_dims = dims.shape[0]
-        self.n_net_ports = 2 * self.n_dims
         a = dims; self.dims = <int32_t *> a.data
-        strides = arr("strides", np.cumprod(np.r_[1, dims[: self.n_dims - 1]]) if self.n_dims else [1], np.int32)
-        a = strides; self.strides = <int32_t *> a.data
         counts = np.diff(indptr)
         self.max_router_ports = int(counts.max()) if self.n_routers else 1
         port_router = arr("port_router", np.repeat(np.arange(self.n_routers, dtype=np.int32), counts), np.int32)

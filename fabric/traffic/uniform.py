@@ -11,11 +11,10 @@ With ``allow_self = false`` the destination is uniform over the other endpoints.
 from ..params import Param
 from ..registry import traffic_patterns
 
-TRAFFIC_UNIFORM = 0
-
 PARAMS = (Param("allow_self", "bool", True, "the source may pick itself (BookSim: yes)"),)
 
 
 @traffic_patterns.register("uniform", params=PARAMS)
 def make(n_endpoints: int, traffic: dict) -> dict:
-    return {"mode": TRAFFIC_UNIFORM, "allow_self": bool(traffic["allow_self"])}
+    """What the core needs: it draws uniform destinations itself, from each endpoint's RNG stream."""
+    return {"allow_self": bool(traffic["allow_self"])}
