@@ -1022,18 +1022,17 @@ cdef class Core:
 
     def buffer_occupancy(self):
         """Flits buffered per (port, vc): ndarray of shape (n_ports, vcs)."""
-        cdef int64_t i
-        out = np.zeros(self.n_ports * self.V, np.int64)
-        for i in range(self.n_ports * self.V):
-            out[i] = self.ivc[i].count
-        return out.reshape(self.n_ports, self.V)
+        return self._per_vc(0)
 
     def output_credits(self):
         """Credits per (port, vc) of the output side: ndarray of shape (n_ports, vcs)."""
+        return self._per_vc(1)
+
+    cdef object _per_vc(self, bint credits):
         cdef int64_t i
         out = np.zeros(self.n_ports * self.V, np.int64)
         for i in range(self.n_ports * self.V):
-            out[i] = self.ovc[i].credits
+            out[i] = self.ovc[i].credits if credits else self.ivc[i].count
         return out.reshape(self.n_ports, self.V)
 
     def flits_in_network(self):
