@@ -502,7 +502,10 @@ cdef class Core:
             cls = 1 if v >= half else 0
         else:
             k = self.dims[d]
-            dist2 = k - 2 * ((t - c + k) % k)
+            dist2 = t - c                  # the + distance, (t - c) mod k, without a division
+            if dist2 < 0:
+                dist2 += k
+            dist2 = k - 2 * dist2
             if dist2 > 0 or (dist2 == 0 and (self.torus_tie == 1 or (rng_next(&self.router_rng[r]) >> 63))):
                 direction = 0
             else:
