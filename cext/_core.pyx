@@ -529,10 +529,9 @@ cdef class Core:
         cdef int V = self.V, B = self.B
         cdef int p0 = self.port_indptr[r], p1 = self.port_indptr[r + 1]
         cdef int n_in = p1 - p0
-        cdef int p, li, lo, k, v, i, q, n_sa = 0, n_va = 0, n_win, j, dist, best, bi, vstart
+        cdef int p, li, i, q, n_sa = 0, n_va = 0, n_win, j
         cdef int64_t slot_base = (now & self.rmask) * self.n_ports, flit
         cdef int64_t prev_base = ((now - 1) & self.rmask) * self.n_ports
-        cdef uint64_t mask, low
         cdef int8_t cv
         cdef InVC *in_vc
         cdef InVC *ivc = self.ivc
@@ -545,9 +544,6 @@ cdef class Core:
         cdef int32_t *req_in = self.req_in
         cdef int32_t *req_out = self.req_out
         cdef int32_t *req_vc = self.req_vc
-        cdef int32_t *mark = self.mark
-        cdef int32_t stamp = self.mark_stamp
-        cdef int rd = self.rd
 
         for p in range(p0, p1):
             # A. credits arriving at our output ports this cycle
@@ -575,50 +571,11 @@ cdef class Core:
                 port_vcmask[p] |= (<uint64_t>1) << (i - p * V)
                 link_flit[prev_base + p] = -1
 
-        # C. route computation, and gather VC- and switch-allocation requests
+        # C. route computation, and gather VC- and switch-allocation requests, port by port (a
+        # function of its own: fewer live values than this one, so fewer spills in the hot loop)
         for li in range(n_in):
-            p = p0 + li
-            mask = port_vcmask[p]
-            if mask == 0:
-                continue
-            stamp += 1
-            # visit the VCs holding flits in round-robin order from the port's VC pointer: those at
-            # or above it, then those below
-            vstart = self.sa_vptr[p]
-            low = mask & ((<uint64_t>1 << vstart) - 1)
-            mask ^= low
-            while mask | low:
-                if mask == 0:
-                    mask = low
-                    low = 0
-                v = ctz64(mask)
-                mask &= mask - 1
-                i = p * V + v
-                in_vc = &ivc[i]
-                if now < in_vc.ready:
-                    continue
-                if in_vc.state == VC_IDLE:
-                    self._route(r, p, v)
-                    in_vc.state = VC_ROUTED
-                    in_vc.ready = now + rd
-                elif in_vc.state == VC_ROUTED:
-                    # a request no free output VC can grant would change nothing (iSLIP pointers move
-                    # only on a grant), so it is not made
-                    if self._va_candidates(in_vc):
-                        self.va_req[n_va] = i
-                        n_va += 1
-                else:
-                    if ovc[in_vc.out_port * V + in_vc.out_vc].credits <= 0:
-                        continue
-                    lo = in_vc.out_port - p0
-                    if mark[lo] == stamp:
-                        continue  # this input already asks for that output through an earlier VC
-                    mark[lo] = stamp
-                    req_in[n_sa] = li
-                    req_out[n_sa] = lo
-                    req_vc[n_sa] = v
-                    n_sa += 1
-        self.mark_stamp = stamp
+            if port_vcmask[p0 + li]:
+                self._scan_port(r, p0, li, &n_va, &n_sa)
 
         # D. VC allocation: iSLIP over (input VC) x (output VC), one iteration
         if n_va:
@@ -631,6 +588,50 @@ cdef class Core:
             if self._traverse(p0, n_in, req_in[j], req_out[j], req_vc[j]):
                 return ST_INVARIANT
         return ST_OK
+
+    cdef void _scan_port(self, int r, int p0, int li, int *n_va, int *n_sa) noexcept nogil:
+        """Visit the VCs of input port li holding flits, in round-robin order from the port's VC
+        pointer (those at or above it, then those below): route new heads, and append VC- and
+        switch-allocation requests."""
+        cdef int p = p0 + li, V = self.V, v, i, lo
+        cdef cycle_t now = self.now
+        cdef uint64_t mask = self.port_vcmask[p]
+        cdef int vstart = self.sa_vptr[p]
+        cdef uint64_t low = mask & ((<uint64_t>1 << vstart) - 1)
+        cdef InVC *in_vc
+        self.mark_stamp += 1
+        mask ^= low
+        while mask | low:
+            if mask == 0:
+                mask = low
+                low = 0
+            v = ctz64(mask)
+            mask &= mask - 1
+            i = p * V + v
+            in_vc = &self.ivc[i]
+            if now < in_vc.ready:
+                continue
+            if in_vc.state == VC_IDLE:
+                self._route(r, p, v)
+                in_vc.state = VC_ROUTED
+                in_vc.ready = now + self.rd
+            elif in_vc.state == VC_ROUTED:
+                # a request no free output VC can grant would change nothing (iSLIP pointers move
+                # only on a grant), so it is not made
+                if self._va_candidates(in_vc):
+                    self.va_req[n_va[0]] = i
+                    n_va[0] += 1
+            else:
+                if self.ovc[in_vc.out_port * V + in_vc.out_vc].credits <= 0:
+                    continue
+                lo = in_vc.out_port - p0
+                if self.mark[lo] == self.mark_stamp:
+                    continue  # this input already asks for that output through an earlier VC
+                self.mark[lo] = self.mark_stamp
+                self.req_in[n_sa[0]] = li
+                self.req_out[n_sa[0]] = lo
+                self.req_vc[n_sa[0]] = v
+                n_sa[0] += 1
 
     cdef int _switch_allocate(self, int p0, int n_in, int n_sa) noexcept nogil:
         """iSLIP over the n_sa > 1 requests in req_*: returns how many won, moved to the front."""
