@@ -46,7 +46,6 @@ cnp.import_array()
 
 cdef extern from *:
     int ctz64 "__builtin_ctzll" (unsigned long long x) nogil
-    void prefetch "__builtin_prefetch" (const void *addr) nogil
 
 # Status codes returned by run(); engine.py maps them (the only importer of this module).
 cdef enum:
@@ -97,7 +96,6 @@ MAX_HOPS = HOPS_MASK
 MAX_PACKETS = 1 << 30
 
 cdef int64_t NO_CYCLE = 0x3FFFFFFFFFFFFFFF
-cdef int PREFETCH_AHEAD = 4
 
 
 
@@ -930,23 +928,6 @@ cdef class Core:
 
     # ------------------------------------------------------------------ the cycle loop
 
-    cdef inline void _prefetch_router(self, int r) noexcept nogil:
-        """Start loading, a few routers ahead of its step, the state router r will touch first: the
-        input VCs that hold flits or receive one, and the routing entry of each arriving flit. They
-        were last touched a cycle ago, and a large network's state is far bigger than the cache."""
-        cdef int p, V = self.V
-        cdef uint64_t mask
-        cdef int64_t prev_base = ((self.now - 1) & self.rmask) * self.n_ports, flit
-        for p in range(self.port_indptr[r], self.port_indptr[r + 1]):
-            flit = self.link_flit[prev_base + p]
-            if flit >= 0:
-                prefetch(&self.ivc[p * V + self.link_vc[prev_base + p]])
-                prefetch(&self.endpoint_router[(flit >> DEST_SHIFT) & DEST_MASK])
-            mask = self.port_vcmask[p]
-            while mask:
-                prefetch(&self.ivc[p * V + ctz64(mask)])
-                mask &= mask - 1
-
     cdef int _run(self, cycle_t until, bint stop_when_drained) noexcept nogil:
         cdef int e, r, status
         while self.now < until:
@@ -961,8 +942,6 @@ cdef class Core:
                 if status != ST_OK:
                     return status
             for r in range(self.n_routers):
-                if r + PREFETCH_AHEAD < self.n_routers:
-                    self._prefetch_router(r + PREFETCH_AHEAD)
                 status = self._router_step(r)
                 if status != ST_OK:
                     return status
