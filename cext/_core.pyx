@@ -36,7 +36,7 @@ from libc.stdlib cimport malloc, realloc, free
 from libc.string cimport memset
 from libc.math cimport log
 
-from _types cimport id_t, cycle_t, small_t, int8_t, int16_t, int32_t, int64_t, uint64_t
+from _types cimport cycle_t, int8_t, int16_t, int32_t, int64_t, uint64_t
 from _rng cimport rng_next, rng_below, rng_uniform, rng_geometric
 
 import numpy as np
@@ -101,7 +101,6 @@ cdef int64_t NO_CYCLE = 0x3FFFFFFFFFFFFFFF
 
 cdef struct Packet:
     int32_t dest            # destination endpoint
-    int32_t src             # source endpoint
     int32_t next            # next packet in the source queue or the free list, -1 none
     int32_t size            # flits
     int32_t hops            # router-to-router links its head crossed (set when the head ejects)
@@ -162,7 +161,6 @@ cdef class Core:
     cdef double packet_rate, log1mp
     cdef readonly cycle_t now
     cdef cycle_t window_start, window_end
-    cdef bint in_window             # window_start <= now < window_end
     cdef int64_t max_packets
 
     # ---- topology (owned numpy arrays in _keep; raw pointers are used in the loop)
@@ -238,11 +236,10 @@ cdef class Core:
     # ---- counters (read by engine.py through counters())
     cdef int64_t c_created_packets, c_created_flits, c_injected_flits, c_delivered_packets
     cdef int64_t c_delivered_flits, c_flit_hops, c_source_flits
-    cdef int64_t c_window_created_flits, c_window_ejected_flits, c_window_flit_hops
+    cdef int64_t c_window_created_flits, c_window_ejected_flits
     cdef int64_t c_measured_created, c_measured_delivered, c_measured_outstanding
     cdef int64_t c_sum_packet_latency, c_sum_network_latency, c_sum_hops
     cdef int64_t c_max_packet_latency, c_max_network_latency
-    cdef int64_t c_last_move
 
     def __cinit__(self):
         self.pkt_cap = 0
@@ -807,7 +804,6 @@ cdef class Core:
             if out.credits < 0:
                 return 1
             self.c_flit_hops += 1
-            self.c_window_flit_hops += self.in_window
         else:
             pid = <int32_t>(flit >> PID_SHIFT)
             if in_vc.head_next:
@@ -817,7 +813,6 @@ cdef class Core:
                 self.c_window_ejected_flits += 1
             if flit & FLIT_TAIL:
                 self._deliver(pid, arrival)
-        self.c_last_move = now
         in_vc.head_next = 0
         # round-robin pointers move past the winner (iSLIP)
         self.sa_gptr[o] = li + 1 if li + 1 < n_in else 0
@@ -860,7 +855,6 @@ cdef class Core:
                     dest += 1
             pkt = &self.pkts[pid]
             pkt.dest = dest
-            pkt.src = e
             pkt.size = self.packet_size
             pkt.hops = 0
             pkt.next = -1
@@ -916,7 +910,6 @@ cdef class Core:
         self.ep_cur_sent[e] += 1
         self.c_injected_flits += 1
         self.c_source_flits -= 1
-        self.c_last_move = now
         if self.ep_cur_sent[e] == pkt.size:
             self.ep_q_head[e] = pkt.next
             if self.ep_q_head[e] < 0:
@@ -933,7 +926,6 @@ cdef class Core:
         while self.now < until:
             if stop_when_drained and self.c_measured_outstanding == 0 and self.now >= self.window_end:
                 return ST_DRAINED
-            self.in_window = self.window_start <= self.now < self.window_end
             if self.mark_stamp > STAMP_LIMIT:
                 memset(self.mark, 0, self.max_router_ports * self.V * sizeof(int32_t))
                 self.mark_stamp = 0
@@ -973,7 +965,6 @@ cdef class Core:
             "source_flits": self.c_source_flits,
             "window_created_flits": self.c_window_created_flits,
             "window_ejected_flits": self.c_window_ejected_flits,
-            "window_flit_hops": self.c_window_flit_hops,
             "measured_created": self.c_measured_created,
             "measured_delivered": self.c_measured_delivered,
             "measured_outstanding": self.c_measured_outstanding,
@@ -983,7 +974,6 @@ cdef class Core:
             "max_packet_latency": self.c_max_packet_latency,
             "max_network_latency": self.c_max_network_latency,
             "live_packets": self.pkt_live,
-            "last_move": self.c_last_move,
         }
 
     def histograms(self):
