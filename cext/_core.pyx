@@ -176,12 +176,18 @@ cdef class Core:
     cdef int32_t *endpoint_port     # (n_endpoints) router port of each endpoint
     cdef int32_t *endpoint_router   # (n_endpoints) router of each endpoint
     cdef int32_t *router_coords     # (n_routers*n_dims) coordinates
+    cdef int32_t *ep_coords         # (n_endpoints*n_dims) coordinates of each endpoint's router: one
+                                    # lookup per route instead of two dependent ones
     cdef int32_t *dims              # (n_dims) routers per dimension
 
     # ---- router state, laid out per port so one router's state is contiguous
     cdef InVC *ivc                  # (n_ports*V) input VCs
     cdef int64_t *buf               # (n_ports*V*B) flit words behind the front one, a ring per input VC
-    cdef uint64_t *port_vcmask      # (n_ports) bit v set while input VC v holds a flit
+    cdef uint64_t *vcmask           # (n_routers*WV) bit li*V+v set while input VC v of local port li
+                                    # holds a flit; WV words per router
+    cdef int WV
+    cdef int16_t *vc_port           # (max_router_ports*V) local VC index -> local port,
+    cdef int8_t *vc_index           # and VC within the port
     cdef OutVC *ovc                 # (n_ports*V) output VCs
     cdef uint64_t *port_free_vcs    # (n_ports) bit v set while output VC v is not held by a packet
 
@@ -190,6 +196,14 @@ cdef class Core:
     cdef int64_t *link_flit         # (R*n_ports) flit word arriving at this input port, -1 none
     cdef int8_t *link_vc            # (R*n_ports) its VC
     cdef int8_t *cring              # (R*n_ports) VC of a credit arriving at this output port, -1 none
+    # per router and slot, bit masks of the local ports with a flit (amask) or a credit (cmask) arriving,
+    # set by the sender, so a router visits only the ports with something arriving; W words per router
+    cdef uint64_t *amask            # (R*n_routers*W)
+    cdef uint64_t *cmask            # (R*n_routers*W)
+    cdef int W
+    cdef int64_t mask_slot          # n_routers * W: mask words per slot
+    cdef int32_t *peer_word         # (n_ports) link port: the far end's mask word within a slot
+    cdef uint64_t *peer_bit         # (n_ports) and its bit
 
     # ---- allocator round-robin pointers (local indices within the router)
     cdef int32_t *sa_gptr           # (n_ports) output port: next input port to favour
@@ -205,6 +219,7 @@ cdef class Core:
     cdef int32_t *best_req          # per local output (VC): request granted so far
     cdef int32_t *best_dist         # and its round-robin distance
     cdef int32_t *mark              # stamp of the evaluation that last wrote best_*
+    cdef int32_t *sa_slot           # per local output port: its switch request from the input scanned
     cdef int32_t mark_stamp
 
     # ---- RNG streams
@@ -312,6 +327,9 @@ cdef class Core:
         a = port_router; self.port_router = <int32_t *> a.data
         a = arr("endpoint_router", port_router[eport] if self.n_endpoints else [0], np.int32)
         self.endpoint_router = <int32_t *> a.data
+        a = arr("ep_coords", coords.reshape(-1, max(self.n_dims, 1))[keep["endpoint_router"]].ravel()
+                if self.n_dims else [0], np.int32)
+        self.ep_coords = <int32_t *> a.data
 
         # Time slots: a power of two larger than the longest flit or credit delay.
         longest = (int(lat.max()) if self.n_ports else 1) + self.sa + self.st + 2
@@ -323,7 +341,11 @@ cdef class Core:
         NPV = self.n_ports * self.V
         a = raw("ivc", NPV * sizeof(InVC)); self.ivc = <InVC *> a.data
         a = full("buf", NPV * self.B, np.int64, -1); self.buf = <int64_t *> a.data
-        a = full("port_vcmask", self.n_ports, np.uint64); self.port_vcmask = <uint64_t *> a.data
+        self.WV = (self.max_router_ports * self.V + 63) // 64
+        a = full("vcmask", self.n_routers * self.WV, np.uint64); self.vcmask = <uint64_t *> a.data
+        local_vcs = np.arange(self.max_router_ports * self.V)
+        a = arr("vc_port", local_vcs // self.V, np.int16); self.vc_port = <int16_t *> a.data
+        a = arr("vc_index", local_vcs % self.V, np.int8); self.vc_index = <int8_t *> a.data
         a = full("port_free_vcs", self.n_ports, np.uint64, (1 << self.V) - 1)
         self.port_free_vcs = <uint64_t *> a.data
         a = raw("ovc", NPV * sizeof(OutVC)); self.ovc = <OutVC *> a.data
@@ -337,6 +359,17 @@ cdef class Core:
         a = full("link_flit", self.n_ports * self.R, np.int64, -1); self.link_flit = <int64_t *> a.data
         a = full("link_vc", self.n_ports * self.R, np.int8, -1); self.link_vc = <int8_t *> a.data
         a = full("cring", self.n_ports * self.R, np.int8, -1); self.cring = <int8_t *> a.data
+        self.W = (self.max_router_ports + 63) // 64
+        a = full("amask", self.R * self.n_routers * self.W, np.uint64); self.amask = <uint64_t *> a.data
+        a = full("cmask", self.R * self.n_routers * self.W, np.uint64); self.cmask = <uint64_t *> a.data
+        self.mask_slot = self.n_routers * self.W
+        # the mask word and bit of each port, and of each link port's far end
+        local = np.arange(self.n_ports, dtype=np.int64) - indptr[port_router].astype(np.int64)
+        word = port_router.astype(np.int64) * self.W + local // 64
+        bit = np.left_shift(np.uint64(1), (local % 64).astype(np.uint64))
+        far = np.where(kinds == PORT_LINK, peers, np.arange(self.n_ports))
+        a = arr("peer_word", word[far] if self.n_ports else [0], np.int32); self.peer_word = <int32_t *> a.data
+        a = arr("peer_bit", bit[far] if self.n_ports else [0], np.uint64); self.peer_bit = <uint64_t *> a.data
         a = full("sa_gptr", self.n_ports, np.int32); self.sa_gptr = <int32_t *> a.data
         a = full("sa_aptr", self.n_ports, np.int32); self.sa_aptr = <int32_t *> a.data
         a = full("sa_vptr", self.n_ports, np.int32); self.sa_vptr = <int32_t *> a.data
@@ -350,6 +383,7 @@ cdef class Core:
         a = full("best_req", MPV, np.int32); self.best_req = <int32_t *> a.data
         a = full("best_dist", MPV, np.int32); self.best_dist = <int32_t *> a.data
         a = full("mark", MPV, np.int32); self.mark = <int32_t *> a.data
+        a = full("sa_slot", MPV, np.int32); self.sa_slot = <int32_t *> a.data
         self.mark_stamp = 0
 
         seed = int(cfg["seed"]) & 0xFFFFFFFFFFFFFFFF
@@ -470,18 +504,21 @@ cdef class Core:
         port and the allowed output-VC range (dimension order; see fabric/routing/dor.py)."""
         cdef InVC *in_vc = &self.ivc[p * self.V + v]
         cdef int32_t dest = <int32_t>((in_vc.front_flit >> DEST_SHIFT) & DEST_MASK)
-        cdef int32_t dr = self.endpoint_router[dest]
+        cdef int n_dims = self.n_dims
+        cdef int32_t *here = &self.router_coords[r * n_dims]
+        cdef int32_t *there = &self.ep_coords[dest * n_dims]
         cdef int d = 0, c = 0, t = 0, k, dist2, direction, cls, half, in_local
-        if dr == r:
+        while d < n_dims:
+            c = here[d]
+            t = there[d]
+            if c != t:
+                break
+            d += 1
+        if d == n_dims:
             in_vc.out_port = self.endpoint_port[dest]
             in_vc.vc_lo = 0
             in_vc.vc_hi = self.V - 1
             return
-        for d in range(self.n_dims):
-            c = self.router_coords[r * self.n_dims + d]
-            t = self.router_coords[dr * self.n_dims + d]
-            if c != t:
-                break
         if self.route_mode == ROUTE_DOR_MESH:
             in_vc.out_port = self.port_indptr[r] + 2 * d + (0 if c < t else 1)
             in_vc.vc_lo = 0
@@ -524,13 +561,11 @@ cdef class Core:
         cdef int n_in = p1 - p0, li, j, n_sa = 0, n_va = 0, n_win
 
         # A and B: credits and flits arriving at our ports
-        if self._receive(p0, p1):
+        if self._receive(r, p0):
             return ST_INVARIANT
 
-        # C. route computation, and gather VC- and switch-allocation requests, port by port
-        for li in range(n_in):
-            if self.port_vcmask[p0 + li]:
-                self._scan_port(r, p0, li, &n_va, &n_sa)
+        # C. route computation, and gather VC- and switch-allocation requests
+        self._scan(r, p0, &n_va, &n_sa)
 
         # D. VC allocation: iSLIP over (input VC) x (output VC), one iteration
         if n_va:
@@ -540,27 +575,41 @@ cdef class Core:
         # (the requests that keep their place in req_*) then cross the switch
         n_win = self._switch_allocate(p0, n_in, n_sa) if n_sa > 1 else n_sa
         for j in range(n_win):
-            if self._traverse(p0, n_in, self.req_in[j], self.req_out[j], self.req_vc[j]):
+            if self._traverse(r, p0, n_in, self.req_in[j], self.req_out[j], self.req_vc[j]):
                 return ST_INVARIANT
         return ST_OK
 
-    cdef int _receive(self, int p0, int p1) noexcept nogil:
-        """A: credits arriving at ports p0..p1 this cycle. B: flits that arrived on their input links
+    cdef int _receive(self, int r, int p0) noexcept nogil:
+        """A: credits arriving at router r's ports this cycle. B: flits that arrived on their input links
         last cycle were written into their buffers then and are usable from now on; doing the write
-        here, just before its first use, keeps the input-VC state in cache."""
+        here, just before its first use, keeps the input-VC state in cache. Only the ports whose bit
+        the sender set in amask / cmask are visited."""
         cdef cycle_t now = self.now
-        cdef int V = self.V, B = self.B, p, i, q
-        cdef int64_t slot_base = (now & self.rmask) * self.n_ports, flit
-        cdef int64_t prev_base = ((now - 1) & self.rmask) * self.n_ports
-        cdef int8_t cv
+        cdef int V = self.V, B = self.B, W = self.W, p, i, q, w
+        cdef int64_t n_ports = self.n_ports
+        cdef int64_t slot_base = (now & self.rmask) * n_ports, flit
+        cdef int64_t prev_base = ((now - 1) & self.rmask) * n_ports
+        cdef uint64_t *cm = &self.cmask[(now & self.rmask) * self.mask_slot + r * W]
+        cdef uint64_t *am = &self.amask[((now - 1) & self.rmask) * self.mask_slot + r * W]
+        cdef uint64_t bits
+        cdef int8_t *cring = self.cring
+        cdef int64_t *link_flit = self.link_flit
         cdef InVC *in_vc
-        for p in range(p0, p1):
-            cv = self.cring[slot_base + p]
-            if cv >= 0:
-                self.ovc[p * V + cv].credits += 1
-                self.cring[slot_base + p] = -1
-            flit = self.link_flit[prev_base + p]
-            if flit >= 0:
+        for w in range(W):
+            bits = cm[w]
+            cm[w] = 0
+            while bits:
+                p = p0 + 64 * w + ctz64(bits)
+                bits &= bits - 1
+                self.ovc[p * V + cring[slot_base + p]].credits += 1
+                cring[slot_base + p] = -1
+            bits = am[w]
+            am[w] = 0
+            while bits:
+                p = p0 + 64 * w + ctz64(bits)
+                bits &= bits - 1
+                flit = link_flit[prev_base + p]
+                link_flit[prev_base + p] = -1
                 i = p * V + self.link_vc[prev_base + p]
                 in_vc = &self.ivc[i]
                 if in_vc.count == 0:
@@ -573,53 +622,69 @@ cdef class Core:
                         q -= B
                     self.buf[i * B + q] = flit
                 in_vc.count += 1
-                self.port_vcmask[p] |= (<uint64_t>1) << (i - p * V)
-                self.link_flit[prev_base + p] = -1
+                q = i - p0 * V
+                self.vcmask[r * self.WV + (q >> 6)] |= (<uint64_t>1) << (q & 63)
         return 0
 
-    cdef void _scan_port(self, int r, int p0, int li, int *n_va, int *n_sa) noexcept nogil:
-        """Visit the VCs of input port li holding flits, in round-robin order from the port's VC
-        pointer (those at or above it, then those below): route new heads, and append VC- and
-        switch-allocation requests."""
-        cdef int p = p0 + li, V = self.V, v, i, lo
+    cdef void _scan(self, int r, int p0, int *n_va, int *n_sa) noexcept nogil:
+        """Visit router r's input VCs holding flits, port by port: route new heads, and append VC- and
+        switch-allocation requests. An input port asks for an output once, through the VC that comes
+        first in round-robin order from the port's VC pointer."""
+        cdef int V = self.V, w, b, li, v, lo, j, dist, vptr = 0, cur_li = -1
         cdef cycle_t now = self.now
-        cdef uint64_t mask = self.port_vcmask[p]
-        cdef int vstart = self.sa_vptr[p]
-        cdef uint64_t low = mask & ((<uint64_t>1 << vstart) - 1)
+        cdef uint64_t bits
+        cdef uint64_t *words = &self.vcmask[r * self.WV]
+        cdef InVC *ivc = &self.ivc[p0 * V]
         cdef InVC *in_vc
-        self.mark_stamp += 1
-        mask ^= low
-        while mask | low:
-            if mask == 0:
-                mask = low
-                low = 0
-            v = ctz64(mask)
-            mask &= mask - 1
-            i = p * V + v
-            in_vc = &self.ivc[i]
-            if now < in_vc.ready:
-                continue
-            if in_vc.state == VC_IDLE:
-                self._route(r, p, v)
-                in_vc.state = VC_ROUTED
-                in_vc.ready = now + self.rd
-            elif in_vc.state == VC_ROUTED:
-                # a request no free output VC can grant would change nothing (iSLIP pointers move
-                # only on a grant), so it is not made
-                if self._va_candidates(in_vc):
-                    self.va_req[n_va[0]] = i
-                    n_va[0] += 1
-            else:
-                if self.ovc[in_vc.out_port * V + in_vc.out_vc].credits <= 0:
+        cdef int32_t *mark = self.mark
+        cdef int32_t *sa_slot = self.sa_slot
+        cdef int32_t stamp = self.mark_stamp
+        for w in range(self.WV):
+            bits = words[w]
+            while bits:
+                b = 64 * w + ctz64(bits)
+                bits &= bits - 1
+                in_vc = &ivc[b]
+                if now < in_vc.ready:
                     continue
-                lo = in_vc.out_port - p0
-                if self.mark[lo] == self.mark_stamp:
-                    continue  # this input already asks for that output through an earlier VC
-                self.mark[lo] = self.mark_stamp
-                self.req_in[n_sa[0]] = li
-                self.req_out[n_sa[0]] = lo
-                self.req_vc[n_sa[0]] = v
-                n_sa[0] += 1
+                if in_vc.state == VC_IDLE:
+                    self._route(r, p0 + self.vc_port[b], self.vc_index[b])
+                    in_vc.state = VC_ROUTED
+                    in_vc.ready = now + self.rd
+                elif in_vc.state == VC_ROUTED:
+                    # a request no free output VC can grant would change nothing (iSLIP pointers move
+                    # only on a grant), so it is not made
+                    if self._va_candidates(in_vc):
+                        self.va_req[n_va[0]] = p0 * V + b
+                        n_va[0] += 1
+                else:
+                    if self.ovc[in_vc.out_port * V + in_vc.out_vc].credits <= 0:
+                        continue
+                    li = self.vc_port[b]
+                    v = self.vc_index[b]
+                    lo = in_vc.out_port - p0
+                    if li != cur_li:
+                        cur_li = li
+                        vptr = self.sa_vptr[p0 + li]
+                        stamp += 1
+                    dist = v - vptr
+                    if dist < 0:
+                        dist += V
+                    if mark[lo] == stamp:
+                        # this input already asks for that output: keep the VC first in round robin
+                        j = sa_slot[lo]
+                        if dist < self.best_dist[lo]:
+                            self.best_dist[lo] = dist
+                            self.req_vc[j] = v
+                        continue
+                    mark[lo] = stamp
+                    sa_slot[lo] = n_sa[0]
+                    self.best_dist[lo] = dist
+                    self.req_in[n_sa[0]] = li
+                    self.req_out[n_sa[0]] = lo
+                    self.req_vc[n_sa[0]] = v
+                    n_sa[0] += 1
+        self.mark_stamp = stamp
 
     cdef int _switch_allocate(self, int p0, int n_in, int n_sa) noexcept nogil:
         """iSLIP over the n_sa > 1 requests in req_*: returns how many won, moved to the front."""
@@ -764,10 +829,10 @@ cdef class Core:
         self.ovc[o * V + ov].va_gptr = next_in if next_in < NV else 0
         in_vc.va_aptr = next_out if next_out < NV else 0
 
-    cdef inline int _traverse(self, int p0, int n_in, int li, int lo, int v) noexcept nogil:
+    cdef inline int _traverse(self, int r, int p0, int n_in, int li, int lo, int v) noexcept nogil:
         """Input port li, VC v won output port lo: move its front flit through the switch."""
         cdef int V = self.V, B = self.B
-        cdef int p = p0 + li, o = p0 + lo, i = p * V + v, up
+        cdef int p = p0 + li, o = p0 + lo, i = p * V + v, up, q
         cdef InVC *in_vc = &self.ivc[i]
         cdef int ov = in_vc.out_vc
         cdef int64_t flit = in_vc.front_flit, slot
@@ -783,11 +848,14 @@ cdef class Core:
             if in_vc.front == B:
                 in_vc.front = 0
         else:
-            self.port_vcmask[p] &= ~((<uint64_t>1) << v)
+            q = i - p0 * V
+            self.vcmask[r * self.WV + (q >> 6)] &= ~((<uint64_t>1) << (q & 63))
         # the freed slot's credit crosses the reverse channel
         up = self.port_peer[p]
         if self.port_kind[p] == PORT_LINK:
-            self.cring[((now + self.credit_delay[p]) & rmask) * self.n_ports + up] = <int8_t>v
+            slot = (now + self.credit_delay[p]) & rmask
+            self.cring[slot * self.n_ports + up] = <int8_t>v
+            self.cmask[slot * self.mask_slot + self.peer_word[p]] |= self.peer_bit[p]
         else:
             self.ep_cring[((now + self.credit_delay[p]) & rmask) * self.n_endpoints + up] = <int8_t>v
         # onto the output link, or out through the ejection channel (1 cycle, always accepts)
@@ -800,6 +868,7 @@ cdef class Core:
             slot = (arrival & rmask) * self.n_ports + self.port_peer[o]
             self.link_flit[slot] = flit
             self.link_vc[slot] = <int8_t>ov
+            self.amask[(arrival & rmask) * self.mask_slot + self.peer_word[o]] |= self.peer_bit[o]
             out.credits -= 1
             if out.credits < 0:
                 return 1
@@ -903,6 +972,8 @@ cdef class Core:
             return ST_INVARIANT
         self.link_flit[slot] = flit_word(pid, pkt.dest, self.ep_cur_sent[e] + 1 == pkt.size)
         self.link_vc[slot] = <int8_t>v
+        k = self.endpoint_port[e]   # an endpoint port's peer is the endpoint: its own word and bit
+        self.amask[((now + 2) & self.rmask) * self.mask_slot + self.peer_word[k]] |= self.peer_bit[k]
         out.credits -= 1
         self.ep_last_vc[e] = <int16_t>v
         if self.ep_cur_sent[e] == 0:
