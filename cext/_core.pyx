@@ -79,7 +79,7 @@ cdef enum:
     ROUTE_DOR_TORUS = 1
 
 cdef enum:
-    EJECT_CREDITS = 0x3FFFFFFF
+    EJECT_CREDITS = 0x7FFF
     STAMP_LIMIT = 0x3FFFFFFF
 
 # Flit word layout
@@ -121,11 +121,27 @@ cdef struct InVC:
     int8_t head_next        # 1 while the next flit to leave is the packet's head
 
 
+cdef struct Port:
+    # what a switch traversal needs to know about a port, in one place (one cache line for two ports)
+    uint64_t peer_bit       # link port: bit of the far end in its router's amask/cmask word
+    int32_t peer            # link: far-end port; endpoint port: endpoint id
+    int32_t peer_word       # link port: word of the far end's router in a slot of amask/cmask
+    int32_t flit_delay      # switch allocation to the far buffer: sa + st - 1 + latency
+    int32_t credit_delay    # switch allocation to the credit's use upstream: sa + latency of the
+                            # link arriving at the port
+    int8_t kind             # PORT_*
+
+
+cdef struct PortState:
+    uint64_t free_vcs       # output side: bit v set while output VC v is not held by a packet
+    int16_t sa_gptr         # output side: next local input port to favour in switch allocation
+    int16_t sa_aptr         # input side: next local output port to favour
+    int16_t sa_vptr         # input side: next VC to favour
+
+
 cdef struct OutVC:
     int32_t credits         # free slots in the downstream buffer
-    int16_t busy            # endpoints' injection VCs: 1 while a packet holds the VC (routers use
-                            # port_free_vcs instead)
-    int16_t va_gptr         # VC allocation: next local input VC to favour
+    int16_t busy            # 1 while a packet holds the VC
 
 
 cdef inline uint64_t mix_seed(uint64_t seed, uint64_t stream) noexcept nogil:
@@ -166,12 +182,7 @@ cdef class Core:
     # ---- topology (owned numpy arrays in _keep; raw pointers are used in the loop)
     cdef object _keep
     cdef int32_t *port_indptr       # (n_routers+1) router -> first port
-    cdef int8_t *port_kind          # (n_ports) PORT_*
-    cdef int32_t *port_peer         # (n_ports) link: far-end port; endpoint: endpoint id
-    cdef int32_t *port_latency      # (n_ports) cycles on the link leaving the port
-    cdef int32_t *flit_delay        # (n_ports) switch allocation to the far buffer: sa + st - 1 + latency
-    cdef int32_t *credit_delay      # (n_ports) switch allocation to the credit's use upstream: sa + the
-                                    # latency of the link arriving at the port
+    cdef Port *port                 # (n_ports)
     cdef int32_t *port_router       # (n_ports) owning router
     cdef int32_t *endpoint_port     # (n_endpoints) router port of each endpoint
     cdef int32_t *endpoint_router   # (n_endpoints) router of each endpoint
@@ -188,8 +199,10 @@ cdef class Core:
     cdef int WV
     cdef int16_t *vc_port           # (max_router_ports*V) local VC index -> local port,
     cdef int8_t *vc_index           # and VC within the port
-    cdef OutVC *ovc                 # (n_ports*V) output VCs
-    cdef uint64_t *port_free_vcs    # (n_ports) bit v set while output VC v is not held by a packet
+    cdef int16_t *credits           # (n_ports*V) output VCs: free slots in the downstream buffer (one
+                                    # array of its own: a router's credits share one or two cache lines)
+    cdef int16_t *va_gptr           # (n_ports*V) output VCs: next local input VC to favour in VC allocation
+    cdef PortState *pstate          # (n_ports)
 
     # ---- links and credits in flight: R time slots (slot = cycle & rmask) of one entry per port, so the
     # entries read in one cycle are contiguous
@@ -202,13 +215,8 @@ cdef class Core:
     cdef uint64_t *cmask            # (R*n_routers*W)
     cdef int W
     cdef int64_t mask_slot          # n_routers * W: mask words per slot
-    cdef int32_t *peer_word         # (n_ports) link port: the far end's mask word within a slot
-    cdef uint64_t *peer_bit         # (n_ports) and its bit
 
     # ---- allocator round-robin pointers (local indices within the router)
-    cdef int32_t *sa_gptr           # (n_ports) output port: next input port to favour
-    cdef int32_t *sa_aptr           # (n_ports) input port: next output port to favour
-    cdef int32_t *sa_vptr           # (n_ports) input port: next VC to favour
 
     # ---- per-router scratch for one evaluation (sized by the largest router)
     cdef int32_t *req_in            # switch requests: local input port,
@@ -303,14 +311,11 @@ cdef class Core:
         self.n_ports = int(indptr[self.n_routers])
         a = indptr; self.port_indptr = <int32_t *> a.data
         kinds = arr("port_kind", net["port_kind"], np.int8)
-        a = kinds; self.port_kind = <int8_t *> a.data
-        a = arr("port_peer", net["port_peer"], np.int32); self.port_peer = <int32_t *> a.data
+        peers = arr("port_peer", net["port_peer"], np.int32)
         lat = arr("port_latency", net["port_latency"], np.int32)
-        a = lat; self.port_latency = <int32_t *> a.data
-        peers = keep["port_peer"]
         in_lat = np.where(kinds == PORT_LINK, lat[np.where(kinds == PORT_LINK, peers, 0)], 1) if len(kinds) else 1
-        a = arr("flit_delay", lat + self.sa + self.st - 1, np.int32); self.flit_delay = <int32_t *> a.data
-        a = arr("credit_delay", in_lat + self.sa, np.int32); self.credit_delay = <int32_t *> a.data
+        flit_delay = lat + self.sa + self.st - 1
+        credit_delay = np.broadcast_to(in_lat + self.sa, lat.shape)
         eport = arr("endpoint_port", net["endpoint_port"], np.int32)
         a = eport; self.endpoint_port = <int32_t *> a.data
         self.n_endpoints = eport.shape[0]
@@ -346,16 +351,18 @@ cdef class Core:
         local_vcs = np.arange(self.max_router_ports * self.V)
         a = arr("vc_port", local_vcs // self.V, np.int16); self.vc_port = <int16_t *> a.data
         a = arr("vc_index", local_vcs % self.V, np.int8); self.vc_index = <int8_t *> a.data
-        a = full("port_free_vcs", self.n_ports, np.uint64, (1 << self.V) - 1)
-        self.port_free_vcs = <uint64_t *> a.data
-        a = raw("ovc", NPV * sizeof(OutVC)); self.ovc = <OutVC *> a.data
+        a = raw("pstate", self.n_ports * sizeof(PortState)); self.pstate = <PortState *> a.data
+        for i in range(self.n_ports):
+            self.pstate[i].free_vcs = ((<uint64_t>1) << self.V) - 1 if self.V < 64 else <uint64_t>-1
+        a = full("credits", NPV, np.int16); self.credits = <int16_t *> a.data
+        a = full("va_gptr", NPV, np.int16); self.va_gptr = <int16_t *> a.data
         for i in range(NPV):
             self.ivc[i].out_port = -1
             self.ivc[i].out_vc = -1
             if kinds[i // self.V] == PORT_LINK:
-                self.ovc[i].credits = self.B
+                self.credits[i] = self.B
             elif kinds[i // self.V] == PORT_ENDPOINT:
-                self.ovc[i].credits = EJECT_CREDITS
+                self.credits[i] = EJECT_CREDITS
         a = full("link_flit", self.n_ports * self.R, np.int64, -1); self.link_flit = <int64_t *> a.data
         a = full("link_vc", self.n_ports * self.R, np.int8, -1); self.link_vc = <int8_t *> a.data
         a = full("cring", self.n_ports * self.R, np.int8, -1); self.cring = <int8_t *> a.data
@@ -368,11 +375,16 @@ cdef class Core:
         word = port_router.astype(np.int64) * self.W + local // 64
         bit = np.left_shift(np.uint64(1), (local % 64).astype(np.uint64))
         far = np.where(kinds == PORT_LINK, peers, np.arange(self.n_ports))
-        a = arr("peer_word", word[far] if self.n_ports else [0], np.int32); self.peer_word = <int32_t *> a.data
-        a = arr("peer_bit", bit[far] if self.n_ports else [0], np.uint64); self.peer_bit = <uint64_t *> a.data
-        a = full("sa_gptr", self.n_ports, np.int32); self.sa_gptr = <int32_t *> a.data
-        a = full("sa_aptr", self.n_ports, np.int32); self.sa_aptr = <int32_t *> a.data
-        a = full("sa_vptr", self.n_ports, np.int32); self.sa_vptr = <int32_t *> a.data
+        a = raw("port", self.n_ports * sizeof(Port)); self.port = <Port *> a.data
+        columns = zip(bit[far].tolist(), peers.tolist(), word[far].tolist(), flit_delay.tolist(),
+                      credit_delay.tolist(), kinds.tolist())
+        for i, (pb, pp, pw, fd, cd, kd) in enumerate(columns):
+            self.port[i].peer_bit = pb
+            self.port[i].peer = pp
+            self.port[i].peer_word = pw
+            self.port[i].flit_delay = fd
+            self.port[i].credit_delay = cd
+            self.port[i].kind = kd
 
         MPV = self.max_router_ports * self.V
         a = full("req_in", MPV, np.int32); self.req_in = <int32_t *> a.data
@@ -601,7 +613,7 @@ cdef class Core:
             while bits:
                 p = p0 + 64 * w + ctz64(bits)
                 bits &= bits - 1
-                self.ovc[p * V + cring[slot_base + p]].credits += 1
+                self.credits[p * V + cring[slot_base + p]] += 1
                 cring[slot_base + p] = -1
             bits = am[w]
             am[w] = 0
@@ -658,14 +670,14 @@ cdef class Core:
                         self.va_req[n_va[0]] = p0 * V + b
                         n_va[0] += 1
                 else:
-                    if self.ovc[in_vc.out_port * V + in_vc.out_vc].credits <= 0:
+                    if self.credits[in_vc.out_port * V + in_vc.out_vc] <= 0:
                         continue
                     li = self.vc_port[b]
                     v = self.vc_index[b]
                     lo = in_vc.out_port - p0
                     if li != cur_li:
                         cur_li = li
-                        vptr = self.sa_vptr[p0 + li]
+                        vptr = self.pstate[p0 + li].sa_vptr
                         stamp += 1
                     dist = v - vptr
                     if dist < 0:
@@ -699,7 +711,7 @@ cdef class Core:
         # grant: each output picks the requesting input closest after its pointer
         for j in range(n_sa):
             lo = req_out[j]
-            dist = req_in[j] - self.sa_gptr[p0 + lo]
+            dist = req_in[j] - self.pstate[p0 + lo].sa_gptr
             if dist < 0:
                 dist += n_in
             if mark[lo] != stamp or dist < self.best_dist[lo]:
@@ -716,7 +728,7 @@ cdef class Core:
             while j < n_sa and req_in[j] == li:
                 lo = req_out[j]
                 if self.best_req[lo] == j:
-                    dist = lo - self.sa_aptr[p0 + li]
+                    dist = lo - self.pstate[p0 + li].sa_aptr
                     if dist < 0:
                         dist += n_in
                     if best < 0 or dist < best:
@@ -733,7 +745,7 @@ cdef class Core:
     cdef inline uint64_t _va_candidates(self, InVC *in_vc) noexcept nogil:
         """Free output VCs, as a bit mask, that the packet at in_vc may take."""
         cdef uint64_t allowed = ((<uint64_t>2) << in_vc.vc_hi) - ((<uint64_t>1) << in_vc.vc_lo)
-        return allowed & self.port_free_vcs[in_vc.out_port]
+        return allowed & self.pstate[in_vc.out_port].free_vcs
 
     cdef void _vc_allocate(self, int p0, int NV, int n_va) noexcept nogil:
         cdef int j, i, o, ov, lo_v, dist, best, bi, V = self.V, li_v, n
@@ -772,7 +784,7 @@ cdef class Core:
                 ov = ctz64(cand)
                 cand &= cand - 1
                 lo_v = (o - p0) * V + ov
-                dist = li_v - self.ovc[o * V + ov].va_gptr
+                dist = li_v - self.va_gptr[o * V + ov]
                 if dist < 0:
                     dist += NV
                 if self.mark[lo_v] != self.mark_stamp or dist < self.best_dist[lo_v]:
@@ -821,12 +833,12 @@ cdef class Core:
         cdef InVC *in_vc = &self.ivc[i]
         cdef int V = self.V, o = in_vc.out_port
         cdef int next_in = i - p0 * V + 1, next_out = (o - p0) * V + ov + 1
-        self.port_free_vcs[o] &= ~((<uint64_t>1) << ov)
+        self.pstate[o].free_vcs &= ~((<uint64_t>1) << ov)
         in_vc.out_vc = <int8_t>ov
         in_vc.state = VC_ACTIVE
         in_vc.head_next = 1
         in_vc.ready = self.now + self.va
-        self.ovc[o * V + ov].va_gptr = next_in if next_in < NV else 0
+        self.va_gptr[o * V + ov] = next_in if next_in < NV else 0
         in_vc.va_aptr = next_out if next_out < NV else 0
 
     cdef inline int _traverse(self, int r, int p0, int n_in, int li, int lo, int v) noexcept nogil:
@@ -839,7 +851,7 @@ cdef class Core:
         cdef cycle_t now = self.now, arrival
         cdef int64_t rmask = self.rmask
         cdef int32_t pid
-        cdef OutVC *out = &self.ovc[o * V + ov]
+        cdef int16_t *credit = &self.credits[o * V + ov]
         # leave the input buffer; the next flit moves to the front
         in_vc.count -= 1
         if in_vc.count > 0:
@@ -851,26 +863,28 @@ cdef class Core:
             q = i - p0 * V
             self.vcmask[r * self.WV + (q >> 6)] &= ~((<uint64_t>1) << (q & 63))
         # the freed slot's credit crosses the reverse channel
-        up = self.port_peer[p]
-        if self.port_kind[p] == PORT_LINK:
-            slot = (now + self.credit_delay[p]) & rmask
+        cdef Port *pin = &self.port[p]
+        cdef Port *pout = &self.port[o]
+        up = pin.peer
+        if pin.kind == PORT_LINK:
+            slot = (now + pin.credit_delay) & rmask
             self.cring[slot * self.n_ports + up] = <int8_t>v
-            self.cmask[slot * self.mask_slot + self.peer_word[p]] |= self.peer_bit[p]
+            self.cmask[slot * self.mask_slot + pin.peer_word] |= pin.peer_bit
         else:
-            self.ep_cring[((now + self.credit_delay[p]) & rmask) * self.n_endpoints + up] = <int8_t>v
+            self.ep_cring[((now + pin.credit_delay) & rmask) * self.n_endpoints + up] = <int8_t>v
         # onto the output link, or out through the ejection channel (1 cycle, always accepts)
-        arrival = now + self.flit_delay[o]
-        if self.port_kind[o] == PORT_LINK:
+        arrival = now + pout.flit_delay
+        if pout.kind == PORT_LINK:
             if in_vc.head_next and ((flit >> HOPS_SHIFT) & HOPS_MASK) < HOPS_MASK:
                 flit += 1 << HOPS_SHIFT  # saturates at MAX_HOPS rather than spill into the dest bits
             # one flit per output per cycle and a fixed latency keep the slot free (a store, no load:
             # the conservation and credit checks catch a violation)
-            slot = (arrival & rmask) * self.n_ports + self.port_peer[o]
+            slot = (arrival & rmask) * self.n_ports + pout.peer
             self.link_flit[slot] = flit
             self.link_vc[slot] = <int8_t>ov
-            self.amask[(arrival & rmask) * self.mask_slot + self.peer_word[o]] |= self.peer_bit[o]
-            out.credits -= 1
-            if out.credits < 0:
+            self.amask[(arrival & rmask) * self.mask_slot + pout.peer_word] |= pout.peer_bit
+            credit[0] -= 1
+            if credit[0] < 0:
                 return 1
             self.c_flit_hops += 1
         else:
@@ -884,12 +898,12 @@ cdef class Core:
                 self._deliver(pid, arrival)
         in_vc.head_next = 0
         # round-robin pointers move past the winner (iSLIP)
-        self.sa_gptr[o] = li + 1 if li + 1 < n_in else 0
-        self.sa_aptr[p] = lo + 1 if lo + 1 < n_in else 0
-        self.sa_vptr[p] = v + 1 if v + 1 < V else 0
+        self.pstate[o].sa_gptr = li + 1 if li + 1 < n_in else 0
+        self.pstate[p].sa_aptr = lo + 1 if lo + 1 < n_in else 0
+        self.pstate[p].sa_vptr = v + 1 if v + 1 < V else 0
         # tail: release the output VC; the input VC is free for the next packet's head
         if flit & FLIT_TAIL:
-            self.port_free_vcs[o] |= (<uint64_t>1) << ov
+            self.pstate[o].free_vcs |= (<uint64_t>1) << ov
             in_vc.state = VC_IDLE
             in_vc.ready = now + 1
         return 0
@@ -973,7 +987,7 @@ cdef class Core:
         self.link_flit[slot] = flit_word(pid, pkt.dest, self.ep_cur_sent[e] + 1 == pkt.size)
         self.link_vc[slot] = <int8_t>v
         k = self.endpoint_port[e]   # an endpoint port's peer is the endpoint: its own word and bit
-        self.amask[((now + 2) & self.rmask) * self.mask_slot + self.peer_word[k]] |= self.peer_bit[k]
+        self.amask[((now + 2) & self.rmask) * self.mask_slot + self.port[k].peer_word] |= self.port[k].peer_bit
         out.credits -= 1
         self.ep_last_vc[e] = <int16_t>v
         if self.ep_cur_sent[e] == 0:
@@ -1069,7 +1083,7 @@ cdef class Core:
         cdef int64_t i
         out = np.zeros(self.n_ports * self.V, np.int64)
         for i in range(self.n_ports * self.V):
-            out[i] = self.ovc[i].credits if credits else self.ivc[i].count
+            out[i] = self.credits[i] if credits else self.ivc[i].count
         return out.reshape(self.n_ports, self.V)
 
     def flits_in_network(self):
