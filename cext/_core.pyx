@@ -73,6 +73,11 @@ cdef enum:
     VC_ROUTED = 1    # route computed, waiting for VC allocation
     VC_ACTIVE = 2    # holds an output VC; flits wait for switch allocation
 
+# What a scan found (flags it returns): allocation that needs arbitration
+cdef enum:
+    VA_SHARED = 1       # two input VCs ask for VCs of one output port
+    SA_CONFLICT = 2     # an output is asked for by two inputs, or an input asks for two outputs
+
 # Routing modes (fabric/routing/*.py)
 cdef enum:
     ROUTE_DOR_MESH = 0
@@ -228,6 +233,11 @@ cdef class Core:
     cdef int32_t *best_dist         # and its round-robin distance
     cdef int32_t *mark              # stamp of the evaluation that last wrote best_*
     cdef int32_t *sa_slot           # per local output port: its switch request from the input scanned
+    cdef uint64_t *va_cand          # per VC-allocation request: the free output VCs it may take
+    cdef int32_t *va_mark           # per local output port: va_stamp of the scan that counted requests
+    cdef int32_t *va_count          # and how many input VCs ask for it
+    cdef int32_t va_stamp
+    cdef int32_t *sa_out_mark       # per local output port: va_stamp of the scan that saw a request
     cdef int32_t mark_stamp
 
     # ---- RNG streams
@@ -396,6 +406,11 @@ cdef class Core:
         a = full("best_dist", MPV, np.int32); self.best_dist = <int32_t *> a.data
         a = full("mark", MPV, np.int32); self.mark = <int32_t *> a.data
         a = full("sa_slot", MPV, np.int32); self.sa_slot = <int32_t *> a.data
+        a = full("va_cand", MPV, np.uint64); self.va_cand = <uint64_t *> a.data
+        a = full("va_mark", MPV, np.int32); self.va_mark = <int32_t *> a.data
+        a = full("va_count", MPV, np.int32); self.va_count = <int32_t *> a.data
+        a = full("sa_out_mark", MPV, np.int32); self.sa_out_mark = <int32_t *> a.data
+        self.va_stamp = 0
         self.mark_stamp = 0
 
         seed = int(cfg["seed"]) & 0xFFFFFFFFFFFFFFFF
@@ -570,22 +585,22 @@ cdef class Core:
         """One cycle of router r. Each stage is a function of its own: the hot loops then keep fewer
         values live and spill less (measured +5-10% for the scan)."""
         cdef int p0 = self.port_indptr[r], p1 = self.port_indptr[r + 1]
-        cdef int n_in = p1 - p0, li, j, n_sa = 0, n_va = 0, n_win
+        cdef int n_in = p1 - p0, li, j, n_sa = 0, n_va = 0, n_win, flags
 
         # A and B: credits and flits arriving at our ports
         if self._receive(r, p0):
             return ST_INVARIANT
 
         # C. route computation, and gather VC- and switch-allocation requests
-        self._scan(r, p0, &n_va, &n_sa)
+        flags = self._scan(r, p0, &n_va, &n_sa)
 
         # D. VC allocation: iSLIP over (input VC) x (output VC), one iteration
         if n_va:
-            self._vc_allocate(p0, n_in * self.V, n_va)
+            self._vc_allocate(p0, n_in * self.V, n_va, flags & VA_SHARED)
 
         # E. switch allocation: iSLIP over input ports x output ports, one iteration; the winners
         # (the requests that keep their place in req_*) then cross the switch
-        n_win = self._switch_allocate(p0, n_in, n_sa) if n_sa > 1 else n_sa
+        n_win = self._switch_allocate(p0, n_in, n_sa) if flags & SA_CONFLICT else n_sa
         for j in range(n_win):
             if self._traverse(r, p0, n_in, self.req_in[j], self.req_out[j], self.req_vc[j]):
                 return ST_INVARIANT
@@ -638,7 +653,7 @@ cdef class Core:
                 self.vcmask[r * self.WV + (q >> 6)] |= (<uint64_t>1) << (q & 63)
         return 0
 
-    cdef void _scan(self, int r, int p0, int *n_va, int *n_sa) noexcept nogil:
+    cdef int _scan(self, int r, int p0, int *n_va, int *n_sa) noexcept nogil:
         """Visit router r's input VCs holding flits, port by port: route new heads, and append VC- and
         switch-allocation requests. An input port asks for an output once, through the VC that comes
         first in round-robin order from the port's VC pointer."""
@@ -651,6 +666,10 @@ cdef class Core:
         cdef int32_t *mark = self.mark
         cdef int32_t *sa_slot = self.sa_slot
         cdef int32_t stamp = self.mark_stamp
+        cdef int32_t va_stamp = self.va_stamp + 1
+        cdef uint64_t cand
+        cdef int flags = 0
+        self.va_stamp = va_stamp
         for w in range(self.WV):
             bits = words[w]
             while bits:
@@ -666,8 +685,17 @@ cdef class Core:
                 elif in_vc.state == VC_ROUTED:
                     # a request no free output VC can grant would change nothing (iSLIP pointers move
                     # only on a grant), so it is not made
-                    if self._va_candidates(in_vc):
+                    cand = self._va_candidates(in_vc)
+                    if cand:
+                        lo = in_vc.out_port - p0
+                        if self.va_mark[lo] == va_stamp:
+                            self.va_count[lo] += 1
+                            flags |= VA_SHARED
+                        else:
+                            self.va_mark[lo] = va_stamp
+                            self.va_count[lo] = 1
                         self.va_req[n_va[0]] = p0 * V + b
+                        self.va_cand[n_va[0]] = cand
                         n_va[0] += 1
                 else:
                     if self.credits[in_vc.out_port * V + in_vc.out_vc] <= 0:
@@ -679,6 +707,8 @@ cdef class Core:
                         cur_li = li
                         vptr = self.pstate[p0 + li].sa_vptr
                         stamp += 1
+                    elif mark[lo] != stamp:
+                        flags |= SA_CONFLICT     # this input asks for a second output
                     dist = v - vptr
                     if dist < 0:
                         dist += V
@@ -690,6 +720,9 @@ cdef class Core:
                             self.req_vc[j] = v
                         continue
                     mark[lo] = stamp
+                    if self.sa_out_mark[lo] == va_stamp:
+                        flags |= SA_CONFLICT     # a second input asks for this output
+                    self.sa_out_mark[lo] = va_stamp
                     sa_slot[lo] = n_sa[0]
                     self.best_dist[lo] = dist
                     self.req_in[n_sa[0]] = li
@@ -697,6 +730,7 @@ cdef class Core:
                     self.req_vc[n_sa[0]] = v
                     n_sa[0] += 1
         self.mark_stamp = stamp
+        return flags
 
     cdef int _switch_allocate(self, int p0, int n_in, int n_sa) noexcept nogil:
         """iSLIP over the n_sa > 1 requests in req_*: returns how many won, moved to the front."""
@@ -747,30 +781,24 @@ cdef class Core:
         cdef uint64_t allowed = ((<uint64_t>2) << in_vc.vc_hi) - ((<uint64_t>1) << in_vc.vc_lo)
         return allowed & self.pstate[in_vc.out_port].free_vcs
 
-    cdef void _vc_allocate(self, int p0, int NV, int n_va) noexcept nogil:
+    cdef void _vc_allocate(self, int p0, int NV, int n_va, int shared) noexcept nogil:
         cdef int j, i, o, ov, lo_v, dist, best, bi, V = self.V, li_v, n
         cdef uint64_t cand
         cdef InVC *in_vc
         # An input VC asks for VCs of one output port only, so allocation splits by output port, and a
-        # port with one requester needs no arbitration.
-        if n_va > 1:
-            self.mark_stamp += 1
+        # port with one requester (the scan counted them) needs no arbitration.
+        if not shared:
             for j in range(n_va):
-                o = self.ivc[self.va_req[j]].out_port - p0
-                if self.mark[o] != self.mark_stamp:
-                    self.mark[o] = self.mark_stamp
-                    self.req_count[o] = 0
-                self.req_count[o] += 1
+                self._va_alone(self.va_req[j], p0, NV, self.va_cand[j])
+            return
         n = 0
         for j in range(n_va):
             i = self.va_req[j]
-            if n_va == 1 or self.req_count[self.ivc[i].out_port - p0] == 1:
-                self._va_alone(i, p0, NV)
+            if self.va_count[self.ivc[i].out_port - p0] == 1:
+                self._va_alone(i, p0, NV, self.va_cand[j])
             else:
                 self.va_req[n] = i
                 n += 1
-        if n == 0:
-            return
         n_va = n
         self.mark_stamp += 1
         # grant: each free output VC picks the requesting input VC closest after its pointer
@@ -813,13 +841,13 @@ cdef class Core:
             if bi >= 0:
                 self._grant_vc(i, p0, NV, bi)
 
-    cdef inline void _va_alone(self, int i, int p0, int NV) noexcept nogil:
+    cdef inline void _va_alone(self, int i, int p0, int NV, uint64_t cand) noexcept nogil:
         """VC allocation for input VC i when nothing else asks for its output port: every free output
         VC in its range grants it, and it accepts the one closest after its pointer. The candidates
         all sit on one port, so that is the first at or after the pointer's place within the port,
         else the first."""
         cdef InVC *in_vc = &self.ivc[i]
-        cdef uint64_t cand = self._va_candidates(in_vc), rot
+        cdef uint64_t rot
         cdef int a = in_vc.va_aptr - (in_vc.out_port - p0) * self.V
         cdef int ov = ctz64(cand)
         if 0 < a < self.V:
@@ -842,70 +870,73 @@ cdef class Core:
         in_vc.va_aptr = next_out if next_out < NV else 0
 
     cdef inline int _traverse(self, int r, int p0, int n_in, int li, int lo, int v) noexcept nogil:
-        """Input port li, VC v won output port lo: move its front flit through the switch."""
+        """Input port li, VC v won output port lo: move its front flit through the switch. Fields of
+        self are read into locals first: the byte-wide stores below may alias anything, and would
+        otherwise force them to be reloaded."""
         cdef int V = self.V, B = self.B
-        cdef int p = p0 + li, o = p0 + lo, i = p * V + v, up, q
+        cdef int p = p0 + li, o = p0 + lo, i = p * V + v, q
         cdef InVC *in_vc = &self.ivc[i]
         cdef int ov = in_vc.out_vc
         cdef int64_t flit = in_vc.front_flit, slot
         cdef cycle_t now = self.now, arrival
-        cdef int64_t rmask = self.rmask
+        cdef int64_t rmask = self.rmask, mask_slot = self.mask_slot
         cdef int32_t pid
-        cdef int16_t *credit = &self.credits[o * V + ov]
+        cdef Port *pin = &self.port[p]
+        cdef Port *pout = &self.port[o]
+        cdef PortState *ps = self.pstate
+        cdef int head = in_vc.head_next, count = in_vc.count - 1
         # leave the input buffer; the next flit moves to the front
-        in_vc.count -= 1
-        if in_vc.count > 0:
-            in_vc.front_flit = self.buf[i * B + in_vc.front]
-            in_vc.front += 1
-            if in_vc.front == B:
-                in_vc.front = 0
+        in_vc.count = count
+        if count > 0:
+            q = in_vc.front
+            in_vc.front_flit = self.buf[i * B + q]
+            in_vc.front = q + 1 if q + 1 < B else 0
         else:
             q = i - p0 * V
             self.vcmask[r * self.WV + (q >> 6)] &= ~((<uint64_t>1) << (q & 63))
+        in_vc.head_next = 0
+        # tail: release the output VC; the input VC is free for the next packet's head
+        if flit & FLIT_TAIL:
+            ps[o].free_vcs |= (<uint64_t>1) << ov
+            in_vc.state = VC_IDLE
+            in_vc.ready = now + 1
+        # round-robin pointers move past the winner (iSLIP)
+        ps[o].sa_gptr = li + 1 if li + 1 < n_in else 0
+        ps[p].sa_aptr = lo + 1 if lo + 1 < n_in else 0
+        ps[p].sa_vptr = v + 1 if v + 1 < V else 0
         # the freed slot's credit crosses the reverse channel
-        cdef Port *pin = &self.port[p]
-        cdef Port *pout = &self.port[o]
-        up = pin.peer
+        slot = (now + pin.credit_delay) & rmask
         if pin.kind == PORT_LINK:
-            slot = (now + pin.credit_delay) & rmask
-            self.cring[slot * self.n_ports + up] = <int8_t>v
-            self.cmask[slot * self.mask_slot + pin.peer_word] |= pin.peer_bit
+            self.cmask[slot * mask_slot + pin.peer_word] |= pin.peer_bit
+            self.cring[slot * self.n_ports + pin.peer] = <int8_t>v
         else:
-            self.ep_cring[((now + pin.credit_delay) & rmask) * self.n_endpoints + up] = <int8_t>v
+            self.ep_cring[slot * self.n_endpoints + pin.peer] = <int8_t>v
         # onto the output link, or out through the ejection channel (1 cycle, always accepts)
         arrival = now + pout.flit_delay
         if pout.kind == PORT_LINK:
-            if in_vc.head_next and ((flit >> HOPS_SHIFT) & HOPS_MASK) < HOPS_MASK:
+            if head and ((flit >> HOPS_SHIFT) & HOPS_MASK) < HOPS_MASK:
                 flit += 1 << HOPS_SHIFT  # saturates at MAX_HOPS rather than spill into the dest bits
             # one flit per output per cycle and a fixed latency keep the slot free (a store, no load:
             # the conservation and credit checks catch a violation)
-            slot = (arrival & rmask) * self.n_ports + pout.peer
+            slot = arrival & rmask
+            self.amask[slot * mask_slot + pout.peer_word] |= pout.peer_bit
+            self.c_flit_hops += 1
+            q = self.credits[o * V + ov] - 1
+            self.credits[o * V + ov] = q
+            slot = slot * self.n_ports + pout.peer
             self.link_flit[slot] = flit
             self.link_vc[slot] = <int8_t>ov
-            self.amask[(arrival & rmask) * self.mask_slot + pout.peer_word] |= pout.peer_bit
-            credit[0] -= 1
-            if credit[0] < 0:
+            if q < 0:
                 return 1
-            self.c_flit_hops += 1
         else:
             pid = <int32_t>(flit >> PID_SHIFT)
-            if in_vc.head_next:
+            if head:
                 self.pkts[pid].hops = <int32_t>((flit >> HOPS_SHIFT) & HOPS_MASK)
             self.c_delivered_flits += 1
             if self.window_start <= arrival < self.window_end:
                 self.c_window_ejected_flits += 1
             if flit & FLIT_TAIL:
                 self._deliver(pid, arrival)
-        in_vc.head_next = 0
-        # round-robin pointers move past the winner (iSLIP)
-        self.pstate[o].sa_gptr = li + 1 if li + 1 < n_in else 0
-        self.pstate[p].sa_aptr = lo + 1 if lo + 1 < n_in else 0
-        self.pstate[p].sa_vptr = v + 1 if v + 1 < V else 0
-        # tail: release the output VC; the input VC is free for the next packet's head
-        if flit & FLIT_TAIL:
-            self.pstate[o].free_vcs |= (<uint64_t>1) << ov
-            in_vc.state = VC_IDLE
-            in_vc.ready = now + 1
         return 0
 
     # ------------------------------------------------------------------ one endpoint, one cycle
@@ -1011,9 +1042,12 @@ cdef class Core:
         while self.now < until:
             if stop_when_drained and self.c_measured_outstanding == 0 and self.now >= self.window_end:
                 return ST_DRAINED
-            if self.mark_stamp > STAMP_LIMIT:
+            if self.mark_stamp > STAMP_LIMIT or self.va_stamp > STAMP_LIMIT:
                 memset(self.mark, 0, self.max_router_ports * self.V * sizeof(int32_t))
+                memset(self.va_mark, 0, self.max_router_ports * self.V * sizeof(int32_t))
+                memset(self.sa_out_mark, 0, self.max_router_ports * self.V * sizeof(int32_t))
                 self.mark_stamp = 0
+                self.va_stamp = 0
             for e in range(self.n_endpoints):
                 status = self._endpoint_step(e)
                 if status != ST_OK:
