@@ -128,9 +128,10 @@ cdef struct InVC:
 
 cdef struct Port:
     # what a switch traversal needs to know about a port, in one place (one cache line for two ports)
-    uint64_t peer_bit       # link port: bit of the far end in its router's amask/cmask word
     int32_t peer            # link: far-end port; endpoint port: endpoint id
-    int32_t peer_word       # link port: word of the far end's router in a slot of amask/cmask
+    int32_t peer_words      # link port: first word of the far end's router in a slot of amask/cmask
+                            # (its own router's for an endpoint port)
+    int32_t peer_vc0        # and the far end's first VC bit there: local port index * V
     int32_t flit_delay      # switch allocation to the far buffer: sa + st - 1 + latency
     int32_t credit_delay    # switch allocation to the credit's use upstream: sa + latency of the
                             # link arriving at the port
@@ -212,14 +213,12 @@ cdef class Core:
     # ---- links and credits in flight: R time slots (slot = cycle & rmask) of one entry per port, so the
     # entries read in one cycle are contiguous
     cdef int64_t *link_flit         # (R*n_ports) flit word arriving at this input port, -1 none
-    cdef int8_t *link_vc            # (R*n_ports) its VC
-    cdef int8_t *cring              # (R*n_ports) VC of a credit arriving at this output port, -1 none
-    # per router and slot, bit masks of the local ports with a flit (amask) or a credit (cmask) arriving,
-    # set by the sender, so a router visits only the ports with something arriving; W words per router
-    cdef uint64_t *amask            # (R*n_routers*W)
-    cdef uint64_t *cmask            # (R*n_routers*W)
-    cdef int W
-    cdef int64_t mask_slot          # n_routers * W: mask words per slot
+    # per router and slot, bit masks over the router's local VCs (bit li*V+v, WV words per router) with
+    # a flit arriving at the input VC (amask) or a credit at the output VC (cmask), set by the sender, so
+    # a router visits only what arrives, and the bit says which VC
+    cdef uint64_t *amask            # (R*n_routers*WV)
+    cdef uint64_t *cmask            # (R*n_routers*WV)
+    cdef int64_t mask_slot          # n_routers * WV: mask words per slot
 
     # ---- allocator round-robin pointers (local indices within the router)
 
@@ -374,24 +373,21 @@ cdef class Core:
             elif kinds[i // self.V] == PORT_ENDPOINT:
                 self.credits[i] = EJECT_CREDITS
         a = full("link_flit", self.n_ports * self.R, np.int64, -1); self.link_flit = <int64_t *> a.data
-        a = full("link_vc", self.n_ports * self.R, np.int8, -1); self.link_vc = <int8_t *> a.data
-        a = full("cring", self.n_ports * self.R, np.int8, -1); self.cring = <int8_t *> a.data
-        self.W = (self.max_router_ports + 63) // 64
-        a = full("amask", self.R * self.n_routers * self.W, np.uint64); self.amask = <uint64_t *> a.data
-        a = full("cmask", self.R * self.n_routers * self.W, np.uint64); self.cmask = <uint64_t *> a.data
-        self.mask_slot = self.n_routers * self.W
-        # the mask word and bit of each port, and of each link port's far end
+        a = full("amask", self.R * self.n_routers * self.WV, np.uint64); self.amask = <uint64_t *> a.data
+        a = full("cmask", self.R * self.n_routers * self.WV, np.uint64); self.cmask = <uint64_t *> a.data
+        self.mask_slot = self.n_routers * self.WV
+        # where the far end of each link port (an endpoint port: the port itself) has its VC bits
         local = np.arange(self.n_ports, dtype=np.int64) - indptr[port_router].astype(np.int64)
-        word = port_router.astype(np.int64) * self.W + local // 64
-        bit = np.left_shift(np.uint64(1), (local % 64).astype(np.uint64))
         far = np.where(kinds == PORT_LINK, peers, np.arange(self.n_ports))
+        words = port_router.astype(np.int64)[far] * self.WV
+        vc0 = local[far] * self.V
         a = raw("port", self.n_ports * sizeof(Port)); self.port = <Port *> a.data
-        columns = zip(bit[far].tolist(), peers.tolist(), word[far].tolist(), flit_delay.tolist(),
+        columns = zip(peers.tolist(), words.tolist(), vc0.tolist(), flit_delay.tolist(),
                       credit_delay.tolist(), kinds.tolist())
-        for i, (pb, pp, pw, fd, cd, kd) in enumerate(columns):
-            self.port[i].peer_bit = pb
+        for i, (pp, pw, pv, fd, cd, kd) in enumerate(columns):
             self.port[i].peer = pp
-            self.port[i].peer_word = pw
+            self.port[i].peer_words = pw
+            self.port[i].peer_vc0 = pv
             self.port[i].flit_delay = fd
             self.port[i].credit_delay = cd
             self.port[i].kind = kd
@@ -607,37 +603,34 @@ cdef class Core:
         return ST_OK
 
     cdef int _receive(self, int r, int p0) noexcept nogil:
-        """A: credits arriving at router r's ports this cycle. B: flits that arrived on their input links
-        last cycle were written into their buffers then and are usable from now on; doing the write
-        here, just before its first use, keeps the input-VC state in cache. Only the ports whose bit
-        the sender set in amask / cmask are visited."""
+        """A: credits arriving at router r's output VCs this cycle. B: flits that arrived on their input
+        links last cycle were written into their buffers then and are usable from now on; doing the
+        write here, just before its first use, keeps the input-VC state in cache. Only the VCs whose
+        bit the sender set in cmask / amask are visited."""
         cdef cycle_t now = self.now
-        cdef int V = self.V, B = self.B, W = self.W, p, i, q, w
-        cdef int64_t n_ports = self.n_ports
-        cdef int64_t slot_base = (now & self.rmask) * n_ports, flit
-        cdef int64_t prev_base = ((now - 1) & self.rmask) * n_ports
-        cdef uint64_t *cm = &self.cmask[(now & self.rmask) * self.mask_slot + r * W]
-        cdef uint64_t *am = &self.amask[((now - 1) & self.rmask) * self.mask_slot + r * W]
+        cdef int V = self.V, B = self.B, WV = self.WV, p, i, q, w, b
+        cdef int64_t prev_base = ((now - 1) & self.rmask) * self.n_ports, flit
+        cdef uint64_t *cm = &self.cmask[(now & self.rmask) * self.mask_slot + r * WV]
+        cdef uint64_t *am = &self.amask[((now - 1) & self.rmask) * self.mask_slot + r * WV]
         cdef uint64_t bits
-        cdef int8_t *cring = self.cring
+        cdef int16_t *credits = &self.credits[p0 * V]
         cdef int64_t *link_flit = self.link_flit
         cdef InVC *in_vc
-        for w in range(W):
+        for w in range(WV):
             bits = cm[w]
             cm[w] = 0
             while bits:
-                p = p0 + 64 * w + ctz64(bits)
+                credits[64 * w + ctz64(bits)] += 1
                 bits &= bits - 1
-                self.credits[p * V + cring[slot_base + p]] += 1
-                cring[slot_base + p] = -1
             bits = am[w]
             am[w] = 0
             while bits:
-                p = p0 + 64 * w + ctz64(bits)
+                b = 64 * w + ctz64(bits)
                 bits &= bits - 1
+                p = p0 + self.vc_port[b]
                 flit = link_flit[prev_base + p]
                 link_flit[prev_base + p] = -1
-                i = p * V + self.link_vc[prev_base + p]
+                i = p0 * V + b
                 in_vc = &self.ivc[i]
                 if in_vc.count == 0:
                     in_vc.front_flit = flit
@@ -649,8 +642,7 @@ cdef class Core:
                         q -= B
                     self.buf[i * B + q] = flit
                 in_vc.count += 1
-                q = i - p0 * V
-                self.vcmask[r * self.WV + (q >> 6)] |= (<uint64_t>1) << (q & 63)
+                self.vcmask[r * WV + w] |= (<uint64_t>1) << (b & 63)
         return 0
 
     cdef int _scan(self, int r, int p0, int *n_va, int *n_sa) noexcept nogil:
@@ -907,8 +899,8 @@ cdef class Core:
         # the freed slot's credit crosses the reverse channel
         slot = (now + pin.credit_delay) & rmask
         if pin.kind == PORT_LINK:
-            self.cmask[slot * mask_slot + pin.peer_word] |= pin.peer_bit
-            self.cring[slot * self.n_ports + pin.peer] = <int8_t>v
+            q = pin.peer_vc0 + v
+            self.cmask[slot * mask_slot + pin.peer_words + (q >> 6)] |= (<uint64_t>1) << (q & 63)
         else:
             self.ep_cring[slot * self.n_endpoints + pin.peer] = <int8_t>v
         # onto the output link, or out through the ejection channel (1 cycle, always accepts)
@@ -919,13 +911,12 @@ cdef class Core:
             # one flit per output per cycle and a fixed latency keep the slot free (a store, no load:
             # the conservation and credit checks catch a violation)
             slot = arrival & rmask
-            self.amask[slot * mask_slot + pout.peer_word] |= pout.peer_bit
+            q = pout.peer_vc0 + ov
+            self.amask[slot * mask_slot + pout.peer_words + (q >> 6)] |= (<uint64_t>1) << (q & 63)
             self.c_flit_hops += 1
             q = self.credits[o * V + ov] - 1
             self.credits[o * V + ov] = q
-            slot = slot * self.n_ports + pout.peer
-            self.link_flit[slot] = flit
-            self.link_vc[slot] = <int8_t>ov
+            self.link_flit[slot * self.n_ports + pout.peer] = flit
             if q < 0:
                 return 1
         else:
@@ -1016,9 +1007,9 @@ cdef class Core:
         if self.link_flit[slot] >= 0:
             return ST_INVARIANT
         self.link_flit[slot] = flit_word(pid, pkt.dest, self.ep_cur_sent[e] + 1 == pkt.size)
-        self.link_vc[slot] = <int8_t>v
-        k = self.endpoint_port[e]   # an endpoint port's peer is the endpoint: its own word and bit
-        self.amask[((now + 2) & self.rmask) * self.mask_slot + self.port[k].peer_word] |= self.port[k].peer_bit
+        k = self.port[self.endpoint_port[e]].peer_vc0 + v   # an endpoint port's bits are its own
+        self.amask[((now + 2) & self.rmask) * self.mask_slot + self.port[self.endpoint_port[e]].peer_words
+                   + (k >> 6)] |= (<uint64_t>1) << (k & 63)
         out.credits -= 1
         self.ep_last_vc[e] = <int16_t>v
         if self.ep_cur_sent[e] == 0:
@@ -1129,20 +1120,25 @@ cdef class Core:
         """True when, for every link and VC, the sender's credits + the receiver's buffered flits +
         flits and credits in flight equal the buffer depth."""
         k = self._keep
-        R, B = self.R, self.B
+        R, B, V, WV = self.R, self.B, self.V, self.WV
         kinds = k["port_kind"][: self.n_ports]
         peer = k["port_peer"][: self.n_ports]
+        indptr = k["port_indptr"]
+        router = np.repeat(np.arange(self.n_routers), np.diff(indptr))
         credits = self.output_credits()
         count = self.buffer_occupancy()
-        link = k["link_flit"][: self.n_ports * R].reshape(R, -1).T
-        link_vc = k["link_vc"][: self.n_ports * R].reshape(R, -1).T
-        cring = k["cring"][: self.n_ports * R].reshape(R, -1).T
+        words = lambda name: k[name][: R * self.n_routers * WV].reshape(R, self.n_routers, WV)
+        amask, cmask = words("amask"), words("cmask")
+
+        def in_flight(masks, port, v):
+            bit = (port - indptr[router[port]]) * V + v
+            column = masks[:, router[port], bit // 64].astype(np.uint64)
+            return int(np.count_nonzero(column & np.uint64(1 << (bit % 64))))
+
         for p in np.flatnonzero(kinds == PORT_LINK):
             q = peer[p]
-            for v in range(self.V):
-                total = credits[p, v] + count[q, v]
-                total += np.count_nonzero((link[q] >= 0) & (link_vc[q] == v))
-                total += np.count_nonzero(cring[p] == v)
+            for v in range(V):
+                total = credits[p, v] + count[q, v] + in_flight(amask, q, v) + in_flight(cmask, p, v)
                 if total != B:
                     return False
         return True
