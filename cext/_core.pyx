@@ -37,6 +37,7 @@ from libc.string cimport memset
 from libc.math cimport log
 
 from _types cimport cycle_t, int8_t, int16_t, int32_t, int64_t, uint64_t
+from libc.stdint cimport uint8_t, uint16_t
 from _rng cimport rng_next, rng_below, rng_uniform, rng_geometric
 
 import numpy as np
@@ -69,9 +70,18 @@ cdef enum:
 
 # Input-VC states
 cdef enum:
-    VC_IDLE = 0      # no packet in progress; a head at the front waits for route computation
-    VC_ROUTED = 1    # route computed, waiting for VC allocation
-    VC_ACTIVE = 2    # holds an output VC; flits wait for switch allocation
+    VC_IDLE = 0         # no packet in progress; a head at the front waits for route computation
+    VC_ROUTED = 1       # route computed, waiting for VC allocation
+    VC_ACTIVE = 2       # holds an output VC; flits wait for switch allocation
+    VC_ACTIVE_HEAD = 3  # the same, and the next flit to leave is the packet's head
+
+# Output-VC classes a route may allow (VC_CLASS_MASK below): all VCs, or the lower or upper half
+# (the torus dateline classes)
+cdef enum:
+    CLASS_ALL = 0
+    CLASS_LOW = 1
+    CLASS_HIGH = 2
+    N_CLASSES = 3
 
 # What a scan found (flags it returns): allocation that needs arbitration
 cdef enum:
@@ -113,17 +123,15 @@ cdef struct Packet:
 
 
 cdef struct InVC:
+    # 16 bytes, so the VCs of a 4-VC port share one cache line; what only some steps need (the buffer
+    # ring's front index, the VC allocator's pointer) lives in arrays of its own
     int64_t front_flit      # the flit at the front of the FIFO (kept here: most VCs hold at most one)
-    int64_t ready           # first cycle the next pipeline stage may run
-    int32_t out_port        # output port of the packet in progress (global id)
     int16_t count           # flits buffered, the front one included
-    int16_t front           # buffer index of the flit behind the front one
-    int16_t va_aptr         # VC allocation: next local output VC to favour
-    int8_t out_vc           # output VC held while ACTIVE
-    int8_t vc_lo            # output VCs the packet may be allocated (inclusive range)
-    int8_t vc_hi
-    int8_t state            # VC_*
-    int8_t head_next        # 1 while the next flit to leave is the packet's head
+    int16_t out_lo          # local output port of the packet in progress
+    uint16_t wait           # cycles the next pipeline stage must still wait (a VC holding flits is
+                            # visited every cycle, and each visit counts one down)
+    uint8_t state           # VC_*
+    uint8_t sel             # VC_ROUTED: the output-VC class allowed; VC_ACTIVE*: the output VC held
 
 
 cdef struct Port:
@@ -198,7 +206,10 @@ cdef class Core:
     cdef int32_t *dims              # (n_dims) routers per dimension
 
     # ---- router state, laid out per port so one router's state is contiguous
-    cdef InVC *ivc                  # (n_ports*V) input VCs
+    cdef InVC *ivc                  # (n_ports*V) input VCs, 64-byte aligned
+    cdef int16_t *vc_front          # (n_ports*V) buffer index of the flit behind the front one
+    cdef int16_t *va_aptr           # (n_ports*V) VC allocation: next local output VC to favour
+    cdef uint64_t class_mask[N_CLASSES]   # output VCs of each class
     cdef int64_t *buf               # (n_ports*V*B) flit words behind the front one, a ring per input VC
     cdef uint64_t *vcmask           # (n_routers*WV) bit li*V+v set while input VC v of local port li
                                     # holds a flit; WV words per router
@@ -353,7 +364,13 @@ cdef class Core:
         self.rmask = self.R - 1
 
         NPV = self.n_ports * self.V
-        a = raw("ivc", NPV * sizeof(InVC)); self.ivc = <InVC *> a.data
+        a = raw("ivc", NPV * sizeof(InVC) + 64)
+        self.ivc = <InVC *> (a.data + (-(<size_t> a.data) & 63))   # 64-byte aligned
+        a = full("vc_front", NPV, np.int16); self.vc_front = <int16_t *> a.data
+        a = full("va_aptr", NPV, np.int16); self.va_aptr = <int16_t *> a.data
+        self.class_mask[CLASS_ALL] = ((<uint64_t>1) << self.V) - 1 if self.V < 64 else <uint64_t>-1
+        self.class_mask[CLASS_LOW] = ((<uint64_t>1) << (self.V // 2)) - 1
+        self.class_mask[CLASS_HIGH] = self.class_mask[CLASS_ALL] & ~self.class_mask[CLASS_LOW]
         a = full("buf", NPV * self.B, np.int64, -1); self.buf = <int64_t *> a.data
         self.WV = (self.max_router_ports * self.V + 63) // 64
         a = full("vcmask", self.n_routers * self.WV, np.uint64); self.vcmask = <uint64_t *> a.data
@@ -363,15 +380,9 @@ cdef class Core:
         a = raw("pstate", self.n_ports * sizeof(PortState)); self.pstate = <PortState *> a.data
         for i in range(self.n_ports):
             self.pstate[i].free_vcs = ((<uint64_t>1) << self.V) - 1 if self.V < 64 else <uint64_t>-1
-        a = full("credits", NPV, np.int16); self.credits = <int16_t *> a.data
+        initial = np.where(kinds == PORT_LINK, self.B, np.where(kinds == PORT_ENDPOINT, EJECT_CREDITS, 0))
+        a = arr("credits", np.repeat(initial, self.V), np.int16); self.credits = <int16_t *> a.data
         a = full("va_gptr", NPV, np.int16); self.va_gptr = <int16_t *> a.data
-        for i in range(NPV):
-            self.ivc[i].out_port = -1
-            self.ivc[i].out_vc = -1
-            if kinds[i // self.V] == PORT_LINK:
-                self.credits[i] = self.B
-            elif kinds[i // self.V] == PORT_ENDPOINT:
-                self.credits[i] = EJECT_CREDITS
         a = full("link_flit", self.n_ports * self.R, np.int64, -1); self.link_flit = <int64_t *> a.data
         a = full("amask", self.R * self.n_routers * self.WV, np.uint64); self.amask = <uint64_t *> a.data
         a = full("cmask", self.R * self.n_routers * self.WV, np.uint64); self.cmask = <uint64_t *> a.data
@@ -523,14 +534,15 @@ cdef class Core:
     # ------------------------------------------------------------------ routing
 
     cdef inline void _route(self, int r, int p, int v) noexcept nogil:
-        """Route computation for the head at the front of input VC (p, v) of router r: sets the output
-        port and the allowed output-VC range (dimension order; see fabric/routing/dor.py)."""
+        """Route computation for the head at the front of input VC (p, v) of router r: sets the local
+        output port and the output-VC class allowed (dimension order; see fabric/routing/dor.py)."""
         cdef InVC *in_vc = &self.ivc[p * self.V + v]
         cdef int32_t dest = <int32_t>((in_vc.front_flit >> DEST_SHIFT) & DEST_MASK)
         cdef int n_dims = self.n_dims
         cdef int32_t *here = &self.router_coords[r * n_dims]
         cdef int32_t *there = &self.ep_coords[dest * n_dims]
-        cdef int d = 0, c = 0, t = 0, k, dist2, direction, cls, half, in_local
+        cdef int p0 = self.port_indptr[r]
+        cdef int d = 0, c = 0, t = 0, k, dist2, direction, in_local
         while d < n_dims:
             c = here[d]
             t = there[d]
@@ -538,23 +550,20 @@ cdef class Core:
                 break
             d += 1
         if d == n_dims:
-            in_vc.out_port = self.endpoint_port[dest]
-            in_vc.vc_lo = 0
-            in_vc.vc_hi = self.V - 1
+            in_vc.out_lo = <int16_t>(self.endpoint_port[dest] - p0)
+            in_vc.sel = CLASS_ALL
             return
         if self.route_mode == ROUTE_DOR_MESH:
-            in_vc.out_port = self.port_indptr[r] + 2 * d + (0 if c < t else 1)
-            in_vc.vc_lo = 0
-            in_vc.vc_hi = self.V - 1
+            in_vc.out_lo = <int16_t>(2 * d + (0 if c < t else 1))
+            in_vc.sel = CLASS_ALL
             return
         # Torus: direction and dateline class are chosen when the packet turns into dimension d and kept
         # for the whole dimension. A packet still in d arrived on port 2d+1 going + or 2d going -, on a
         # VC of its class, so both are read back from where it came in (BookSim: in_port ^ 1, f->ph).
-        half = self.V // 2
-        in_local = p - self.port_indptr[r]
+        in_local = p - p0
         if in_local == 2 * d or in_local == 2 * d + 1:
             direction = 1 if in_local == 2 * d else 0
-            cls = 1 if v >= half else 0
+            in_vc.sel = CLASS_HIGH if v >= self.V // 2 else CLASS_LOW
         else:
             k = self.dims[d]
             dist2 = t - c                  # the + distance, (t - c) mod k, without a division
@@ -566,14 +575,8 @@ cdef class Core:
             else:
                 direction = 1
             # BookSim dor_next_torus: upper half going + across the wrap, or going - without wrapping
-            cls = 1 if ((direction == 0 and c > t) or (direction == 1 and t < c)) else 0
-        in_vc.out_port = self.port_indptr[r] + 2 * d + direction
-        if cls:
-            in_vc.vc_lo = half
-            in_vc.vc_hi = self.V - 1
-        else:
-            in_vc.vc_lo = 0
-            in_vc.vc_hi = half - 1
+            in_vc.sel = CLASS_HIGH if ((direction == 0 and c > t) or (direction == 1 and t < c)) else CLASS_LOW
+        in_vc.out_lo = <int16_t>(2 * d + direction)
 
     # ------------------------------------------------------------------ one router, one cycle
 
@@ -637,7 +640,7 @@ cdef class Core:
                 elif in_vc.count >= B:
                     return 1
                 else:
-                    q = in_vc.front + in_vc.count - 1
+                    q = self.vc_front[i] + in_vc.count - 1
                     if q >= B:
                         q -= B
                     self.buf[i * B + q] = flit
@@ -649,8 +652,7 @@ cdef class Core:
         """Visit router r's input VCs holding flits, port by port: route new heads, and append VC- and
         switch-allocation requests. An input port asks for an output once, through the VC that comes
         first in round-robin order from the port's VC pointer."""
-        cdef int V = self.V, w, b, li, v, lo, j, dist, vptr = 0, cur_li = -1
-        cdef cycle_t now = self.now
+        cdef int V = self.V, w, b, li, v, lo, j, dist, vptr = 0, cur_li = -1, state
         cdef uint64_t bits
         cdef uint64_t *words = &self.vcmask[r * self.WV]
         cdef InVC *ivc = &self.ivc[p0 * V]
@@ -668,18 +670,20 @@ cdef class Core:
                 b = 64 * w + ctz64(bits)
                 bits &= bits - 1
                 in_vc = &ivc[b]
-                if now < in_vc.ready:
+                if in_vc.wait:
+                    in_vc.wait -= 1
                     continue
-                if in_vc.state == VC_IDLE:
+                state = in_vc.state
+                if state == VC_IDLE:
                     self._route(r, p0 + self.vc_port[b], self.vc_index[b])
                     in_vc.state = VC_ROUTED
-                    in_vc.ready = now + self.rd
-                elif in_vc.state == VC_ROUTED:
+                    in_vc.wait = self.rd - 1
+                elif state == VC_ROUTED:
                     # a request no free output VC can grant would change nothing (iSLIP pointers move
                     # only on a grant), so it is not made
-                    cand = self._va_candidates(in_vc)
+                    lo = in_vc.out_lo
+                    cand = self.class_mask[in_vc.sel] & self.pstate[p0 + lo].free_vcs
                     if cand:
-                        lo = in_vc.out_port - p0
                         if self.va_mark[lo] == va_stamp:
                             self.va_count[lo] += 1
                             flags |= VA_SHARED
@@ -690,11 +694,11 @@ cdef class Core:
                         self.va_cand[n_va[0]] = cand
                         n_va[0] += 1
                 else:
-                    if self.credits[in_vc.out_port * V + in_vc.out_vc] <= 0:
+                    lo = in_vc.out_lo
+                    if self.credits[(p0 + lo) * V + in_vc.sel] <= 0:
                         continue
                     li = self.vc_port[b]
                     v = self.vc_index[b]
-                    lo = in_vc.out_port - p0
                     if li != cur_li:
                         cur_li = li
                         vptr = self.pstate[p0 + li].sa_vptr
@@ -768,10 +772,9 @@ cdef class Core:
                 n_win += 1
         return n_win
 
-    cdef inline uint64_t _va_candidates(self, InVC *in_vc) noexcept nogil:
+    cdef inline uint64_t _va_candidates(self, int p0, InVC *in_vc) noexcept nogil:
         """Free output VCs, as a bit mask, that the packet at in_vc may take."""
-        cdef uint64_t allowed = ((<uint64_t>2) << in_vc.vc_hi) - ((<uint64_t>1) << in_vc.vc_lo)
-        return allowed & self.pstate[in_vc.out_port].free_vcs
+        return self.class_mask[in_vc.sel] & self.pstate[p0 + in_vc.out_lo].free_vcs
 
     cdef void _vc_allocate(self, int p0, int NV, int n_va, int shared) noexcept nogil:
         cdef int j, i, o, ov, lo_v, dist, best, bi, V = self.V, li_v, n
@@ -786,7 +789,7 @@ cdef class Core:
         n = 0
         for j in range(n_va):
             i = self.va_req[j]
-            if self.va_count[self.ivc[i].out_port - p0] == 1:
+            if self.va_count[self.ivc[i].out_lo] == 1:
                 self._va_alone(i, p0, NV, self.va_cand[j])
             else:
                 self.va_req[n] = i
@@ -798,8 +801,8 @@ cdef class Core:
             i = self.va_req[j]
             in_vc = &self.ivc[i]
             li_v = i - p0 * V
-            o = in_vc.out_port
-            cand = self._va_candidates(in_vc)
+            o = p0 + in_vc.out_lo
+            cand = self._va_candidates(p0, in_vc)
             while cand:
                 ov = ctz64(cand)
                 cand &= cand - 1
@@ -815,16 +818,16 @@ cdef class Core:
         for j in range(n_va):
             i = self.va_req[j]
             in_vc = &self.ivc[i]
-            o = in_vc.out_port
+            o = p0 + in_vc.out_lo
             best = -1
             bi = -1
-            cand = self._va_candidates(in_vc)
+            cand = self._va_candidates(p0, in_vc)
             while cand:
                 ov = ctz64(cand)
                 cand &= cand - 1
                 lo_v = (o - p0) * V + ov
                 if self.mark[lo_v] == self.mark_stamp and self.best_req[lo_v] == j:
-                    dist = lo_v - in_vc.va_aptr
+                    dist = lo_v - self.va_aptr[i]
                     if dist < 0:
                         dist += NV
                     if best < 0 or dist < best:
@@ -840,7 +843,7 @@ cdef class Core:
         else the first."""
         cdef InVC *in_vc = &self.ivc[i]
         cdef uint64_t rot
-        cdef int a = in_vc.va_aptr - (in_vc.out_port - p0) * self.V
+        cdef int a = self.va_aptr[i] - in_vc.out_lo * self.V
         cdef int ov = ctz64(cand)
         if 0 < a < self.V:
             rot = cand >> a
@@ -851,15 +854,14 @@ cdef class Core:
     cdef inline void _grant_vc(self, int i, int p0, int NV, int ov) noexcept nogil:
         """Input VC i (global) takes output VC ov of its output port."""
         cdef InVC *in_vc = &self.ivc[i]
-        cdef int V = self.V, o = in_vc.out_port
-        cdef int next_in = i - p0 * V + 1, next_out = (o - p0) * V + ov + 1
+        cdef int V = self.V, o = p0 + in_vc.out_lo
+        cdef int next_in = i - p0 * V + 1, next_out = in_vc.out_lo * V + ov + 1
         self.pstate[o].free_vcs &= ~((<uint64_t>1) << ov)
-        in_vc.out_vc = <int8_t>ov
-        in_vc.state = VC_ACTIVE
-        in_vc.head_next = 1
-        in_vc.ready = self.now + self.va
+        in_vc.sel = <uint8_t>ov
+        in_vc.state = VC_ACTIVE_HEAD
+        in_vc.wait = self.va - 1
         self.va_gptr[o * V + ov] = next_in if next_in < NV else 0
-        in_vc.va_aptr = next_out if next_out < NV else 0
+        self.va_aptr[i] = next_out if next_out < NV else 0
 
     cdef inline int _traverse(self, int r, int p0, int n_in, int li, int lo, int v) noexcept nogil:
         """Input port li, VC v won output port lo: move its front flit through the switch. Fields of
@@ -868,7 +870,7 @@ cdef class Core:
         cdef int V = self.V, B = self.B
         cdef int p = p0 + li, o = p0 + lo, i = p * V + v, q
         cdef InVC *in_vc = &self.ivc[i]
-        cdef int ov = in_vc.out_vc
+        cdef int ov = in_vc.sel
         cdef int64_t flit = in_vc.front_flit, slot
         cdef cycle_t now = self.now, arrival
         cdef int64_t rmask = self.rmask, mask_slot = self.mask_slot
@@ -876,22 +878,22 @@ cdef class Core:
         cdef Port *pin = &self.port[p]
         cdef Port *pout = &self.port[o]
         cdef PortState *ps = self.pstate
-        cdef int head = in_vc.head_next, count = in_vc.count - 1
+        cdef int head = in_vc.state == VC_ACTIVE_HEAD, count = in_vc.count - 1
         # leave the input buffer; the next flit moves to the front
         in_vc.count = count
         if count > 0:
-            q = in_vc.front
+            q = self.vc_front[i]
             in_vc.front_flit = self.buf[i * B + q]
-            in_vc.front = q + 1 if q + 1 < B else 0
+            self.vc_front[i] = q + 1 if q + 1 < B else 0
         else:
             q = i - p0 * V
             self.vcmask[r * self.WV + (q >> 6)] &= ~((<uint64_t>1) << (q & 63))
-        in_vc.head_next = 0
         # tail: release the output VC; the input VC is free for the next packet's head
         if flit & FLIT_TAIL:
             ps[o].free_vcs |= (<uint64_t>1) << ov
             in_vc.state = VC_IDLE
-            in_vc.ready = now + 1
+        else:
+            in_vc.state = VC_ACTIVE
         # round-robin pointers move past the winner (iSLIP)
         ps[o].sa_gptr = li + 1 if li + 1 < n_in else 0
         ps[p].sa_aptr = lo + 1 if lo + 1 < n_in else 0
