@@ -116,10 +116,13 @@ cdef int64_t NO_CYCLE = 0x3FFFFFFFFFFFFFFF
 
 
 cdef struct Packet:
+    # 32 bytes: what delivery reads sits in one cache line
+    int64_t create          # cycle the packet was created
+    int64_t inject          # cycle its head left the source queue
     int32_t dest            # destination endpoint
     int32_t next            # next packet in the source queue or the free list, -1 none
     int32_t size            # flits
-    int32_t hops            # router-to-router links its head crossed (set when the head ejects)
+    int16_t hops            # router-to-router links its head crossed (set when the head ejects)
     int8_t measured         # created inside the measurement window
 
 
@@ -213,10 +216,10 @@ cdef class Core:
 
     # ---- router state, laid out per port so one router's state is contiguous
     cdef InVC *ivc                  # (n_ports*V) input VCs, 64-byte aligned
-    cdef int16_t *vc_front          # (n_ports*V) buffer index of the flit behind the front one
     cdef int16_t *va_aptr           # (n_ports*V) VC allocation: next local output VC to favour
     cdef uint64_t class_mask[N_CLASSES]   # output VCs of each class
-    cdef int64_t *buf               # (n_ports*V*B) flit words behind the front one, a ring per input VC
+    cdef int64_t *buf               # (n_ports*V*B) per input VC a row: the ring index, then a ring of
+                                    # B-1 flit words behind the front one (one line for 8-flit buffers)
     cdef uint64_t *vcmask           # (n_routers*WV) bit li*V+v set while input VC v of local port li
                                     # holds a flit; WV words per router
     cdef int WV
@@ -274,8 +277,6 @@ cdef class Core:
     cdef int64_t pkt_cap, pkt_live
     cdef int32_t pkt_free
     cdef Packet *pkts
-    cdef int64_t *pkt_create        # cycle the packet was created
-    cdef int64_t *pkt_inject        # cycle its head left the source queue
 
     # ---- latency histograms of measured packets (growable, one bin per cycle)
     cdef int64_t *hist_packet
@@ -384,12 +385,12 @@ cdef class Core:
         NPV = self.n_ports * self.V
         a = raw("ivc", NPV * sizeof(InVC) + 64)
         self.ivc = <InVC *> (a.data + (-(<size_t> a.data) & 63))   # 64-byte aligned
-        a = full("vc_front", NPV, np.int16); self.vc_front = <int16_t *> a.data
         a = full("va_aptr", NPV, np.int16); self.va_aptr = <int16_t *> a.data
         self.class_mask[CLASS_ALL] = ((<uint64_t>1) << self.V) - 1 if self.V < 64 else <uint64_t>-1
         self.class_mask[CLASS_LOW] = ((<uint64_t>1) << (self.V // 2)) - 1
         self.class_mask[CLASS_HIGH] = self.class_mask[CLASS_ALL] & ~self.class_mask[CLASS_LOW]
-        a = full("buf", NPV * self.B, np.int64, -1); self.buf = <int64_t *> a.data
+        a = raw("buf", NPV * self.B * 8 + 64)
+        self.buf = <int64_t *> (a.data + (-(<size_t> a.data) & 63))   # 64-byte aligned, zeroed
         self.WV = (self.max_router_ports * self.V + 63) // 64
         a = full("vcmask", self.n_routers * self.WV, np.uint64); self.vcmask = <uint64_t *> a.data
         local_vcs = np.arange(self.max_router_ports * self.V)
@@ -472,8 +473,6 @@ cdef class Core:
 
     def __dealloc__(self):
         free(self.pkts)
-        free(self.pkt_create)
-        free(self.pkt_inject)
         free(self.hist_packet)
         free(self.hist_network)
 
@@ -490,8 +489,6 @@ cdef class Core:
         """Enlarge the packet pool to new_cap entries and thread the new ones onto the free list."""
         cdef int64_t i, old = self.pkt_cap
         if not self._realloc(<void **>&self.pkts, new_cap * sizeof(Packet)): return 1
-        if not self._realloc(<void **>&self.pkt_create, new_cap * 8): return 1
-        if not self._realloc(<void **>&self.pkt_inject, new_cap * 8): return 1
         for i in range(old, new_cap - 1):
             self.pkts[i].next = <int32_t>(i + 1)
         self.pkts[new_cap - 1].next = self.pkt_free
@@ -529,8 +526,8 @@ cdef class Core:
         cdef Packet *pkt = &self.pkts[pid]
         self.c_delivered_packets += 1
         if pkt.measured:
-            lat_p = arrival - self.pkt_create[pid]
-            lat_n = arrival - self.pkt_inject[pid]
+            lat_p = arrival - pkt.create
+            lat_n = arrival - pkt.inject
             if lat_p >= self.hist_cap:
                 self._grow_hist(max(2 * self.hist_cap, lat_p + 1))
             if lat_p < self.hist_cap:
@@ -653,9 +650,9 @@ cdef class Core:
                 elif in_vc.count >= B:
                     return 1
                 else:
-                    q = self.vc_front[i] + in_vc.count - 1
+                    q = <int>self.buf[i * B] + in_vc.count
                     if q >= B:
-                        q -= B
+                        q -= B - 1
                     self.buf[i * B + q] = flit
                 in_vc.count += 1
                 self.vcmask[r * WV + w] |= (<uint64_t>1) << (b & 63)
@@ -895,9 +892,9 @@ cdef class Core:
         # leave the input buffer; the next flit moves to the front
         in_vc.count = count
         if count > 0:
-            q = self.vc_front[i]
+            q = <int>self.buf[i * B] + 1
             in_vc.front_flit = self.buf[i * B + q]
-            self.vc_front[i] = q + 1 if q + 1 < B else 0
+            self.buf[i * B] = q if q + 1 < B else 0
         else:
             q = i - p0 * V
             self.vcmask[r * self.WV + (q >> 6)] &= ~((<uint64_t>1) << (q & 63))
@@ -937,7 +934,7 @@ cdef class Core:
         else:
             pid = <int32_t>(flit >> PID_SHIFT)
             if head:
-                self.pkts[pid].hops = <int32_t>((flit >> HOPS_SHIFT) & HOPS_MASK)
+                self.pkts[pid].hops = <int16_t>((flit >> HOPS_SHIFT) & HOPS_MASK)
             self.c_delivered_flits += 1
             if self.window_start <= arrival < self.window_end:
                 self.c_window_ejected_flits += 1
@@ -978,8 +975,8 @@ cdef class Core:
             pkt.size = self.packet_size
             pkt.hops = 0
             pkt.next = -1
-            self.pkt_create[pid] = now
-            self.pkt_inject[pid] = -1
+            pkt.create = now
+            pkt.inject = -1
             if self.window_start <= now < self.window_end:
                 pkt.measured = 1
                 self.c_measured_created += 1
@@ -1028,7 +1025,7 @@ cdef class Core:
         out.credits -= 1
         self.ep_last_vc[e] = <int16_t>v
         if self.ep_cur_sent[e] == 0:
-            self.pkt_inject[pid] = now
+            pkt.inject = now
         self.ep_cur_sent[e] += 1
         self.c_injected_flits += 1
         self.c_source_flits -= 1
