@@ -271,7 +271,8 @@ cdef class Core:
     cdef int32_t *ep_cur_sent       # (n_endpoints) flits of the front packet already sent
     cdef int16_t *ep_last_vc        # (n_endpoints) last injection VC used
     cdef OutVC *ep_ovc              # (n_endpoints*V) the injection channel's VCs
-    cdef int8_t *ep_cring           # (R*n_endpoints) VC of a credit returning to the endpoint, -1 none
+    cdef int32_t *ep_credit         # (R*n_endpoints) per slot, the endpoint VCs (e*V+v) a credit returns to
+    cdef int32_t *ep_credit_n       # (R) how many in each slot
 
     # ---- packets: a growable pool with a free list
     cdef int64_t pkt_cap, pkt_live
@@ -457,7 +458,8 @@ cdef class Core:
         a = raw("ep_ovc", NEV * sizeof(OutVC)); self.ep_ovc = <OutVC *> a.data
         for i in range(NEV):
             self.ep_ovc[i].credits = self.B
-        a = full("ep_cring", self.n_endpoints * self.R, np.int8, -1); self.ep_cring = <int8_t *> a.data
+        a = full("ep_credit", self.n_endpoints * self.R, np.int32); self.ep_credit = <int32_t *> a.data
+        a = full("ep_credit_n", self.R, np.int32); self.ep_credit_n = <int32_t *> a.data
         self._keep = keep
 
         # First creation of each endpoint's Bernoulli process (the process starts at cycle 0).
@@ -914,7 +916,9 @@ cdef class Core:
             q = pin.peer_vc0 + v
             self.cmask[slot * mask_slot + pin.peer_words + (q >> 6)] |= (<uint64_t>1) << (q & 63)
         else:
-            self.ep_cring[slot * self.n_endpoints + pin.peer] = <int8_t>v
+            # at most one flit leaves an injection buffer per cycle: at most one credit per endpoint
+            self.ep_credit[slot * self.n_endpoints + self.ep_credit_n[slot]] = pin.peer * V + v
+            self.ep_credit_n[slot] += 1
         # onto the output link, or out through the ejection channel (1 cycle, always accepts)
         arrival = now + pout.flit_delay
         if pout.kind == PORT_LINK:
@@ -949,16 +953,9 @@ cdef class Core:
         cdef int V = self.V, k, v
         cdef int64_t slot
         cdef int32_t pid, dest
-        cdef int8_t cv
         cdef uint64_t *rng = &self.ep_rng[e]
         cdef Packet *pkt
         cdef OutVC *out
-        # credits from the router's injection buffers
-        slot = (now & self.rmask) * self.n_endpoints + e
-        cv = self.ep_cring[slot]
-        if cv >= 0:
-            self.ep_ovc[e * V + cv].credits += 1
-            self.ep_cring[slot] = -1
         # Bernoulli packet creation into the source queue
         if self.ep_next_arrival[e] <= now:
             pid = self._new_packet()
@@ -1016,8 +1013,6 @@ cdef class Core:
             return ST_OK
         pkt = &self.pkts[pid]
         slot = ((now + 2) & self.rmask) * self.n_ports + self.endpoint_port[e]
-        if self.link_flit[slot] >= 0:
-            return ST_INVARIANT
         self.link_flit[slot] = flit_word(pid, pkt.dest, self.ep_cur_sent[e] + 1 == pkt.size)
         k = self.port[self.endpoint_port[e]].peer_vc0 + v   # an endpoint port's bits are its own
         self.amask[((now + 2) & self.rmask) * self.mask_slot + self.port[self.endpoint_port[e]].peer_words
@@ -1041,7 +1036,8 @@ cdef class Core:
     # ------------------------------------------------------------------ the cycle loop
 
     cdef int _run(self, cycle_t until, bint stop_when_drained) noexcept nogil:
-        cdef int e, r, status
+        cdef int e, r, status, i
+        cdef int64_t slot
         while self.now < until:
             if stop_when_drained and self.c_measured_outstanding == 0 and self.now >= self.window_end:
                 return ST_DRAINED
@@ -1051,6 +1047,11 @@ cdef class Core:
                 memset(self.sa_out_mark, 0, self.max_router_ports * self.V * sizeof(int32_t))
                 self.mark_stamp = 0
                 self.va_stamp = 0
+            # credits returning to the endpoints this cycle, from the routers' injection buffers
+            slot = self.now & self.rmask
+            for i in range(self.ep_credit_n[slot]):
+                self.ep_ovc[self.ep_credit[slot * self.n_endpoints + i]].credits += 1
+            self.ep_credit_n[slot] = 0
             for e in range(self.n_endpoints):
                 status = self._endpoint_step(e)
                 if status != ST_OK:
