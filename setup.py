@@ -16,7 +16,7 @@ COMPILER_DIRECTIVES = {
     "embedsignature": True,
 }
 
-MOD_NAMES = ["fabric._core"]
+EXTRA_COMPILE_ARGS = ["-O3"] if not DEBUG else ["-O0", "-g"]
 
 extensions = [
     Extension(
@@ -24,8 +24,9 @@ extensions = [
         ["cext/_core.pyx"],
         include_dirs=[np.get_include(), "cext"],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-        extra_compile_args=["-O3"] if not DEBUG else ["-O0", "-g"],
+        extra_compile_args=EXTRA_COMPILE_ARGS,
     )
 ]
 
-setup(ext_modules=cythonize(extensions, compiler_directives=COMPILER_DIRECTIVES, include_path=["cext"]))
+if __name__ == "__main__":
+    setup(ext_modules=cythonize(extensions, compiler_directives=COMPILER_DIRECTIVES, include_path=["cext"]))

@@ -1,0 +1,108 @@
+"""Compare the speed of the current core with an earlier revision's, both in one process.
+
+    python benchmarks/ab.py                          # HEAD~1 against the built fabric._core
+    python benchmarks/ab.py --ref 848b6a1 --case mesh32x32@0.1 --slices 60
+
+This machine's speed drifts by tens of percent over minutes, so two separate runs say little about a
+change of a few percent. Here both cores simulate the same network in one process, alternating short
+slices of cycles, and the result is the median of the paired speed ratios: drift hits both alike. Two
+copies of the same build give a ratio within about 2% of 1.
+
+The reference revision's cext/ is compiled into a temporary directory as module ``_core_ref``; its
+`Core` must take the same arrays and settings as the current one.
+"""
+import argparse
+import importlib
+import json
+import pathlib
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from bench import CASES  # noqa: E402
+
+BUILD = """
+import numpy as np, sys
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+sys.path.insert(0, {root!r})
+from setup import COMPILER_DIRECTIVES, EXTRA_COMPILE_ARGS
+ext = Extension("_core_ref", ["_core_ref.pyx"], include_dirs=[np.get_include(), "."],
+                define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+                extra_compile_args=EXTRA_COMPILE_ARGS)
+setup(ext_modules=cythonize([ext], compiler_directives=COMPILER_DIRECTIVES, quiet=True),
+      script_args=["build_ext", "--inplace", "-q"])
+"""
+
+
+def build_reference(rev: str, where: pathlib.Path):
+    """Compile cext/ at git revision `rev` into `where` as module _core_ref."""
+    files = subprocess.run(["git", "ls-tree", "--name-only", rev, "cext/"], cwd=ROOT, check=True,
+                           capture_output=True, text=True).stdout.split()
+    for name in files:
+        text = subprocess.run(["git", "show", f"{rev}:{name}"], cwd=ROOT, check=True, capture_output=True,
+                              text=True).stdout
+        target = "_core_ref.pyx" if name.endswith("_core.pyx") else pathlib.Path(name).name
+        if target.endswith((".pyx", ".pxd")):
+            (where / target).write_text(text)
+    built = subprocess.run([sys.executable, "-c", BUILD.format(root=str(ROOT))], cwd=where,
+                           capture_output=True, text=True)
+    if built.returncode:
+        sys.exit(f"error: building the core of {rev} failed:\n{built.stdout}{built.stderr}")
+    sys.path.insert(0, str(where))
+    return importlib.import_module("_core_ref")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--ref", default="HEAD~1", help="git revision to compare against (default HEAD~1)")
+    ap.add_argument("--case", default="torus25x25x25@0.1", help="NAME@LOAD, NAME one of " + ", ".join(CASES))
+    ap.add_argument("--warmup", type=int, default=300, help="cycles run before timing starts")
+    ap.add_argument("--slices", type=int, default=40, help="timed slices per core")
+    ap.add_argument("--slice-cycles", type=int, default=25)
+    a = ap.parse_args()
+
+    import fabric.engine as engine
+    from fabric.spec import resolve_spec
+
+    name, load = a.case.split("@")
+    spec = resolve_spec({**CASES[name], "router": {"vcs": 4, "vc_buffer": 8},
+                         "traffic": {"injection_rate": float(load)},
+                         "sim": {"warmup_cycles": a.warmup, "measure_cycles": 10**6, "drain_cycles": 0}})
+    tmp = pathlib.Path(tempfile.mkdtemp(prefix="fabric-ab-"))
+    try:
+        reference = build_reference(a.ref, tmp)
+        current = engine._core
+        cores = {}
+        for label, module in (("reference", reference), ("current", current)):
+            engine._core = module
+            core, net = engine.make_core(spec)
+            core.run(a.warmup)
+            cores[label] = core
+        engine._core = current
+        speed = {label: [] for label in cores}
+        for _ in range(a.slices):
+            for label, core in cores.items():
+                started = time.perf_counter()
+                core.run(core.now + a.slice_cycles)
+                speed[label].append(net.n_routers * a.slice_cycles / (time.perf_counter() - started))
+        ratios = [c / r for r, c in zip(speed["reference"], speed["current"])]
+        print(json.dumps({
+            "case": a.case,
+            "reference": a.ref,
+            "router_cycles_per_second": {k: round(statistics.median(v), 1) for k, v in speed.items()},
+            "current_over_reference": round(statistics.median(ratios), 4),
+            "ratio_quartiles": [round(q, 4) for q in statistics.quantiles(ratios, n=4)],
+        }, indent=1))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
