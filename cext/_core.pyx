@@ -127,15 +127,18 @@ cdef struct Packet:
 
 
 cdef struct InVC:
-    # 16 bytes, so the VCs of a 4-VC port share one cache line; what only some steps need (the buffer
-    # ring's front index, the VC allocator's pointer) lives in arrays of its own
-    int64_t front_flit      # the flit at the front of the FIFO (kept here: most VCs hold at most one)
+    # 32 bytes, two VCs to a cache line. The first two flits of the FIFO are kept here (most VCs hold at
+    # most two); the rest go to a ring in buf
+    int64_t front_flit      # the flit at the front of the FIFO
+    int64_t second_flit     # the one behind it, while count >= 2
     int16_t count           # flits buffered, the front one included
     int16_t out_lo          # local output port of the packet in progress
     uint16_t wait           # cycles the next pipeline stage must still wait (a VC holding flits is
                             # visited every cycle, and each visit counts one down)
     uint8_t state           # VC_*
     uint8_t sel             # VC_ROUTED: the output-VC class allowed; VC_ACTIVE*: the output VC held
+    int16_t ring            # buf index of the third flit
+    int16_t va_aptr         # VC allocation: next local output VC to favour
 
 
 cdef struct Port:
@@ -216,10 +219,9 @@ cdef class Core:
 
     # ---- router state, laid out per port so one router's state is contiguous
     cdef InVC *ivc                  # (n_ports*V) input VCs, 64-byte aligned
-    cdef int16_t *va_aptr           # (n_ports*V) VC allocation: next local output VC to favour
     cdef uint64_t class_mask[N_CLASSES]   # output VCs of each class
-    cdef int64_t *buf               # (n_ports*V*B) per input VC a row: the ring index, then a ring of
-                                    # B-1 flit words behind the front one (one line for 8-flit buffers)
+    cdef int64_t *buf               # (n_ports*V*B) per input VC a row: a ring of B-2 flit words, the
+                                    # third flit of the FIFO onward
     cdef uint64_t *vcmask           # (n_routers*WV) bit li*V+v set while input VC v of local port li
                                     # holds a flit; WV words per router
     cdef int WV
@@ -386,7 +388,6 @@ cdef class Core:
         NPV = self.n_ports * self.V
         a = raw("ivc", NPV * sizeof(InVC) + 64)
         self.ivc = <InVC *> (a.data + (-(<size_t> a.data) & 63))   # 64-byte aligned
-        a = full("va_aptr", NPV, np.int16); self.va_aptr = <int16_t *> a.data
         self.class_mask[CLASS_ALL] = ((<uint64_t>1) << self.V) - 1 if self.V < 64 else <uint64_t>-1
         self.class_mask[CLASS_LOW] = ((<uint64_t>1) << (self.V // 2)) - 1
         self.class_mask[CLASS_HIGH] = self.class_mask[CLASS_ALL] & ~self.class_mask[CLASS_LOW]
@@ -651,12 +652,14 @@ cdef class Core:
                 in_vc = &self.ivc[i]
                 if in_vc.count == 0:
                     in_vc.front_flit = flit
+                elif in_vc.count == 1:
+                    in_vc.second_flit = flit
                 elif in_vc.count >= B:
                     return 1
                 else:
-                    q = <int>self.buf[i * B] + in_vc.count
-                    if q >= B:
-                        q -= B - 1
+                    q = in_vc.ring + in_vc.count - 2
+                    if q >= B - 2:
+                        q -= B - 2
                     self.buf[i * B + q] = flit
                 in_vc.count += 1
                 self.vcmask[r * WV + w] |= (<uint64_t>1) << (b & 63)
@@ -841,7 +844,7 @@ cdef class Core:
                 cand &= cand - 1
                 lo_v = (o - p0) * V + ov
                 if self.mark[lo_v] == self.mark_stamp and self.best_req[lo_v] == j:
-                    dist = lo_v - self.va_aptr[i]
+                    dist = lo_v - in_vc.va_aptr
                     if dist < 0:
                         dist += NV
                     if best < 0 or dist < best:
@@ -857,7 +860,7 @@ cdef class Core:
         else the first."""
         cdef InVC *in_vc = &self.ivc[i]
         cdef uint64_t rot
-        cdef int a = self.va_aptr[i] - in_vc.out_lo * self.V
+        cdef int a = in_vc.va_aptr - in_vc.out_lo * self.V
         cdef int ov = ctz64(cand)
         if 0 < a < self.V:
             rot = cand >> a
@@ -875,7 +878,7 @@ cdef class Core:
         in_vc.state = VC_ACTIVE_HEAD
         in_vc.wait = self.va - 1
         self.va_gptr[o * V + ov] = next_in if next_in < NV else 0
-        self.va_aptr[i] = next_out if next_out < NV else 0
+        in_vc.va_aptr = next_out if next_out < NV else 0
 
     cdef inline int _traverse(self, int r, int p0, int n_in, int li, int lo, int v) noexcept nogil:
         """Input port li, VC v won output port lo: move its front flit through the switch. Fields of
@@ -896,9 +899,11 @@ cdef class Core:
         # leave the input buffer; the next flit moves to the front
         in_vc.count = count
         if count > 0:
-            q = <int>self.buf[i * B] + 1
-            in_vc.front_flit = self.buf[i * B + q]
-            self.buf[i * B] = q if q + 1 < B else 0
+            in_vc.front_flit = in_vc.second_flit
+            if count > 1:
+                q = in_vc.ring
+                in_vc.second_flit = self.buf[i * B + q]
+                in_vc.ring = q + 1 if q + 1 < B - 2 else 0
         else:
             q = i - p0 * V
             self.vcmask[r * self.WV + (q >> 6)] &= ~((<uint64_t>1) << (q & 63))
