@@ -1060,6 +1060,9 @@ cdef class Core:
                 self.ep_ovc[self.ep_credit[slot * self.n_endpoints + i]].credits += 1
             self.ep_credit_n[slot] = 0
             for e in range(self.n_endpoints):
+                # most endpoints have nothing to create or send this cycle
+                if self.ep_next_arrival[e] > self.now and self.ep_q_head[e] < 0:
+                    continue
                 status = self._endpoint_step(e)
                 if status != ST_OK:
                     return status
