@@ -93,6 +93,8 @@ cdef enum:
 cdef enum:
     ROUTE_DOR_MESH = 0
     ROUTE_DOR_TORUS = 1
+    ROUTE_NCA = 2       # fat tree: nearest common ancestor, a random up port
+    ROUTE_ANCA = 3      # the same, the less loaded of two random up ports
 
 cdef enum:
     EJECT_CREDITS = 0x7FFF
@@ -215,6 +217,12 @@ cdef class Core:
     cdef int8_t coord_shift[32]     # per dimension
     cdef uint32_t coord_mask[32]
     cdef int8_t bit_dim[32]         # per key bit: its dimension
+    # Fat tree (fabric/routing/nca.py): the endpoints below router r are tree_lo[r] .. tree_lo[r] +
+    # tree_span[r] - 1, and down port j leads to those tree_branch[r] * j onward; up ports are tree_k..
+    cdef int32_t *tree_lo
+    cdef int32_t *tree_span
+    cdef int32_t *tree_branch
+    cdef int tree_k
     cdef int32_t *dims              # (n_dims) routers per dimension
 
     # ---- router state, laid out per port so one router's state is contiguous
@@ -375,6 +383,11 @@ cdef class Core:
                 key |= coords.reshape(self.n_routers, -1)[:, d].astype(np.uint32) << np.uint32(shift)
             shift += width
         a = arr("router_key", key if self.n_routers else [0], np.uint32); self.router_key = <uint32_t *> a.data
+        self.tree_k = cfg.get("tree_k", 0)
+        zeros = np.zeros(max(self.n_routers, 1), np.int32)
+        a = arr("tree_lo", net.get("tree_lo", zeros), np.int32); self.tree_lo = <int32_t *> a.data
+        a = arr("tree_span", net.get("tree_span", zeros), np.int32); self.tree_span = <int32_t *> a.data
+        a = arr("tree_branch", net.get("tree_branch", zeros + 1), np.int32); self.tree_branch = <int32_t *> a.data
         a = arr("ep_key", key[keep["endpoint_router"]] if self.n_endpoints else [0], np.uint32)
         self.ep_key = <uint32_t *> a.data
 
@@ -556,9 +569,14 @@ cdef class Core:
         output port and the output-VC class allowed (dimension order; see fabric/routing/dor.py)."""
         cdef InVC *in_vc = &self.ivc[p * self.V + v]
         cdef int32_t dest = <int32_t>((in_vc.front_flit >> DEST_SHIFT) & DEST_MASK)
-        cdef uint32_t here = self.router_key[r], there = self.ep_key[dest]
+        cdef uint32_t here, there
         cdef int p0 = self.port_indptr[r]
         cdef int d, c, t, k, dist2, direction, in_local
+        if self.route_mode >= ROUTE_NCA:
+            self._route_tree(r, p0, dest, in_vc)
+            return
+        here = self.router_key[r]
+        there = self.ep_key[dest]
         if here == there:
             in_vc.out_lo = <int16_t>(self.endpoint_port[dest] - p0)
             in_vc.sel = CLASS_ALL
@@ -590,6 +608,26 @@ cdef class Core:
             # BookSim dor_next_torus: upper half going + across the wrap, or going - without wrapping
             in_vc.sel = CLASS_HIGH if ((direction == 0 and c > t) or (direction == 1 and t < c)) else CLASS_LOW
         in_vc.out_lo = <int16_t>(2 * d + direction)
+
+    cdef void _route_tree(self, int r, int p0, int32_t dest, InVC *in_vc) noexcept nogil:
+        """Fat tree, as BookSim's fattree_nca / fattree_anca: down towards the destination once it is
+        below this router, else up through a random up port (anca: the one of two random up ports
+        with more free credits; the first on a tie)."""
+        cdef int32_t off = dest - self.tree_lo[r]
+        cdef int k = self.tree_k, a, b, V = self.V, v, free_a = 0, free_b = 0
+        in_vc.sel = CLASS_ALL
+        if 0 <= off < self.tree_span[r]:
+            in_vc.out_lo = <int16_t>(off // self.tree_branch[r])
+            return
+        a = <int>rng_below(&self.router_rng[r], k)
+        if self.route_mode == ROUTE_ANCA:
+            b = <int>rng_below(&self.router_rng[r], k)
+            for v in range(V):
+                free_a += self.credits[(p0 + k + a) * V + v]
+                free_b += self.credits[(p0 + k + b) * V + v]
+            if free_b > free_a:
+                a = b
+        in_vc.out_lo = <int16_t>(k + a)
 
     # ------------------------------------------------------------------ one router, one cycle
 

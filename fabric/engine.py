@@ -133,6 +133,7 @@ def make_core(spec: dict, network=None):
         "window_start": s["warmup_cycles"],
         "window_end": s["warmup_cycles"] + s["measure_cycles"],
         "max_packets": int(min(MAX_PACKETS, max(1 << 20, PACKETS_PER_ENDPOINT * net.n_endpoints))),
+        "tree_k": routing.get("tree_k", 0),
     }
     arrays = {
         "port_indptr": net.port_indptr,
@@ -142,6 +143,7 @@ def make_core(spec: dict, network=None):
         "endpoint_port": net.endpoint_port,
         "router_coords": net.router_coords,
         "dims": np.asarray(net.dims, np.int32),
+        **routing.get("arrays", {}),
     }
     return _core.Core(arrays, cfg), net
 

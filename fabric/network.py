@@ -123,3 +123,70 @@ def regular_network(kind: str, dims, concentration: int, latency: int, wrap: boo
         info={"concentration": concentration, "wrap": wrap},
     )
     return net
+
+
+def fat_tree_network(k: int, n: int, latency: int) -> Network:
+    """k-ary n-tree as BookSim's ``fattree`` builds it: n levels of k^(n-1) routers, level 0 at the top.
+
+    Router ``level * k^(n-1) + pos``. Ports 0..k-1 lead down (on the bottom level they are the endpoints'
+    ports: endpoint e on router (n-1, e // k), port e % k), ports k..2k-1 lead up (none on level 0). Which
+    down port of a parent meets which up port of a child follows BookSim's channel numbering in
+    FatTree::_BuildNet: each channel gets an id from its sender's side and from its receiver's side, and
+    the two sides of a channel meet (the result pairs every output with the input of the same port).
+    """
+    per_level = k ** (n - 1)
+    per_direction = k * per_level
+    per_level_links = 2 * per_direction
+    n_routers = n * per_level
+    ports = np.full(n_routers, 2 * k, np.int64)
+    ports[:per_level] = k
+    indptr = np.concatenate(([0], np.cumsum(ports)))
+    sender, receiver = {}, {}        # channel id -> global port
+    for level in range(n):
+        for pos in range(per_level):
+            r = level * per_level + pos
+            for port in range(k):
+                if level < n - 1:   # down output `port`, and the down input of the same index
+                    sender[level * per_level_links + pos * k + port] = indptr[r] + port
+                    nbhd = k ** (n - 1 - level)
+                    branch = k ** (n - 2 - level)
+                    hood, hood_pos = divmod(pos, nbhd)
+                    receiver[((level + 1) * per_level_links - per_direction) + hood * nbhd * k
+                             + port * branch * k + (hood_pos % branch) * k + hood_pos // branch] = indptr[r] + port
+                if level > 0:       # up output k + port, and the up input of the same index
+                    sender[level * per_level_links - per_direction + pos * k + port] = indptr[r] + k + port
+                    nbhd = k ** (n - level)
+                    branch = k ** (n - 1 - level)
+                    hood, hood_pos = divmod(pos, nbhd)
+                    receiver[(level - 1) * per_level_links + hood * nbhd * k
+                             + port * branch * k + (hood_pos % branch) * k + hood_pos // branch] = indptr[r] + k + port
+    n_ports = int(indptr[-1])
+    port_kind = np.zeros(n_ports, np.int8)
+    port_peer = np.full(n_ports, -1, np.int32)
+    port_latency = np.ones(n_ports, np.int32)
+    for channel, out_port in sender.items():
+        in_port = receiver[channel]
+        port_kind[out_port] = PORT_LINK
+        port_peer[out_port] = in_port
+        port_latency[out_port] = latency
+    n_endpoints = k ** n
+    e = np.arange(n_endpoints, dtype=np.int64)
+    endpoint_port = indptr[(n - 1) * per_level + e // k] + e % k
+    port_kind[endpoint_port] = PORT_ENDPOINT
+    port_peer[endpoint_port] = e
+    port_latency[endpoint_port] = 1
+    level = np.arange(n_routers) // per_level
+    net = Network(
+        kind="fat_tree",
+        n_routers=n_routers,
+        n_endpoints=n_endpoints,
+        port_indptr=indptr.astype(np.int32),
+        port_kind=port_kind,
+        port_peer=port_peer,
+        port_latency=port_latency,
+        endpoint_port=endpoint_port.astype(np.int32),
+        router_coords=np.zeros((n_routers, 0), np.int32),
+        dims=(),
+        info={"k": k, "n": n, "level": level},
+    )
+    return net

@@ -11,7 +11,17 @@ from fabric.spec import resolve_spec
 
 @st.composite
 def specs(draw):
-    kind = draw(st.sampled_from(["mesh", "torus"]))
+    kind = draw(st.sampled_from(["mesh", "torus", "fat_tree"]))
+    if kind == "fat_tree":
+        return {
+            "topology": {"kind": kind, "k": draw(st.integers(2, 4)), "n": draw(st.integers(1, 3))},
+            "router": {"vcs": draw(st.integers(1, 4)), "vc_buffer": draw(st.integers(1, 5))},
+            "link": {"latency": draw(st.integers(1, 3))},
+            "routing": {"algorithm": draw(st.sampled_from(["nca", "anca"]))},
+            "traffic": {"injection_rate": draw(st.floats(0.0, 1.0)), "packet_size": draw(st.integers(1, 5))},
+            "sim": {"seed": draw(st.integers(0, 2**32)), "warmup_cycles": 50, "measure_cycles": 200,
+                    "drain_cycles": 0},
+        }
     n_dims = draw(st.integers(1, 3))
     dims = draw(st.lists(st.integers(2 if kind == "torus" else 1, 5), min_size=n_dims, max_size=n_dims))
     return {
@@ -28,7 +38,15 @@ def specs(draw):
 
 
 def mean_minimal_hops(spec, net):
-    """Mean minimal router-to-router distance over all (source, destination) endpoint pairs."""
+    """Minimal router-to-router distance for every (source, destination) endpoint pair."""
+    if spec["topology"]["kind"] == "fat_tree":
+        # up to the nearest common ancestor and down again: 2 links per level climbed
+        k, n = spec["topology"]["k"], spec["topology"]["n"]
+        e = np.arange(k**n)
+        climb = np.zeros((e.size, e.size), int)
+        for level in range(1, n):
+            climb += (e[:, None] // k**level) != (e[None, :] // k**level)
+        return 2 * (climb + ((e[:, None] // k) != (e[None, :] // k)))
     coords = net.router_coords[net.endpoint_port // (2 * len(net.dims) + spec["topology"]["concentration"])]
     d = np.abs(coords[:, None, :] - coords[None, :, :])
     if spec["topology"]["kind"] == "torus":
