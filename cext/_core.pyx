@@ -95,6 +95,7 @@ cdef enum:
     ROUTE_DOR_TORUS = 1
     ROUTE_NCA = 2       # fat tree: nearest common ancestor, a random up port
     ROUTE_ANCA = 3      # the same, the less loaded of two random up ports
+    ROUTE_DOR_HYPERX = 4
 
 cdef enum:
     EJECT_CREDITS = 0x7FFF
@@ -217,6 +218,7 @@ cdef class Core:
     cdef int8_t coord_shift[32]     # per dimension
     cdef uint32_t coord_mask[32]
     cdef int8_t bit_dim[32]         # per key bit: its dimension
+    cdef int32_t row_offset[32]     # HyperX: first local port of each dimension's row
     # Fat tree (fabric/routing/nca.py): the endpoints below router r are tree_lo[r] .. tree_lo[r] +
     # tree_span[r] - 1, and down port j leads to those tree_branch[r] * j onward; up ports are tree_k..
     cdef int32_t *tree_lo
@@ -383,6 +385,8 @@ cdef class Core:
                 key |= coords.reshape(self.n_routers, -1)[:, d].astype(np.uint32) << np.uint32(shift)
             shift += width
         a = arr("router_key", key if self.n_routers else [0], np.uint32); self.router_key = <uint32_t *> a.data
+        for d, offset in enumerate(np.asarray(net.get("row_offsets", []), dtype=np.int64).tolist()[:32]):
+            self.row_offset[d] = offset
         self.tree_k = cfg.get("tree_k", 0)
         zeros = np.zeros(max(self.n_routers, 1), np.int32)
         a = arr("tree_lo", net.get("tree_lo", zeros), np.int32); self.tree_lo = <int32_t *> a.data
@@ -572,7 +576,7 @@ cdef class Core:
         cdef uint32_t here, there
         cdef int p0 = self.port_indptr[r]
         cdef int d, c, t, k, dist2, direction, in_local
-        if self.route_mode >= ROUTE_NCA:
+        if self.route_mode == ROUTE_NCA or self.route_mode == ROUTE_ANCA:
             self._route_tree(r, p0, dest, in_vc)
             return
         here = self.router_key[r]
@@ -586,6 +590,11 @@ cdef class Core:
         t = (there >> self.coord_shift[d]) & self.coord_mask[d]
         if self.route_mode == ROUTE_DOR_MESH:
             in_vc.out_lo = <int16_t>(2 * d + (0 if c < t else 1))
+            in_vc.sel = CLASS_ALL
+            return
+        if self.route_mode == ROUTE_DOR_HYPERX:
+            # straight to coordinate t of the row: ports skip the router's own coordinate
+            in_vc.out_lo = <int16_t>(self.row_offset[d] + (t if t < c else t - 1))
             in_vc.sel = CLASS_ALL
             return
         # Torus: direction and dateline class are chosen when the packet turns into dimension d and kept

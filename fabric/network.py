@@ -190,3 +190,55 @@ def fat_tree_network(k: int, n: int, latency: int) -> Network:
         info={"k": k, "n": n, "level": level},
     )
     return net
+
+
+def hyperx_network(dims, concentration: int, latency: int) -> Network:
+    """HyperX (nD full mesh): routers on a grid, every two routers that differ in one coordinate linked.
+
+    Router ids are mixed-radix, dimension 0 fastest. Router r has, for each dimension d in turn, k_d - 1
+    ports to the other routers of its row in d, in increasing order of their coordinate, then
+    ``concentration`` endpoint ports. Endpoint ``e`` sits on router ``e // concentration``.
+    """
+    dims = tuple(int(k) for k in dims)
+    n_routers = int(np.prod(dims, dtype=np.int64))
+    row_ports = [k - 1 for k in dims]
+    offsets = np.concatenate(([0], np.cumsum(row_ports)))
+    ports = int(offsets[-1]) + concentration
+    n_ports = n_routers * ports
+    if n_ports >= 2**31 - 1:
+        raise FabricError(f"hyperx with {n_routers} routers has too many ports for this build")
+    r = np.arange(n_routers, dtype=np.int64)
+    strides = np.cumprod((1,) + dims[:-1]).astype(np.int64)
+    coords = (r[:, None] // strides[None, :]) % np.asarray(dims)[None, :]
+    port_kind = np.zeros(n_ports, np.int8)
+    port_peer = np.full(n_ports, -1, np.int32)
+    port_latency = np.ones(n_ports, np.int32)
+    for d, k in enumerate(dims):
+        c = coords[:, d]
+        for t in range(k):
+            here = c != t                                  # routers whose row in d has t as a neighbour
+            src = r[here]
+            dst = src + (t - c[here]) * strides[d]
+            p = src * ports + offsets[d] + np.where(t < c[here], t, t - 1)
+            back = dst * ports + offsets[d] + np.where(c[here] < t, c[here], c[here] - 1)
+            port_kind[p] = PORT_LINK
+            port_peer[p] = back
+            port_latency[p] = latency
+    e = np.arange(n_routers * concentration, dtype=np.int64)
+    endpoint_port = (e // concentration) * ports + offsets[-1] + e % concentration
+    port_kind[endpoint_port] = PORT_ENDPOINT
+    port_peer[endpoint_port] = e
+    port_latency[endpoint_port] = 1
+    return Network(
+        kind="hyperx",
+        n_routers=n_routers,
+        n_endpoints=n_routers * concentration,
+        port_indptr=(np.arange(n_routers + 1, dtype=np.int64) * ports).astype(np.int32),
+        port_kind=port_kind,
+        port_peer=port_peer,
+        port_latency=port_latency,
+        endpoint_port=endpoint_port.astype(np.int32),
+        router_coords=coords.astype(np.int32),
+        dims=dims,
+        info={"concentration": concentration, "row_offsets": offsets[:-1].astype(np.int32)},
+    )

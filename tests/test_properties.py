@@ -11,7 +11,7 @@ from fabric.spec import resolve_spec
 
 @st.composite
 def specs(draw):
-    kind = draw(st.sampled_from(["mesh", "torus", "fat_tree"]))
+    kind = draw(st.sampled_from(["mesh", "torus", "fat_tree", "hyperx"]))
     if kind == "fat_tree":
         return {
             "topology": {"kind": kind, "k": draw(st.integers(2, 4)), "n": draw(st.integers(1, 3))},
@@ -23,14 +23,14 @@ def specs(draw):
                     "drain_cycles": 0},
         }
     n_dims = draw(st.integers(1, 3))
-    dims = draw(st.lists(st.integers(2 if kind == "torus" else 1, 5), min_size=n_dims, max_size=n_dims))
+    dims = draw(st.lists(st.integers(1 if kind == "mesh" else 2, 5), min_size=n_dims, max_size=n_dims))
     return {
         "topology": {"kind": kind, "dims": dims, "concentration": draw(st.integers(1, 3))},
         "router": {"vcs": draw(st.integers(2 if kind == "torus" else 1, 4)), "vc_buffer": draw(st.integers(1, 5)),
                    "routing_delay": draw(st.integers(1, 2)), "vc_alloc_delay": draw(st.integers(1, 2)),
                    "sw_alloc_delay": draw(st.integers(1, 2)), "st_delay": draw(st.integers(1, 2))},
         "link": {"latency": draw(st.integers(1, 3))},
-        "routing": {"torus_tie": draw(st.sampled_from(["random", "positive"]))},
+        "routing": {"torus_tie": draw(st.sampled_from(["random", "positive"]))} if kind == "torus" else {},
         "traffic": {"injection_rate": draw(st.floats(0.0, 1.0)), "packet_size": draw(st.integers(1, 5))},
         "sim": {"seed": draw(st.integers(0, 2**32)), "warmup_cycles": 50, "measure_cycles": 200,
                 "drain_cycles": 0},
@@ -47,8 +47,11 @@ def mean_minimal_hops(spec, net):
         for level in range(1, n):
             climb += (e[:, None] // k**level) != (e[None, :] // k**level)
         return 2 * (climb + ((e[:, None] // k) != (e[None, :] // k)))
-    coords = net.router_coords[net.endpoint_port // (2 * len(net.dims) + spec["topology"]["concentration"])]
+    owner = np.searchsorted(net.port_indptr, net.endpoint_port, side="right") - 1
+    coords = net.router_coords[owner]
     d = np.abs(coords[:, None, :] - coords[None, :, :])
+    if spec["topology"]["kind"] == "hyperx":
+        return (d > 0).sum(axis=2)      # one hop per coordinate that differs
     if spec["topology"]["kind"] == "torus":
         d = np.minimum(d, np.asarray(net.dims) - d)
     return d.sum(axis=2)

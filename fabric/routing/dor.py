@@ -1,4 +1,4 @@
-"""dor: dimension-order routing on mesh and torus.
+"""dor: dimension-order routing on mesh, torus and HyperX.
 
 The packet corrects dimension 0 first, then 1, and so on (X then Y in 2-D), always minimally.
 
@@ -12,6 +12,10 @@ chosen when the packet turns into a dimension and kept for the whole dimension, 
 - when it does not wrap; the lower half otherwise. At the destination router every VC may be used.
 Each class's channel-dependency graph is acyclic because minimal paths are at most k/2 long.
 
+HyperX: one hop per dimension whose coordinate differs, straight to the destination's coordinate, in
+dimension order. Any VC may be used: channels are only ever taken in increasing dimension, and within a
+dimension a packet takes a single hop, so no dependency cycle can form.
+
     [routing]
     algorithm = "dor"
     torus_tie = "random"
@@ -21,6 +25,7 @@ from ..registry import routings
 
 ROUTE_DOR_MESH = 0
 ROUTE_DOR_TORUS = 1
+ROUTE_DOR_HYPERX = 4
 TIES = {"random": 0, "positive": 1}
 
 PARAMS = (
@@ -29,8 +34,10 @@ PARAMS = (
 )
 
 
-@routings.register("dor", params=PARAMS, topologies=("mesh", "torus"))
+@routings.register("dor", params=PARAMS, topologies=("mesh", "torus", "hyperx"))
 def compile_routing(network, routing: dict) -> dict:
     """Core routing mode and its arguments for this network."""
+    if network.kind == "hyperx":
+        return {"mode": ROUTE_DOR_HYPERX, "arrays": {"row_offsets": network.info["row_offsets"]}}
     mode = ROUTE_DOR_TORUS if network.kind == "torus" else ROUTE_DOR_MESH
     return {"mode": mode, "torus_tie": TIES[routing["torus_tie"]]}
