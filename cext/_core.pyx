@@ -1186,7 +1186,7 @@ cdef class Core:
         on_links = int(np.count_nonzero(self._keep["link_flit"][: self.n_ports * self.R] >= 0))
         return int(self.buffer_occupancy().sum()) + on_links
 
-    def check_credits(self):
+    def check_credits(self, report=False):
         """True when, for every link and VC, the sender's credits + the receiver's buffered flits +
         flits and credits in flight equal the buffer depth."""
         k = self._keep
@@ -1201,14 +1201,18 @@ cdef class Core:
         amask, cmask = words("amask"), words("cmask")
 
         def in_flight(masks, port, v):
-            bit = (port - indptr[router[port]]) * V + v
+            bit = int(port - indptr[router[port]]) * V + v     # a Python int: no 32-bit shift below
             column = masks[:, router[port], bit // 64].astype(np.uint64)
             return int(np.count_nonzero(column & np.uint64(1 << (bit % 64))))
 
+        wrong = []
         for p in np.flatnonzero(kinds == PORT_LINK):
             q = peer[p]
             for v in range(V):
                 total = credits[p, v] + count[q, v] + in_flight(amask, q, v) + in_flight(cmask, p, v)
                 if total != B:
-                    return False
-        return True
+                    if not report:
+                        return False
+                    wrong.append((int(p), v, int(credits[p, v]), int(count[q, v]), in_flight(amask, q, v),
+                                  in_flight(cmask, p, v)))
+        return wrong if report else True

@@ -22,7 +22,7 @@ def specs(draw):
             "sim": {"seed": draw(st.integers(0, 2**32)), "warmup_cycles": 50, "measure_cycles": 200,
                     "drain_cycles": 0},
         }
-    n_dims = draw(st.integers(1, 3))
+    n_dims = draw(st.integers(1, 4))
     dims = draw(st.lists(st.integers(1 if kind == "mesh" else 2, 5), min_size=n_dims, max_size=n_dims))
     return {
         "topology": {"kind": kind, "dims": dims, "concentration": draw(st.integers(1, 3))},
