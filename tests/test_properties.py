@@ -46,7 +46,7 @@ def mean_minimal_hops(spec, net):
         climb = np.zeros((e.size, e.size), int)
         for level in range(1, n):
             climb += (e[:, None] // k**level) != (e[None, :] // k**level)
-        return 2 * (climb + ((e[:, None] // k) != (e[None, :] // k)))
+        return 2 * climb
     owner = np.searchsorted(net.port_indptr, net.endpoint_port, side="right") - 1
     coords = net.router_coords[owner]
     d = np.abs(coords[:, None, :] - coords[None, :, :])

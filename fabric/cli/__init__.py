@@ -84,6 +84,19 @@ def validate(spec: SpecArgument, sets: SetOption = None) -> None:
     load_spec(spec, sets or ())
 
 
+@app.command()
+@reports_errors
+def describe(spec: SpecArgument, sets: SetOption = None) -> None:
+    """Print SPEC's network as JSON: routers, endpoints, links, radix histogram, diameter, mean minimal
+    hops, bisection links and the uniform-traffic saturation bound. Builds the network; simulates nothing."""
+    import json
+
+    resolved = load_spec(spec, sets or ())
+    from ..describe import describe as describe_network
+
+    typer.echo(json.dumps(describe_network(resolved), indent=1))
+
+
 def main() -> None:
     """Console-script entry point (``fabric``, ``python -m fabric``)."""
     app(prog_name="fabric")

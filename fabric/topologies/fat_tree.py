@@ -29,7 +29,22 @@ def size(topo: dict):
     return n * per_level, per_level * k * (2 * n - 1), k ** n
 
 
-@topologies.register("fat_tree", params=PARAMS, default_routing="nca", size=size)
+def analyze(topo: dict, routing: dict) -> dict:
+    """A packet climbs to the lowest level whose subtree holds both ends, 2 links per level climbed. Under
+    uniform traffic the k up (and down) links of a router of level l carry what leaves (enters) its
+    subtree of k^(n-l) endpoints: (1 - k^(n-l) / k^n) per endpoint, below 1, so only the endpoint
+    channels bound throughput (see fabric/describe.py)."""
+    k, n = topo["k"], topo["n"]
+    N = k ** n
+    return {
+        "diameter": 2 * (n - 1),
+        "mean_minimal_hops": round(2 * sum(1 - k ** j / N for j in range(1, n)), 6),
+        "bisection_links": {"count": N if n > 1 else 0, "exact": True},
+        "max_channel_load": max([1 - k ** j / N for j in range(1, n)], default=0.0),
+    }
+
+
+@topologies.register("fat_tree", params=PARAMS, default_routing="nca", size=size, analyze=analyze)
 def build(topo: dict, link: dict):
     from ..network import fat_tree_network  # numpy, loaded only when a network is built
 

@@ -31,7 +31,23 @@ def size(topo: dict):
     return routers, routers * radix, routers * topo["concentration"]
 
 
-@topologies.register("hyperx", params=PARAMS, default_routing="dor", size=size)
+def analyze(topo: dict, routing: dict) -> dict:
+    """Under uniform traffic and dimension-order routing, a channel of dimension d carries the traffic
+    from one router to the routers whose coordinate d is its far end: concentration / k_d per unit of
+    injection (see fabric/describe.py)."""
+    dims, c = topo["dims"], topo["concentration"]
+    cut = max(dims)
+    rows = math.prod(dims) // cut
+    return {
+        "diameter": sum(1 for k in dims if k > 1),
+        "mean_minimal_hops": round(sum(1 - 1 / k for k in dims), 6),
+        # halving the largest dimension cuts (k/2)^2 links of each of its rows, in both directions
+        "bisection_links": {"count": 2 * rows * (cut // 2) * (cut - cut // 2), "exact": cut % 2 == 0},
+        "max_channel_load": max(c / k for k in dims),
+    }
+
+
+@topologies.register("hyperx", params=PARAMS, default_routing="dor", size=size, analyze=analyze)
 def build(topo: dict, link: dict):
     from ..network import hyperx_network  # numpy, loaded only when a network is built
 

@@ -21,6 +21,7 @@ PARAMS = (
 )
 
 
-@topologies.register("mesh", params=PARAMS, default_routing="dor", size=_regular.size)
+@topologies.register("mesh", params=PARAMS, default_routing="dor", size=_regular.size,
+                      analyze=lambda topo, routing: _regular.analyze("mesh", topo, routing))
 def build(topo: dict, link: dict):
     return _regular.build("mesh", topo, link, wrap=False)

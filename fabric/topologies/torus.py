@@ -23,6 +23,7 @@ PARAMS = (
 )
 
 
-@topologies.register("torus", params=PARAMS, default_routing="dor", size=_regular.size, min_vcs=2)
+@topologies.register("torus", params=PARAMS, default_routing="dor", size=_regular.size,
+                      analyze=lambda topo, routing: _regular.analyze("torus", topo, routing), min_vcs=2)
 def build(topo: dict, link: dict):
     return _regular.build("torus", topo, link, wrap=True)

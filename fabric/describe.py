@@ -1,0 +1,72 @@
+"""``fabric describe``: what a spec's network is, counted from the built network, and what it can carry
+under uniform traffic, from closed forms per topology kind.
+
+Counts (routers, endpoints, links, radix histogram) come from the built port arrays. Diameter, mean
+minimal hops and the uniform-traffic channel-load bound come from each kind's ``analyze`` function
+(registered with the kind), which works per dimension or level so that a 15,000-endpoint network costs
+nothing to describe.
+
+Channel-load bound (Dally & Towles, ch. 3): with every endpoint injecting 1 flit/cycle, uniformly to all
+endpoints (itself included, as the simulator's default), the busiest channel carries gamma_max
+flits/cycle; no routing of that traffic can accept more than Θ* = 1/gamma_max flits per endpoint per cycle,
+and the injection and ejection channels cap it at 1. For oblivious routing the loads are exact.
+"""
+from __future__ import annotations
+
+from .registry import routings, topologies
+
+
+def describe(spec: dict) -> dict:
+    """Description of a resolved spec's network."""
+    import numpy as np
+
+    from .engine import build_network
+    from .network import PORT_ENDPOINT, PORT_LINK
+
+    net = build_network(spec)
+    connected = np.concatenate(([0], np.cumsum(net.port_kind != 0)))
+    radix = connected[net.port_indptr[1:]] - connected[net.port_indptr[:-1]]   # ports in use
+    values, counts = np.unique(radix, return_counts=True)
+    entry = topologies.get(spec["topology"]["kind"])
+    analysis = entry.extra["analyze"](spec["topology"], spec["routing"])
+    gamma = analysis.pop("max_channel_load")
+    return {
+        "kind": net.kind,
+        "routing": spec["routing"]["algorithm"],
+        "routers": net.n_routers,
+        "endpoints": net.n_endpoints,
+        "links": {"router_to_router": int(np.count_nonzero(net.port_kind == PORT_LINK)),
+                  "endpoint": int(np.count_nonzero(net.port_kind == PORT_ENDPOINT))},
+        "radix_histogram": {str(int(v)): int(c) for v, c in zip(values, counts)},
+        **analysis,
+        "uniform": {
+            "max_channel_load": round(gamma, 6),
+            "saturation_bound": round(min(1.0, 1.0 / gamma) if gamma > 0 else 1.0, 6),
+        },
+    }
+
+
+def row_loads(k: int) -> float:
+    """Busiest channel of a mesh row of k routers, one unit of traffic from each to each (self
+    included), divided by k: max over cuts of i * (k - i) / k."""
+    return max((i * (k - i) for i in range(k)), default=0) / k
+
+
+def ring_loads(k: int, tie_positive: bool) -> float:
+    """Busiest directional channel of a ring of k routers under minimal routing, per unit of traffic
+    from each router to each (self included), divided by k: the hops each source sends one way."""
+    plus = minus = 0.0
+    for delta in range(1, k):
+        if 2 * delta < k:
+            plus += delta
+        elif 2 * delta > k:
+            minus += k - delta
+        elif tie_positive:
+            plus += delta
+        else:
+            plus += delta / 2
+            minus += delta / 2
+    return max(plus, minus) / k
+
+
+__all__ = ["describe", "row_loads", "ring_loads", "routings"]
