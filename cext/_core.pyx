@@ -219,12 +219,14 @@ cdef class Core:
     cdef uint32_t coord_mask[32]
     cdef int8_t bit_dim[32]         # per key bit: its dimension
     cdef int32_t row_offset[32]     # HyperX: first local port of each dimension's row
-    # Fat tree (fabric/routing/nca.py): the endpoints below router r are tree_lo[r] .. tree_lo[r] +
-    # tree_span[r] - 1, and down port j leads to those tree_branch[r] * j onward; up ports are tree_k..
+    # Trees (fat tree, folded Clos; fabric/routing/nca.py): the endpoints below router r are tree_lo[r] ..
+    # tree_lo[r] + tree_span[r] - 1, and down port j leads to those tree_branch[r] * j onward; its up
+    # ports are the tree_nup[r] ports from local port tree_up0[r]
     cdef int32_t *tree_lo
     cdef int32_t *tree_span
     cdef int32_t *tree_branch
-    cdef int tree_k
+    cdef int32_t *tree_up0
+    cdef int32_t *tree_nup
     cdef int32_t *dims              # (n_dims) routers per dimension
 
     # ---- router state, laid out per port so one router's state is contiguous
@@ -387,11 +389,12 @@ cdef class Core:
         a = arr("router_key", key if self.n_routers else [0], np.uint32); self.router_key = <uint32_t *> a.data
         for d, offset in enumerate(np.asarray(net.get("row_offsets", []), dtype=np.int64).tolist()[:32]):
             self.row_offset[d] = offset
-        self.tree_k = cfg.get("tree_k", 0)
         zeros = np.zeros(max(self.n_routers, 1), np.int32)
         a = arr("tree_lo", net.get("tree_lo", zeros), np.int32); self.tree_lo = <int32_t *> a.data
         a = arr("tree_span", net.get("tree_span", zeros), np.int32); self.tree_span = <int32_t *> a.data
         a = arr("tree_branch", net.get("tree_branch", zeros + 1), np.int32); self.tree_branch = <int32_t *> a.data
+        a = arr("tree_up0", net.get("tree_up0", zeros), np.int32); self.tree_up0 = <int32_t *> a.data
+        a = arr("tree_nup", net.get("tree_nup", zeros), np.int32); self.tree_nup = <int32_t *> a.data
         a = arr("ep_key", key[keep["endpoint_router"]] if self.n_endpoints else [0], np.uint32)
         self.ep_key = <uint32_t *> a.data
 
@@ -623,7 +626,7 @@ cdef class Core:
         below this router, else up through a random up port (anca: the one of two random up ports
         with more free credits; the first on a tie)."""
         cdef int32_t off = dest - self.tree_lo[r]
-        cdef int k = self.tree_k, a, b, V = self.V, v, free_a = 0, free_b = 0
+        cdef int up0 = self.tree_up0[r], k = self.tree_nup[r], a, b, V = self.V, v, free_a = 0, free_b = 0
         in_vc.sel = CLASS_ALL
         if 0 <= off < self.tree_span[r]:
             in_vc.out_lo = <int16_t>(off // self.tree_branch[r])
@@ -632,11 +635,11 @@ cdef class Core:
         if self.route_mode == ROUTE_ANCA:
             b = <int>rng_below(&self.router_rng[r], k)
             for v in range(V):
-                free_a += self.credits[(p0 + k + a) * V + v]
-                free_b += self.credits[(p0 + k + b) * V + v]
+                free_a += self.credits[(p0 + up0 + a) * V + v]
+                free_b += self.credits[(p0 + up0 + b) * V + v]
             if free_b > free_a:
                 a = b
-        in_vc.out_lo = <int16_t>(k + a)
+        in_vc.out_lo = <int16_t>(up0 + a)
 
     # ------------------------------------------------------------------ one router, one cycle
 

@@ -176,6 +176,16 @@ def fat_tree_network(k: int, n: int, latency: int) -> Network:
     port_peer[endpoint_port] = e
     port_latency[endpoint_port] = 1
     level = np.arange(n_routers) // per_level
+    pos = np.arange(n_routers) % per_level
+    below = k ** (n - level)                       # endpoints under a router of this level
+    per_hood = k ** (n - 1 - level)                # routers of this level sharing those endpoints
+    tree = {
+        "tree_lo": ((pos // per_hood) * below).astype(np.int32),
+        "tree_span": below.astype(np.int32),
+        "tree_branch": (below // k).astype(np.int32),
+        "tree_up0": np.full(n_routers, k, np.int32),
+        "tree_nup": np.where(level > 0, k, 0).astype(np.int32),
+    }
     net = Network(
         kind="fat_tree",
         n_routers=n_routers,
@@ -187,7 +197,7 @@ def fat_tree_network(k: int, n: int, latency: int) -> Network:
         endpoint_port=endpoint_port.astype(np.int32),
         router_coords=np.zeros((n_routers, 0), np.int32),
         dims=(),
-        info={"k": k, "n": n, "level": level},
+        info={"k": k, "n": n, "level": level, "tree": tree},
     )
     return net
 
@@ -241,4 +251,57 @@ def hyperx_network(dims, concentration: int, latency: int) -> Network:
         router_coords=coords.astype(np.int32),
         dims=dims,
         info={"concentration": concentration, "row_offsets": offsets[:-1].astype(np.int32)},
+    )
+
+
+def clos_network(radix: int, endpoints: int, latency: int) -> Network:
+    """Two-level folded Clos (leaf-spine) of radix-R switches: R/2 spines, and leaves with R/2 endpoint
+    ports and one link to each spine. Full size: R leaves, R^2/2 endpoints; with fewer endpoints, only
+    ceil(endpoints / (R/2)) leaves, the last one partly populated.
+
+    Leaf ``l`` is router ``l`` (ports 0..R/2-1 its endpoints, R/2+s the link to spine s); spine ``s`` is
+    router ``leaves + s`` (port l the link to leaf l). Endpoint ``e`` sits on leaf ``e // (R/2)``.
+    """
+    half = radix // 2
+    leaves = -(-endpoints // half)
+    spines = half
+    n_routers = leaves + spines
+    ports = np.array([2 * half] * leaves + [leaves] * spines, np.int64)
+    indptr = np.concatenate(([0], np.cumsum(ports)))
+    n_ports = int(indptr[-1])
+    port_kind = np.zeros(n_ports, np.int8)
+    port_peer = np.full(n_ports, -1, np.int32)
+    port_latency = np.ones(n_ports, np.int32)
+    leaf = np.repeat(np.arange(leaves), spines)
+    spine = np.tile(np.arange(spines), leaves)
+    up = indptr[leaf] + half + spine               # leaf l's link to spine s
+    down = indptr[leaves + spine] + leaf           # spine s's link to leaf l
+    port_kind[up] = port_kind[down] = PORT_LINK
+    port_peer[up], port_peer[down] = down, up
+    port_latency[up] = port_latency[down] = latency
+    e = np.arange(endpoints, dtype=np.int64)
+    endpoint_port = indptr[e // half] + e % half
+    port_kind[endpoint_port] = PORT_ENDPOINT
+    port_peer[endpoint_port] = e
+    port_latency[endpoint_port] = 1
+    is_leaf = np.arange(n_routers) < leaves
+    tree = {
+        "tree_lo": np.where(is_leaf, np.arange(n_routers) * half, 0).astype(np.int32),
+        "tree_span": np.where(is_leaf, half, leaves * half).astype(np.int32),
+        "tree_branch": np.where(is_leaf, 1, half).astype(np.int32),
+        "tree_up0": np.full(n_routers, half, np.int32),
+        "tree_nup": np.where(is_leaf, spines, 0).astype(np.int32),
+    }
+    return Network(
+        kind="clos",
+        n_routers=n_routers,
+        n_endpoints=endpoints,
+        port_indptr=indptr.astype(np.int32),
+        port_kind=port_kind,
+        port_peer=port_peer,
+        port_latency=port_latency,
+        endpoint_port=endpoint_port.astype(np.int32),
+        router_coords=np.zeros((n_routers, 0), np.int32),
+        dims=(),
+        info={"radix": radix, "leaves": leaves, "spines": spines, "tree": tree},
     )

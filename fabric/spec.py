@@ -370,6 +370,11 @@ def _cross_check(resolved: dict, topology_entry, problems: _Problems) -> None:
         if vcs < min_vcs:
             problems.add("router.vcs", f"a {topology_entry.name} needs at least {min_vcs} VCs "
                                        f"(its deadlock avoidance uses {min_vcs} VC classes), got {vcs}")
+    # a kind's own checks across its keys, once each key is valid on its own
+    topo = resolved["topology"]
+    if topology_entry is not None and _INVALID not in topo.values() and "check" in topology_entry.extra:
+        for key, message in topology_entry.extra["check"](topo):
+            problems.add(f"topology.{key}", message)
 
 
 def _check(param: Param, table: dict, dotted: str, problems: _Problems):

@@ -11,10 +11,15 @@ from fabric.spec import resolve_spec
 
 @st.composite
 def specs(draw):
-    kind = draw(st.sampled_from(["mesh", "torus", "fat_tree", "hyperx"]))
+    kind = draw(st.sampled_from(["mesh", "torus", "fat_tree", "hyperx", "clos"]))
+    if kind == "clos":
+        radix = 2 * draw(st.integers(1, 4))
+        topology = {"kind": kind, "radix": radix, "endpoints": draw(st.integers(1, radix * radix // 2))}
     if kind == "fat_tree":
+        topology = {"kind": kind, "k": draw(st.integers(2, 4)), "n": draw(st.integers(1, 3))}
+    if kind in ("fat_tree", "clos"):
         return {
-            "topology": {"kind": kind, "k": draw(st.integers(2, 4)), "n": draw(st.integers(1, 3))},
+            "topology": topology,
             "router": {"vcs": draw(st.integers(1, 4)), "vc_buffer": draw(st.integers(1, 5))},
             "link": {"latency": draw(st.integers(1, 3))},
             "routing": {"algorithm": draw(st.sampled_from(["nca", "anca"]))},
@@ -39,6 +44,10 @@ def specs(draw):
 
 def mean_minimal_hops(spec, net):
     """Minimal router-to-router distance for every (source, destination) endpoint pair."""
+    if spec["topology"]["kind"] == "clos":
+        half = spec["topology"]["radix"] // 2
+        leaf = np.arange(spec["topology"]["endpoints"]) // half
+        return 2 * (leaf[:, None] != leaf[None, :])
     if spec["topology"]["kind"] == "fat_tree":
         # up to the nearest common ancestor and down again: 2 links per level climbed
         k, n = spec["topology"]["k"], spec["topology"]["n"]

@@ -1,5 +1,5 @@
-"""anca: nearest-common-ancestor routing on a fat tree, up through the less loaded of two random up
-ports (BookSim fattree_anca).
+"""anca: nearest-common-ancestor routing on a fat tree or folded Clos, up through the less loaded of two
+random up ports (BookSim fattree_anca).
 
 As ``nca``, except that a climbing packet draws two of the router's k up ports at random and takes the
 one whose output VCs have more free credits in total (the first drawn on a tie), which spreads load
@@ -9,12 +9,11 @@ away from congested subtrees. Deadlock-free for the same reason as ``nca`` (up*/
     algorithm = "anca"
 """
 from ..registry import routings
-from .nca import tree_tables
 
 ROUTE_ANCA = 3
 
 
-@routings.register("anca", topologies=("fat_tree",))
+@routings.register("anca", topologies=("fat_tree", "clos"))
 def compile_routing(network, routing: dict) -> dict:
-    """Core routing mode and its tables for this network."""
-    return {"mode": ROUTE_ANCA, "tree_k": network.info["k"], "arrays": tree_tables(network)}
+    """Core routing mode and the tree's tables (built with the network: network.info["tree"])."""
+    return {"mode": ROUTE_ANCA, "arrays": network.info["tree"]}
