@@ -96,6 +96,7 @@ cdef enum:
     ROUTE_NCA = 2       # fat tree: nearest common ancestor, a random up port
     ROUTE_ANCA = 3      # the same, the less loaded of two random up ports
     ROUTE_DOR_HYPERX = 4
+    ROUTE_DRAGONFLY_MIN = 5
 
 cdef enum:
     EJECT_CREDITS = 0x7FFF
@@ -227,6 +228,7 @@ cdef class Core:
     cdef int32_t *tree_branch
     cdef int32_t *tree_up0
     cdef int32_t *tree_nup
+    cdef int df_p, df_a, df_h, df_g       # dragonfly (fabric/routing/min.py)
     cdef int32_t *dims              # (n_dims) routers per dimension
 
     # ---- router state, laid out per port so one router's state is contiguous
@@ -387,6 +389,7 @@ cdef class Core:
                 key |= coords.reshape(self.n_routers, -1)[:, d].astype(np.uint32) << np.uint32(shift)
             shift += width
         a = arr("router_key", key if self.n_routers else [0], np.uint32); self.router_key = <uint32_t *> a.data
+        self.df_p, self.df_a, self.df_h, self.df_g = cfg.get("dragonfly", (1, 1, 1, 1))
         for d, offset in enumerate(np.asarray(net.get("row_offsets", []), dtype=np.int64).tolist()[:32]):
             self.row_offset[d] = offset
         zeros = np.zeros(max(self.n_routers, 1), np.int32)
@@ -582,6 +585,9 @@ cdef class Core:
         if self.route_mode == ROUTE_NCA or self.route_mode == ROUTE_ANCA:
             self._route_tree(r, p0, dest, in_vc)
             return
+        if self.route_mode == ROUTE_DRAGONFLY_MIN:
+            self._route_dragonfly(r, p - p0, dest, in_vc)
+            return
         here = self.router_key[r]
         there = self.ep_key[dest]
         if here == there:
@@ -620,6 +626,32 @@ cdef class Core:
             # BookSim dor_next_torus: upper half going + across the wrap, or going - without wrapping
             in_vc.sel = CLASS_HIGH if ((direction == 0 and c > t) or (direction == 1 and t < c)) else CLASS_LOW
         in_vc.out_lo = <int16_t>(2 * d + direction)
+
+    cdef void _route_dragonfly(self, int r, int in_local, int32_t dest, InVC *in_vc) noexcept nogil:
+        """Dragonfly minimal routing: to the router of this group that holds the global link to the
+        destination group, across it, then to the destination router. The hop after the global one
+        takes the upper VC class, every other hop the lower: the channel dependency graph is then acyclic
+        (local-low, global, local-high, ejection)."""
+        cdef int p = self.df_p, a = self.df_a, h = self.df_h, g = self.df_g
+        cdef int dr = dest // p, i = r % a, j, x
+        cdef int group = r // a, dgroup = dr // a
+        if dr == r:
+            in_vc.out_lo = <int16_t>(dest % p)
+            in_vc.sel = CLASS_ALL
+            return
+        if dgroup == group:
+            j = dr % a
+            in_vc.sel = CLASS_HIGH if in_local >= p + a - 1 else CLASS_LOW
+        else:
+            x = dgroup - group - 1
+            if x < 0:
+                x += g
+            j = x // h
+            in_vc.sel = CLASS_LOW
+            if j == i:
+                in_vc.out_lo = <int16_t>(p + a - 1 + x % h)
+                return
+        in_vc.out_lo = <int16_t>(p + (j if j < i else j - 1))
 
     cdef void _route_tree(self, int r, int p0, int32_t dest, InVC *in_vc) noexcept nogil:
         """Fat tree, as BookSim's fattree_nca / fattree_anca: down towards the destination once it is

@@ -133,6 +133,7 @@ def make_core(spec: dict, network=None):
         "window_start": s["warmup_cycles"],
         "window_end": s["warmup_cycles"] + s["measure_cycles"],
         "max_packets": int(min(MAX_PACKETS, max(1 << 20, PACKETS_PER_ENDPOINT * net.n_endpoints))),
+        **routing.get("settings", {}),
     }
     arrays = {
         "port_indptr": net.port_indptr,

@@ -11,18 +11,22 @@ from fabric.spec import resolve_spec
 
 @st.composite
 def specs(draw):
-    kind = draw(st.sampled_from(["mesh", "torus", "fat_tree", "hyperx", "clos"]))
+    kind = draw(st.sampled_from(["mesh", "torus", "fat_tree", "hyperx", "clos", "dragonfly"]))
+    if kind == "dragonfly":
+        topology = {"kind": kind, "p": draw(st.integers(1, 2)), "a": draw(st.integers(1, 4)),
+                    "h": draw(st.integers(1, 2)), "global_latency": draw(st.integers(1, 4))}
     if kind == "clos":
         radix = 2 * draw(st.integers(1, 4))
         topology = {"kind": kind, "radix": radix, "endpoints": draw(st.integers(1, radix * radix // 2))}
     if kind == "fat_tree":
         topology = {"kind": kind, "k": draw(st.integers(2, 4)), "n": draw(st.integers(1, 3))}
-    if kind in ("fat_tree", "clos"):
+    if kind in ("fat_tree", "clos", "dragonfly"):
         return {
             "topology": topology,
-            "router": {"vcs": draw(st.integers(1, 4)), "vc_buffer": draw(st.integers(1, 5))},
+            "router": {"vcs": draw(st.integers(2 if kind == "dragonfly" else 1, 4)),
+                       "vc_buffer": draw(st.integers(1, 5))},
             "link": {"latency": draw(st.integers(1, 3))},
-            "routing": {"algorithm": draw(st.sampled_from(["nca", "anca"]))},
+            "routing": {"algorithm": "min" if kind == "dragonfly" else draw(st.sampled_from(["nca", "anca"]))},
             "traffic": {"injection_rate": draw(st.floats(0.0, 1.0)), "packet_size": draw(st.integers(1, 5))},
             "sim": {"seed": draw(st.integers(0, 2**32)), "warmup_cycles": 50, "measure_cycles": 200,
                     "drain_cycles": 0},
@@ -44,6 +48,13 @@ def specs(draw):
 
 def mean_minimal_hops(spec, net):
     """Minimal router-to-router distance for every (source, destination) endpoint pair."""
+    if spec["topology"]["kind"] == "dragonfly":
+        t = spec["topology"]
+        router = np.arange(net.n_endpoints) // t["p"]
+        group = router // t["a"]
+        same_router = router[:, None] == router[None, :]
+        same_group = group[:, None] == group[None, :]
+        return np.where(same_router, 0, np.where(same_group, 1, 3))     # at most local, global, local
     if spec["topology"]["kind"] == "clos":
         half = spec["topology"]["radix"] // 2
         leaf = np.arange(spec["topology"]["endpoints"]) // half
