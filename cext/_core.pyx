@@ -229,6 +229,7 @@ cdef class Core:
     cdef int32_t *tree_up0
     cdef int32_t *tree_nup
     cdef int df_p, df_a, df_h, df_g       # dragonfly (fabric/routing/min.py)
+    cdef int forced_choice          # >= 0 only inside probe_route: replaces the routing's random draws
     cdef int32_t *dims              # (n_dims) routers per dimension
 
     # ---- router state, laid out per port so one router's state is contiguous
@@ -390,6 +391,7 @@ cdef class Core:
             shift += width
         a = arr("router_key", key if self.n_routers else [0], np.uint32); self.router_key = <uint32_t *> a.data
         self.df_p, self.df_a, self.df_h, self.df_g = cfg.get("dragonfly", (1, 1, 1, 1))
+        self.forced_choice = -1
         for d, offset in enumerate(np.asarray(net.get("row_offsets", []), dtype=np.int64).tolist()[:32]):
             self.row_offset[d] = offset
         zeros = np.zeros(max(self.n_routers, 1), np.int32)
@@ -619,13 +621,19 @@ cdef class Core:
             if dist2 < 0:
                 dist2 += k
             dist2 = k - 2 * dist2
-            if dist2 > 0 or (dist2 == 0 and (self.torus_tie == 1 or (rng_next(&self.router_rng[r]) >> 63))):
+            if dist2 > 0 or (dist2 == 0 and (self.torus_tie == 1 or self._coin(r))):
                 direction = 0
             else:
                 direction = 1
             # BookSim dor_next_torus: upper half going + across the wrap, or going - without wrapping
             in_vc.sel = CLASS_HIGH if ((direction == 0 and c > t) or (direction == 1 and t < c)) else CLASS_LOW
         in_vc.out_lo = <int16_t>(2 * d + direction)
+
+    cdef inline bint _coin(self, int r) noexcept nogil:
+        """A fair coin from router r's stream (probe_route forces it)."""
+        if self.forced_choice >= 0:
+            return self.forced_choice & 1
+        return rng_next(&self.router_rng[r]) >> 63
 
     cdef void _route_dragonfly(self, int r, int in_local, int32_t dest, InVC *in_vc) noexcept nogil:
         """Dragonfly minimal routing: to the router of this group that holds the global link to the
@@ -662,6 +670,9 @@ cdef class Core:
         in_vc.sel = CLASS_ALL
         if 0 <= off < self.tree_span[r]:
             in_vc.out_lo = <int16_t>(off // self.tree_branch[r])
+            return
+        if self.forced_choice >= 0:         # probe_route: every choice in turn
+            in_vc.out_lo = <int16_t>(up0 + self.forced_choice % k)
             return
         a = <int>rng_below(&self.router_rng[r], k)
         if self.route_mode == ROUTE_ANCA:
@@ -1166,6 +1177,22 @@ cdef class Core:
         return status
 
     # ------------------------------------------------------------------ read-out
+
+    def probe_route(self, int router, int in_port, int in_vc, int dest, int choice=0):
+        """What route computation decides for a head flit to endpoint `dest` that came in on local port
+        `in_port`, VC `in_vc`, of `router`: (local output port, bit mask of the output VCs allowed).
+        `choice` stands in for the routing's random draws (up port index, coin), so tests can follow
+        every path the routing may take. Leaves the simulation state as it was."""
+        cdef int p = self.port_indptr[router] + in_port
+        cdef InVC *in_vc_state = &self.ivc[p * self.V + in_vc]
+        cdef InVC saved = in_vc_state[0]
+        in_vc_state.front_flit = flit_word(0, dest, True)
+        self.forced_choice = choice
+        self._route(router, p, in_vc)
+        self.forced_choice = -1
+        out_port, allowed = in_vc_state.out_lo, self.class_mask[in_vc_state.sel]
+        in_vc_state[0] = saved
+        return int(out_port), int(allowed)
 
     def counters(self):
         """Event counters and sums since cycle 0 (see engine.py for their meaning)."""

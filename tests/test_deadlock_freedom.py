@@ -1,0 +1,96 @@
+"""Every routing that claims deadlock freedom has an acyclic channel dependency graph (Dally & Seitz
+1987; Duato 1993 for VC classes): nodes are (router-to-router channel, VC), and a packet that holds one
+and may request another adds an edge. Routes are followed through the core's own route computation
+(`Core.probe_route`), over every choice its random draws could make."""
+from collections import defaultdict
+
+import numpy as np
+import pytest
+
+from fabric.engine import make_core
+from fabric.network import PORT_ENDPOINT, PORT_LINK
+from fabric.spec import resolve_spec
+
+
+def dependency_graph(spec):
+    core, net = make_core(resolve_spec(spec))
+    V = spec.get("router", {}).get("vcs", 4)
+    owner = np.repeat(np.arange(net.n_routers), np.diff(net.port_indptr))
+    local = np.arange(net.n_ports) - net.port_indptr[owner]
+    choices = range(int(np.diff(net.port_indptr).max()))
+    edges = defaultdict(set)
+    for dest in range(net.n_endpoints):
+        seen = set()
+        # (router, local input port, VC, the channel the packet holds, or None at injection)
+        stack = [(int(owner[p]), int(local[p]), v, None) for p in net.endpoint_port for v in range(V)]
+        while stack:
+            router, in_port, vc, held = stack.pop()
+            if (router, in_port, vc) in seen:
+                continue
+            seen.add((router, in_port, vc))
+            for choice in choices:
+                out, allowed = core.probe_route(router, in_port, vc, dest, choice)
+                port = int(net.port_indptr[router]) + out
+                if net.port_kind[port] == PORT_ENDPOINT:
+                    assert net.port_peer[port] == dest, "a packet ejected at the wrong endpoint"
+                    continue
+                assert net.port_kind[port] == PORT_LINK, "routed to an unconnected port"
+                far = int(net.port_peer[port])
+                for v in range(V):
+                    if allowed >> v & 1:
+                        if held is not None:
+                            edges[held].add((port, v))
+                        stack.append((int(owner[far]), int(local[far]), v, (port, v)))
+    return edges
+
+
+def has_cycle(edges):
+    state = {}
+    for start in list(edges):
+        if state.get(start):
+            continue
+        stack = [(start, iter(edges.get(start, ())))]
+        state[start] = 1                         # 1: on the current path, 2: finished
+        while stack:
+            node, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                state[node] = 2
+                stack.pop()
+            elif state.get(child) == 1:
+                return True
+            elif not state.get(child):
+                state[child] = 1
+                stack.append((child, iter(edges.get(child, ()))))
+    return False
+
+
+def test_the_check_finds_a_cycle():
+    assert has_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}})
+    assert not has_cycle({"a": {"b", "c"}, "b": {"c"}})
+
+
+@pytest.mark.parametrize("spec", [
+    {"topology": {"kind": "mesh", "dims": [4, 3]}, "router": {"vcs": 1}},
+    {"topology": {"kind": "torus", "dims": [4, 4]}, "router": {"vcs": 2}},
+    {"topology": {"kind": "torus", "dims": [5, 3]}, "router": {"vcs": 4}, "routing": {"torus_tie": "positive"}},
+    {"topology": {"kind": "hyperx", "dims": [3, 3], "concentration": 2}, "router": {"vcs": 1}},
+    {"topology": {"kind": "fat_tree", "k": 2, "n": 3}, "router": {"vcs": 1}},
+    {"topology": {"kind": "fat_tree", "k": 3, "n": 2}, "router": {"vcs": 2}, "routing": {"algorithm": "anca"}},
+    {"topology": {"kind": "clos", "radix": 6, "endpoints": 14}, "router": {"vcs": 1}},
+    {"topology": {"kind": "dragonfly", "p": 1, "a": 2, "h": 1}, "router": {"vcs": 2}},
+    {"topology": {"kind": "dragonfly", "p": 2, "a": 4, "h": 2}, "router": {"vcs": 2}},
+], ids=lambda s: f"{s['topology']['kind']}-{s.get('routing', {}).get('algorithm', 'default')}")
+def test_acyclic(spec):
+    edges = dependency_graph(spec)
+    assert edges, "no dependencies found: the walk went wrong"
+    assert not has_cycle(edges)
+
+
+def test_torus_needs_its_dateline_classes():
+    # the same routes with the VC classes merged (one channel per link) wrap around into a cycle
+    edges = dependency_graph({"topology": {"kind": "torus", "dims": [4, 4]}, "router": {"vcs": 2}})
+    merged = defaultdict(set)
+    for (port, _), successors in edges.items():
+        merged[port].update(p for p, _ in successors)
+    assert has_cycle(merged)
