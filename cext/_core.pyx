@@ -82,7 +82,8 @@ cdef enum:
     CLASS_ALL = 0
     CLASS_LOW = 1
     CLASS_HIGH = 2
-    N_CLASSES = 3
+    CLASS_HOP = 3       # CLASS_HOP + i: the VCs of a packet's hop i (fabric/routing/min_adaptive.py)
+    N_CLASSES = 3 + 32
 
 # What a scan found (flags it returns): allocation that needs arbitration
 cdef enum:
@@ -97,6 +98,7 @@ cdef enum:
     ROUTE_ANCA = 3      # the same, the less loaded of two random up ports
     ROUTE_DOR_HYPERX = 4
     ROUTE_DRAGONFLY_MIN = 5
+    ROUTE_HYPERX_ADAPTIVE = 6
 
 cdef enum:
     EJECT_CREDITS = 0x7FFF
@@ -416,6 +418,12 @@ cdef class Core:
         self.class_mask[CLASS_ALL] = ((<uint64_t>1) << self.V) - 1 if self.V < 64 else <uint64_t>-1
         self.class_mask[CLASS_LOW] = ((<uint64_t>1) << (self.V // 2)) - 1
         self.class_mask[CLASS_HIGH] = self.class_mask[CLASS_ALL] & ~self.class_mask[CLASS_LOW]
+        # per-hop classes: hop i of at most `hop_classes` hops gets VCs [i*V/n, (i+1)*V/n)
+        hop_classes = max(1, min(int(cfg.get("hop_classes", 1)), 32, self.V))
+        for i in range(32):
+            j = min(i, hop_classes - 1)
+            lo, hi = j * self.V // hop_classes, (j + 1) * self.V // hop_classes
+            self.class_mask[CLASS_HOP + i] = (((<uint64_t>1) << (hi - lo)) - 1) << lo
         a = raw("buf", NPV * self.B * 8 + 64)
         self.buf = <int64_t *> (a.data + (-(<size_t> a.data) & 63))   # 64-byte aligned, zeroed
         self.WV = (self.max_router_ports * self.V + 63) // 64
@@ -608,6 +616,9 @@ cdef class Core:
             in_vc.out_lo = <int16_t>(self.row_offset[d] + (t if t < c else t - 1))
             in_vc.sel = CLASS_ALL
             return
+        if self.route_mode == ROUTE_HYPERX_ADAPTIVE:
+            self._route_hyperx_adaptive(p0, here, there, in_vc)
+            return
         # Torus: direction and dateline class are chosen when the packet turns into dimension d and kept
         # for the whole dimension. A packet still in d arrived on port 2d+1 going + or 2d going -, on a
         # VC of its class, so both are read back from where it came in (BookSim: in_port ^ 1, f->ph).
@@ -628,6 +639,41 @@ cdef class Core:
             # BookSim dor_next_torus: upper half going + across the wrap, or going - without wrapping
             in_vc.sel = CLASS_HIGH if ((direction == 0 and c > t) or (direction == 1 and t < c)) else CLASS_LOW
         in_vc.out_lo = <int16_t>(2 * d + direction)
+
+    cdef void _route_hyperx_adaptive(self, int p0, uint32_t here, uint32_t there, InVC *in_vc) noexcept nogil:
+        """HyperX minimal adaptive: of the dimensions still to correct, the one whose port towards the
+        destination has the most free credits in this hop's VCs (the lowest dimension on a tie). Hop i
+        uses VC class i, so hops only ever move to higher classes: deadlock-free."""
+        cdef uint32_t diff = here ^ there
+        cdef int hop = <int>((in_vc.front_flit >> HOPS_SHIFT) & HOPS_MASK), V = self.V
+        cdef int d, c, t, port, best_port = -1, best_free = -1, free, v
+        cdef uint64_t allowed
+        if hop > 31:
+            hop = 31
+        allowed = self.class_mask[CLASS_HOP + hop]
+        if self.forced_choice >= 0:          # probe_route: take the chosen unaligned dimension
+            v = self.forced_choice
+        else:
+            v = -1
+        while diff:
+            d = self.bit_dim[ctz32(diff)]
+            diff &= ~(self.coord_mask[d] << self.coord_shift[d])
+            c = (here >> self.coord_shift[d]) & self.coord_mask[d]
+            t = (there >> self.coord_shift[d]) & self.coord_mask[d]
+            port = self.row_offset[d] + (t if t < c else t - 1)
+            if v >= 0:
+                free = 1 if v == 0 else 0
+                v -= 1
+            else:
+                free = 0
+                for c in range(V):
+                    if allowed >> c & 1:
+                        free += self.credits[(p0 + port) * V + c]
+            if free > best_free:
+                best_free = free
+                best_port = port
+        in_vc.out_lo = <int16_t>best_port
+        in_vc.sel = <uint8_t>(CLASS_HOP + hop)
 
     cdef inline bint _coin(self, int r) noexcept nogil:
         """A fair coin from router r's stream (probe_route forces it)."""
@@ -1178,15 +1224,16 @@ cdef class Core:
 
     # ------------------------------------------------------------------ read-out
 
-    def probe_route(self, int router, int in_port, int in_vc, int dest, int choice=0):
+    def probe_route(self, int router, int in_port, int in_vc, int dest, int choice=0, int hops=0):
         """What route computation decides for a head flit to endpoint `dest` that came in on local port
-        `in_port`, VC `in_vc`, of `router`: (local output port, bit mask of the output VCs allowed).
+        `in_port`, VC `in_vc`, of `router`, having crossed `hops` links: (local output port, bit mask of
+        the output VCs allowed).
         `choice` stands in for the routing's random draws (up port index, coin), so tests can follow
         every path the routing may take. Leaves the simulation state as it was."""
         cdef int p = self.port_indptr[router] + in_port
         cdef InVC *in_vc_state = &self.ivc[p * self.V + in_vc]
         cdef InVC saved = in_vc_state[0]
-        in_vc_state.front_flit = flit_word(0, dest, True)
+        in_vc_state.front_flit = flit_word(0, dest, True) + ((<int64_t>min(hops, HOPS_MASK)) << HOPS_SHIFT)
         self.forced_choice = choice
         self._route(router, p, in_vc)
         self.forced_choice = -1

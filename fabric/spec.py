@@ -370,6 +370,14 @@ def _cross_check(resolved: dict, topology_entry, problems: _Problems) -> None:
         if vcs < min_vcs:
             problems.add("router.vcs", f"a {topology_entry.name} needs at least {min_vcs} VCs "
                                        f"(its deadlock avoidance uses {min_vcs} VC classes), got {vcs}")
+    # a routing algorithm's checks across sections, once every key is valid on its own
+    routing_entry = None
+    if resolved["routing"].get("algorithm") in routings:
+        routing_entry = routings.get(resolved["routing"]["algorithm"])
+    if routing_entry is not None and "check" in routing_entry.extra and all(
+            _INVALID not in section.values() for section in resolved.values() if isinstance(section, dict)):
+        for key, message in routing_entry.extra["check"](resolved):
+            problems.add(key, message)
     # a kind's own checks across its keys, once each key is valid on its own
     topo = resolved["topology"]
     if topology_entry is not None and _INVALID not in topo.values() and "check" in topology_entry.extra:

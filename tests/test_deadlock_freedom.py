@@ -21,15 +21,15 @@ def dependency_graph(spec):
     edges = defaultdict(set)
     for dest in range(net.n_endpoints):
         seen = set()
-        # (router, local input port, VC, the channel the packet holds, or None at injection)
-        stack = [(int(owner[p]), int(local[p]), v, None) for p in net.endpoint_port for v in range(V)]
+        # (router, local input port, VC, links crossed, the channel held, or None at injection)
+        stack = [(int(owner[p]), int(local[p]), v, 0, None) for p in net.endpoint_port for v in range(V)]
         while stack:
-            router, in_port, vc, held = stack.pop()
-            if (router, in_port, vc) in seen:
+            router, in_port, vc, hops, held = stack.pop()
+            if (router, in_port, vc, hops, held) in seen:
                 continue
-            seen.add((router, in_port, vc))
+            seen.add((router, in_port, vc, hops, held))
             for choice in choices:
-                out, allowed = core.probe_route(router, in_port, vc, dest, choice)
+                out, allowed = core.probe_route(router, in_port, vc, dest, choice, hops)
                 port = int(net.port_indptr[router]) + out
                 if net.port_kind[port] == PORT_ENDPOINT:
                     assert net.port_peer[port] == dest, "a packet ejected at the wrong endpoint"
@@ -40,7 +40,7 @@ def dependency_graph(spec):
                     if allowed >> v & 1:
                         if held is not None:
                             edges[held].add((port, v))
-                        stack.append((int(owner[far]), int(local[far]), v, (port, v)))
+                        stack.append((int(owner[far]), int(local[far]), v, hops + 1, (port, v)))
     return edges
 
 
@@ -75,6 +75,7 @@ def test_the_check_finds_a_cycle():
     {"topology": {"kind": "torus", "dims": [4, 4]}, "router": {"vcs": 2}},
     {"topology": {"kind": "torus", "dims": [5, 3]}, "router": {"vcs": 4}, "routing": {"torus_tie": "positive"}},
     {"topology": {"kind": "hyperx", "dims": [3, 3], "concentration": 2}, "router": {"vcs": 1}},
+    {"topology": {"kind": "hyperx", "dims": [3, 2, 3]}, "router": {"vcs": 3}, "routing": {"algorithm": "min_adaptive"}},
     {"topology": {"kind": "fat_tree", "k": 2, "n": 3}, "router": {"vcs": 1}},
     {"topology": {"kind": "fat_tree", "k": 3, "n": 2}, "router": {"vcs": 2}, "routing": {"algorithm": "anca"}},
     {"topology": {"kind": "clos", "radix": 6, "endpoints": 14}, "router": {"vcs": 1}},

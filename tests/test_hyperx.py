@@ -38,3 +38,17 @@ def test_fat_tree_routing_refused_on_hyperx():
     spec = {"topology": {"kind": "hyperx", "dims": [3, 3]}, "routing": {"algorithm": "nca"}}
     with pytest.raises(SpecError, match="does not route topology 'hyperx'"):
         resolve_spec(spec)
+
+
+def test_min_adaptive_stays_minimal_and_needs_a_vc_class_per_dimension():
+    from fabric.errors import SpecError
+    from fabric.spec import resolve_spec
+
+    spec = {"topology": {"kind": "hyperx", "dims": [4, 4, 4], "concentration": 4}, "router": {"vcs": 3},
+            "routing": {"algorithm": "min_adaptive"}, "traffic": {"injection_rate": 0.3},
+            "sim": {"warmup_cycles": 300, "measure_cycles": 2000, "drain_cycles": 3000}}
+    r = fabric.simulate(spec, progress=False).to_dict()
+    assert r["status"] == "ok"
+    assert r["hops"]["mean"] == pytest.approx(2.25, rel=0.03)
+    with pytest.raises(SpecError, match="router.vcs: min_adaptive on a 3-dimensional hyperx needs at least 3 VCs"):
+        resolve_spec({**spec, "router": {"vcs": 2}})
