@@ -592,11 +592,8 @@ cdef class Core:
         cdef uint32_t here, there
         cdef int p0 = self.port_indptr[r]
         cdef int d, c, t, k, dist2, direction, in_local
-        if self.route_mode == ROUTE_NCA or self.route_mode == ROUTE_ANCA:
-            self._route_tree(r, p0, dest, in_vc)
-            return
-        if self.route_mode == ROUTE_DRAGONFLY_MIN:
-            self._route_dragonfly(r, p - p0, dest, in_vc)
+        if self.route_mode > ROUTE_DOR_TORUS:
+            self._route_other(r, p, p0, dest, in_vc)
             return
         here = self.router_key[r]
         there = self.ep_key[dest]
@@ -610,14 +607,6 @@ cdef class Core:
         if self.route_mode == ROUTE_DOR_MESH:
             in_vc.out_lo = <int16_t>(2 * d + (0 if c < t else 1))
             in_vc.sel = CLASS_ALL
-            return
-        if self.route_mode == ROUTE_DOR_HYPERX:
-            # straight to coordinate t of the row: ports skip the router's own coordinate
-            in_vc.out_lo = <int16_t>(self.row_offset[d] + (t if t < c else t - 1))
-            in_vc.sel = CLASS_ALL
-            return
-        if self.route_mode == ROUTE_HYPERX_ADAPTIVE:
-            self._route_hyperx_adaptive(p0, here, there, in_vc)
             return
         # Torus: direction and dateline class are chosen when the packet turns into dimension d and kept
         # for the whole dimension. A packet still in d arrived on port 2d+1 going + or 2d going -, on a
@@ -639,6 +628,32 @@ cdef class Core:
             # BookSim dor_next_torus: upper half going + across the wrap, or going - without wrapping
             in_vc.sel = CLASS_HIGH if ((direction == 0 and c > t) or (direction == 1 and t < c)) else CLASS_LOW
         in_vc.out_lo = <int16_t>(2 * d + direction)
+
+    cdef void _route_other(self, int r, int p, int p0, int32_t dest, InVC *in_vc) noexcept nogil:
+        """Route computation for the kinds other than mesh and torus (kept apart, so the mesh and torus
+        path stays short)."""
+        cdef uint32_t here, there
+        cdef int d, c, t
+        if self.route_mode == ROUTE_NCA or self.route_mode == ROUTE_ANCA:
+            self._route_tree(r, p0, dest, in_vc)
+            return
+        if self.route_mode == ROUTE_DRAGONFLY_MIN:
+            self._route_dragonfly(r, p - p0, dest, in_vc)
+            return
+        here = self.router_key[r]
+        there = self.ep_key[dest]
+        in_vc.sel = CLASS_ALL
+        if here == there:
+            in_vc.out_lo = <int16_t>(self.endpoint_port[dest] - p0)
+            return
+        if self.route_mode == ROUTE_HYPERX_ADAPTIVE:
+            self._route_hyperx_adaptive(p0, here, there, in_vc)
+            return
+        # HyperX dimension order: straight to coordinate t of the row; ports skip the router's own
+        d = self.bit_dim[ctz32(here ^ there)]
+        c = (here >> self.coord_shift[d]) & self.coord_mask[d]
+        t = (there >> self.coord_shift[d]) & self.coord_mask[d]
+        in_vc.out_lo = <int16_t>(self.row_offset[d] + (t if t < c else t - 1))
 
     cdef void _route_hyperx_adaptive(self, int p0, uint32_t here, uint32_t there, InVC *in_vc) noexcept nogil:
         """HyperX minimal adaptive: of the dimensions still to correct, the one whose port towards the
