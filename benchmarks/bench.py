@@ -7,6 +7,7 @@ flit-hops per second, ns per flit-hop and the peak resident memory of the proces
     python benchmarks/bench.py --cases torus25x25x25@0.1 --warmup 1000 --measure 2000
     python benchmarks/bench.py --compare old.json   # adds the speed ratio against an earlier run
     python benchmarks/bench.py --repeat 5           # each case 5 times: median, min and max speed
+    python benchmarks/bench.py --cases large        # the 15,000-class presets (Clos, HyperX, dragonfly, torus)
 
 A case is NAME@LOAD with NAME one of CASES below. This machine's speed drifts by tens of percent over
 minutes, so compare medians of several repeats, or interleave the builds being compared.
@@ -22,7 +23,14 @@ CASES = {
     "mesh8x8": {"topology": {"kind": "mesh", "dims": [8, 8]}, "link": {"latency": 1}},
     "mesh32x32": {"topology": {"kind": "mesh", "dims": [32, 32]}, "link": {"latency": 1}},
     "torus25x25x25": {"topology": {"kind": "torus", "dims": [25, 25, 25]}, "link": {"latency": 1}},
+    # the 15,000-class presets of topologies/
+    "clos8192": {"topology": {"kind": "clos", "radix": 128, "endpoints": 8192}, "link": {"latency": 1}},
+    "clos15488": {"topology": {"kind": "clos", "radix": 176, "endpoints": 15488}, "link": {"latency": 1}},
+    "hyperx8x8x8x8": {"topology": {"kind": "hyperx", "dims": [8, 8, 8, 8], "concentration": 4},
+                      "link": {"latency": 1}},
+    "dragonfly16512": {"topology": {"kind": "dragonfly", "p": 8, "a": 16, "h": 8}, "link": {"latency": 1}},
 }
+LARGE = ["clos8192@0.1", "clos15488@0.1", "hyperx8x8x8x8@0.1", "dragonfly16512@0.1", "torus25x25x25@0.1"]
 DEFAULT = ["mesh8x8@0.1", "mesh32x32@0.1", "torus25x25x25@0.1"]
 
 
@@ -56,7 +64,7 @@ def run_case(case, warmup, measure, packet_size, queue):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--cases", default=",".join(DEFAULT))
+    ap.add_argument("--cases", default=",".join(DEFAULT), help="NAME@LOAD,...; 'large' for the 15,000-class presets")
     ap.add_argument("--warmup", type=int, default=1000)
     ap.add_argument("--measure", type=int, default=2000)
     ap.add_argument("--packet-size", type=int, default=1)
@@ -65,7 +73,7 @@ def main():
     a = ap.parse_args()
     ctx = mp.get_context("spawn")
     out = []
-    for case in a.cases.split(","):
+    for case in (LARGE if a.cases == "large" else a.cases.split(",")):
         runs = []
         for _ in range(a.repeat):
             q = ctx.Queue()
