@@ -99,6 +99,7 @@ cdef enum:
     ROUTE_DOR_HYPERX = 4
     ROUTE_DRAGONFLY_MIN = 5
     ROUTE_HYPERX_ADAPTIVE = 6
+    ROUTE_DRAGONFLY_VALIANT = 7
 
 cdef enum:
     EJECT_CREDITS = 0x7FFF
@@ -593,7 +594,7 @@ cdef class Core:
         cdef int p0 = self.port_indptr[r]
         cdef int d, c, t, k, dist2, direction, in_local
         if self.route_mode > ROUTE_DOR_TORUS:
-            self._route_other(r, p, p0, dest, in_vc)
+            self._route_other(r, p, v, p0, dest, in_vc)
             return
         here = self.router_key[r]
         there = self.ep_key[dest]
@@ -629,7 +630,7 @@ cdef class Core:
             in_vc.sel = CLASS_HIGH if ((direction == 0 and c > t) or (direction == 1 and t < c)) else CLASS_LOW
         in_vc.out_lo = <int16_t>(2 * d + direction)
 
-    cdef void _route_other(self, int r, int p, int p0, int32_t dest, InVC *in_vc) noexcept nogil:
+    cdef void _route_other(self, int r, int p, int v, int p0, int32_t dest, InVC *in_vc) noexcept nogil:
         """Route computation for the kinds other than mesh and torus (kept apart, so the mesh and torus
         path stays short)."""
         cdef uint32_t here, there
@@ -639,6 +640,9 @@ cdef class Core:
             return
         if self.route_mode == ROUTE_DRAGONFLY_MIN:
             self._route_dragonfly(r, p - p0, dest, in_vc)
+            return
+        if self.route_mode == ROUTE_DRAGONFLY_VALIANT:
+            self._route_valiant(r, p - p0, v, dest, in_vc)
             return
         here = self.router_key[r]
         there = self.ep_key[dest]
@@ -721,6 +725,46 @@ cdef class Core:
                 in_vc.out_lo = <int16_t>(p + a - 1 + x % h)
                 return
         in_vc.out_lo = <int16_t>(p + (j if j < i else j - 1))
+
+    cdef void _route_valiant(self, int r, int in_local, int in_vc_index, int32_t dest, InVC *in_vc) noexcept nogil:
+        """Dragonfly Valiant routing: minimally to an intermediate group, then minimally to the
+        destination. The intermediate group comes from a hash of the packet id, so every router of the
+        path finds the same one without storing it. The VC class is the number of global links crossed so
+        far (0, 1, 2: three equal slices of the VCs), which the router reads back from the VC the packet
+        came in on and the port (a global port adds one): dependencies only climb classes."""
+        cdef int p = self.df_p, a = self.df_a, h = self.df_h, g = self.df_g
+        cdef int dr = dest // p, i = r % a, j, x, target, crossed
+        cdef int group = r // a
+        cdef uint64_t pid = <uint64_t>(in_vc.front_flit >> PID_SHIFT)
+        cdef int middle = <int>(((pid * <uint64_t>0x9E3779B97F4A7C15) >> 32) % <uint64_t>g)
+        if in_local < p:
+            crossed = 0                                            # injected here
+        else:
+            crossed = self._hop_class(in_vc_index) + (1 if in_local >= p + a - 1 else 0)
+        if dr == r:
+            in_vc.out_lo = <int16_t>(dest % p)
+            in_vc.sel = CLASS_ALL
+            return
+        target = middle if crossed == 0 and middle != group else dr // a
+        in_vc.sel = <uint8_t>(CLASS_HOP + (crossed if crossed < 2 else 2))
+        if target == group:
+            j = dr % a
+        else:
+            x = target - group - 1
+            if x < 0:
+                x += g
+            j = x // h
+            if j == i:
+                in_vc.out_lo = <int16_t>(p + a - 1 + x % h)
+                return
+        in_vc.out_lo = <int16_t>(p + (j if j < i else j - 1))
+
+    cdef inline int _hop_class(self, int v) noexcept nogil:
+        """Which per-hop class (0, 1, ...) input VC v belongs to."""
+        cdef int c = 0
+        while c < 31 and not (self.class_mask[CLASS_HOP + c] >> v & 1):
+            c += 1
+        return c
 
     cdef void _route_tree(self, int r, int p0, int32_t dest, InVC *in_vc) noexcept nogil:
         """Fat tree, as BookSim's fattree_nca / fattree_anca: down towards the destination once it is
@@ -1239,16 +1283,16 @@ cdef class Core:
 
     # ------------------------------------------------------------------ read-out
 
-    def probe_route(self, int router, int in_port, int in_vc, int dest, int choice=0, int hops=0):
+    def probe_route(self, int router, int in_port, int in_vc, int dest, int choice=0, int hops=0, int pid=0):
         """What route computation decides for a head flit to endpoint `dest` that came in on local port
         `in_port`, VC `in_vc`, of `router`, having crossed `hops` links: (local output port, bit mask of
         the output VCs allowed).
-        `choice` stands in for the routing's random draws (up port index, coin), so tests can follow
-        every path the routing may take. Leaves the simulation state as it was."""
+        `choice` stands in for the routing's random draws (up port index, coin), and `pid` is the packet
+        id (Valiant's intermediate group), so tests can follow every path the routing may take. Leaves the simulation state as it was."""
         cdef int p = self.port_indptr[router] + in_port
         cdef InVC *in_vc_state = &self.ivc[p * self.V + in_vc]
         cdef InVC saved = in_vc_state[0]
-        in_vc_state.front_flit = flit_word(0, dest, True) + ((<int64_t>min(hops, HOPS_MASK)) << HOPS_SHIFT)
+        in_vc_state.front_flit = flit_word(pid, dest, True) + ((<int64_t>min(hops, HOPS_MASK)) << HOPS_SHIFT)
         self.forced_choice = choice
         self._route(router, p, in_vc)
         self.forced_choice = -1

@@ -17,19 +17,22 @@ def dependency_graph(spec):
     V = spec.get("router", {}).get("vcs", 4)
     owner = np.repeat(np.arange(net.n_routers), np.diff(net.port_indptr))
     local = np.arange(net.n_ports) - net.port_indptr[owner]
-    choices = range(int(np.diff(net.port_indptr).max()))
+    choices = range(int(np.diff(net.port_indptr).max()))   # up ports, coins
+    # Valiant's path depends on the packet id (its intermediate group): follow one packet id at a time
+    pids = range(2 * net.n_routers) if spec.get("routing", {}).get("algorithm") == "valiant" else [0]
     edges = defaultdict(set)
     for dest in range(net.n_endpoints):
         seen = set()
         # (router, local input port, VC, links crossed, the channel held, or None at injection)
-        stack = [(int(owner[p]), int(local[p]), v, 0, None) for p in net.endpoint_port for v in range(V)]
+        stack = [(int(owner[p]), int(local[p]), v, 0, None, pid)
+                 for p in net.endpoint_port for v in range(V) for pid in pids]
         while stack:
-            router, in_port, vc, hops, held = stack.pop()
-            if (router, in_port, vc, hops, held) in seen:
+            router, in_port, vc, hops, held, pid = stack.pop()
+            if (router, in_port, vc, hops, held, pid) in seen:
                 continue
-            seen.add((router, in_port, vc, hops, held))
+            seen.add((router, in_port, vc, hops, held, pid))
             for choice in choices:
-                out, allowed = core.probe_route(router, in_port, vc, dest, choice, hops)
+                out, allowed = core.probe_route(router, in_port, vc, dest, choice, hops, pid)
                 port = int(net.port_indptr[router]) + out
                 if net.port_kind[port] == PORT_ENDPOINT:
                     assert net.port_peer[port] == dest, "a packet ejected at the wrong endpoint"
@@ -40,7 +43,7 @@ def dependency_graph(spec):
                     if allowed >> v & 1:
                         if held is not None:
                             edges[held].add((port, v))
-                        stack.append((int(owner[far]), int(local[far]), v, hops + 1, (port, v)))
+                        stack.append((int(owner[far]), int(local[far]), v, hops + 1, (port, v), pid))
     return edges
 
 
@@ -81,6 +84,7 @@ def test_the_check_finds_a_cycle():
     {"topology": {"kind": "clos", "radix": 6, "endpoints": 14}, "router": {"vcs": 1}},
     {"topology": {"kind": "dragonfly", "p": 1, "a": 2, "h": 1}, "router": {"vcs": 2}},
     {"topology": {"kind": "dragonfly", "p": 2, "a": 4, "h": 2}, "router": {"vcs": 2}},
+    {"topology": {"kind": "dragonfly", "p": 1, "a": 2, "h": 2}, "router": {"vcs": 3}, "routing": {"algorithm": "valiant"}},
 ], ids=lambda s: f"{s['topology']['kind']}-{s.get('routing', {}).get('algorithm', 'default')}")
 def test_acyclic(spec):
     edges = dependency_graph(spec)

@@ -41,3 +41,14 @@ def test_low_load_hops_as_predicted():
 def test_needs_two_vcs():
     with pytest.raises(SpecError, match="router.vcs: a dragonfly needs at least 2 VCs"):
         resolve_spec({"topology": {"kind": "dragonfly"}, "router": {"vcs": 1}})
+
+
+def test_valiant_detours_and_needs_three_vcs():
+    spec = {"topology": {"kind": "dragonfly", "p": 2, "a": 4, "h": 2}, "routing": {"algorithm": "valiant"},
+            "traffic": {"injection_rate": 0.05}, "sim": {"warmup_cycles": 500, "measure_cycles": 4000, "drain_cycles": 3000}}
+    r = fabric.simulate(spec, progress=False).to_dict()
+    minimal = describe(resolve_spec({**spec, "routing": {"algorithm": "min"}}))["mean_minimal_hops"]
+    assert r["status"] == "ok"
+    assert minimal * 1.4 < r["hops"]["mean"] <= 5      # longer than minimal, at most two minimal legs
+    with pytest.raises(SpecError, match="router.vcs: valiant on a dragonfly needs at least 3 VCs"):
+        resolve_spec({**spec, "router": {"vcs": 2}})

@@ -23,10 +23,10 @@ def specs(draw):
     if kind in ("fat_tree", "clos", "dragonfly"):
         return {
             "topology": topology,
-            "router": {"vcs": draw(st.integers(2 if kind == "dragonfly" else 1, 4)),
+            "router": {"vcs": draw(st.integers(3 if kind == "dragonfly" else 1, 4)),
                        "vc_buffer": draw(st.integers(1, 5))},
             "link": {"latency": draw(st.integers(1, 3))},
-            "routing": {"algorithm": "min" if kind == "dragonfly" else draw(st.sampled_from(["nca", "anca"]))},
+            "routing": {"algorithm": draw(st.sampled_from(["min", "valiant"] if kind == "dragonfly" else ["nca", "anca"]))},
             "traffic": {"injection_rate": draw(st.floats(0.0, 1.0)), "packet_size": draw(st.integers(1, 5))},
             "sim": {"seed": draw(st.integers(0, 2**32)), "warmup_cycles": 50, "measure_cycles": 200,
                     "drain_cycles": 0},
@@ -56,7 +56,8 @@ def mean_minimal_hops(spec, net):
         group = router // t["a"]
         same_router = router[:, None] == router[None, :]
         same_group = group[:, None] == group[None, :]
-        return np.where(same_router, 0, np.where(same_group, 1, 3))     # at most local, global, local
+        longest = 5 if spec["routing"].get("algorithm") == "valiant" else 3  # Valiant: two minimal legs
+        return np.where(same_router, 0, np.where(same_group, 1, longest))
     if spec["topology"]["kind"] == "clos":
         half = spec["topology"]["radix"] // 2
         leaf = np.arange(spec["topology"]["endpoints"]) // half

@@ -1,0 +1,28 @@
+"""valiant: Valiant routing on a dragonfly (Kim, Dally, Scott & Abts, ISCA 2008): minimally to an
+intermediate group, then minimally to the destination, so any traffic pattern spreads evenly over the
+global links, at the cost of up to twice the hops.
+
+The intermediate group is a hash of the packet's id, the same at every router of its path (nothing is
+stored per packet); when it is the source's or the destination's group, the route is minimal.
+Deadlock freedom: the VC class of a hop is the number of global links the packet has crossed (0, 1 or
+2; three equal slices of ``router.vcs``, which must be at least 3), so dependencies only climb classes.
+
+    [routing]
+    algorithm = "valiant"
+"""
+from ..registry import routings
+
+ROUTE_DRAGONFLY_VALIANT = 7
+
+
+def check(spec: dict):
+    if spec["router"]["vcs"] < 3:
+        yield "router.vcs", f"valiant on a dragonfly needs at least 3 VCs (one class per global hop), got {spec['router']['vcs']}"
+
+
+@routings.register("valiant", topologies=("dragonfly",), check=check)
+def compile_routing(network, routing: dict) -> dict:
+    """Core routing mode, the dragonfly's shape and three hop classes."""
+    i = network.info
+    return {"mode": ROUTE_DRAGONFLY_VALIANT,
+            "settings": {"dragonfly": (i["p"], i["a"], i["h"], i["groups"]), "hop_classes": 3}}
