@@ -69,6 +69,28 @@ class Network:
         assert np.all(self.port_peer[self.endpoint_port] == np.arange(self.n_endpoints))
 
 
+class _Ports:
+    """The three per-port arrays a builder fills: every port starts unconnected."""
+
+    def __init__(self, n_ports: int):
+        self.kind = np.zeros(n_ports, np.int8)
+        self.peer = np.full(n_ports, -1, np.int32)
+        self.latency = np.ones(n_ports, np.int32)
+
+    def link(self, out, back, latency) -> None:
+        """Output ports `out` feed the input side of ports `back` (the reverse direction is set by the
+        builder's own call for `back`)."""
+        self.kind[out] = PORT_LINK
+        self.peer[out] = back
+        self.latency[out] = latency
+
+    def attach(self, endpoint_port) -> None:
+        """Endpoint e on port endpoint_port[e], over a 1-cycle channel."""
+        self.kind[endpoint_port] = PORT_ENDPOINT
+        self.peer[endpoint_port] = np.arange(len(endpoint_port))
+        self.latency[endpoint_port] = 1
+
+
 def regular_network(kind: str, dims, concentration: int, latency: int, wrap: bool) -> Network:
     """Mesh (wrap=False) or torus (wrap=True) of ``dims`` routers per dimension.
 
@@ -86,9 +108,7 @@ def regular_network(kind: str, dims, concentration: int, latency: int, wrap: boo
     strides = np.cumprod((1,) + dims[:-1]).astype(np.int64)
     coords = (r[:, None] // strides[None, :]) % np.asarray(dims)[None, :]
 
-    port_kind = np.zeros(n_ports, np.int8)
-    port_peer = np.full(n_ports, -1, np.int32)
-    port_latency = np.ones(n_ports, np.int32)
+    arrays = _Ports(n_ports)
     base = r * ports
     for d, k in enumerate(dims):
         c = coords[:, d]
@@ -101,22 +121,18 @@ def regular_network(kind: str, dims, concentration: int, latency: int, wrap: boo
             p = base + 2 * d + direction
             # our + output feeds the neighbour's input on the port facing back (its - port)
             peer = nbr * ports + 2 * d + (1 - direction)
-            port_kind[p[ok]] = 1
-            port_peer[p[ok]] = peer[ok]
-            port_latency[p[ok]] = latency
+            arrays.link(p[ok], peer[ok], latency)
     e = np.arange(n_routers * concentration, dtype=np.int64)
     endpoint_port = (e // concentration) * ports + 2 * n_dims + e % concentration
-    port_kind[endpoint_port] = 2
-    port_peer[endpoint_port] = e
-    port_latency[endpoint_port] = 1
+    arrays.attach(endpoint_port)
     net = Network(
         kind=kind,
         n_routers=n_routers,
         n_endpoints=n_routers * concentration,
         port_indptr=(np.arange(n_routers + 1, dtype=np.int64) * ports).astype(np.int32),
-        port_kind=port_kind,
-        port_peer=port_peer,
-        port_latency=port_latency,
+        port_kind=arrays.kind,
+        port_peer=arrays.peer,
+        port_latency=arrays.latency,
         endpoint_port=endpoint_port.astype(np.int32),
         router_coords=coords.astype(np.int32),
         dims=dims,
@@ -161,20 +177,13 @@ def fat_tree_network(k: int, n: int, latency: int) -> Network:
                     receiver[(level - 1) * per_level_links + hood * nbhd * k
                              + port * branch * k + (hood_pos % branch) * k + hood_pos // branch] = indptr[r] + k + port
     n_ports = int(indptr[-1])
-    port_kind = np.zeros(n_ports, np.int8)
-    port_peer = np.full(n_ports, -1, np.int32)
-    port_latency = np.ones(n_ports, np.int32)
-    for channel, out_port in sender.items():
-        in_port = receiver[channel]
-        port_kind[out_port] = PORT_LINK
-        port_peer[out_port] = in_port
-        port_latency[out_port] = latency
+    arrays = _Ports(n_ports)
+    channels = list(sender)
+    arrays.link([sender[c] for c in channels], [receiver[c] for c in channels], latency)
     n_endpoints = k ** n
     e = np.arange(n_endpoints, dtype=np.int64)
     endpoint_port = indptr[(n - 1) * per_level + e // k] + e % k
-    port_kind[endpoint_port] = PORT_ENDPOINT
-    port_peer[endpoint_port] = e
-    port_latency[endpoint_port] = 1
+    arrays.attach(endpoint_port)
     level = np.arange(n_routers) // per_level
     pos = np.arange(n_routers) % per_level
     below = k ** (n - level)                       # endpoints under a router of this level
@@ -191,9 +200,9 @@ def fat_tree_network(k: int, n: int, latency: int) -> Network:
         n_routers=n_routers,
         n_endpoints=n_endpoints,
         port_indptr=indptr.astype(np.int32),
-        port_kind=port_kind,
-        port_peer=port_peer,
-        port_latency=port_latency,
+        port_kind=arrays.kind,
+        port_peer=arrays.peer,
+        port_latency=arrays.latency,
         endpoint_port=endpoint_port.astype(np.int32),
         router_coords=np.zeros((n_routers, 0), np.int32),
         dims=(),
@@ -220,9 +229,7 @@ def hyperx_network(dims, concentration: int, latency: int) -> Network:
     r = np.arange(n_routers, dtype=np.int64)
     strides = np.cumprod((1,) + dims[:-1]).astype(np.int64)
     coords = (r[:, None] // strides[None, :]) % np.asarray(dims)[None, :]
-    port_kind = np.zeros(n_ports, np.int8)
-    port_peer = np.full(n_ports, -1, np.int32)
-    port_latency = np.ones(n_ports, np.int32)
+    arrays = _Ports(n_ports)
     for d, k in enumerate(dims):
         c = coords[:, d]
         for t in range(k):
@@ -231,22 +238,18 @@ def hyperx_network(dims, concentration: int, latency: int) -> Network:
             dst = src + (t - c[here]) * strides[d]
             p = src * ports + offsets[d] + np.where(t < c[here], t, t - 1)
             back = dst * ports + offsets[d] + np.where(c[here] < t, c[here], c[here] - 1)
-            port_kind[p] = PORT_LINK
-            port_peer[p] = back
-            port_latency[p] = latency
+            arrays.link(p, back, latency)
     e = np.arange(n_routers * concentration, dtype=np.int64)
     endpoint_port = (e // concentration) * ports + offsets[-1] + e % concentration
-    port_kind[endpoint_port] = PORT_ENDPOINT
-    port_peer[endpoint_port] = e
-    port_latency[endpoint_port] = 1
+    arrays.attach(endpoint_port)
     return Network(
         kind="hyperx",
         n_routers=n_routers,
         n_endpoints=n_routers * concentration,
         port_indptr=(np.arange(n_routers + 1, dtype=np.int64) * ports).astype(np.int32),
-        port_kind=port_kind,
-        port_peer=port_peer,
-        port_latency=port_latency,
+        port_kind=arrays.kind,
+        port_peer=arrays.peer,
+        port_latency=arrays.latency,
         endpoint_port=endpoint_port.astype(np.int32),
         router_coords=coords.astype(np.int32),
         dims=dims,
@@ -269,21 +272,16 @@ def clos_network(radix: int, endpoints: int, latency: int) -> Network:
     ports = np.array([2 * half] * leaves + [leaves] * spines, np.int64)
     indptr = np.concatenate(([0], np.cumsum(ports)))
     n_ports = int(indptr[-1])
-    port_kind = np.zeros(n_ports, np.int8)
-    port_peer = np.full(n_ports, -1, np.int32)
-    port_latency = np.ones(n_ports, np.int32)
+    arrays = _Ports(n_ports)
     leaf = np.repeat(np.arange(leaves), spines)
     spine = np.tile(np.arange(spines), leaves)
     up = indptr[leaf] + half + spine               # leaf l's link to spine s
     down = indptr[leaves + spine] + leaf           # spine s's link to leaf l
-    port_kind[up] = port_kind[down] = PORT_LINK
-    port_peer[up], port_peer[down] = down, up
-    port_latency[up] = port_latency[down] = latency
+    arrays.link(up, down, latency)
+    arrays.link(down, up, latency)
     e = np.arange(endpoints, dtype=np.int64)
     endpoint_port = indptr[e // half] + e % half
-    port_kind[endpoint_port] = PORT_ENDPOINT
-    port_peer[endpoint_port] = e
-    port_latency[endpoint_port] = 1
+    arrays.attach(endpoint_port)
     is_leaf = np.arange(n_routers) < leaves
     tree = {
         "tree_lo": np.where(is_leaf, np.arange(n_routers) * half, 0).astype(np.int32),
@@ -297,9 +295,9 @@ def clos_network(radix: int, endpoints: int, latency: int) -> Network:
         n_routers=n_routers,
         n_endpoints=endpoints,
         port_indptr=indptr.astype(np.int32),
-        port_kind=port_kind,
-        port_peer=port_peer,
-        port_latency=port_latency,
+        port_kind=arrays.kind,
+        port_peer=arrays.peer,
+        port_latency=arrays.latency,
         endpoint_port=endpoint_port.astype(np.int32),
         router_coords=np.zeros((n_routers, 0), np.int32),
         dims=(),
@@ -324,40 +322,32 @@ def dragonfly_network(p: int, a: int, h: int, latency: int, global_latency: int)
     n_ports = n_routers * ports
     r = np.arange(n_routers, dtype=np.int64)
     group, index = r // a, r % a
-    port_kind = np.zeros(n_ports, np.int8)
-    port_peer = np.full(n_ports, -1, np.int32)
-    port_latency = np.ones(n_ports, np.int32)
+    arrays = _Ports(n_ports)
     for j in range(a):                                   # local: router i -> router j of the group
         here = index != j
         src = r[here]
         dst = group[here] * a + j
         out = src * ports + p + np.where(j < index[here], j, j - 1)
         back = dst * ports + p + np.where(index[here] < j, index[here], index[here] - 1)
-        port_kind[out] = PORT_LINK
-        port_peer[out] = back
-        port_latency[out] = latency
+        arrays.link(out, back, latency)
     G = np.repeat(np.arange(g), a * h)
     x = np.tile(np.arange(a * h), g)
     peer_group = (G + x + 1) % g
     peer_x = (G - peer_group - 1) % g
     out = (G * a + x // h) * ports + p + (a - 1) + x % h
     back = (peer_group * a + peer_x // h) * ports + p + (a - 1) + peer_x % h
-    port_kind[out] = PORT_LINK
-    port_peer[out] = back
-    port_latency[out] = global_latency
+    arrays.link(out, back, global_latency)
     e = np.arange(n_routers * p, dtype=np.int64)
     endpoint_port = (e // p) * ports + e % p
-    port_kind[endpoint_port] = PORT_ENDPOINT
-    port_peer[endpoint_port] = e
-    port_latency[endpoint_port] = 1
+    arrays.attach(endpoint_port)
     return Network(
         kind="dragonfly",
         n_routers=n_routers,
         n_endpoints=n_routers * p,
         port_indptr=(np.arange(n_routers + 1, dtype=np.int64) * ports).astype(np.int32),
-        port_kind=port_kind,
-        port_peer=port_peer,
-        port_latency=port_latency,
+        port_kind=arrays.kind,
+        port_peer=arrays.peer,
+        port_latency=arrays.latency,
         endpoint_port=endpoint_port.astype(np.int32),
         router_coords=np.zeros((n_routers, 0), np.int32),
         dims=(),
