@@ -211,9 +211,7 @@ cdef class Core:
     cdef object _keep
     cdef int32_t *port_indptr       # (n_routers+1) router -> first port
     cdef Port *port                 # (n_ports)
-    cdef int32_t *port_router       # (n_ports) owning router
     cdef int32_t *endpoint_port     # (n_endpoints) router port of each endpoint
-    cdef int32_t *endpoint_router   # (n_endpoints) router of each endpoint
     # Coordinates packed into one 32-bit key, dimension d in the bits from coord_shift[d]: routing finds
     # the first dimension to correct from the lowest bit of (here ^ there), and the table of endpoint
     # keys is small enough to stay in cache (a 15,625-endpoint torus: 62 KB)
@@ -267,7 +265,6 @@ cdef class Core:
     cdef int32_t *req_out           # local output port,
     cdef int32_t *req_vc            # and the input VC that asks
     cdef int32_t *va_req            # input VCs (global) asking for VC allocation
-    cdef int32_t *req_count         # per local output port: VC-allocation requests for it
     cdef int32_t *best_req          # per local output (VC): request granted so far
     cdef int32_t *best_dist         # and its round-robin distance
     cdef int32_t *mark              # stamp of the evaluation that last wrote best_*
@@ -375,10 +372,8 @@ cdef class Core:
         a = dims; self.dims = <int32_t *> a.data
         counts = np.diff(indptr)
         self.max_router_ports = int(counts.max()) if self.n_routers else 1
-        port_router = arr("port_router", np.repeat(np.arange(self.n_routers, dtype=np.int32), counts), np.int32)
-        a = port_router; self.port_router = <int32_t *> a.data
-        a = arr("endpoint_router", port_router[eport] if self.n_endpoints else [0], np.int32)
-        self.endpoint_router = <int32_t *> a.data
+        port_router = np.repeat(np.arange(self.n_routers, dtype=np.int32), counts)
+        endpoint_router = port_router[eport] if self.n_endpoints else np.zeros(1, np.int32)
         bits = [max(int(k) - 1, 0).bit_length() for k in dims.tolist()]
         if sum(bits) > 32 or len(bits) > 32:
             raise ValueError("the core packs router coordinates into 32 bits; these dimensions need more")
@@ -403,7 +398,7 @@ cdef class Core:
         a = arr("tree_branch", net.get("tree_branch", zeros + 1), np.int32); self.tree_branch = <int32_t *> a.data
         a = arr("tree_up0", net.get("tree_up0", zeros), np.int32); self.tree_up0 = <int32_t *> a.data
         a = arr("tree_nup", net.get("tree_nup", zeros), np.int32); self.tree_nup = <int32_t *> a.data
-        a = arr("ep_key", key[keep["endpoint_router"]] if self.n_endpoints else [0], np.uint32)
+        a = arr("ep_key", key[endpoint_router] if self.n_endpoints else [0], np.uint32)
         self.ep_key = <uint32_t *> a.data
 
         # Time slots: a power of two larger than the longest flit or credit delay.
@@ -463,7 +458,6 @@ cdef class Core:
         a = full("req_out", MPV, np.int32); self.req_out = <int32_t *> a.data
         a = full("req_vc", MPV, np.int32); self.req_vc = <int32_t *> a.data
         a = full("va_req", MPV, np.int32); self.va_req = <int32_t *> a.data
-        a = full("req_count", MPV, np.int32); self.req_count = <int32_t *> a.data
         a = full("best_req", MPV, np.int32); self.best_req = <int32_t *> a.data
         a = full("best_dist", MPV, np.int32); self.best_dist = <int32_t *> a.data
         a = full("mark", MPV, np.int32); self.mark = <int32_t *> a.data
