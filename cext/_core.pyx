@@ -284,6 +284,9 @@ cdef class Core:
                                     # array of its own: a router's credits share one or two cache lines)
     cdef int16_t *va_gptr           # (n_ports*V) output VCs: next local input VC to favour in VC allocation
     cdef PortState *pstate          # (n_ports)
+    cdef int64_t *port_free         # (n_ports) output side of a slow link: first cycle it may send again
+    cdef int16_t *port_cpf          # (n_ports) cycles per flit of the link leaving the port
+    cdef bint any_slow              # some link sends a flit less often than every cycle
 
     # ---- links and credits in flight: R time slots (slot = cycle & rmask) of one entry per port, so the
     # entries read in one cycle are contiguous
@@ -401,6 +404,11 @@ cdef class Core:
         kinds = arr("port_kind", net["port_kind"], np.int8)
         peers = arr("port_peer", net["port_peer"], np.int32)
         lat = arr("port_latency", net["port_latency"], np.int32)
+        # a link of c cycles per flit sends one flit every c cycles; a flit's last part leaves c - 1
+        # cycles after its first, so it (and the credit back over the same channel) takes c - 1 more
+        cpf = np.ascontiguousarray(net.get("port_cpf", np.ones(len(kinds), np.int16)), np.int16)
+        cpf = np.where(kinds == PORT_LINK, cpf, 1).astype(np.int16)
+        lat = lat + (cpf.astype(np.int32) - 1)
         in_lat = np.where(kinds == PORT_LINK, lat[np.where(kinds == PORT_LINK, peers, 0)], 1) if len(kinds) else 1
         flit_delay = lat + self.sa + self.st - 1
         credit_delay = np.broadcast_to(in_lat + self.sa, lat.shape)
@@ -477,6 +485,9 @@ cdef class Core:
         a = arr("credits", np.repeat(initial, self.V), np.int16); self.credits = <int16_t *> a.data
         a = full("va_gptr", NPV, np.int16); self.va_gptr = <int16_t *> a.data
         a = full("link_flit", self.n_ports * self.R, np.int64, -1); self.link_flit = <int64_t *> a.data
+        a = arr("port_cpf", cpf if self.n_ports else [1], np.int16); self.port_cpf = <int16_t *> a.data
+        a = full("port_free", self.n_ports, np.int64); self.port_free = <int64_t *> a.data
+        self.any_slow = bool(self.n_ports and int(cpf.max()) > 1)
         a = full("amask", self.R * self.n_routers * self.WV, np.uint64); self.amask = <uint64_t *> a.data
         a = full("cmask", self.R * self.n_routers * self.WV, np.uint64); self.cmask = <uint64_t *> a.data
         self.mask_slot = self.n_routers * self.WV
@@ -953,6 +964,8 @@ cdef class Core:
                     lo = in_vc.out_lo
                     if self.credits[(p0 + lo) * V + in_vc.sel] <= 0:
                         continue
+                    if self.any_slow and self.port_free[p0 + lo] > self.now:
+                        continue
                     li = self.vc_port[b]
                     v = self.vc_index[b]
                     if li != cur_li:
@@ -1163,6 +1176,8 @@ cdef class Core:
             self.ep_credit_n[slot] += 1
         # onto the output link, or out through the ejection channel (1 cycle, always accepts)
         arrival = now + pout.flit_delay
+        if self.any_slow:
+            self.port_free[o] = now + self.port_cpf[o]
         if pout.kind == PORT_LINK:
             if head and ((flit >> HOPS_SHIFT) & HOPS_MASK) < HOPS_MASK:
                 flit += 1 << HOPS_SHIFT  # saturates at MAX_HOPS rather than spill into the dest bits

@@ -30,18 +30,30 @@ def describe(spec: dict) -> dict:
     entry = topologies.get(spec["topology"]["kind"])
     analysis = entry.extra["analyze"](spec["topology"], spec["routing"])
     gamma = analysis.pop("max_channel_load")
+    # slower links: a channel of c cycles per flit carries 1/c flit per cycle. The closed forms name the
+    # busiest channel's load, not its class, so with mixed bandwidths the bound takes the fastest class
+    # (still an upper bound on throughput, no longer tight)
+    from .engine import link_settings
+
+    links = net.port_kind == PORT_LINK
+    _, cycles_per_flit = link_settings(net, spec["link"])
+    speeds = set(cycles_per_flit[links].tolist()) or {1}
+    gamma *= min(speeds)
     return {
         "kind": net.kind,
         "routing": spec["routing"]["algorithm"],
         "routers": net.n_routers,
         "endpoints": net.n_endpoints,
         "links": {"router_to_router": int(np.count_nonzero(net.port_kind == PORT_LINK)),
-                  "endpoint": int(np.count_nonzero(net.port_kind == PORT_ENDPOINT))},
+                  "endpoint": int(np.count_nonzero(net.port_kind == PORT_ENDPOINT)),
+                  "by_class": net.links_by_class()},
         "radix_histogram": {str(int(v)): int(c) for v, c in zip(values, counts)},
         **analysis,
         "uniform": {
             "max_channel_load": round(gamma, 6),
             "saturation_bound": round(min(1.0, 1.0 / gamma) if gamma > 0 else 1.0, 6),
+            **({"bound_note": "links differ in bandwidth: the bound assumes the fastest everywhere"}
+               if len(speeds) > 1 else {}),
         },
     }
 

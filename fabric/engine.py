@@ -66,7 +66,12 @@ def estimate_bytes(spec: dict) -> int:
 
     routers, ports, endpoints = registry.topologies.get(spec["topology"]["kind"]).extra["size"](spec["topology"])
     r = spec["router"]
-    slots = 1 << (spec["link"]["latency"] + r["sw_alloc_delay"] + r["st_delay"] + 2).bit_length()
+    link = spec["link"]
+    classes = link["classes"].values()
+    longest = max([link["latency"], spec["topology"].get("global_latency", 1)]
+                  + [c.get("latency", 1) for c in classes])
+    longest += max([link["cycles_per_flit"]] + [c.get("cycles_per_flit", 1) for c in classes]) - 1
+    slots = 1 << (longest + r["sw_alloc_delay"] + r["st_delay"] + 2).bit_length()
     vcs, depth = r["vcs"], r["vc_buffer"]
     per_port = vcs * (32 + 8 + 8 * depth) + slots * 10 + 64
     per_endpoint = vcs * 8 + slots + 64
@@ -103,6 +108,25 @@ def build_network(spec):
     return entry.func(spec["topology"], spec["link"])
 
 
+def link_settings(net, link: dict):
+    """(latency, cycles per flit) of every port's outgoing link: the builder's latency and
+    ``link.cycles_per_flit``, replaced per class by ``[link.classes.NAME]``."""
+    from .network import PORT_LINK
+
+    latency = net.port_latency.astype(np.int32)
+    cycles_per_flit = np.full(net.n_ports, link["cycles_per_flit"], np.int16)
+    for name, settings in link["classes"].items():
+        if name not in net.link_classes:
+            raise FabricError(f"link.classes.{name}: a {net.kind} has no link class {name!r} "
+                              f"(its classes: {', '.join(net.link_classes)})")
+        ports = (net.port_class == net.link_classes.index(name)) & (net.port_kind == PORT_LINK)
+        if "latency" in settings:
+            latency[ports] = settings["latency"]
+        if "cycles_per_flit" in settings:
+            cycles_per_flit[ports] = settings["cycles_per_flit"]
+    return latency, cycles_per_flit
+
+
 def make_core(spec: dict, network=None):
     """The compiled `Core` for a resolved spec (and its network)."""
     import fabric.routing  # noqa: F401
@@ -135,11 +159,13 @@ def make_core(spec: dict, network=None):
         "max_packets": int(min(MAX_PACKETS, max(1 << 20, PACKETS_PER_ENDPOINT * net.n_endpoints))),
         **routing.get("settings", {}),
     }
+    latency, cycles_per_flit = link_settings(net, spec["link"])
     arrays = {
         "port_indptr": net.port_indptr,
         "port_kind": net.port_kind,
         "port_peer": net.port_peer,
-        "port_latency": net.port_latency,
+        "port_latency": latency,
+        "port_cpf": cycles_per_flit,
         "endpoint_port": net.endpoint_port,
         "router_coords": net.router_coords,
         "dims": np.asarray(net.dims, np.int32),

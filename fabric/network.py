@@ -31,6 +31,9 @@ class Network:
     endpoint_port : ndarray of shape (n_endpoints,), dtype=int32  the router port the endpoint attaches to
     router_coords : ndarray of shape (n_routers, n_dims), dtype=int32  (regular topologies)
     dims : tuple of int
+    port_class : ndarray of shape (n_ports,), dtype=int8        link class of the link leaving the port,
+                                                                an index into link_classes
+    link_classes : tuple of str                                 the class names (``[link.classes.NAME]``)
     """
 
     kind: str
@@ -44,6 +47,18 @@ class Network:
     router_coords: np.ndarray
     dims: tuple = ()
     info: dict = field(default_factory=dict)
+    port_class: np.ndarray | None = None
+    link_classes: tuple = ("link",)
+
+    def __post_init__(self):
+        if self.port_class is None:
+            object.__setattr__(self, "port_class", np.zeros(len(self.port_kind), np.int8))
+
+    def links_by_class(self) -> dict:
+        """Unidirectional router-to-router channels per link class."""
+        links = self.port_kind == PORT_LINK
+        return {name: int(np.count_nonzero(links & (self.port_class == i)))
+                for i, name in enumerate(self.link_classes)}
 
     @property
     def n_ports(self) -> int:
@@ -76,13 +91,15 @@ class _Ports:
         self.kind = np.zeros(n_ports, np.int8)
         self.peer = np.full(n_ports, -1, np.int32)
         self.latency = np.ones(n_ports, np.int32)
+        self.cls = np.zeros(n_ports, np.int8)
 
-    def link(self, out, back, latency) -> None:
+    def link(self, out, back, latency, cls=0) -> None:
         """Output ports `out` feed the input side of ports `back` (the reverse direction is set by the
-        builder's own call for `back`)."""
+        builder's own call for `back`), over links of class index `cls`."""
         self.kind[out] = PORT_LINK
         self.peer[out] = back
         self.latency[out] = latency
+        self.cls[out] = cls
 
     def attach(self, endpoint_port) -> None:
         """Endpoint e on port endpoint_port[e], over a 1-cycle channel."""
@@ -329,14 +346,14 @@ def dragonfly_network(p: int, a: int, h: int, latency: int, global_latency: int)
         dst = group[here] * a + j
         out = src * ports + p + np.where(j < index[here], j, j - 1)
         back = dst * ports + p + np.where(index[here] < j, index[here], index[here] - 1)
-        arrays.link(out, back, latency)
+        arrays.link(out, back, latency, cls=0)
     G = np.repeat(np.arange(g), a * h)
     x = np.tile(np.arange(a * h), g)
     peer_group = (G + x + 1) % g
     peer_x = (G - peer_group - 1) % g
     out = (G * a + x // h) * ports + p + (a - 1) + x % h
     back = (peer_group * a + peer_x // h) * ports + p + (a - 1) + peer_x % h
-    arrays.link(out, back, global_latency)
+    arrays.link(out, back, global_latency, cls=1)
     e = np.arange(n_routers * p, dtype=np.int64)
     endpoint_port = (e // p) * ports + e % p
     arrays.attach(endpoint_port)
@@ -352,4 +369,6 @@ def dragonfly_network(p: int, a: int, h: int, latency: int, global_latency: int)
         router_coords=np.zeros((n_routers, 0), np.int32),
         dims=(),
         info={"p": p, "a": a, "h": h, "groups": g},
+        port_class=arrays.cls,
+        link_classes=("local", "global"),
     )

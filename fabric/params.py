@@ -10,7 +10,8 @@ from typing import Any
 class Param:
     """One TOML key: its type, default, bounds and a one-line description (shown by the docs and CLI).
 
-    type is one of "int", "float", "str", "bool", "int_list".
+    type is one of "int", "float", "str", "bool", "int_list", or "tables": a table of named tables,
+    each holding some of the keys in ``fields`` (a missing one means "not overridden").
     """
 
     name: str
@@ -21,3 +22,4 @@ class Param:
     max: float | None = None
     choices: tuple | None = None
     min_len: int = 1
+    fields: tuple = ()

@@ -42,8 +42,19 @@ ROUTER = (
     Param("sw_alloc_delay", "int", 1, PIPELINE_STAGE_DOC, min=1, max=1000),
     Param("st_delay", "int", 1, PIPELINE_STAGE_DOC, min=1, max=1000),
 )
+LINK_CLASS = (
+    Param("latency", "int", 1, "cycles on a link of this class", min=1, max=100_000),
+    Param("cycles_per_flit", "int", 1, "a link of this class sends one flit every this many cycles", min=1, max=1000),
+)
 LINK = (
     Param("latency", "int", 1, "cycles on a router-to-router link", min=1, max=100_000),
+    Param("cycles_per_flit", "int", 1,
+          "bandwidth: a link sends one flit every this many cycles (1 = a flit per cycle); a flit then takes "
+          "cycles_per_flit - 1 cycles more to arrive", min=1, max=1000),
+    Param("classes", "tables", {},
+          "per link class (the names the topology gives its links, e.g. local and global in a dragonfly): "
+          "a table with latency and/or cycles_per_flit replacing the defaults for that class",
+          fields=LINK_CLASS),
 )
 ROUTING = (
     Param("algorithm", "str", None, "routing algorithm; default: the topology kind's own (its default_routing)"),
@@ -86,6 +97,7 @@ TYPE_NAMES = {
     "str": "a string",
     "bool": "true or false",
     "int_list": "a list of integers",
+    "tables": "a table of tables",
 }
 
 _INVALID = object()  # stands in for a value that failed validation, so later checks skip it
@@ -275,7 +287,17 @@ def _apply_overrides(data: dict, overrides, origins: dict[str, str], problems: _
         if not isinstance(data[section], dict):
             problems.add(f"--set {key}", f"cannot set a key in {section!r}: the spec gives it a value, not a table")
             continue
-        data[section][name] = _parse_value(text)
+        # a deeper key (link.classes.global.latency) lands in nested tables
+        table = data[section]
+        for part in name.split(".")[:-1]:
+            if not isinstance(table.get(part, {}), dict):
+                table = None
+                break
+            table = table.setdefault(part, {})
+        if table is None:
+            problems.add(f"--set {key}", "cannot set a key inside a value that is not a table")
+            continue
+        table[name.split(".")[-1]] = _parse_value(text)
         origins[key] = f"--set {key}"
 
 
@@ -390,6 +412,8 @@ def _check(param: Param, table: dict, dotted: str, problems: _Problems):
     if param.name not in table:
         return copy.deepcopy(param.default)
     value = table[param.name]
+    if param.type == "tables":
+        return _check_tables(param, value, dotted, problems)
     if param.type == "int_list":
         if not isinstance(value, (list, tuple)):
             problems.add(dotted, f"must be {TYPE_NAMES['int_list']}, got {_show(value)}")
@@ -400,6 +424,31 @@ def _check(param: Param, table: dict, dotted: str, problems: _Problems):
         items = [_check_scalar(param, "int", item, f"{dotted}[{i}]", problems) for i, item in enumerate(value)]
         return _INVALID if _INVALID in items else items
     return _check_scalar(param, param.type, value, dotted, problems)
+
+
+def _check_tables(param: Param, value, dotted: str, problems: _Problems):
+    """A table of named tables, each with some of ``param.fields``; only the keys given are kept."""
+    if not isinstance(value, dict):
+        problems.add(dotted, f"must be {TYPE_NAMES['tables']}, got {_show(value)}")
+        return _INVALID
+    out, ok = {}, True
+    known = {field.name: field for field in param.fields}
+    for name, sub in value.items():
+        where = f"{dotted}.{name}"
+        if not isinstance(sub, dict):
+            problems.add(where, f"must be a table (keys: {', '.join(known)}), got {_show(sub)}")
+            ok = False
+            continue
+        out[name] = {}
+        for key, item in sub.items():
+            if key not in known:
+                problems.add(f"{where}.{key}", f"unknown key{_did_you_mean(key, {k: f'{where}.{k}' for k in known})}")
+                ok = False
+                continue
+            checked = _check_scalar(known[key], known[key].type, item, f"{where}.{key}", problems)
+            ok = ok and checked is not _INVALID
+            out[name][key] = checked
+    return out if ok else _INVALID
 
 
 def _check_scalar(param: Param, kind: str, value, dotted: str, problems: _Problems):

@@ -16,7 +16,7 @@ DEFAULTS = {
     "topology": {"kind": "mesh", "dims": [8, 8], "concentration": 1},
     "router": {"vcs": 4, "vc_buffer": 8, "routing_delay": 1, "vc_alloc_delay": 1, "sw_alloc_delay": 1,
                "st_delay": 1},
-    "link": {"latency": 1},
+    "link": {"latency": 1, "cycles_per_flit": 1, "classes": {}},
     "routing": {"algorithm": "dor", "torus_tie": "random"},
     "traffic": {"pattern": "uniform", "injection_rate": 0.1, "packet_size": 1, "process": "bernoulli",
                 "allow_self": True},
@@ -173,7 +173,7 @@ def test_unknown_key_suggests_the_closest(write_spec):
 
 def test_unknown_key_without_a_close_match_lists_the_known_ones(write_spec):
     [problem] = problems_of(write_spec("[link]\nspeed = 2\n"))
-    assert problem == "spec.toml: link.speed: unknown key (known: link.latency)"
+    assert problem == "spec.toml: link.speed: unknown key (known: link.classes, link.cycles_per_flit, link.latency)"
 
 
 def test_key_at_the_top_level_points_to_its_section(write_spec):
