@@ -102,6 +102,8 @@ cdef enum:
     ROUTE_DRAGONFLY_MIN = 5
     ROUTE_HYPERX_ADAPTIVE = 6
     ROUTE_DRAGONFLY_VALIANT = 7
+    ROUTE_TABLE_UPDOWN = 8      # graph: up*/down* over distance tables (fabric/routing/updown.py)
+    ROUTE_TABLE_ECMP = 9        # graph: shortest paths, a VC class per hop (fabric/routing/ecmp.py)
 
 cdef enum:
     EJECT_CREDITS = 0x7FFF
@@ -266,6 +268,13 @@ cdef class Core:
     cdef int32_t *tree_branch
     cdef int32_t *tree_up0
     cdef int32_t *tree_nup
+    # distance-table routing (graph): hops from router v to router t at [v * n_routers + t]; dist_any
+    # is the shortest (ecmp) or the shortest up*/down* path, dist_down the shortest going down only
+    cdef int16_t *dist_any
+    cdef int16_t *dist_down
+    cdef int32_t *port_far          # (n_ports) link port: the router at the far end, else -1
+    cdef int8_t *port_up            # (n_ports) link port: 1 if its link goes up (up*/down*)
+    cdef int32_t *ep_router         # (n_endpoints) the router of each endpoint
     cdef int df_p, df_a, df_h, df_g       # dragonfly (fabric/routing/min.py)
     cdef int forced_choice          # >= 0 only inside probe_route: replaces the routing's random draws
     cdef int32_t *dims              # (n_dims) routers per dimension
@@ -449,6 +458,16 @@ cdef class Core:
         a = arr("tree_branch", net.get("tree_branch", zeros + 1), np.int32); self.tree_branch = <int32_t *> a.data
         a = arr("tree_up0", net.get("tree_up0", zeros), np.int32); self.tree_up0 = <int32_t *> a.data
         a = arr("tree_nup", net.get("tree_nup", zeros), np.int32); self.tree_nup = <int32_t *> a.data
+        one16 = np.zeros(1, np.int16)
+        a = arr("dist_any", net.get("dist_any", one16), np.int16); self.dist_any = <int16_t *> a.data
+        a = arr("dist_down", net.get("dist_down", one16), np.int16); self.dist_down = <int16_t *> a.data
+        a = arr("port_far", net.get("port_far", np.full(max(self.n_ports, 1), -1, np.int32)), np.int32)
+        self.port_far = <int32_t *> a.data
+        a = arr("port_up", net.get("port_up", np.zeros(max(self.n_ports, 1), np.int8)), np.int8)
+        self.port_up = <int8_t *> a.data
+        a = arr("ep_router", endpoint_router, np.int32); self.ep_router = <int32_t *> a.data
+        if self.route_mode >= ROUTE_TABLE_UPDOWN and net.get("dist_any") is None:
+            raise ValueError("table routing needs dist_any")
         a = arr("ep_key", key[endpoint_router] if self.n_endpoints else [0], np.uint32)
         self.ep_key = <uint32_t *> a.data
 
@@ -692,6 +711,9 @@ cdef class Core:
         if self.route_mode == ROUTE_DRAGONFLY_VALIANT:
             self._route_valiant(r, p - p0, v, dest, in_vc)
             return
+        if self.route_mode >= ROUTE_TABLE_UPDOWN:
+            self._route_table(r, p, p0, dest, in_vc)
+            return
         here = self.router_key[r]
         there = self.ep_key[dest]
         in_vc.sel = CLASS_ALL
@@ -813,6 +835,62 @@ cdef class Core:
         while c < 31 and not (self.class_mask[CLASS_HOP + c] >> v & 1):
             c += 1
         return c
+
+    cdef void _route_table(self, int r, int p, int p0, int32_t dest, InVC *in_vc) noexcept nogil:
+        """Distance-table routing on a graph: the ports whose far router is one hop nearer the
+        destination router are the candidates, and a hash of (packet, router) picks one, so the packets
+        of a pair spread over every equal-cost path (ECMP). up*/down*: a packet that came in over a
+        down link may only go down; before that, up links lead on by the up*/down* distance and down
+        links by the down-only one. ecmp: shortest paths, hop i on VC class i."""
+        cdef int t = self.ep_router[dest], n = self.n_routers, q, count = 0, pick, p1 = self.port_indptr[r + 1]
+        cdef int hop, want, came_down = 0
+        cdef uint32_t h
+        cdef int16_t *row_any = self.dist_any + <int64_t>t
+        cdef int16_t *row_down = self.dist_down + <int64_t>t
+        if t == r:
+            in_vc.out_lo = <int16_t>(self.endpoint_port[dest] - p0)
+            in_vc.sel = CLASS_ALL
+            return
+        if self.route_mode == ROUTE_TABLE_ECMP:
+            hop = <int>((in_vc.front_flit >> HOPS_SHIFT) & HOPS_MASK)
+            in_vc.sel = <uint8_t>(CLASS_HOP + (hop if hop < 31 else 31))
+            want = row_any[<int64_t>r * n] - 1
+        else:
+            in_vc.sel = CLASS_ALL
+            came_down = self.port_far[p] >= 0 and self.port_up[p]
+            want = (row_down[<int64_t>r * n] if came_down else row_any[<int64_t>r * n]) - 1
+        # two passes over the ports: count the candidates, then take the chosen one
+        for q in range(p0, p1):
+            count += self._table_candidate(q, n, want, came_down, row_any, row_down)
+        if count == 0:
+            in_vc.out_lo = 0                # never: fabric/routing/_tables.py checks every pair has a way
+            return
+        if self.forced_choice >= 0:         # probe_route: every choice in turn
+            pick = self.forced_choice % count
+        else:
+            h = <uint32_t>(in_vc.front_flit >> PID_SHIFT) * <uint32_t>0x9E3779B1 + <uint32_t>r * <uint32_t>0x85EBCA77
+            h ^= h >> 15
+            h *= <uint32_t>0x2C1B3C6D
+            h ^= h >> 12
+            pick = <int>(h % <uint32_t>count)
+        for q in range(p0, p1):
+            if self._table_candidate(q, n, want, came_down, row_any, row_down):
+                if pick == 0:
+                    in_vc.out_lo = <int16_t>(q - p0)
+                    return
+                pick -= 1
+
+    cdef inline int _table_candidate(self, int q, int n, int want, int came_down, int16_t *row_any,
+                                     int16_t *row_down) noexcept nogil:
+        """1 if port q leads one hop nearer, by the table the packet's phase uses."""
+        cdef int w = self.port_far[q]
+        if w < 0:
+            return 0
+        if self.route_mode == ROUTE_TABLE_ECMP:
+            return row_any[<int64_t>w * n] == want
+        if self.port_up[q]:
+            return not came_down and row_any[<int64_t>w * n] == want
+        return row_down[<int64_t>w * n] == want
 
     cdef void _route_tree(self, int r, int p0, int32_t dest, InVC *in_vc) noexcept nogil:
         """Fat tree, as BookSim's fattree_nca / fattree_anca: down towards the destination once it is

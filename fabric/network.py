@@ -372,3 +372,49 @@ def dragonfly_network(p: int, a: int, h: int, latency: int, global_latency: int)
         port_class=arrays.cls,
         link_classes=("local", "global"),
     )
+
+
+def graph_network(n_routers: int, edges, class_names, concentration: int, latency: int) -> Network:
+    """Routers joined by ``edges`` ((a, b, class name), ...), each edge a link each way.
+
+    Router r's ports: one per edge end at r, in edge order, then ``concentration`` endpoint ports.
+    Endpoint ``e`` sits on router ``e // concentration``.
+    """
+    a = np.array([e[0] for e in edges], np.int64)
+    b = np.array([e[1] for e in edges], np.int64)
+    index = {name: i for i, name in enumerate(class_names)}
+    cls = np.array([index[e[2]] for e in edges], np.int8)
+    ends = np.concatenate([a, b])                            # edge i's end at a is entry i, at b i + m
+    degree = np.bincount(ends, minlength=n_routers)
+    ports = degree + concentration
+    indptr = np.concatenate(([0], np.cumsum(ports))).astype(np.int64)
+    # the local port of each edge end: its rank among the ends at the same router, in edge order
+    m = len(edges)
+    order = np.lexsort((np.tile(np.arange(m), 2) * 2 + np.repeat([0, 1], m), ends))
+    rank = np.empty(2 * m, np.int64)
+    sorted_ends = ends[order]
+    first = np.searchsorted(sorted_ends, sorted_ends, side="left")
+    rank[order] = np.arange(2 * m) - first
+    port = indptr[ends] + rank
+    arrays = _Ports(int(indptr[-1]))
+    arrays.link(port[:m], port[m:], latency, cls)
+    arrays.link(port[m:], port[:m], latency, cls)
+    e = np.arange(n_routers * concentration, dtype=np.int64)
+    endpoint_port = indptr[e // concentration] + degree[e // concentration] + e % concentration if concentration \
+        else np.zeros(0, np.int64)
+    arrays.attach(endpoint_port)
+    return Network(
+        kind="graph",
+        n_routers=n_routers,
+        n_endpoints=n_routers * concentration,
+        port_indptr=indptr.astype(np.int32),
+        port_kind=arrays.kind,
+        port_peer=arrays.peer,
+        port_latency=arrays.latency,
+        endpoint_port=endpoint_port.astype(np.int32),
+        router_coords=np.zeros((n_routers, 0), np.int32),
+        dims=(),
+        info={"edges": m},
+        port_class=arrays.cls,
+        link_classes=tuple(class_names),
+    )

@@ -149,12 +149,24 @@ def load_spec(source, overrides=(), *, seed=None) -> dict:
     origins: dict[str, str] = {}
     problems = _Problems(source_name, origins)
     _apply_overrides(data, overrides, origins, problems)
+    _anchor_paths(data, source, origins)
     if seed is not None:
         data.setdefault("sim", {})
         if isinstance(data["sim"], dict):
             data["sim"]["seed"] = seed
             origins["sim.seed"] = "--seed"
     return _resolve(data, problems)
+
+
+def _anchor_paths(data, source, origins) -> None:
+    """A relative ``topology.file`` written in a spec file is relative to that file (one given with
+    --set, or in a spec read from stdin, to the working directory)."""
+    topo = data.get("topology") if isinstance(data, dict) else None
+    if source == "-" or not isinstance(topo, dict) or "topology.file" in origins:
+        return
+    path = topo.get("file")
+    if isinstance(path, str) and path and not os.path.isabs(path):
+        topo["file"] = os.path.join(os.path.dirname(os.fspath(source)), path)
 
 
 def resolve_spec(data: dict, source_name: str = "<spec>") -> dict:

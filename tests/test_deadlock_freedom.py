@@ -11,6 +11,11 @@ from fabric.engine import make_core
 from fabric.network import PORT_ENDPOINT, PORT_LINK
 from fabric.spec import resolve_spec
 
+from conftest import ROOT
+
+RING = str(ROOT / "tests" / "specs" / "graph_ring6.csv")
+PETERSEN = str(ROOT / "tests" / "specs" / "graph_petersen.toml")
+
 
 def dependency_graph(spec):
     core, net = make_core(resolve_spec(spec))
@@ -85,6 +90,10 @@ def test_the_check_finds_a_cycle():
     {"topology": {"kind": "dragonfly", "p": 1, "a": 2, "h": 1}, "router": {"vcs": 2}},
     {"topology": {"kind": "dragonfly", "p": 2, "a": 4, "h": 2}, "router": {"vcs": 2}},
     {"topology": {"kind": "dragonfly", "p": 1, "a": 2, "h": 2}, "router": {"vcs": 3}, "routing": {"algorithm": "valiant"}},
+    {"topology": {"kind": "graph", "file": RING}, "router": {"vcs": 1}, "routing": {"algorithm": "updown"}},
+    {"topology": {"kind": "graph", "file": PETERSEN}, "router": {"vcs": 1}, "routing": {"algorithm": "updown", "root": 4}},
+    {"topology": {"kind": "graph", "file": RING}, "router": {"vcs": 3}, "routing": {"algorithm": "ecmp"}},
+    {"topology": {"kind": "graph", "file": PETERSEN}, "router": {"vcs": 2}, "routing": {"algorithm": "ecmp"}},
 ], ids=lambda s: f"{s['topology']['kind']}-{s.get('routing', {}).get('algorithm', 'default')}")
 def test_acyclic(spec):
     edges = dependency_graph(spec)
@@ -95,6 +104,16 @@ def test_acyclic(spec):
 def test_torus_needs_its_dateline_classes():
     # the same routes with the VC classes merged (one channel per link) wrap around into a cycle
     edges = dependency_graph({"topology": {"kind": "torus", "dims": [4, 4]}, "router": {"vcs": 2}})
+    merged = defaultdict(set)
+    for (port, _), successors in edges.items():
+        merged[port].update(p for p, _ in successors)
+    assert has_cycle(merged)
+
+
+def test_ecmp_on_a_ring_needs_its_hop_classes():
+    # shortest paths around a ring with the per-hop VC classes merged close a cycle
+    edges = dependency_graph({"topology": {"kind": "graph", "file": RING}, "router": {"vcs": 3},
+                              "routing": {"algorithm": "ecmp"}})
     merged = defaultdict(set)
     for (port, _), successors in edges.items():
         merged[port].update(p for p, _ in successors)

@@ -1,6 +1,10 @@
 """Property tests over random small networks of every topology and routing: whatever the
 configuration, no flit is lost or duplicated, credits balance, buffers stay within depth, every
 delivered packet took a minimal route, and the same seed gives the same result."""
+import hashlib
+import tempfile
+from pathlib import Path
+
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -9,9 +13,43 @@ from fabric.engine import make_core
 from fabric.spec import resolve_spec
 
 
+def graph_file(edges) -> str:
+    """A CSV edge file for a drawn graph, named by its content so reruns reuse it."""
+    text = "".join(f"{a},{b}\n" for a, b in edges)
+    path = Path(tempfile.gettempdir()) / "fabric-test-graphs" / (hashlib.sha1(text.encode()).hexdigest() + ".csv")
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(text)
+    return str(path)
+
+
+@st.composite
+def graphs(draw):
+    """A connected graph: a random tree plus a few extra edges (parallel ones allowed)."""
+    n = draw(st.integers(2, 8))
+    edges = [(draw(st.integers(0, i - 1)), i) for i in range(1, n)]
+    for _ in range(draw(st.integers(0, 5))):
+        a, b = draw(st.integers(0, n - 1)), draw(st.integers(0, n - 1))
+        if a != b:
+            edges.append((a, b))
+    return edges
+
+
 @st.composite
 def specs(draw):
-    kind = draw(st.sampled_from(["mesh", "torus", "fat_tree", "hyperx", "clos", "dragonfly"]))
+    kind = draw(st.sampled_from(["mesh", "torus", "fat_tree", "hyperx", "clos", "dragonfly", "graph"]))
+    if kind == "graph":
+        edges = draw(graphs())
+        algorithm = draw(st.sampled_from(["updown", "ecmp"]))
+        return {
+            "topology": {"kind": kind, "file": graph_file(edges), "concentration": draw(st.integers(1, 2))},
+            "router": {"vcs": draw(st.integers(8 if algorithm == "ecmp" else 1, 8)),
+                       "vc_buffer": draw(st.integers(1, 5))},
+            "link": {"latency": draw(st.integers(1, 3)), "cycles_per_flit": draw(st.integers(1, 2))},
+            "routing": {"algorithm": algorithm},
+            "traffic": {"injection_rate": draw(st.floats(0.0, 1.0)), "packet_size": draw(st.integers(1, 5))},
+            "sim": {"seed": draw(st.integers(0, 2**32)), "warmup_cycles": 50, "measure_cycles": 200,
+                    "drain_cycles": 0},
+        }
     if kind == "dragonfly":
         topology = {"kind": kind, "p": draw(st.integers(1, 2)), "a": draw(st.integers(1, 4)),
                     "h": draw(st.integers(1, 2)), "global_latency": draw(st.integers(1, 4))}
@@ -49,7 +87,14 @@ def specs(draw):
 
 
 def mean_minimal_hops(spec, net):
-    """Minimal router-to-router distance for every (source, destination) endpoint pair."""
+    """Minimal router-to-router distance for every (source, destination) endpoint pair (for a graph,
+    the routing's own distance: up*/down* paths may be longer than the shortest)."""
+    if spec["topology"]["kind"] == "graph":
+        from fabric.routing._tables import tables
+
+        dist = tables(net, spec["routing"]["algorithm"])["dist_any"].reshape(net.n_routers, net.n_routers)
+        owner = np.searchsorted(net.port_indptr, net.endpoint_port, side="right") - 1
+        return dist[owner][:, owner]
     if spec["topology"]["kind"] == "dragonfly":
         t = spec["topology"]
         router = np.arange(net.n_endpoints) // t["p"]

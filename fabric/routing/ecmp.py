@@ -1,0 +1,46 @@
+"""ecmp: shortest-path routing over distance tables, for any connected graph.
+
+Every port whose far router is one hop nearer the destination is a candidate; a hash of the packet id
+and the router picks one, so a pair's packets spread over all its shortest paths (equal-cost
+multi-path). Deadlock freedom by VC classes per hop: hop i uses the i-th of D equal slices of the VCs
+(D the graph's diameter), so every channel dependency goes to a higher class. ``router.vcs`` must be at
+least the diameter.
+
+    [routing]
+    algorithm = "ecmp"
+"""
+from ..registry import routings
+
+ROUTE_TABLE_ECMP = 9
+
+
+def _diameter(topo: dict) -> int:
+    from ..network import graph_network
+    from ..topologies.graph import load
+    from ._tables import links, shortest
+
+    net = graph_network(*load(topo), 0, 1)
+    _, src, dst = links(net)
+    return int(shortest(net.n_routers, src, dst).max())
+
+
+def check(spec: dict):
+    from ..errors import FabricError
+
+    try:
+        diameter = _diameter(spec["topology"])
+    except FabricError:
+        return              # the topology's own check reports it
+    if spec["router"]["vcs"] < diameter:
+        yield "router.vcs", (f"ecmp on this graph (diameter {diameter}) needs at least {diameter} VCs, one "
+                             f"class per hop, got {spec['router']['vcs']}")
+
+
+@routings.register("ecmp", topologies=("graph",), check=check)
+def compile_routing(network, routing: dict) -> dict:
+    """Core routing mode, the shortest-path table and one VC class per hop."""
+    from ._tables import tables
+
+    arrays = tables(network, "ecmp")
+    return {"mode": ROUTE_TABLE_ECMP, "arrays": {k: v for k, v in arrays.items() if k.startswith(("dist", "port"))},
+            "settings": {"hop_classes": arrays["diameter"]}}
