@@ -374,11 +374,12 @@ def dragonfly_network(p: int, a: int, h: int, latency: int, global_latency: int)
     )
 
 
-def graph_network(n_routers: int, edges, class_names, concentration: int, latency: int) -> Network:
+def graph_network(n_routers: int, edges, class_names, concentration, latency: int, kind: str = "graph",
+                  info=None) -> Network:
     """Routers joined by ``edges`` ((a, b, class name), ...), each edge a link each way.
 
-    Router r's ports: one per edge end at r, in edge order, then ``concentration`` endpoint ports.
-    Endpoint ``e`` sits on router ``e // concentration``.
+    Router r's ports: one per edge end at r, in edge order, then its endpoint ports: ``concentration``
+    of them (an int, or one count per router). Endpoints are numbered router by router.
     """
     a = np.array([e[0] for e in edges], np.int64)
     b = np.array([e[1] for e in edges], np.int64)
@@ -386,7 +387,8 @@ def graph_network(n_routers: int, edges, class_names, concentration: int, latenc
     cls = np.array([index[e[2]] for e in edges], np.int8)
     ends = np.concatenate([a, b])                            # edge i's end at a is entry i, at b i + m
     degree = np.bincount(ends, minlength=n_routers)
-    ports = degree + concentration
+    endpoints = np.broadcast_to(np.asarray(concentration, np.int64), (n_routers,))
+    ports = degree + endpoints
     indptr = np.concatenate(([0], np.cumsum(ports))).astype(np.int64)
     # the local port of each edge end: its rank among the ends at the same router, in edge order
     m = len(edges)
@@ -399,14 +401,14 @@ def graph_network(n_routers: int, edges, class_names, concentration: int, latenc
     arrays = _Ports(int(indptr[-1]))
     arrays.link(port[:m], port[m:], latency, cls)
     arrays.link(port[m:], port[:m], latency, cls)
-    e = np.arange(n_routers * concentration, dtype=np.int64)
-    endpoint_port = indptr[e // concentration] + degree[e // concentration] + e % concentration if concentration \
-        else np.zeros(0, np.int64)
+    router = np.repeat(np.arange(n_routers), endpoints)
+    first = np.concatenate(([0], np.cumsum(endpoints)))
+    endpoint_port = indptr[router] + degree[router] + np.arange(len(router)) - first[router]
     arrays.attach(endpoint_port)
     return Network(
-        kind="graph",
+        kind=kind,
         n_routers=n_routers,
-        n_endpoints=n_routers * concentration,
+        n_endpoints=len(router),
         port_indptr=indptr.astype(np.int32),
         port_kind=arrays.kind,
         port_peer=arrays.peer,
@@ -414,7 +416,19 @@ def graph_network(n_routers: int, edges, class_names, concentration: int, latenc
         endpoint_port=endpoint_port.astype(np.int32),
         router_coords=np.zeros((n_routers, 0), np.int32),
         dims=(),
-        info={"edges": m},
+        info={"edges": m, **(info or {})},
         port_class=arrays.cls,
         link_classes=tuple(class_names),
     )
+
+
+def edges_of(net: Network):
+    """(a, b, class name) for every router pair joined by a link pair of ``net``, each pair once, and
+    the endpoints per router: a built network as the inputs of `graph_network`."""
+    owner = np.repeat(np.arange(net.n_routers), np.diff(net.port_indptr))
+    links = np.flatnonzero((net.port_kind == PORT_LINK) & (np.arange(net.n_ports) < net.port_peer))
+    names = net.link_classes
+    edges = [(int(a), int(b), names[c]) for a, b, c in
+             zip(owner[links], owner[net.port_peer[links]], net.port_class[links])]
+    endpoints = np.bincount(owner[net.endpoint_port], minlength=net.n_routers)
+    return edges, endpoints

@@ -10,8 +10,9 @@ from typing import Any
 class Param:
     """One TOML key: its type, default, bounds and a one-line description (shown by the docs and CLI).
 
-    type is one of "int", "float", "str", "bool", "int_list", or "tables": a table of named tables,
-    each holding some of the keys in ``fields`` (a missing one means "not overridden").
+    type is one of "int", "float", "str", "bool", "int_list", "table" (a table the kind checks itself),
+    or "tables": a table of named tables, each holding some of the keys in ``fields`` (a missing one
+    means "not overridden").
     """
 
     name: str

@@ -98,6 +98,7 @@ TYPE_NAMES = {
     "bool": "true or false",
     "int_list": "a list of integers",
     "tables": "a table of tables",
+    "table": "a table",
 }
 
 _INVALID = object()  # stands in for a value that failed validation, so later checks skip it
@@ -426,6 +427,11 @@ def _check(param: Param, table: dict, dotted: str, problems: _Problems):
     value = table[param.name]
     if param.type == "tables":
         return _check_tables(param, value, dotted, problems)
+    if param.type == "table":                # a kind's own sub-table, checked by that kind
+        if not isinstance(value, dict):
+            problems.add(dotted, f"must be {TYPE_NAMES['table']}, got {_show(value)}")
+            return _INVALID
+        return copy.deepcopy(value)
     if param.type == "int_list":
         if not isinstance(value, (list, tuple)):
             problems.add(dotted, f"must be {TYPE_NAMES['int_list']}, got {_show(value)}")

@@ -94,6 +94,10 @@ def test_the_check_finds_a_cycle():
     {"topology": {"kind": "graph", "file": PETERSEN}, "router": {"vcs": 1}, "routing": {"algorithm": "updown", "root": 4}},
     {"topology": {"kind": "graph", "file": RING}, "router": {"vcs": 3}, "routing": {"algorithm": "ecmp"}},
     {"topology": {"kind": "graph", "file": PETERSEN}, "router": {"vcs": 2}, "routing": {"algorithm": "ecmp"}},
+    {"topology": {"kind": "composite", "pods": 2, "spines": 2, "planes": 2,
+                  "pod": {"kind": "hyperx", "dims": [3, 2]}}, "router": {"vcs": 1}, "routing": {"algorithm": "updown"}},
+    {"topology": {"kind": "composite", "pods": 3, "spines": 1, "pod": {"kind": "torus", "dims": [4]}},
+     "router": {"vcs": 4}, "routing": {"algorithm": "ecmp"}},
 ], ids=lambda s: f"{s['topology']['kind']}-{s.get('routing', {}).get('algorithm', 'default')}")
 def test_acyclic(spec):
     edges = dependency_graph(spec)

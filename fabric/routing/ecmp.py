@@ -15,11 +15,10 @@ ROUTE_TABLE_ECMP = 9
 
 
 def _diameter(topo: dict) -> int:
-    from ..network import graph_network
-    from ..topologies.graph import load
+    from ..registry import topologies
     from ._tables import links, shortest
 
-    net = graph_network(*load(topo), 0, 1)
+    net = topologies.get(topo["kind"]).func(topo, {"latency": 1, "cycles_per_flit": 1, "classes": {}})
     _, src, dst = links(net)
     return int(shortest(net.n_routers, src, dst).max())
 
@@ -36,7 +35,7 @@ def check(spec: dict):
                              f"class per hop, got {spec['router']['vcs']}")
 
 
-@routings.register("ecmp", topologies=("graph",), check=check)
+@routings.register("ecmp", topologies=("graph", "composite"), check=check)
 def compile_routing(network, routing: dict) -> dict:
     """Core routing mode, the shortest-path table and one VC class per hop."""
     from ._tables import tables

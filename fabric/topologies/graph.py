@@ -147,8 +147,10 @@ def analyze(topo: dict, routing: dict) -> dict:
     from ..network import graph_network
     from ..routing import _tables
 
+    from ..routing.updown import root_of
+
     net = graph_network(*load(topo), topo["concentration"], 1)
-    return _tables.analyze(net, routing["algorithm"])
+    return _tables.analyze(net, routing["algorithm"], root_of(net, routing) if "root" in routing else 0)
 
 
 @topologies.register("graph", params=PARAMS, default_routing="updown", size=size, analyze=analyze, check=check)
