@@ -104,6 +104,7 @@ cdef enum:
     ROUTE_DRAGONFLY_VALIANT = 7
     ROUTE_TABLE_UPDOWN = 8      # graph: up*/down* over distance tables (fabric/routing/updown.py)
     ROUTE_TABLE_ECMP = 9        # graph: shortest paths, a VC class per hop (fabric/routing/ecmp.py)
+    ROUTE_DRAGONFLY_UGAL = 10   # dragonfly: minimal or Valiant, chosen at the source (fabric/routing/ugal.py)
 
 cdef enum:
     EJECT_CREDITS = 0x7FFF
@@ -117,12 +118,15 @@ cdef enum:
     DEST_SHIFT = 11
     DEST_MASK = 0x1FFFFF
     PID_SHIFT = 32
+    PID_MASK = 0x3FFFFFFF
 
 MAX_ENDPOINTS = DEST_MASK
 MAX_HOPS = HOPS_MASK
 MAX_PACKETS = 1 << 30
 
 cdef int64_t NO_CYCLE = 0x3FFFFFFFFFFFFFFF
+# head flit bit 62: UGAL chose the non-minimal (Valiant) path at the source router
+cdef int64_t FLIT_NONMINIMAL = (<int64_t>1) << 62
 
 HUGE_PAGE = 1 << 21
 ARENA_CHUNK = 16 * HUGE_PAGE
@@ -276,6 +280,7 @@ cdef class Core:
     cdef int8_t *port_up            # (n_ports) link port: 1 if its link goes up (up*/down*)
     cdef int32_t *ep_router         # (n_endpoints) the router of each endpoint
     cdef int df_p, df_a, df_h, df_g       # dragonfly (fabric/routing/min.py)
+    cdef int ugal_threshold               # UGAL's bias towards the minimal path, flits
     cdef int forced_choice          # >= 0 only inside probe_route: replaces the routing's random draws
     cdef int32_t *dims              # (n_dims) routers per dimension
 
@@ -449,6 +454,7 @@ cdef class Core:
             shift += width
         a = arr("router_key", key if self.n_routers else [0], np.uint32); self.router_key = <uint32_t *> a.data
         self.df_p, self.df_a, self.df_h, self.df_g = cfg.get("dragonfly", (1, 1, 1, 1))
+        self.ugal_threshold = cfg.get("ugal_threshold", 30)
         self.forced_choice = -1
         for d, offset in enumerate(np.asarray(net.get("row_offsets", []), dtype=np.int64).tolist()[:32]):
             self.row_offset[d] = offset
@@ -466,7 +472,7 @@ cdef class Core:
         a = arr("port_up", net.get("port_up", np.zeros(max(self.n_ports, 1), np.int8)), np.int8)
         self.port_up = <int8_t *> a.data
         a = arr("ep_router", endpoint_router, np.int32); self.ep_router = <int32_t *> a.data
-        if self.route_mode >= ROUTE_TABLE_UPDOWN and net.get("dist_any") is None:
+        if self.route_mode in (ROUTE_TABLE_UPDOWN, ROUTE_TABLE_ECMP) and net.get("dist_any") is None:
             raise ValueError("table routing needs dist_any")
         a = arr("ep_key", key[endpoint_router] if self.n_endpoints else [0], np.uint32)
         self.ep_key = <uint32_t *> a.data
@@ -708,10 +714,10 @@ cdef class Core:
         if self.route_mode == ROUTE_DRAGONFLY_MIN:
             self._route_dragonfly(r, p - p0, dest, in_vc)
             return
-        if self.route_mode == ROUTE_DRAGONFLY_VALIANT:
+        if self.route_mode == ROUTE_DRAGONFLY_VALIANT or self.route_mode == ROUTE_DRAGONFLY_UGAL:
             self._route_valiant(r, p - p0, v, dest, in_vc)
             return
-        if self.route_mode >= ROUTE_TABLE_UPDOWN:
+        if self.route_mode == ROUTE_TABLE_UPDOWN or self.route_mode == ROUTE_TABLE_ECMP:
             self._route_table(r, p, p0, dest, in_vc)
             return
         here = self.router_key[r]
@@ -805,7 +811,7 @@ cdef class Core:
         cdef int p = self.df_p, a = self.df_a, h = self.df_h, g = self.df_g
         cdef int dr = dest // p, i = r % a, j, x, target, crossed
         cdef int group = r // a
-        cdef uint64_t pid = <uint64_t>(in_vc.front_flit >> PID_SHIFT)
+        cdef uint64_t pid = <uint64_t>((in_vc.front_flit >> PID_SHIFT) & PID_MASK)
         cdef int middle = <int>(((pid * <uint64_t>0x9E3779B97F4A7C15) >> 32) % <uint64_t>g)
         if in_local < p:
             crossed = 0                                            # injected here
@@ -815,6 +821,18 @@ cdef class Core:
             in_vc.out_lo = <int16_t>(dest % p)
             in_vc.sel = CLASS_ALL
             return
+        if self.route_mode == ROUTE_DRAGONFLY_UGAL:
+            if self.forced_choice >= 0:
+                # probe_route: the packet id's lowest bit stands for the source's decision
+                if pid & 1:
+                    in_vc.front_flit |= FLIT_NONMINIMAL
+            elif in_local < p and middle != group and dr // a != group:
+                # UGAL-L at the source, as BookSim's ugal_dragonflynew: minimal unless its port's
+                # occupied downstream buffer exceeds twice the Valiant port's plus a threshold
+                if self._used_credits(r, group, dr // a) > 2 * self._used_credits(r, group, middle) + self.ugal_threshold:
+                    in_vc.front_flit |= FLIT_NONMINIMAL
+            if not (in_vc.front_flit & FLIT_NONMINIMAL):
+                middle = group              # minimal: no intermediate group
         target = middle if crossed == 0 and middle != group else dr // a
         in_vc.sel = <uint8_t>(CLASS_HOP + (crossed if crossed < 2 else 2))
         if target == group:
@@ -828,6 +846,19 @@ cdef class Core:
                 in_vc.out_lo = <int16_t>(p + a - 1 + x % h)
                 return
         in_vc.out_lo = <int16_t>(p + (j if j < i else j - 1))
+
+    cdef int _used_credits(self, int r, int group, int target) noexcept nogil:
+        """Occupied downstream buffer slots (all VCs) of router r's port towards group `target`."""
+        cdef int p = self.df_p, a = self.df_a, h = self.df_h, g = self.df_g, i = r % a, j, x, lo, v, used = 0
+        x = target - group - 1
+        if x < 0:
+            x += g
+        j = x // h
+        lo = p + a - 1 + x % h if j == i else p + (j if j < i else j - 1)
+        lo += self.port_indptr[r]
+        for v in range(self.V):
+            used += self.B - self.credits[lo * self.V + v]
+        return used
 
     cdef inline int _hop_class(self, int v) noexcept nogil:
         """Which per-hop class (0, 1, ...) input VC v belongs to."""
@@ -868,7 +899,7 @@ cdef class Core:
         if self.forced_choice >= 0:         # probe_route: every choice in turn
             pick = self.forced_choice % count
         else:
-            h = <uint32_t>(in_vc.front_flit >> PID_SHIFT) * <uint32_t>0x9E3779B1 + <uint32_t>r * <uint32_t>0x85EBCA77
+            h = <uint32_t>((in_vc.front_flit >> PID_SHIFT) & PID_MASK) * <uint32_t>0x9E3779B1 + <uint32_t>r * <uint32_t>0x85EBCA77
             h ^= h >> 15
             h *= <uint32_t>0x2C1B3C6D
             h ^= h >> 12
@@ -1271,7 +1302,7 @@ cdef class Core:
             if q < 0:
                 return 1
         else:
-            pid = <int32_t>(flit >> PID_SHIFT)
+            pid = <int32_t>((flit >> PID_SHIFT) & PID_MASK)
             if head:
                 self.pkts[pid].hops = <int16_t>((flit >> HOPS_SHIFT) & HOPS_MASK)
             self.c_delivered_flits += 1

@@ -24,7 +24,8 @@ def dependency_graph(spec):
     local = np.arange(net.n_ports) - net.port_indptr[owner]
     choices = range(int(np.diff(net.port_indptr).max()))   # up ports, coins
     # Valiant's path depends on the packet id (its intermediate group): follow one packet id at a time
-    pids = range(2 * net.n_routers) if spec.get("routing", {}).get("algorithm") == "valiant" else [0]
+    # (UGAL's choice too: probe_route takes the packet id's lowest bit for it)
+    pids = range(2 * net.n_routers) if spec.get("routing", {}).get("algorithm") in ("valiant", "ugal") else [0]
     edges = defaultdict(set)
     for dest in range(net.n_endpoints):
         seen = set()
@@ -90,6 +91,7 @@ def test_the_check_finds_a_cycle():
     {"topology": {"kind": "dragonfly", "p": 1, "a": 2, "h": 1}, "router": {"vcs": 2}},
     {"topology": {"kind": "dragonfly", "p": 2, "a": 4, "h": 2}, "router": {"vcs": 2}},
     {"topology": {"kind": "dragonfly", "p": 1, "a": 2, "h": 2}, "router": {"vcs": 3}, "routing": {"algorithm": "valiant"}},
+    {"topology": {"kind": "dragonfly", "p": 1, "a": 2, "h": 2}, "router": {"vcs": 3}, "routing": {"algorithm": "ugal"}},
     {"topology": {"kind": "graph", "file": RING}, "router": {"vcs": 1}, "routing": {"algorithm": "updown"}},
     {"topology": {"kind": "graph", "file": PETERSEN}, "router": {"vcs": 1}, "routing": {"algorithm": "updown", "root": 4}},
     {"topology": {"kind": "graph", "file": RING}, "router": {"vcs": 3}, "routing": {"algorithm": "ecmp"}},

@@ -52,3 +52,35 @@ def test_valiant_detours_and_needs_three_vcs():
     assert minimal * 1.4 < r["hops"]["mean"] <= 5      # longer than minimal, at most two minimal legs
     with pytest.raises(SpecError, match="router.vcs: valiant on a dragonfly needs at least 3 VCs"):
         resolve_spec({**spec, "router": {"vcs": 2}})
+
+
+UGAL_BASE = {"topology": {"kind": "dragonfly", "p": 2, "a": 4, "h": 2}, "traffic": {"injection_rate": 0.2},
+             "sim": {"warmup_cycles": 300, "measure_cycles": 2000, "drain_cycles": 3000}}
+
+
+def without_timing(result):
+    result = dict(result)
+    result.pop("timing")
+    result.pop("spec")
+    return result
+
+
+def test_ugal_with_a_strong_bias_is_valiant_or_minimal():
+    def hops(routing):
+        return fabric.simulate({**UGAL_BASE, "routing": routing}, progress=False).to_dict()["hops"]["mean"]
+
+    minimal, valiant = hops({"algorithm": "min"}), hops({"algorithm": "valiant"})
+    # always the same paths as min (in other VC classes)
+    assert hops({"algorithm": "ugal", "threshold": 100_000}) == minimal
+    # always Valiant between groups; within a group minimal (as BookSim), where valiant detours too
+    always_valiant = hops({"algorithm": "ugal", "threshold": -100_000})
+    assert minimal * 1.3 < always_valiant < valiant
+
+
+def test_ugal_stays_mostly_minimal_under_uniform_load():
+    minimal = describe(resolve_spec(UGAL_BASE))["mean_minimal_hops"]
+    r = fabric.simulate({**UGAL_BASE, "routing": {"algorithm": "ugal"}}, progress=False).to_dict()
+    assert r["status"] == "ok"
+    assert minimal <= r["hops"]["mean"] < minimal * 1.1
+    with pytest.raises(SpecError, match="router.vcs: ugal on a dragonfly needs at least 3 VCs"):
+        resolve_spec({**UGAL_BASE, "routing": {"algorithm": "ugal"}, "router": {"vcs": 2}})

@@ -64,7 +64,7 @@ def specs(draw):
             "router": {"vcs": draw(st.integers(3 if kind == "dragonfly" else 1, 4)),
                        "vc_buffer": draw(st.integers(1, 5))},
             "link": {"latency": draw(st.integers(1, 3))},
-            "routing": {"algorithm": draw(st.sampled_from(["min", "valiant"] if kind == "dragonfly" else ["nca", "anca"]))},
+            "routing": {"algorithm": draw(st.sampled_from(["min", "valiant", "ugal"] if kind == "dragonfly" else ["nca", "anca"]))},
             "traffic": {"injection_rate": draw(st.floats(0.0, 1.0)), "packet_size": draw(st.integers(1, 5))},
             "sim": {"seed": draw(st.integers(0, 2**32)), "warmup_cycles": 50, "measure_cycles": 200,
                     "drain_cycles": 0},
@@ -101,7 +101,8 @@ def mean_minimal_hops(spec, net):
         group = router // t["a"]
         same_router = router[:, None] == router[None, :]
         same_group = group[:, None] == group[None, :]
-        longest = 5 if spec["routing"].get("algorithm") == "valiant" else 3  # Valiant: two minimal legs
+        # Valiant (and UGAL's non-minimal choice): two minimal legs
+        longest = 5 if spec["routing"].get("algorithm") in ("valiant", "ugal") else 3
         return np.where(same_router, 0, np.where(same_group, 1, longest))
     if spec["topology"]["kind"] == "clos":
         half = spec["topology"]["radix"] // 2

@@ -17,7 +17,8 @@ ROUTE_DRAGONFLY_VALIANT = 7
 
 def check(spec: dict):
     if spec["router"]["vcs"] < 3:
-        yield "router.vcs", f"valiant on a dragonfly needs at least 3 VCs (one class per global hop), got {spec['router']['vcs']}"
+        yield "router.vcs", (f"{spec['routing']['algorithm']} on a dragonfly needs at least 3 VCs (one class per global "
+                             f"hop), got {spec['router']['vcs']}")
 
 
 @routings.register("valiant", topologies=("dragonfly",), check=check)
