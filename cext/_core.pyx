@@ -92,6 +92,12 @@ cdef enum:
     VA_SHARED = 1       # two input VCs ask for VCs of one output port
     SA_CONFLICT = 2     # an output is asked for by two inputs, or an input asks for two outputs
 
+# How a packet picks its plane when endpoints have one port in each of several planes
+cdef enum:
+    PLANE_HASH = 0
+    PLANE_RANDOM = 1
+    PLANE_LEAST_LOADED = 2
+
 # Routing modes (fabric/routing/*.py)
 cdef enum:
     ROUTE_DOR_MESH = 0
@@ -254,7 +260,10 @@ cdef class Core:
     cdef object _keep
     cdef int32_t *port_indptr       # (n_routers+1) router -> first port
     cdef Port *port                 # (n_ports)
-    cdef int32_t *endpoint_port     # (n_endpoints) router port of each endpoint
+    cdef int32_t *endpoint_port     # (n_endpoints) router port of each endpoint (in plane 0)
+    cdef int P                      # planes: ports per endpoint, one in each plane
+    cdef int plane_policy           # how a packet picks its plane: PLANE_*
+    cdef int32_t *slot_port         # (n_endpoints*P) endpoint e's port in plane k at e*P + k (a "slot")
     # Coordinates packed into one 32-bit key, dimension d in the bits from coord_shift[d]: routing finds
     # the first dimension to correct from the lowest bit of (here ^ there), and the table of endpoint
     # keys is small enough to stay in cache (a 15,625-endpoint torus: 62 KB)
@@ -339,10 +348,11 @@ cdef class Core:
     cdef int32_t *ep_q_head         # (n_endpoints) source queue, linked through Packet.next (-1 empty)
     cdef int32_t *ep_q_tail
     cdef int16_t *ep_cur_vc         # (n_endpoints) injection VC of the front packet (-1 none yet)
+    cdef int16_t *ep_cur_plane      # (n_endpoints) plane of the front packet (-1 not chosen yet)
     cdef int32_t *ep_cur_sent       # (n_endpoints) flits of the front packet already sent
-    cdef int16_t *ep_last_vc        # (n_endpoints) last injection VC used
-    cdef OutVC *ep_ovc              # (n_endpoints*V) the injection channel's VCs
-    cdef int32_t *ep_credit         # (R*n_endpoints) per slot, the endpoint VCs (e*V+v) a credit returns to
+    cdef int16_t *ep_last_vc        # (n_endpoints*P) last injection VC used, per slot
+    cdef OutVC *ep_ovc              # (n_endpoints*P*V) the injection channels' VCs, per slot
+    cdef int32_t *ep_credit         # (R*n_endpoints) per time slot, the endpoint VCs (s*V+v) credits return to
     cdef int32_t *ep_credit_n       # (R) how many in each slot
 
     # ---- packets: a growable pool with a free list
@@ -426,9 +436,16 @@ cdef class Core:
         in_lat = np.where(kinds == PORT_LINK, lat[np.where(kinds == PORT_LINK, peers, 0)], 1) if len(kinds) else 1
         flit_delay = lat + self.sa + self.st - 1
         credit_delay = np.broadcast_to(in_lat + self.sa, lat.shape)
-        eport = arr("endpoint_port", net["endpoint_port"], np.int32)
+        self.P = int(cfg.get("planes", 1))
+        self.plane_policy = int(cfg.get("plane_policy", PLANE_HASH))
+        slots = arr("slot_port", net["endpoint_port"], np.int32)
+        a = slots; self.slot_port = <int32_t *> a.data
+        eport = arr("endpoint_port", slots[::self.P], np.int32)
         a = eport; self.endpoint_port = <int32_t *> a.data
         self.n_endpoints = eport.shape[0]
+        # an endpoint port's peer, in the core: its slot (the endpoint's VCs in that plane)
+        peers = peers.copy()
+        peers[slots] = np.arange(len(slots), dtype=np.int32)
         if self.n_endpoints > MAX_ENDPOINTS:
             raise ValueError(f"the core supports at most {MAX_ENDPOINTS} endpoints")
         coords = np.ascontiguousarray(net["router_coords"], dtype=np.int64)
@@ -556,17 +573,19 @@ cdef class Core:
         for i in range(self.n_endpoints):
             self.ep_rng[i] = mix_seed(seed, 2 * <uint64_t>i + 2)
 
-        NEV = self.n_endpoints * self.V
+        NEV = self.n_endpoints * self.P * self.V
         a = full("ep_next_arrival", self.n_endpoints, np.int64, NO_CYCLE); self.ep_next_arrival = <int64_t *> a.data
         a = full("ep_q_head", self.n_endpoints, np.int32, -1); self.ep_q_head = <int32_t *> a.data
         a = full("ep_q_tail", self.n_endpoints, np.int32, -1); self.ep_q_tail = <int32_t *> a.data
         a = full("ep_cur_vc", self.n_endpoints, np.int16, -1); self.ep_cur_vc = <int16_t *> a.data
+        a = full("ep_cur_plane", self.n_endpoints, np.int16, -1); self.ep_cur_plane = <int16_t *> a.data
         a = full("ep_cur_sent", self.n_endpoints, np.int32); self.ep_cur_sent = <int32_t *> a.data
-        a = full("ep_last_vc", self.n_endpoints, np.int16, self.V - 1); self.ep_last_vc = <int16_t *> a.data
+        a = full("ep_last_vc", self.n_endpoints * self.P, np.int16, self.V - 1); self.ep_last_vc = <int16_t *> a.data
         a = raw("ep_ovc", NEV * sizeof(OutVC)); self.ep_ovc = <OutVC *> a.data
         for i in range(NEV):
             self.ep_ovc[i].credits = self.B
-        a = full("ep_credit", self.n_endpoints * self.R, np.int32); self.ep_credit = <int32_t *> a.data
+        # at most one flit leaves each injection buffer per cycle: one credit per slot (endpoint, plane)
+        a = full("ep_credit", self.n_endpoints * self.P * self.R, np.int32); self.ep_credit = <int32_t *> a.data
         a = full("ep_credit_n", self.R, np.int32); self.ep_credit_n = <int32_t *> a.data
         self._keep = keep
 
@@ -1280,8 +1299,8 @@ cdef class Core:
             q = pin.peer_vc0 + v
             self.cmask[slot * mask_slot + pin.peer_words + (q >> 6)] |= (<uint64_t>1) << (q & 63)
         else:
-            # at most one flit leaves an injection buffer per cycle: at most one credit per endpoint
-            self.ep_credit[slot * self.n_endpoints + self.ep_credit_n[slot]] = pin.peer * V + v
+            # at most one flit leaves an injection buffer per cycle: one credit per (endpoint, plane)
+            self.ep_credit[slot * self.n_endpoints * self.P + self.ep_credit_n[slot]] = pin.peer * V + v
             self.ep_credit_n[slot] += 1
         # onto the output link, or out through the ejection channel (1 cycle, always accepts)
         arrival = now + pout.flit_delay
@@ -1316,7 +1335,7 @@ cdef class Core:
 
     cdef int _endpoint_step(self, int e) noexcept nogil:
         cdef cycle_t now = self.now
-        cdef int V = self.V, k, v
+        cdef int V = self.V, k, v, s, port
         cdef int64_t slot
         cdef int32_t pid, dest
         cdef uint64_t *rng = &self.ep_rng[e]
@@ -1364,27 +1383,35 @@ cdef class Core:
         if pid < 0:
             return ST_OK
         v = self.ep_cur_vc[e]
+        if self.P == 1:
+            s = e
+        elif self.ep_cur_plane[e] >= 0:
+            s = e * self.P + self.ep_cur_plane[e]
+        else:
+            s = e * self.P + self._pick_plane(e, pid)
+            self.ep_cur_plane[e] = <int16_t>(s - e * self.P)
         if v < 0:
             for k in range(1, V + 1):
-                v = (self.ep_last_vc[e] + k) % V
-                out = &self.ep_ovc[e * V + v]
+                v = (self.ep_last_vc[s] + k) % V
+                out = &self.ep_ovc[s * V + v]
                 if not out.busy and out.credits > 0:
                     break
             else:
                 return ST_OK
             self.ep_cur_vc[e] = <int16_t>v
             out.busy = 1
-        out = &self.ep_ovc[e * V + v]
+        out = &self.ep_ovc[s * V + v]
         if out.credits <= 0:
             return ST_OK
         pkt = &self.pkts[pid]
-        slot = ((now + 2) & self.rmask) * self.n_ports + self.endpoint_port[e]
+        port = self.slot_port[s]
+        slot = ((now + 2) & self.rmask) * self.n_ports + port
         self.link_flit[slot] = flit_word(pid, pkt.dest, self.ep_cur_sent[e] + 1 == pkt.size)
-        k = self.port[self.endpoint_port[e]].peer_vc0 + v   # an endpoint port's bits are its own
-        self.amask[((now + 2) & self.rmask) * self.mask_slot + self.port[self.endpoint_port[e]].peer_words
+        k = self.port[port].peer_vc0 + v   # an endpoint port's bits are its own
+        self.amask[((now + 2) & self.rmask) * self.mask_slot + self.port[port].peer_words
                    + (k >> 6)] |= (<uint64_t>1) << (k & 63)
         out.credits -= 1
-        self.ep_last_vc[e] = <int16_t>v
+        self.ep_last_vc[s] = <int16_t>v
         if self.ep_cur_sent[e] == 0:
             pkt.inject = now
         self.ep_cur_sent[e] += 1
@@ -1396,8 +1423,30 @@ cdef class Core:
                 self.ep_q_tail[e] = -1
             self.ep_cur_sent[e] = 0
             self.ep_cur_vc[e] = -1
+            self.ep_cur_plane[e] = -1
             out.busy = 0
         return ST_OK
+
+    cdef int _pick_plane(self, int e, int32_t pid) noexcept nogil:
+        """The plane endpoint e sends packet pid on: a hash of the packet id, a draw from the
+        endpoint's random stream, or the plane whose injection channel has the most credits (ties go
+        to the first from the hashed plane on)."""
+        cdef uint32_t h = <uint32_t>pid * <uint32_t>0x9E3779B1
+        cdef int start, k, q, v, best = -1, best_credits = -1, credits
+        h ^= h >> 16
+        start = <int>(h % <uint32_t>self.P)
+        if self.plane_policy == PLANE_RANDOM:
+            return <int>rng_below(&self.ep_rng[e], self.P)
+        if self.plane_policy == PLANE_HASH:
+            return start
+        for q in range(self.P):
+            k = (start + q) % self.P
+            credits = 0
+            for v in range(self.V):
+                credits += self.ep_ovc[(e * self.P + k) * self.V + v].credits
+            if credits > best_credits:
+                best, best_credits = k, credits
+        return best
 
     # ------------------------------------------------------------------ the cycle loop
 
@@ -1416,7 +1465,7 @@ cdef class Core:
             # credits returning to the endpoints this cycle, from the routers' injection buffers
             slot = self.now & self.rmask
             for i in range(self.ep_credit_n[slot]):
-                self.ep_ovc[self.ep_credit[slot * self.n_endpoints + i]].credits += 1
+                self.ep_ovc[self.ep_credit[slot * self.n_endpoints * self.P + i]].credits += 1
             self.ep_credit_n[slot] = 0
             for e in range(self.n_endpoints):
                 # most endpoints have nothing to create or send this cycle

@@ -157,6 +157,8 @@ def make_core(spec: dict, network=None):
         "window_start": s["warmup_cycles"],
         "window_end": s["warmup_cycles"] + s["measure_cycles"],
         "max_packets": int(min(MAX_PACKETS, max(1 << 20, PACKETS_PER_ENDPOINT * net.n_endpoints))),
+        "planes": 1 if net.endpoint_planes is None else net.endpoint_planes.shape[1],
+        "plane_policy": net.info.get("plane_policy", 0),
         **routing.get("settings", {}),
     }
     latency, cycles_per_flit = link_settings(net, spec["link"])
@@ -166,7 +168,7 @@ def make_core(spec: dict, network=None):
         "port_peer": net.port_peer,
         "port_latency": latency,
         "port_cpf": cycles_per_flit,
-        "endpoint_port": net.endpoint_port,
+        "endpoint_port": net.endpoint_port if net.endpoint_planes is None else net.endpoint_planes.ravel(),
         "router_coords": net.router_coords,
         "dims": np.asarray(net.dims, np.int32),
         **routing.get("arrays", {}),

@@ -34,6 +34,8 @@ class Network:
     port_class : ndarray of shape (n_ports,), dtype=int8        link class of the link leaving the port,
                                                                 an index into link_classes
     link_classes : tuple of str                                 the class names (``[link.classes.NAME]``)
+    endpoint_planes : ndarray of shape (n_endpoints, planes), dtype=int32, or None  an endpoint's port in
+                                                                each plane, when it has more than one
     """
 
     kind: str
@@ -49,6 +51,7 @@ class Network:
     info: dict = field(default_factory=dict)
     port_class: np.ndarray | None = None
     link_classes: tuple = ("link",)
+    endpoint_planes: np.ndarray | None = None     # (n_endpoints, planes): each endpoint's port per plane
 
     def __post_init__(self):
         if self.port_class is None:
@@ -80,8 +83,11 @@ class Network:
         assert np.all(self.port_kind[self.port_peer[links]] == PORT_LINK)
         assert np.all(self.port_peer[self.port_peer[links]] == links), "link ports must pair up"
         eps = np.flatnonzero(self.port_kind == PORT_ENDPOINT)
-        assert np.array_equal(np.sort(self.port_peer[eps]), np.arange(self.n_endpoints))
+        planes = 1 if self.endpoint_planes is None else self.endpoint_planes.shape[1]
+        assert np.array_equal(np.sort(self.port_peer[eps]), np.repeat(np.arange(self.n_endpoints), planes))
         assert np.all(self.port_peer[self.endpoint_port] == np.arange(self.n_endpoints))
+        if self.endpoint_planes is not None:
+            assert np.array_equal(self.endpoint_planes[:, 0], self.endpoint_port)
 
 
 class _Ports:
@@ -274,38 +280,78 @@ def hyperx_network(dims, concentration: int, latency: int) -> Network:
     )
 
 
-def clos_network(radix: int, endpoints: int, latency: int) -> Network:
-    """Two-level folded Clos (leaf-spine) of radix-R switches: R/2 spines, and leaves with R/2 endpoint
-    ports and one link to each spine. Full size: R leaves, R^2/2 endpoints; with fewer endpoints, only
-    ceil(endpoints / (R/2)) leaves, the last one partly populated.
+def clos_network(radix: int, endpoints: int, latency: int, levels: int = 2, leaf_down: int | None = None,
+                 planes: int = 1) -> Network:
+    """Folded Clos of radix-R switches, in ``planes`` identical copies; every endpoint has one port in
+    each plane.
 
-    Leaf ``l`` is router ``l`` (ports 0..R/2-1 its endpoints, R/2+s the link to spine s); spine ``s`` is
-    router ``leaves + s`` (port l the link to leaf l). Endpoint ``e`` sits on leaf ``e // (R/2)``.
+    levels 1: one switch with the endpoints. levels 2: leaves with ``leaf_down`` endpoint ports (default
+    R/2) and one link to each of the R - leaf_down spines. levels 3: pods of R/2 leaves and R - leaf_down
+    aggregation switches (a leaf links to every aggregation switch of its pod; an aggregation switch has
+    R/2 ports down and R/2 up); aggregation switch j of every pod links to each of the R/2 spines of
+    spine group j. With fewer endpoints than the maximum, only the leaves (and pods) needed are built.
+
+    Per plane: leaves first (ports 0..leaf_down-1 their endpoints, then the uplinks), then the
+    aggregation switches pod by pod (ports 0..R/2-1 down, R/2.. up), then the spines (port i down to
+    leaf or pod i). Endpoint ``e`` sits on leaf ``e // leaf_down`` of every plane.
     """
     half = radix // 2
-    leaves = -(-endpoints // half)
-    spines = half
-    n_routers = leaves + spines
-    ports = np.array([2 * half] * leaves + [leaves] * spines, np.int64)
+    down = half if leaf_down is None else leaf_down
+    up = radix - down
+    if levels == 1:
+        down, up = endpoints, 0
+    leaves = -(-endpoints // down)
+    pods = -(-leaves // half) if levels == 3 else 0
+    aggs = pods * up
+    spines = up * half if levels == 3 else (up if levels == 2 else 0)
+    per_plane = leaves + aggs + spines
+    n_routers = per_plane * planes
+    leaf_ports = down + (up if levels > 1 else 0)
+    spine_ports = pods if levels == 3 else leaves
+    one = np.array([leaf_ports] * leaves + [radix] * aggs + [spine_ports] * spines, np.int64)
+    ports = np.tile(one, planes)
     indptr = np.concatenate(([0], np.cumsum(ports)))
-    n_ports = int(indptr[-1])
-    arrays = _Ports(n_ports)
-    leaf = np.repeat(np.arange(leaves), spines)
-    spine = np.tile(np.arange(spines), leaves)
-    up = indptr[leaf] + half + spine               # leaf l's link to spine s
-    down = indptr[leaves + spine] + leaf           # spine s's link to leaf l
-    arrays.link(up, down, latency)
-    arrays.link(down, up, latency)
+    arrays = _Ports(int(indptr[-1]))
+    base = np.arange(planes)[:, None] * per_plane           # first router of each plane
+    if levels == 2:
+        leaf = np.repeat(np.arange(leaves), up)
+        spine = np.tile(np.arange(up), leaves)
+        lo = indptr[(base + leaf).ravel()] + down + np.tile(spine, planes)
+        hi = indptr[(base + leaves + spine).ravel()] + np.tile(leaf, planes)
+        arrays.link(lo, hi, latency)
+        arrays.link(hi, lo, latency)
+    elif levels == 3:
+        leaf = np.repeat(np.arange(leaves), up)
+        j = np.tile(np.arange(up), leaves)
+        pod, i = leaf // half, leaf % half
+        lo = indptr[(base + leaf).ravel()] + down + np.tile(j, planes)
+        hi = indptr[(base + leaves + pod * up + j).ravel()] + np.tile(i, planes)
+        arrays.link(lo, hi, latency)
+        arrays.link(hi, lo, latency)
+        agg = np.repeat(np.arange(aggs), half)
+        s_ = np.tile(np.arange(half), aggs)
+        pod, j = agg // up, agg % up
+        lo = indptr[(base + leaves + agg).ravel()] + half + np.tile(s_, planes)
+        hi = indptr[(base + leaves + aggs + j * half + s_).ravel()] + np.tile(pod, planes)
+        arrays.link(lo, hi, latency)
+        arrays.link(hi, lo, latency)
     e = np.arange(endpoints, dtype=np.int64)
-    endpoint_port = indptr[e // half] + e % half
-    arrays.attach(endpoint_port)
-    is_leaf = np.arange(n_routers) < leaves
+    slots = indptr[(base + e // down).T] + (e % down)[:, None]        # (endpoints, planes)
+    arrays.attach(slots.ravel())
+    arrays.peer[slots.ravel()] = np.repeat(e, planes)
+    kind = np.repeat(np.array([0] * leaves + [1] * aggs + [2] * spines), 1)
+    r = np.arange(per_plane)
+    pod_endpoints = half * down
+    lo_ = np.select([kind == 0, kind == 1], [r * down, ((r - leaves) // max(up, 1)) * pod_endpoints], 0)
+    span = np.select([kind == 0, kind == 1], [down, pod_endpoints], leaves * down)
+    branch = np.select([kind == 0, kind == 1], [1, down], pod_endpoints if levels == 3 else down)
     tree = {
-        "tree_lo": np.where(is_leaf, np.arange(n_routers) * half, 0).astype(np.int32),
-        "tree_span": np.where(is_leaf, half, leaves * half).astype(np.int32),
-        "tree_branch": np.where(is_leaf, 1, half).astype(np.int32),
-        "tree_up0": np.full(n_routers, half, np.int32),
-        "tree_nup": np.where(is_leaf, spines, 0).astype(np.int32),
+        "tree_lo": np.tile(lo_, planes).astype(np.int32),
+        "tree_span": np.tile(span, planes).astype(np.int32),
+        "tree_branch": np.tile(branch, planes).astype(np.int32),
+        "tree_up0": np.tile(np.where(kind == 0, down, half), planes).astype(np.int32),
+        "tree_nup": np.tile(np.select([kind == 0, kind == 1], [up if levels > 1 else 0, half], 0),
+                            planes).astype(np.int32),
     }
     return Network(
         kind="clos",
@@ -315,10 +361,12 @@ def clos_network(radix: int, endpoints: int, latency: int) -> Network:
         port_kind=arrays.kind,
         port_peer=arrays.peer,
         port_latency=arrays.latency,
-        endpoint_port=endpoint_port.astype(np.int32),
+        endpoint_port=slots[:, 0].astype(np.int32),
         router_coords=np.zeros((n_routers, 0), np.int32),
         dims=(),
-        info={"radix": radix, "leaves": leaves, "spines": spines, "tree": tree},
+        info={"radix": radix, "leaves": leaves, "spines": spines, "aggregation": aggs, "levels": levels,
+              "planes": planes, "tree": tree},
+        endpoint_planes=slots.astype(np.int32) if planes > 1 else None,
     )
 
 

@@ -81,8 +81,8 @@ def test_runs_below_its_bound(algorithm):
 
 def test_presets_describe_as_documented():
     d = describe(fabric.load_spec(ROOT / "topologies" / "nvl72_like.toml"))
-    # a GPU: 18 plane links and itself; a switch: 72 GPUs
-    assert (d["routers"], d["endpoints"], d["radix_histogram"]) == (90, 72, {"19": 72, "72": 18})
+    assert (d["routers"], d["endpoints"], d["radix_histogram"]) == (18, 72, {"72": 18})    # 18 planes
+    assert d["links"]["endpoint"] == 72 * 18
     d = describe(fabric.load_spec(ROOT / "topologies" / "ubmesh_like.toml"))
     assert (d["routers"], d["endpoints"]) == (1040, 1024)
     assert d["links"]["by_class"] == {"scale_up": 16 * 64 * 14, "scale_out": 2 * 1024}

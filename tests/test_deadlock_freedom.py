@@ -88,6 +88,8 @@ def test_the_check_finds_a_cycle():
     {"topology": {"kind": "fat_tree", "k": 2, "n": 3}, "router": {"vcs": 1}},
     {"topology": {"kind": "fat_tree", "k": 3, "n": 2}, "router": {"vcs": 2}, "routing": {"algorithm": "anca"}},
     {"topology": {"kind": "clos", "radix": 6, "endpoints": 14}, "router": {"vcs": 1}},
+    {"topology": {"kind": "clos", "radix": 4, "levels": 3, "planes": 2}, "router": {"vcs": 1},
+     "routing": {"algorithm": "anca"}},
     {"topology": {"kind": "dragonfly", "p": 1, "a": 2, "h": 1}, "router": {"vcs": 2}},
     {"topology": {"kind": "dragonfly", "p": 2, "a": 4, "h": 2}, "router": {"vcs": 2}},
     {"topology": {"kind": "dragonfly", "p": 1, "a": 2, "h": 2}, "router": {"vcs": 3}, "routing": {"algorithm": "valiant"}},

@@ -55,7 +55,11 @@ def specs(draw):
                     "h": draw(st.integers(1, 2)), "global_latency": draw(st.integers(1, 4))}
     if kind == "clos":
         radix = 2 * draw(st.integers(1, 4))
-        topology = {"kind": kind, "radix": radix, "endpoints": draw(st.integers(1, radix * radix // 2))}
+        levels = draw(st.integers(1, 3))
+        most = {1: radix, 2: radix * radix // 2, 3: radix ** 3 // 4}[levels]
+        topology = {"kind": kind, "radix": radix, "levels": levels, "endpoints": draw(st.integers(1, most)),
+                    "planes": draw(st.integers(1, 3)),
+                    "plane_policy": draw(st.sampled_from(["hash", "random", "least_loaded"]))}
     if kind == "fat_tree":
         topology = {"kind": kind, "k": draw(st.integers(2, 4)), "n": draw(st.integers(1, 3))}
     if kind in ("fat_tree", "clos", "dragonfly"):
@@ -105,9 +109,13 @@ def mean_minimal_hops(spec, net):
         longest = 5 if spec["routing"].get("algorithm") in ("valiant", "ugal") else 3
         return np.where(same_router, 0, np.where(same_group, 1, longest))
     if spec["topology"]["kind"] == "clos":
-        half = spec["topology"]["radix"] // 2
-        leaf = np.arange(spec["topology"]["endpoints"]) // half
-        return 2 * (leaf[:, None] != leaf[None, :])
+        t = spec["topology"]
+        if t["levels"] == 1:
+            return np.zeros((t["endpoints"], t["endpoints"]), int)
+        half = t["radix"] // 2
+        leaf = np.arange(t["endpoints"]) // half
+        pod = leaf // half if t["levels"] == 3 else leaf * 0
+        return 2 * (leaf[:, None] != leaf[None, :]) + 2 * (pod[:, None] != pod[None, :])
     if spec["topology"]["kind"] == "fat_tree":
         # up to the nearest common ancestor and down again: 2 links per level climbed
         k, n = spec["topology"]["k"], spec["topology"]["n"]
