@@ -46,7 +46,12 @@ def test_mean_hops_match_a_long_low_load_run():
         assert measured == pytest.approx(predicted, rel=0.02)
 
 
-@pytest.mark.parametrize("name", ["mesh8x8", "fattree_k4n3", "hyperx4x4x4"])
+SMALL_PRESETS = ["mesh8x8", "torus8x8", "fattree_k4n3", "hyperx4x4x4", "clos_r16", "dragonfly_p2a4h2",
+                 "petersen", "nvl72_like"]
+
+
+@pytest.mark.parametrize("name", SMALL_PRESETS + [pytest.param(name, marks=pytest.mark.slow)
+                                                  for name in ("clos3_r16", "ubmesh_like")])
 def test_measured_throughput_never_above_the_bound(name):
     path = ROOT / "topologies" / f"{name}.toml"
     spec = fabric.load_spec(path, ["traffic.injection_rate=0.9", "sim.warmup_cycles=500",

@@ -36,7 +36,23 @@ def graphs(draw):
 
 @st.composite
 def specs(draw):
-    kind = draw(st.sampled_from(["mesh", "torus", "fat_tree", "hyperx", "clos", "dragonfly", "graph"]))
+    kind = draw(st.sampled_from(["mesh", "torus", "fat_tree", "hyperx", "clos", "dragonfly", "graph",
+                                 "composite"]))
+    if kind == "composite":
+        pod = draw(st.sampled_from([{"kind": "hyperx", "dims": [2, 3]}, {"kind": "mesh", "dims": [1], "concentration": 2},
+                                    {"kind": "torus", "dims": [3]}, {"kind": "fat_tree", "k": 2, "n": 2}]))
+        algorithm = draw(st.sampled_from(["updown", "ecmp"]))
+        return {
+            "topology": {"kind": kind, "pod": pod, "pods": draw(st.integers(1, 3)), "spines": draw(st.integers(1, 3)),
+                         "uplinks": draw(st.integers(1, 2)), "planes": draw(st.integers(1, 2))},
+            "router": {"vcs": draw(st.integers(8 if algorithm == "ecmp" else 1, 8)), "vc_buffer": draw(st.integers(1, 5))},
+            "link": {"classes": {"scale_out": {"latency": draw(st.integers(1, 4)),
+                                               "cycles_per_flit": draw(st.integers(1, 3))}}},
+            "routing": {"algorithm": algorithm},
+            "traffic": {"injection_rate": draw(st.floats(0.0, 1.0)), "packet_size": draw(st.integers(1, 5))},
+            "sim": {"seed": draw(st.integers(0, 2**32)), "warmup_cycles": 50, "measure_cycles": 200,
+                    "drain_cycles": 0},
+        }
     if kind == "graph":
         edges = draw(graphs())
         algorithm = draw(st.sampled_from(["updown", "ecmp"]))
@@ -93,10 +109,11 @@ def specs(draw):
 def mean_minimal_hops(spec, net):
     """Minimal router-to-router distance for every (source, destination) endpoint pair (for a graph,
     the routing's own distance: up*/down* paths may be longer than the shortest)."""
-    if spec["topology"]["kind"] == "graph":
+    if spec["topology"]["kind"] in ("graph", "composite"):
         from fabric.routing._tables import tables
 
-        dist = tables(net, spec["routing"]["algorithm"])["dist_any"].reshape(net.n_routers, net.n_routers)
+        root = net.info.get("root", 0)
+        dist = tables(net, spec["routing"]["algorithm"], root)["dist_any"].reshape(net.n_routers, net.n_routers)
         owner = np.searchsorted(net.port_indptr, net.endpoint_port, side="right") - 1
         return dist[owner][:, owner]
     if spec["topology"]["kind"] == "dragonfly":
