@@ -1,7 +1,16 @@
 """Shared fixtures: the repo root, golden-file updating, and a helper that builds small specs."""
 from pathlib import Path
 
+import os
+
 import pytest
+from hypothesis import settings
+
+# The property tests draw the same examples on every run, so CI is repeatable (a failure shows up on
+# every machine, not one run in ten); HYPOTHESIS_PROFILE=explore draws new ones each time.
+settings.register_profile("repeatable", derandomize=True)
+settings.register_profile("explore", max_examples=500)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -60,6 +60,10 @@ def test_pod_errors_name_the_pod_key():
     with pytest.raises(SpecError) as error:
         resolve_spec(composite(SERVER, pods=2, spines=0))
     assert error.value.problems == ["<spec>: topology.spines: must be >= 1 to join 2 pods"]
+    with pytest.raises(SpecError) as error:
+        resolve_spec(composite(SERVER, pods=1, spines=2))     # one router, one uplink: a spine left alone
+    assert error.value.problems == [
+        "<spec>: topology.spines: a pod has 1 uplinks to each plane (1 routers x 1), too few to reach 2 spines"]
 
 
 def test_slow_scale_out_links_raise_cross_pod_latency_only():

@@ -39,12 +39,14 @@ def specs(draw):
     kind = draw(st.sampled_from(["mesh", "torus", "fat_tree", "hyperx", "clos", "dragonfly", "graph",
                                  "composite"]))
     if kind == "composite":
-        pod = draw(st.sampled_from([{"kind": "hyperx", "dims": [2, 3]}, {"kind": "mesh", "dims": [1], "concentration": 2},
-                                    {"kind": "torus", "dims": [3]}, {"kind": "fat_tree", "k": 2, "n": 2}]))
+        pod, routers = draw(st.sampled_from([({"kind": "hyperx", "dims": [2, 3]}, 6),
+                                             ({"kind": "mesh", "dims": [1], "concentration": 2}, 1),
+                                             ({"kind": "torus", "dims": [3]}, 3), ({"kind": "fat_tree", "k": 2, "n": 2}, 4)]))
         algorithm = draw(st.sampled_from(["updown", "ecmp"]))
+        pods, uplinks = draw(st.integers(1, 3)), draw(st.integers(1, 2))
         return {
-            "topology": {"kind": kind, "pod": pod, "pods": draw(st.integers(1, 3)), "spines": draw(st.integers(1, 3)),
-                         "uplinks": draw(st.integers(1, 2)), "planes": draw(st.integers(1, 2))},
+            "topology": {"kind": kind, "pod": pod, "pods": pods, "uplinks": uplinks, "planes": draw(st.integers(1, 2)),
+                         "spines": draw(st.integers(1, min(3, routers * uplinks)))},
             "router": {"vcs": draw(st.integers(8 if algorithm == "ecmp" else 1, 8)), "vc_buffer": draw(st.integers(1, 5))},
             "link": {"classes": {"scale_out": {"latency": draw(st.integers(1, 4)),
                                                "cycles_per_flit": draw(st.integers(1, 3))}}},

@@ -2,8 +2,9 @@
 
 Each of the ``pods`` copies is a network of any other kind, given in ``[topology.pod]`` with that kind's
 keys. Every pod router then gets ``uplinks`` links to each of ``planes`` independent planes of
-``spines`` switches: pod router g (numbered across all pods) links to spines (g * uplinks + j) mod
-``spines`` of every plane, j < uplinks. Links inside a pod are of class ``scale_up``, links to the
+``spines`` switches: router i of every pod links to spines (i * uplinks + j) mod ``spines`` of every
+plane, j < uplinks, so each pod reaches every spine (its routers times uplinks must be at least
+``spines``). Links inside a pod are of class ``scale_up``, links to the
 spines of class ``scale_out``, so each can get its own latency and bandwidth in ``[link.classes]``.
 
 Routers are numbered pod by pod (a pod's own numbering inside), then the spines plane by plane.
@@ -71,7 +72,11 @@ def check(topo: dict):
         return
     if topo["spines"] == 0 and topo["pods"] > 1:
         yield "spines", f"must be >= 1 to join {topo['pods']} pods"
-    routers = topo["pods"] * topologies.get(pod["kind"]).extra["size"](pod)[0] + topo["spines"] * topo["planes"]
+    pod_routers = topologies.get(pod["kind"]).extra["size"](pod)[0]
+    if topo["spines"] > pod_routers * topo["uplinks"]:
+        yield "spines", (f"a pod has {pod_routers * topo['uplinks']} uplinks to each plane ({pod_routers} routers x "
+                         f"{topo['uplinks']}), too few to reach {topo['spines']} spines")
+    routers = topo["pods"] * pod_routers + topo["spines"] * topo["planes"]
     if routers > MAX_ROUTERS:
         yield "pods", f"{routers} routers, more than the {MAX_ROUTERS} a composite may have"
 
@@ -118,7 +123,8 @@ def _compose(topo: dict, latency: int):
         for plane in range(planes):
             for g in range(first_spine):
                 for j in range(uplinks):
-                    edges.append((g, first_spine + plane * spines + (g * uplinks + j) % spines, "scale_out"))
+                    spine = ((g % per_pod) * uplinks + j) % spines
+                    edges.append((g, first_spine + plane * spines + spine, "scale_out"))
     n = first_spine + spines * planes
     endpoints = np.concatenate([np.tile(pod_endpoints, n_pods), np.zeros(spines * planes, np.int64)])
     return graph_network(n, edges, ("scale_up", "scale_out"), endpoints, latency, kind="composite",
