@@ -34,7 +34,7 @@ head flit only) and a tail bit (bit 0).
 cimport cython
 from libc.stdlib cimport malloc, realloc, free
 from libc.string cimport memset
-from libc.math cimport log
+from libc.math cimport log, ceil
 
 from _types cimport cycle_t, int8_t, int16_t, int32_t, int64_t, uint64_t
 from libc.stdint cimport uint8_t, uint16_t, uint32_t
@@ -91,6 +91,19 @@ cdef enum:
 cdef enum:
     VA_SHARED = 1       # two input VCs ask for VCs of one output port
     SA_CONFLICT = 2     # an output is asked for by two inputs, or an input asks for two outputs
+
+# How an endpoint picks a packet's destination (fabric/traffic/*.py)
+cdef enum:
+    DEST_UNIFORM = 0    # uniform over all endpoints (or all others)
+    DEST_TABLE = 1      # a fixed destination per source (permutations); -1: the source sends nothing
+    DEST_ALIAS = 2      # a discrete distribution per source (or one shared), by Walker's alias method
+    DEST_ROTATE = 3     # all-to-all: the k-th packet of source s goes to s + 1 + (k mod (N-1))
+
+# When an endpoint creates packets
+cdef enum:
+    PROC_BERNOULLI = 0  # each cycle with probability p (geometric gaps)
+    PROC_PERIODIC = 1   # every 1/p cycles exactly (fractional periods accumulate), phase per endpoint
+    PROC_ON_OFF = 2     # two-state Markov: OFF -> ON w.p. alpha, ON -> OFF w.p. beta, packets w.p. r1 when ON
 
 # How a packet picks its plane when endpoints have one port in each of several planes
 cdef enum:
@@ -252,6 +265,22 @@ cdef class Core:
     cdef int rd, va, sa, st
     cdef int route_mode, torus_tie, allow_self, packet_size
     cdef double packet_rate, log1mp
+    # traffic: destinations, creation process, sizes
+    cdef int dest_mode, process, n_sizes
+    cdef int32_t *dest_table        # DEST_TABLE: (n_endpoints)
+    cdef int32_t *alias_row         # DEST_ALIAS: (n_endpoints) each source's row
+    cdef int32_t *alias_lo          # (rows+1) a row's first entry
+    cdef double *alias_prob         # per entry: keep it with this probability, else take its alias
+    cdef int32_t *alias_idx         # per entry: its alias (an entry of the same row)
+    cdef int32_t *alias_dest        # per entry: the destination
+    cdef int32_t *ep_counter        # DEST_ROTATE: packets created so far, per source
+    cdef double *ep_log1mp          # per source: log(1 - its packet probability per cycle), 0: every cycle
+    cdef double *ep_period          # PROC_PERIODIC: per source, cycles between packets
+    cdef double *ep_phase           # PROC_PERIODIC: per source, the exact time of its next packet
+    cdef int64_t *ep_on_until       # PROC_ON_OFF: per source, the end of its ON period (exclusive)
+    cdef double log1m_alpha, log1m_beta   # PROC_ON_OFF: log(1 - alpha), log(1 - beta)
+    cdef int32_t *size_value        # packet sizes of the mix
+    cdef double *size_cum           # and their cumulative probabilities
     cdef readonly cycle_t now
     cdef cycle_t window_start, window_end
     cdef int64_t max_packets
@@ -415,6 +444,8 @@ cdef class Core:
         self.allow_self = cfg["allow_self"]
         self.packet_size = cfg["packet_size"]
         self.packet_rate = cfg["packet_rate"]
+        self.dest_mode = cfg.get("dest_mode", DEST_UNIFORM)
+        self.process = cfg.get("process", PROC_BERNOULLI)
         self.window_start = cfg["window_start"]
         self.window_end = cfg["window_end"]
         self.max_packets = min(int(cfg["max_packets"]), MAX_PACKETS)
@@ -589,13 +620,36 @@ cdef class Core:
         a = full("ep_credit_n", self.R, np.int32); self.ep_credit_n = <int32_t *> a.data
         self._keep = keep
 
-        # First creation of each endpoint's Bernoulli process (the process starts at cycle 0).
-        if self.packet_rate >= 1.0:
-            for i in range(self.n_endpoints):
-                self.ep_next_arrival[i] = 0
-        elif self.packet_rate > 0.0:
-            for i in range(self.n_endpoints):
-                self.ep_next_arrival[i] = rng_geometric(&self.ep_rng[i], self.log1mp) - 1
+        # traffic: destination tables, per-source rates, sizes (fabric/traffic/*.py, engine.py)
+        E1 = max(self.n_endpoints, 1)
+        a = arr("dest_table", net.get("dest_table", np.full(E1, -1)), np.int32); self.dest_table = <int32_t *> a.data
+        a = arr("alias_row", net.get("alias_row", np.zeros(E1)), np.int32); self.alias_row = <int32_t *> a.data
+        a = arr("alias_lo", net.get("alias_lo", np.zeros(2)), np.int32); self.alias_lo = <int32_t *> a.data
+        a = arr("alias_prob", net.get("alias_prob", np.ones(1)), np.float64); self.alias_prob = <double *> a.data
+        a = arr("alias_idx", net.get("alias_idx", np.zeros(1)), np.int32); self.alias_idx = <int32_t *> a.data
+        a = arr("alias_dest", net.get("alias_dest", np.zeros(1)), np.int32); self.alias_dest = <int32_t *> a.data
+        a = full("ep_counter", E1, np.int32); self.ep_counter = <int32_t *> a.data
+        rate = np.broadcast_to(np.asarray(net.get("ep_packet_rate", self.packet_rate), np.float64), (E1,))
+        if self.dest_mode == DEST_TABLE:
+            rate = np.where(np.asarray(net["dest_table"]) >= 0, rate, 0.0)
+        a = full("ep_log1mp", E1, np.float64); self.ep_log1mp = <double *> a.data
+        for i in range(self.n_endpoints):
+            self.ep_log1mp[i] = log(1.0 - rate[i]) if 0.0 < rate[i] < 1.0 else 0.0   # libm's log, as before
+        a = arr("ep_period", np.where(rate > 0, 1.0 / np.maximum(rate, 1e-300), 0.0), np.float64)
+        self.ep_period = <double *> a.data
+        a = full("ep_phase", E1, np.float64); self.ep_phase = <double *> a.data
+        a = full("ep_on_until", E1, np.int64); self.ep_on_until = <int64_t *> a.data
+        self.log1m_alpha = log(1.0 - cfg.get("on_alpha", 0.5)) if cfg.get("on_alpha", 0.5) < 1.0 else 0.0
+        self.log1m_beta = log(1.0 - cfg.get("on_beta", 0.5)) if cfg.get("on_beta", 0.5) < 1.0 else 0.0
+        sizes = np.asarray(cfg.get("sizes", [self.packet_size]), np.int32)
+        weights = np.asarray(cfg.get("size_weights", [1.0]), np.float64)
+        self.n_sizes = len(sizes)
+        a = arr("size_value", sizes, np.int32); self.size_value = <int32_t *> a.data
+        a = arr("size_cum", np.cumsum(weights) / weights.sum(), np.float64); self.size_cum = <double *> a.data
+
+        # First creation of each endpoint's process (the process starts at cycle 0).
+        for i in range(self.n_endpoints):
+            self.ep_next_arrival[i] = self._first_arrival(i, rate[i], cfg)
 
         if self._grow_packets(min(1024, self.max_packets)) or self._grow_hist(1024):
             raise MemoryError("fabric core: cannot allocate the packet pool")
@@ -1341,20 +1395,14 @@ cdef class Core:
         cdef uint64_t *rng = &self.ep_rng[e]
         cdef Packet *pkt
         cdef OutVC *out
-        # Bernoulli packet creation into the source queue
+        # packet creation into the source queue
         if self.ep_next_arrival[e] <= now:
             pid = self._new_packet()
             if pid < 0:
                 return ST_PACKET_LIMIT if pid == -1 else ST_NO_MEMORY
-            if self.allow_self:
-                dest = <int32_t>rng_below(rng, self.n_endpoints)
-            else:
-                dest = <int32_t>rng_below(rng, self.n_endpoints - 1)
-                if dest >= e:
-                    dest += 1
             pkt = &self.pkts[pid]
-            pkt.dest = dest
-            pkt.size = self.packet_size
+            pkt.dest = self._pick_dest(e, rng)
+            pkt.size = self.packet_size if self.n_sizes == 1 else self._pick_size(rng)
             pkt.hops = 0
             pkt.next = -1
             pkt.create = now
@@ -1374,10 +1422,7 @@ cdef class Core:
             self.c_created_packets += 1
             self.c_created_flits += pkt.size
             self.c_source_flits += pkt.size
-            if self.packet_rate >= 1.0:
-                self.ep_next_arrival[e] = now + 1
-            else:
-                self.ep_next_arrival[e] = now + rng_geometric(rng, self.log1mp)
+            self.ep_next_arrival[e] = self._next_arrival(e, now, rng)
         # send one flit of the front packet
         pid = self.ep_q_head[e]
         if pid < 0:
@@ -1426,6 +1471,80 @@ cdef class Core:
             self.ep_cur_plane[e] = -1
             out.busy = 0
         return ST_OK
+
+    cdef inline int32_t _pick_dest(self, int e, uint64_t *rng) noexcept nogil:
+        cdef int32_t dest, i, lo, n
+        if self.dest_mode == DEST_UNIFORM:
+            if self.allow_self:
+                return <int32_t>rng_below(rng, self.n_endpoints)
+            dest = <int32_t>rng_below(rng, self.n_endpoints - 1)
+            return dest + 1 if dest >= e else dest
+        if self.dest_mode == DEST_TABLE:
+            return self.dest_table[e]
+        if self.dest_mode == DEST_ROTATE:
+            n = self.n_endpoints - 1
+            dest = (e + 1 + self.ep_counter[e] % n) % self.n_endpoints
+            self.ep_counter[e] += 1
+            return dest
+        lo = self.alias_lo[self.alias_row[e]]
+        n = self.alias_lo[self.alias_row[e] + 1] - lo
+        i = lo + <int32_t>rng_below(rng, n)
+        if rng_uniform(rng) > self.alias_prob[i]:
+            i = self.alias_idx[i]
+        return self.alias_dest[i]
+
+    cdef inline int32_t _pick_size(self, uint64_t *rng) noexcept nogil:
+        cdef double u = rng_uniform(rng)
+        cdef int k = 0
+        while k < self.n_sizes - 1 and u > self.size_cum[k]:
+            k += 1
+        return self.size_value[k]
+
+    cdef int64_t _next_arrival(self, int e, cycle_t now, uint64_t *rng) noexcept nogil:
+        """The cycle of source e's next packet, after one at `now`."""
+        cdef double lp = self.ep_log1mp[e]
+        cdef int64_t t
+        if self.process == PROC_PERIODIC:
+            self.ep_phase[e] += self.ep_period[e]
+            return <int64_t>ceil(self.ep_phase[e] - 1e-9)
+        t = now + (1 if lp == 0.0 else rng_geometric(rng, lp))
+        if self.process == PROC_BERNOULLI or t < self.ep_on_until[e]:
+            return t
+        return self._next_burst(e, self.ep_on_until[e], rng)
+
+    cdef int64_t _next_burst(self, int e, int64_t off_start, uint64_t *rng) noexcept nogil:
+        """ON/OFF: from an OFF period starting at off_start, the first packet of the next ON period that
+        has one (OFF lasts geometric(alpha) cycles, ON geometric(beta), packets w.p. r1 per ON cycle)."""
+        cdef int64_t on_start, first
+        cdef double lp = self.ep_log1mp[e]
+        while True:
+            on_start = off_start + (1 if self.log1m_alpha == 0.0 else rng_geometric(rng, self.log1m_alpha))
+            self.ep_on_until[e] = on_start + (NO_CYCLE if self.log1m_beta == 0.0 else rng_geometric(rng, self.log1m_beta))
+            first = on_start + (0 if lp == 0.0 else rng_geometric(rng, lp) - 1)
+            if first < self.ep_on_until[e]:
+                return first
+            off_start = self.ep_on_until[e]
+
+    def _first_arrival(self, int e, double rate, dict cfg):
+        """The cycle of source e's first packet (the process starts at cycle 0)."""
+        cdef uint64_t *rng = &self.ep_rng[e]
+        cdef double lp = self.ep_log1mp[e]
+        if rate <= 0.0:
+            return NO_CYCLE
+        if self.process == PROC_PERIODIC:
+            # a random phase in [0, period), so sources do not all send in the same cycle
+            self.ep_phase[e] = rng_uniform(rng) * self.ep_period[e]
+            return <int64_t>ceil(self.ep_phase[e] - 1e-9)
+        if self.process == PROC_ON_OFF:
+            # start in the stationary state: ON with probability alpha / (alpha + beta)
+            if rng_uniform(rng) <= cfg.get("on_share", 1.0):
+                self.ep_on_until[e] = (NO_CYCLE if self.log1m_beta == 0.0 else rng_geometric(rng, self.log1m_beta))
+                t = 0 if lp == 0.0 else rng_geometric(rng, lp) - 1
+                if t < self.ep_on_until[e]:
+                    return t
+                return self._next_burst(e, self.ep_on_until[e], rng)
+            return self._next_burst(e, 0, rng)
+        return 0 if lp == 0.0 else rng_geometric(rng, lp) - 1
 
     cdef int _pick_plane(self, int e, int32_t pid) noexcept nogil:
         """The plane endpoint e sends packet pid on: a hash of the packet id, a draw from the

@@ -24,6 +24,7 @@ from . import registry
 from ._version import __version__
 from .errors import FabricError
 from .result import SCHEMA_VERSION, Result
+from .spec import mean_packet_size
 
 try:
     from . import _core
@@ -108,6 +109,40 @@ def build_network(spec):
     return entry.func(spec["topology"], spec["link"])
 
 
+PATTERN_ARRAYS = ("dest_table", "alias_row", "alias_lo", "alias_prob", "alias_idx", "alias_dest")
+DEST_UNIFORM, DEST_TABLE = 0, 1
+PROCESSES = {"bernoulli": 0, "periodic": 1, "on_off": 2}
+
+
+def injection_settings(traffic: dict, pattern: dict) -> dict:
+    """The core's settings for a traffic section: destinations, creation process and packet sizes.
+
+    ``packet_rate`` is packets per cycle per endpoint: during a burst for on_off, else on average.
+    on_off (as BookSim's, with its burst_alpha, burst_beta and burst_r1): a burst (ON) lasts
+    ``burst_length`` cycles on average (beta = 1 / burst_length), creates ``peak_rate`` flits per cycle
+    (r1 = peak_rate / mean size), and the source is ON a share f = injection_rate / peak_rate of the
+    time (alpha = beta * f / (1 - f)).
+    """
+
+    size = traffic["packet_size"]
+    mean = mean_packet_size(size)
+    out = {
+        "dest_mode": pattern.get("dest_mode", DEST_TABLE if "dest_table" in pattern else DEST_UNIFORM),
+        "process": PROCESSES[traffic["process"]],
+        "packet_size": size if isinstance(size, int) else int(size[0][0]),
+        "sizes": [size] if isinstance(size, int) else [s for s, _ in size],
+        "size_weights": [1.0] if isinstance(size, int) else [w for _, w in size],
+        "packet_rate": traffic["injection_rate"] / mean,
+    }
+    if traffic["process"] == "on_off":
+        share = traffic["injection_rate"] / traffic["peak_rate"]
+        beta = 1.0 / traffic["burst_length"]
+        out.update(packet_rate=min(1.0, traffic["peak_rate"] / mean), on_share=share,
+                   on_alpha=min(1.0, beta * share / (1.0 - share)) if share < 1.0 else 1.0,
+                   on_beta=beta if share < 1.0 else 0.0)
+    return out
+
+
 def link_settings(net, link: dict):
     """(latency, cycles per flit) of every port's outgoing link: the builder's latency and
     ``link.cycles_per_flit``, replaced per class by ``[link.classes.NAME]``."""
@@ -135,10 +170,10 @@ def make_core(spec: dict, network=None):
     net = network if network is not None else build_network(spec)
     routing = registry.routings.get(spec["routing"]["algorithm"]).func(net, spec["routing"])
     traffic = spec["traffic"]
-    pattern = registry.traffic_patterns.get(traffic["pattern"]).func(net.n_endpoints, traffic)
+    pattern = registry.traffic_patterns.get(traffic["pattern"]).func(net, traffic)
     if net.n_endpoints > _core.MAX_ENDPOINTS:
         raise FabricError(f"topology: {net.n_endpoints} endpoints, more than the core's {_core.MAX_ENDPOINTS}")
-    if not pattern["allow_self"] and net.n_endpoints < 2:
+    if not pattern.get("allow_self", True) and net.n_endpoints < 2:
         raise FabricError("traffic.allow_self: false needs at least 2 endpoints")
     r, s = spec["router"], spec["sim"]
     cfg = {
@@ -150,9 +185,8 @@ def make_core(spec: dict, network=None):
         "st_delay": r["st_delay"],
         "route_mode": routing["mode"],
         "torus_tie": routing.get("torus_tie", 0),
-        "allow_self": int(pattern["allow_self"]),
-        "packet_size": traffic["packet_size"],
-        "packet_rate": traffic["injection_rate"] / traffic["packet_size"],
+        "allow_self": int(pattern.get("allow_self", True)),
+        **injection_settings(traffic, pattern),
         "seed": s["seed"],
         "window_start": s["warmup_cycles"],
         "window_end": s["warmup_cycles"] + s["measure_cycles"],
@@ -172,7 +206,9 @@ def make_core(spec: dict, network=None):
         "router_coords": net.router_coords,
         "dims": np.asarray(net.dims, np.int32),
         **routing.get("arrays", {}),
+        **{k: v for k, v in pattern.items() if k in PATTERN_ARRAYS},
     }
+    arrays["ep_packet_rate"] = cfg["packet_rate"] * np.asarray(pattern.get("rate_scale", 1.0), float)
     return _core.Core(arrays, cfg), net
 
 
@@ -254,7 +290,7 @@ def _summarize(spec, net, core, status, wall) -> dict:
         reasons.append("source queues exceeded the packet limit; run stopped early")
     if s["drain_cycles"] > 0 and c["measured_outstanding"] > 0:
         reasons.append("measured packets did not drain within sim.drain_cycles")
-    if backlog > BACKLOG_SHARE * c["window_created_flits"] + n_ep * t["packet_size"]:
+    if backlog > BACKLOG_SHARE * c["window_created_flits"] + n_ep * mean_packet_size(t["packet_size"]):
         reasons.append("source queues grew during the measurement window")
     saturated = bool(reasons)
     in_network = core.flits_in_network()

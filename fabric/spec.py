@@ -62,8 +62,13 @@ ROUTING = (
 TRAFFIC = (
     Param("pattern", "str", "uniform", "traffic pattern; each pattern documents its own keys"),
     Param("injection_rate", "float", 0.1, "offered load, flits per endpoint per cycle", min=0, max=1),
-    Param("packet_size", "int", 1, "flits per packet", min=1, max=65536),
-    Param("process", "str", "bernoulli", "injection process", choices=("bernoulli",)),
+    Param("packet_size", "size_mix", 1,
+          "flits per packet, or a mix: {1 = 0.8, 8 = 0.2} (size = weight) or [[1, 0.8], [8, 0.2]]",
+          min=1, max=65536),
+    Param("process", "str", "bernoulli", "when packets are created: bernoulli (each cycle with a probability), "
+          "periodic (evenly spaced) or on_off (bursts)", choices=("bernoulli", "periodic", "on_off")),
+    Param("burst_length", "float", 8.0, "on_off: mean cycles of a burst (ON period)", min=1, max=1e9),
+    Param("peak_rate", "float", 1.0, "on_off: flits per cycle during a burst", min=1e-9, max=1),
 )
 SIM = (
     Param("seed", "int", 1, "random seed; the same spec and seed give the same result", min=0, max=2**63 - 1),
@@ -99,6 +104,7 @@ TYPE_NAMES = {
     "int_list": "a list of integers",
     "tables": "a table of tables",
     "table": "a table",
+    "size_mix": "an integer or a mix of sizes",
 }
 
 _INVALID = object()  # stands in for a value that failed validation, so later checks skip it
@@ -160,14 +166,15 @@ def load_spec(source, overrides=(), *, seed=None) -> dict:
 
 
 def _anchor_paths(data, source, origins) -> None:
-    """A relative ``topology.file`` written in a spec file is relative to that file (one given with
-    --set, or in a spec read from stdin, to the working directory)."""
-    topo = data.get("topology") if isinstance(data, dict) else None
-    if source == "-" or not isinstance(topo, dict) or "topology.file" in origins:
-        return
-    path = topo.get("file")
-    if isinstance(path, str) and path and not os.path.isabs(path):
-        topo["file"] = os.path.join(os.path.dirname(os.fspath(source)), path)
+    """A relative ``topology.file`` or ``traffic.file`` written in a spec file is relative to that file
+    (one given with --set, or in a spec read from stdin, to the working directory)."""
+    for section in ("topology", "traffic"):
+        table = data.get(section) if isinstance(data, dict) else None
+        if source == "-" or not isinstance(table, dict) or f"{section}.file" in origins:
+            continue
+        path = table.get("file")
+        if isinstance(path, str) and path and not os.path.isabs(path):
+            table["file"] = os.path.join(os.path.dirname(os.fspath(source)), path)
 
 
 def resolve_spec(data: dict, source_name: str = "<spec>") -> dict:
@@ -399,6 +406,11 @@ def _resolve_kind(section, table, topology_entry, values, problems):
 
 def _cross_check(resolved: dict, topology_entry, problems: _Problems) -> None:
     """Checks that involve keys of more than one section."""
+    t = resolved["traffic"]
+    if t["process"] == "on_off" and _INVALID not in (t["injection_rate"], t["peak_rate"]) \
+            and t["injection_rate"] > t["peak_rate"]:
+        problems.add("traffic.injection_rate", f"on_off bursts at traffic.peak_rate = {t['peak_rate']:g}, so the "
+                                               f"mean rate cannot exceed it, got {t['injection_rate']:g}")
     vcs = resolved["router"]["vcs"]
     if topology_entry is not None and vcs is not _INVALID:
         min_vcs = topology_entry.extra.get("min_vcs", 1)
@@ -427,6 +439,8 @@ def _check(param: Param, table: dict, dotted: str, problems: _Problems):
     value = table[param.name]
     if param.type == "tables":
         return _check_tables(param, value, dotted, problems)
+    if param.type == "size_mix":
+        return _check_size_mix(param, value, dotted, problems)
     if param.type == "table":                # a kind's own sub-table, checked by that kind
         if not isinstance(value, dict):
             problems.add(dotted, f"must be {TYPE_NAMES['table']}, got {_show(value)}")
@@ -442,6 +456,43 @@ def _check(param: Param, table: dict, dotted: str, problems: _Problems):
         items = [_check_scalar(param, "int", item, f"{dotted}[{i}]", problems) for i, item in enumerate(value)]
         return _INVALID if _INVALID in items else items
     return _check_scalar(param, param.type, value, dotted, problems)
+
+
+def _check_size_mix(param: Param, value, dotted: str, problems: _Problems):
+    """A packet size (int), or a mix given as {size = weight, ...} or [[size, weight], ...]: the int, or a
+    list of [size, weight] pairs in increasing size."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return _check_scalar(param, "int", value, dotted, problems)
+    if isinstance(value, dict):
+        pairs = list(value.items())
+    elif isinstance(value, (list, tuple)) and all(isinstance(p, (list, tuple)) and len(p) == 2 for p in value):
+        pairs = [tuple(p) for p in value]
+    else:
+        problems.add(dotted, f"must be an integer or a mix like {{1 = 0.8, 8 = 0.2}}, got {_show(value)}")
+        return _INVALID
+    mix = {}
+    for size, weight in pairs:
+        if isinstance(size, str) and size.strip().isdigit():       # a TOML table's keys are strings
+            size = int(size)
+        if isinstance(size, bool) or not isinstance(size, numbers.Integral) or not param.min <= size <= param.max:
+            problems.add(dotted, f"sizes must be integers from {param.min} to {param.max}, got {_show(pairs)}")
+            return _INVALID
+        if not isinstance(weight, numbers.Real) or isinstance(weight, bool) or not weight >= 0 or \
+                not math.isfinite(weight):
+            problems.add(dotted, f"weights must be numbers >= 0, got {_show(weight)} for size {size}")
+            return _INVALID
+        mix[size] = mix.get(size, 0.0) + float(weight)
+    if not mix or sum(mix.values()) <= 0:
+        problems.add(dotted, "a mix needs at least one size with a weight above 0")
+        return _INVALID
+    return [[size, weight] for size, weight in sorted(mix.items())]
+
+
+def mean_packet_size(size) -> float:
+    """Mean flits per packet of ``traffic.packet_size`` (an int or a resolved mix)."""
+    if isinstance(size, int):
+        return float(size)
+    return sum(s * w for s, w in size) / sum(w for _, w in size)
 
 
 def _check_tables(param: Param, value, dotted: str, problems: _Problems):

@@ -19,7 +19,7 @@ DEFAULTS = {
     "link": {"latency": 1, "cycles_per_flit": 1, "classes": {}},
     "routing": {"algorithm": "dor", "torus_tie": "random"},
     "traffic": {"pattern": "uniform", "injection_rate": 0.1, "packet_size": 1, "process": "bernoulli",
-                "allow_self": True},
+                "burst_length": 8.0, "peak_rate": 1.0, "allow_self": True},
     "sim": {"seed": 1, "warmup_cycles": 3000, "measure_cycles": 10000, "drain_cycles": 10000},
 }
 PROBLEM = re.compile(r"^spec\.toml: (--set |--seed)?[a-z_]*(\.[a-z_]+)?(\[\d+\])?: \S")
@@ -192,7 +192,8 @@ def test_section_that_is_not_a_table(write_spec):
     ("[traffic]\ninjection_rate = inf", "traffic.injection_rate: must be a finite number, got inf"),
     ("[traffic]\ninjection_rate = -0.1", "traffic.injection_rate: must be >= 0, got -0.1"),
     ("[traffic]\ninjection_rate = \"0.1\"", 'traffic.injection_rate: must be a number, got "0.1"'),
-    ("[traffic]\nprocess = \"poisson\"", 'traffic.process: must be one of "bernoulli", got "poisson"'),
+    ("[traffic]\nprocess = \"poisson\"",
+     'traffic.process: must be one of "bernoulli", "periodic", "on_off", got "poisson"'),
     ("[traffic]\nallow_self = 1", "traffic.allow_self: must be true or false, got 1"),
     ("[topology]\ndims = 4", "topology.dims: must be a list of integers, got 4"),
     ("[topology]\ndims = []", "topology.dims: must have at least 1 element"),

@@ -15,6 +15,6 @@ PARAMS = (Param("allow_self", "bool", True, "the source may pick itself (BookSim
 
 
 @traffic_patterns.register("uniform", params=PARAMS)
-def make(n_endpoints: int, traffic: dict) -> dict:
+def make(network, traffic: dict) -> dict:
     """What the core needs: it draws uniform destinations itself, from each endpoint's RNG stream."""
     return {"allow_self": bool(traffic["allow_self"])}
