@@ -180,7 +180,7 @@ def test_run_output_to_a_missing_directory_is_a_user_error(runner, tmp_path, eng
 
 def test_engine_error_is_a_user_error(runner, tmp_path, engine_calls, monkeypatch):
     def refuse(spec, progress=None):
-        raise fabric.FabricError("spec.toml: topology.dims: 2 routers are too few for this pattern")
+        raise fabric.FabricError("topology.dims: 2 routers are too few for this pattern")
 
     monkeypatch.setattr(sys.modules["fabric.engine"], "simulate", refuse)
     result = runner.invoke(app, ["run", write_spec(tmp_path, VALID_SPEC)])

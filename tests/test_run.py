@@ -83,7 +83,7 @@ def test_a_network_too_big_for_memory_is_refused_before_allocating(runner):
     started = time.perf_counter()
     res = runner.invoke(app, ["run", str(TINY), "--set", "topology.dims=[1000,1000,1000]", "--no-progress"])
     assert res.exit_code == 1 and res.stdout == ""
-    assert "error: topology.dims: this mesh needs about" in res.stderr
+    assert f"error: {TINY}: topology.dims: this mesh needs about" in res.stderr
     assert "GiB available" in res.stderr
     assert time.perf_counter() - started < 5
 

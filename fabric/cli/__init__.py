@@ -6,13 +6,14 @@ the compiled core are imported inside the commands that need them, so ``fabric v
 """
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from .._version import __version__
-from ..errors import FabricError
+from ..errors import FabricError, SpecError
 from ..spec import load_spec
 from ._errors import reports_errors
 
@@ -31,6 +32,18 @@ SetOption = Annotated[
     typer.Option("--set", metavar="KEY=VALUE",
                  help="Override one dotted key, e.g. --set router.vcs=2; VALUE is read as TOML. Repeatable."),
 ]
+
+
+@contextlib.contextmanager
+def _naming(spec: str):
+    """A user error found after the spec loaded (while building the network or the traffic) names the
+    spec file too, as the loader's messages do."""
+    try:
+        yield
+    except SpecError:
+        raise
+    except FabricError as error:
+        raise FabricError(f"{'<stdin>' if spec == '-' else spec}: {error}") from None
 
 
 def _print_version(value: bool) -> None:
@@ -67,7 +80,8 @@ def run(
     resolved = load_spec(spec, sets or (), seed=seed)
     from ..engine import simulate
 
-    text = simulate(resolved, progress=progress).to_json() + "\n"
+    with _naming(spec):
+        text = simulate(resolved, progress=progress).to_json() + "\n"
     if output is None:
         typer.echo(text, nl=False)
         return
@@ -94,7 +108,8 @@ def describe(spec: SpecArgument, sets: SetOption = None) -> None:
     resolved = load_spec(spec, sets or ())
     from ..describe import describe as describe_network
 
-    typer.echo(json.dumps(describe_network(resolved), indent=1))
+    with _naming(spec):
+        typer.echo(json.dumps(describe_network(resolved), indent=1))
 
 
 def main() -> None:
