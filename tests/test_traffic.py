@@ -1,0 +1,192 @@
+"""Traffic patterns (BookSim's definitions where it has them), injection processes and packet-size mixes."""
+import numpy as np
+import pytest
+
+import fabric
+from fabric.engine import make_core
+from fabric.errors import FabricError, SpecError
+from fabric.network import PORT_ENDPOINT
+from fabric.registry import traffic_patterns
+from fabric.spec import resolve_spec
+
+
+def dest_table(pattern, dims=(8, 8), kind="mesh", **keys):
+    spec = resolve_spec({"topology": {"kind": kind, "dims": list(dims)}, "traffic": {"pattern": pattern, **keys}})
+    net = make_core(spec)[1]
+    return np.asarray(traffic_patterns.get(pattern).func(net, spec["traffic"])["dest_table"])
+
+
+def test_bit_permutations_as_booksim_defines_them():
+    s = np.arange(64)
+    assert dest_table("bit_complement").tolist() == (63 - s).tolist()
+    # transpose: swap the 3-bit halves, (x, y) -> (y, x)
+    assert dest_table("transpose").tolist() == [(v % 8) * 8 + v // 8 for v in s]
+    assert dest_table("bit_reverse").tolist() == [int(format(v, "06b")[::-1], 2) for v in s]
+    assert dest_table("shuffle").tolist() == [((v << 1) & 63) | (v >> 5) for v in s]
+
+
+def test_digit_patterns_move_every_coordinate():
+    s = np.arange(64)
+    x, y = s % 8, s // 8
+    # BookSim: each base-k digit d -> (d + (k+1)/2 - 1) mod k (tornado), (d + 1) mod k (neighbor)
+    assert dest_table("tornado").tolist() == ((x + 3) % 8 + 8 * ((y + 3) % 8)).tolist()
+    assert dest_table("neighbor").tolist() == ((x + 1) % 8 + 8 * ((y + 1) % 8)).tolist()
+    # with no dimensions (a fat tree): one ring of the endpoint ids
+    spec = resolve_spec({"topology": {"kind": "fat_tree", "k": 2, "n": 3}, "traffic": {"pattern": "tornado"}})
+    net = make_core(spec)[1]
+    assert traffic_patterns.get("tornado").func(net, spec["traffic"])["dest_table"].tolist() == \
+        [(v + 3) % 8 for v in range(8)]
+
+
+def test_random_permutation_is_a_seeded_permutation():
+    a, b = dest_table("random_permutation", perm_seed=3), dest_table("random_permutation", perm_seed=3)
+    assert sorted(a.tolist()) == list(range(64)) and a.tolist() == b.tolist()
+    assert a.tolist() != dest_table("random_permutation", perm_seed=4).tolist()
+
+
+@pytest.mark.parametrize("pattern", ["bit_complement", "transpose", "bit_reverse", "shuffle"])
+def test_bit_patterns_need_a_power_of_two(pattern):
+    with pytest.raises(FabricError, match=f"traffic.pattern: {pattern} works on a power-of-two number of endpoints .* this network has 25"):
+        fabric.simulate({"topology": {"kind": "mesh", "dims": [5, 5]}, "traffic": {"pattern": pattern}}, progress=False)
+    with pytest.raises(FabricError, match="even power of two endpoints"):
+        dest_table("transpose", dims=(8, 4))
+    dest_table(pattern, dims=(4, 4))           # 16 = 2^4 is fine for every one
+
+
+def channel_load_bound(spec):
+    """1 / the most packets any channel carries when every source sends one (routes walked in the core)."""
+    spec = resolve_spec(spec)
+    core, net = make_core(spec)
+    dest = traffic_patterns.get(spec["traffic"]["pattern"]).func(net, spec["traffic"])["dest_table"]
+    owner = np.repeat(np.arange(net.n_routers), np.diff(net.port_indptr))
+    local = np.arange(net.n_ports) - net.port_indptr[owner]
+    load = np.zeros(net.n_ports)
+    for source, d in enumerate(dest):
+        port, hops = int(net.endpoint_port[source]), 0
+        while True:
+            router = int(owner[port])
+            out, _ = core.probe_route(router, int(local[port]), 0, int(d), 0, hops, 0)
+            nxt = int(net.port_indptr[router]) + out
+            if net.port_kind[nxt] == PORT_ENDPOINT:
+                break
+            load[nxt] += 1
+            port, hops = int(net.port_peer[nxt]), hops + 1
+    return 1 / load.max()
+
+
+@pytest.mark.parametrize("pattern, bound", [("transpose", 1 / 7), ("bit_complement", 1 / 4), ("tornado", 1 / 3)])
+def test_permutations_saturate_at_or_below_their_bound_on_the_8x8_mesh(pattern, bound):
+    def run(load):
+        spec = {"topology": {"kind": "mesh", "dims": [8, 8]}, "traffic": {"pattern": pattern, "injection_rate": load},
+                "sim": {"warmup_cycles": 2000, "measure_cycles": 6000, "drain_cycles": 20000}}
+        return fabric.simulate(spec, progress=False).to_dict()
+
+    assert channel_load_bound({"topology": {"kind": "mesh", "dims": [8, 8]},
+                               "traffic": {"pattern": pattern}}) == pytest.approx(bound)
+    zero_load = run(0.01)["latency"]["packet"]["mean"]
+    below, above = run(0.7 * bound), run(1.1 * bound)
+    assert below["status"] == "ok"
+    assert below["throughput"]["accepted"] == pytest.approx(0.7 * bound, rel=0.02)
+    assert below["latency"]["packet"]["mean"] < 1.6 * zero_load
+    # past the bound the flows through the busiest channel queue up without limit
+    assert above["status"] == "saturated" or above["latency"]["packet"]["mean"] > 3 * zero_load
+
+
+def test_hotspot_share_and_weights():
+    spec = {"topology": {"kind": "mesh", "dims": [4, 4]}, "traffic": {"pattern": "hotspot", "hotspots": [5, 10],
+                                                                      "weights": [3, 1], "share": 0.5},
+            "sim": {"warmup_cycles": 10, "measure_cycles": 10}}
+    resolved = resolve_spec(spec)
+    net = make_core(resolved)[1]
+    t = traffic_patterns.get("hotspot").func(net, resolved["traffic"])
+    # the alias table's distribution: 0.5/16 everywhere, plus 0.5 * 3/4 on 5 and 0.5 * 1/4 on 10
+    m = len(t["alias_prob"])
+    p = np.zeros(16)
+    for i in range(m):
+        p[t["alias_dest"][i]] += t["alias_prob"][i] / m
+        p[t["alias_dest"][t["alias_idx"][i]]] += (1 - t["alias_prob"][i]) / m
+    expected = np.full(16, 0.5 / 16)
+    expected[5] += 0.375
+    expected[10] += 0.125
+    assert p == pytest.approx(expected)
+    with pytest.raises(FabricError, match="traffic.hotspots: endpoint 99 does not exist"):
+        fabric.simulate({**spec, "traffic": {"pattern": "hotspot", "hotspots": [99]}}, progress=False)
+
+
+def test_matrix_file_dense_and_triples(tmp_path):
+    dense = tmp_path / "m.csv"
+    dense.write_text("\n".join(",".join("1" if d == (s + 1) % 4 else "0" for d in range(4)) for s in range(4)))
+    triples = tmp_path / "t.csv"
+    triples.write_text("src,dst,weight\n0,1,1\n1,2,1\n2,3,1\n3,0,1\n")
+    results = []
+    for path in (dense, triples):
+        spec = {"topology": {"kind": "mesh", "dims": [4]}, "traffic": {"pattern": "matrix", "file": str(path)},
+                "sim": {"warmup_cycles": 100, "measure_cycles": 2000, "drain_cycles": 1000}}
+        r = fabric.simulate(spec, progress=False).to_dict()
+        r.pop("timing")
+        r["spec"]["traffic"].pop("file")
+        results.append(r)
+    assert results[0] == results[1]
+    assert results[0]["hops"]["mean"] == pytest.approx((1 + 1 + 1 + 3) / 4, rel=0.05)   # 3 -> 0 crosses the mesh
+    bad = tmp_path / "bad.csv"
+    bad.write_text("0,1,1\n1,x,1\n")
+    with pytest.raises(FabricError, match="traffic.file: bad.csv line 2: not a number"):
+        fabric.simulate({**spec, "traffic": {"pattern": "matrix", "file": str(bad)}}, progress=False)
+
+
+def test_matrix_row_rates(tmp_path):
+    path = tmp_path / "m.csv"
+    path.write_text("0,1,4\n1,0,1\n")                # endpoint 0 sends 4 times what 1 sends; 2 and 3 nothing
+    spec = {"topology": {"kind": "mesh", "dims": [4]},
+            "traffic": {"pattern": "matrix", "file": str(path), "rates": "row", "injection_rate": 0.4},
+            "sim": {"warmup_cycles": 100, "measure_cycles": 20000, "drain_cycles": 1000}}
+    r = fabric.simulate(spec, progress=False).to_dict()
+    # per endpoint on average: (0.4 + 0.1) / 4
+    assert r["throughput"]["accepted"] == pytest.approx(0.125, rel=0.05)
+
+
+def test_all_to_all_visits_every_destination_in_turn():
+    spec = {"topology": {"kind": "mesh", "dims": [4, 4]}, "traffic": {"pattern": "all_to_all", "injection_rate": 0.05},
+            "sim": {"warmup_cycles": 0, "measure_cycles": 30000, "drain_cycles": 3000}}
+    r = fabric.simulate(spec, progress=False).to_dict()
+    # every source cycles through the 15 others: the mean distance to the others of a 4x4 mesh
+    others = [abs(a % 4 - b % 4) + abs(a // 4 - b // 4) for a in range(16) for b in range(16) if a != b]
+    assert r["hops"]["mean"] == pytest.approx(np.mean(others), rel=0.01)
+
+
+@pytest.mark.parametrize("process", ["bernoulli", "periodic", "on_off"])
+def test_processes_deliver_the_offered_load(process):
+    spec = {"topology": {"kind": "mesh", "dims": [4, 4]},
+            "traffic": {"injection_rate": 0.2, "process": process, "burst_length": 20, "peak_rate": 0.8},
+            "sim": {"warmup_cycles": 1000, "measure_cycles": 40000, "drain_cycles": 5000}}
+    r = fabric.simulate(spec, progress=False).to_dict()
+    assert r["status"] == "ok"
+    assert r["throughput"]["injected"] == pytest.approx(0.2, rel=0.03)
+
+
+def test_bursts_raise_latency_and_periodic_lowers_it():
+    def latency(process):
+        spec = {"topology": {"kind": "mesh", "dims": [4, 4]},
+                "traffic": {"injection_rate": 0.3, "process": process, "burst_length": 50},
+                "sim": {"warmup_cycles": 1000, "measure_cycles": 20000, "drain_cycles": 5000}}
+        return fabric.simulate(spec, progress=False).to_dict()["latency"]["packet"]["mean"]
+
+    periodic, bernoulli, bursty = latency("periodic"), latency("bernoulli"), latency("on_off")
+    assert periodic < bernoulli < bursty
+    with pytest.raises(SpecError, match="traffic.injection_rate: on_off bursts at traffic.peak_rate = 0.2"):
+        resolve_spec({"traffic": {"process": "on_off", "peak_rate": 0.2, "injection_rate": 0.3}})
+
+
+def test_packet_size_mix():
+    spec = {"topology": {"kind": "mesh", "dims": [4, 4]},
+            "traffic": {"injection_rate": 0.2, "packet_size": {"1": 0.75, "8": 0.25}},
+            "sim": {"warmup_cycles": 1000, "measure_cycles": 30000, "drain_cycles": 5000}}
+    resolved = resolve_spec(spec)
+    assert resolved["traffic"]["packet_size"] == [[1, 0.75], [8, 0.25]]
+    assert resolve_spec({"traffic": {"packet_size": [[8, 1], [1, 3]]}})["traffic"]["packet_size"] == [[1, 3.0], [8, 1.0]]
+    r = fabric.simulate(spec, progress=False).to_dict()
+    # flits per packet 2.75 on average: packets at 0.2 / 2.75 per cycle, flits at 0.2
+    assert r["throughput"]["injected"] == pytest.approx(0.2, rel=0.03)
+    assert r["packets"]["measured"] == pytest.approx(16 * 30000 * 0.2 / 2.75, rel=0.03)
+    with pytest.raises(SpecError, match="traffic.packet_size: sizes must be integers from 1 to 65536"):
+        resolve_spec({"traffic": {"packet_size": {"0": 1.0}}})
