@@ -279,6 +279,25 @@ cdef class Core:
     cdef double *ep_phase           # PROC_PERIODIC: per source, the exact time of its next packet
     cdef int64_t *ep_on_until       # PROC_ON_OFF: per source, the end of its ON period (exclusive)
     cdef double log1m_alpha, log1m_beta   # PROC_ON_OFF: log(1 - alpha), log(1 - beta)
+    # messages (collectives, traces: fabric/traffic/collective.py, trace.py): closed loop. A message
+    # is released at max(its start, the arrival of the last of the messages it depends on), split into
+    # packets of packet_size flits, and done when its last packet's tail arrives
+    cdef int n_msgs
+    cdef int32_t *msg_src
+    cdef int32_t *msg_dest
+    cdef int32_t *msg_flits
+    cdef int64_t *msg_start
+    cdef int32_t *msg_ndeps         # messages it still waits for
+    cdef int32_t *dep_indptr        # (n_msgs+1) message m's dependents: dep_list[dep_indptr[m]:...]
+    cdef int32_t *dep_list
+    cdef int32_t *msg_left          # packets not yet delivered
+    cdef int64_t *msg_release       # cycle it was released (-1 not yet)
+    cdef int64_t *msg_done          # cycle its last tail arrived (-1 not yet)
+    cdef int64_t *heap_time         # releases waiting for their cycle: a binary min-heap
+    cdef int32_t *heap_msg
+    cdef int heap_n
+    cdef int64_t c_msgs_left
+    cdef int32_t *pkt_msg           # (pkt_cap) each packet's message, -1 none (grows with the pool)
     cdef int32_t *size_value        # packet sizes of the mix
     cdef double *size_cum           # and their cumulative probabilities
     cdef readonly cycle_t now
@@ -403,6 +422,9 @@ cdef class Core:
     cdef int64_t c_max_packet_latency, c_max_network_latency
 
     def __cinit__(self):
+        self.pkts = NULL
+        self.pkt_msg = NULL
+        self.n_msgs = 0
         self.pkt_cap = 0
         self.pkt_free = -1
         self.hist_cap = 0
@@ -651,11 +673,33 @@ cdef class Core:
         for i in range(self.n_endpoints):
             self.ep_next_arrival[i] = self._first_arrival(i, rate[i], cfg)
 
+        # messages: the ones that wait for nothing go on the release heap
+        self.n_msgs = len(net.get("msg_src", ()))
+        M1 = max(self.n_msgs, 1)
+        a = arr("msg_src", net.get("msg_src", np.zeros(1)), np.int32); self.msg_src = <int32_t *> a.data
+        a = arr("msg_dest", net.get("msg_dest", np.zeros(1)), np.int32); self.msg_dest = <int32_t *> a.data
+        a = arr("msg_flits", net.get("msg_flits", np.zeros(1)), np.int32); self.msg_flits = <int32_t *> a.data
+        a = arr("msg_start", net.get("msg_start", np.zeros(1)), np.int64); self.msg_start = <int64_t *> a.data
+        a = arr("msg_ndeps", net.get("msg_ndeps", np.zeros(1)), np.int32); self.msg_ndeps = <int32_t *> a.data
+        a = arr("dep_indptr", net.get("dep_indptr", np.zeros(2)), np.int32); self.dep_indptr = <int32_t *> a.data
+        a = arr("dep_list", net.get("dep_list", np.zeros(1)), np.int32); self.dep_list = <int32_t *> a.data
+        a = full("msg_left", M1, np.int32); self.msg_left = <int32_t *> a.data
+        a = full("msg_release", M1, np.int64, -1); self.msg_release = <int64_t *> a.data
+        a = full("msg_done", M1, np.int64, -1); self.msg_done = <int64_t *> a.data
+        a = full("heap_time", M1, np.int64); self.heap_time = <int64_t *> a.data
+        a = full("heap_msg", M1, np.int32); self.heap_msg = <int32_t *> a.data
+        self.heap_n = 0
+        self.c_msgs_left = self.n_msgs
+        for i in range(self.n_msgs):
+            if self.msg_ndeps[i] == 0:
+                self._heap_push(self.msg_start[i], <int32_t>i)
+
         if self._grow_packets(min(1024, self.max_packets)) or self._grow_hist(1024):
             raise MemoryError("fabric core: cannot allocate the packet pool")
 
     def __dealloc__(self):
         free(self.pkts)
+        free(self.pkt_msg)
         free(self.hist_packet)
         free(self.hist_network)
 
@@ -672,6 +716,7 @@ cdef class Core:
         """Enlarge the packet pool to new_cap entries and thread the new ones onto the free list."""
         cdef int64_t i, old = self.pkt_cap
         if not self._realloc(<void **>&self.pkts, new_cap * sizeof(Packet)): return 1
+        if self.n_msgs and not self._realloc(<void **>&self.pkt_msg, new_cap * sizeof(int32_t)): return 1
         for i in range(old, new_cap - 1):
             self.pkts[i].next = <int32_t>(i + 1)
         self.pkts[new_cap - 1].next = self.pkt_free
@@ -725,9 +770,100 @@ cdef class Core:
                 self.c_max_packet_latency = lat_p
             if lat_n > self.c_max_network_latency:
                 self.c_max_network_latency = lat_n
+        if self.n_msgs and self.pkt_msg[pid] >= 0:
+            self.msg_left[self.pkt_msg[pid]] -= 1
+            if self.msg_left[self.pkt_msg[pid]] == 0:
+                self._complete(self.pkt_msg[pid], arrival)
         pkt.next = self.pkt_free
         self.pkt_free = pid
         self.pkt_live -= 1
+
+    # ------------------------------------------------------------------ messages
+
+    cdef void _heap_push(self, int64_t t, int32_t m) noexcept nogil:
+        cdef int i = self.heap_n, parent
+        self.heap_n += 1
+        while i > 0:
+            parent = (i - 1) // 2
+            if self.heap_time[parent] < t or (self.heap_time[parent] == t and self.heap_msg[parent] < m):
+                break
+            self.heap_time[i] = self.heap_time[parent]
+            self.heap_msg[i] = self.heap_msg[parent]
+            i = parent
+        self.heap_time[i] = t
+        self.heap_msg[i] = m
+
+    cdef int32_t _heap_pop(self) noexcept nogil:
+        """The earliest release (on a tie the lowest message id, so the order is reproducible)."""
+        cdef int32_t top = self.heap_msg[0], m
+        cdef int64_t t
+        cdef int i = 0, child, n
+        self.heap_n -= 1
+        n = self.heap_n
+        t, m = self.heap_time[n], self.heap_msg[n]
+        while True:
+            child = 2 * i + 1
+            if child >= n:
+                break
+            if child + 1 < n and (self.heap_time[child + 1] < self.heap_time[child] or (
+                    self.heap_time[child + 1] == self.heap_time[child] and self.heap_msg[child + 1] < self.heap_msg[child])):
+                child += 1
+            if t < self.heap_time[child] or (t == self.heap_time[child] and m < self.heap_msg[child]):
+                break
+            self.heap_time[i] = self.heap_time[child]
+            self.heap_msg[i] = self.heap_msg[child]
+            i = child
+        self.heap_time[i] = t
+        self.heap_msg[i] = m
+        return top
+
+    cdef int _release(self, int32_t m) noexcept nogil:
+        """Message m enters its source's queue as packets of packet_size flits (the last one shorter)."""
+        cdef int32_t left = self.msg_flits[m], size, pid, e = self.msg_src[m]
+        cdef Packet *pkt
+        self.msg_release[m] = self.now
+        if left <= 0:
+            self._complete(m, self.now)
+            return ST_OK
+        while left > 0:
+            size = self.packet_size if left > self.packet_size else left
+            left -= size
+            pid = self._new_packet()
+            if pid < 0:
+                return ST_PACKET_LIMIT if pid == -1 else ST_NO_MEMORY
+            pkt = &self.pkts[pid]
+            pkt.dest = self.msg_dest[m]
+            pkt.size = size
+            pkt.hops = 0
+            pkt.next = -1
+            pkt.create = self.now
+            pkt.inject = -1
+            pkt.measured = 1
+            self.pkt_msg[pid] = m
+            self.msg_left[m] += 1
+            self.c_measured_created += 1
+            self.c_measured_outstanding += 1
+            self.c_window_created_flits += size
+            if self.ep_q_tail[e] >= 0:
+                self.pkts[self.ep_q_tail[e]].next = pid
+            else:
+                self.ep_q_head[e] = pid
+            self.ep_q_tail[e] = pid
+            self.c_created_packets += 1
+            self.c_created_flits += size
+            self.c_source_flits += size
+        return ST_OK
+
+    cdef void _complete(self, int32_t m, int64_t t) noexcept nogil:
+        """Message m's last tail arrived at cycle t: the messages waiting only for it may go from t."""
+        cdef int j, d
+        self.msg_done[m] = t
+        self.c_msgs_left -= 1
+        for j in range(self.dep_indptr[m], self.dep_indptr[m + 1]):
+            d = self.dep_list[j]
+            self.msg_ndeps[d] -= 1
+            if self.msg_ndeps[d] == 0:
+                self._heap_push(t if t > self.msg_start[d] else self.msg_start[d], d)
 
     # ------------------------------------------------------------------ routing
 
@@ -1401,6 +1537,8 @@ cdef class Core:
             if pid < 0:
                 return ST_PACKET_LIMIT if pid == -1 else ST_NO_MEMORY
             pkt = &self.pkts[pid]
+            if self.n_msgs:
+                self.pkt_msg[pid] = -1
             pkt.dest = self._pick_dest(e, rng)
             pkt.size = self.packet_size if self.n_sizes == 1 else self._pick_size(rng)
             pkt.hops = 0
@@ -1573,8 +1711,12 @@ cdef class Core:
         cdef int e, r, status, i
         cdef int64_t slot
         while self.now < until:
-            if stop_when_drained and self.c_measured_outstanding == 0 and self.now >= self.window_end:
+            if stop_when_drained and self._drained():
                 return ST_DRAINED
+            while self.heap_n > 0 and self.heap_time[0] <= self.now:
+                status = self._release(self._heap_pop())
+                if status != ST_OK:
+                    return status
             if self.mark_stamp > STAMP_LIMIT or self.va_stamp > STAMP_LIMIT:
                 memset(self.mark, 0, self.max_router_ports * self.V * sizeof(int32_t))
                 memset(self.va_mark, 0, self.max_router_ports * self.V * sizeof(int32_t))
@@ -1598,9 +1740,20 @@ cdef class Core:
                 if status != ST_OK:
                     return status
             self.now += 1
-        if stop_when_drained and self.c_measured_outstanding == 0:
+        if stop_when_drained and self._drained():
             return ST_DRAINED
         return ST_OK
+
+    cdef inline bint _drained(self) noexcept nogil:
+        """Every measured packet has arrived (after the window); with messages, every message is done."""
+        if self.n_msgs:
+            return self.c_msgs_left == 0
+        return self.c_measured_outstanding == 0 and self.now >= self.window_end
+
+    def messages(self):
+        """(release, done) cycles of every message, -1 where it has not happened."""
+        k = self._keep
+        return k["msg_release"][: self.n_msgs].copy(), k["msg_done"][: self.n_msgs].copy()
 
     def run(self, cycle_t until, bint stop_when_drained=False):
         """Step the network until cycle `until` (exclusive) or, with stop_when_drained, until every
@@ -1651,6 +1804,7 @@ cdef class Core:
             "max_packet_latency": self.c_max_packet_latency,
             "max_network_latency": self.c_max_network_latency,
             "live_packets": self.pkt_live,
+            "messages_left": self.c_msgs_left,
         }
 
     def histograms(self):
