@@ -306,6 +306,9 @@ cdef class Core:
 
     # ---- topology (owned numpy arrays in _keep; raw pointers are used in the loop)
     cdef object _keep
+    cdef public object workload         # closed loop: what fabric/engine.py reports about it, else None
+    cdef public object message_steps    # and each message's step (collectives)
+    cdef public object message_dest     # and destination
     cdef int32_t *port_indptr       # (n_routers+1) router -> first port
     cdef Port *port                 # (n_ports)
     cdef int32_t *endpoint_port     # (n_endpoints) router port of each endpoint (in plane 0)

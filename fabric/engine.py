@@ -209,7 +209,15 @@ def make_core(spec: dict, network=None):
         **{k: v for k, v in pattern.items() if k in PATTERN_ARRAYS},
     }
     arrays["ep_packet_rate"] = cfg["packet_rate"] * np.asarray(pattern.get("rate_scale", 1.0), float)
-    return _core.Core(arrays, cfg), net
+    if "messages" in pattern:           # closed loop: only the workload's messages, all measured
+        arrays.update(pattern["messages"].arrays(net.n_endpoints))
+        arrays["ep_packet_rate"] = 0.0
+        cfg.update(window_start=0, window_end=s["max_cycles"])
+    core = _core.Core(arrays, cfg)
+    core.workload = pattern.get("workload") if "messages" in pattern else None
+    core.message_steps = pattern["messages"].step if "messages" in pattern else None
+    core.message_dest = arrays.get("msg_dest")
+    return core, net
 
 
 def _progress_bar(progress, total):
@@ -243,17 +251,23 @@ def simulate(spec, progress=None) -> Result:
     started = time.perf_counter()
     core, net = make_core(spec)
     window_end = s["warmup_cycles"] + s["measure_cycles"]
-    bar = _progress_bar(progress, window_end + s["drain_cycles"])
+    closed_loop = core.workload is not None
+    bar = _progress_bar(progress, s["max_cycles"] if closed_loop else window_end + s["drain_cycles"])
     try:
-        status = _run_phase(core, window_end, False, bar)
-        if status == _core.STATUS_OK and s["drain_cycles"] > 0:
-            status = _run_phase(core, window_end + s["drain_cycles"], True, bar)
+        if closed_loop:                 # until every message has arrived
+            status = _run_phase(core, s["max_cycles"], True, bar)
+        else:
+            status = _run_phase(core, window_end, False, bar)
+            if status == _core.STATUS_OK and s["drain_cycles"] > 0:
+                status = _run_phase(core, window_end + s["drain_cycles"], True, bar)
     finally:
         if bar is not None:
             bar.close()
     wall = time.perf_counter() - started
     if status in (_core.STATUS_NO_MEMORY, _core.STATUS_INVARIANT):
         raise RuntimeError(f"fabric core stopped at cycle {core.now}: {_STATUS_NAMES[status]}")
+    if closed_loop:
+        return Result(_summarize_workload(spec, net, core, status, wall))
     return Result(_summarize(spec, net, core, status, wall))
 
 
@@ -272,6 +286,56 @@ def _latency(hist, total_sum, n, maximum):
         "p99": _percentile(hist, n, 0.99),
         "max": int(maximum) if n else None,
     }
+
+
+def _summarize_workload(spec, net, core, status, wall) -> dict:
+    """A closed-loop run: the usual keys over the whole run (every packet is measured, throughput is
+    over the completion time), plus ``workload``: completion, per-message latency and, for a collective,
+    per-step finish, bandwidths and the straggler."""
+    from .traffic._messages import latency_summary
+
+    c = core.counters()
+    release, done = core.messages()
+    finished = bool((done >= 0).all())
+    total = int(c["now"])
+    elapsed = int(done.max()) if finished else total
+    result = _summarize(spec, net, core, status, wall)
+    reasons = [] if finished else [f"the workload did not finish within sim.max_cycles ({total} cycles): "
+                                   f"{int((done < 0).sum())} of {len(done)} messages outstanding"]
+    n_ep = net.n_endpoints
+    span = max(elapsed, 1) * n_ep
+    result.update(
+        status="ok" if finished else "saturated",
+        saturated=not finished,
+        saturation_reasons=reasons,
+        cycles={"warmup": 0, "measure": elapsed, "drain": 0, "total": max(total, elapsed)},
+        throughput={"offered": round(c["created_flits"] / span, 6),
+                    "injected": round(c["injected_flits"] / span, 6),
+                    "accepted": round(c["delivered_flits"] / span, 6)},
+    )
+    workload = dict(core.workload)
+    workload.update(completion_cycles=elapsed if finished else None, messages={
+        "count": len(done), "done": int((done >= 0).sum()),
+        "latency": latency_summary((done - release)[done >= 0])})
+    if "collective" in workload:
+        steps = np.asarray(core.message_steps)
+        ranks = workload.pop("rank_endpoints")
+        phases = workload.pop("phases")
+        if finished:
+            ends = [int(done[steps == k].max()) for k in range(len(phases))]
+            workload["steps"] = [{"step": k, "phase": phase, "finish": end, "cycles": end - (ends[k - 1] if k else 0)}
+                                 for k, (phase, end) in enumerate(zip(phases, ends))]
+            algbw = workload["size_flits"] / max(elapsed, 1)
+            workload["algorithm_bandwidth"] = round(algbw, 6)
+            workload["bus_bandwidth"] = round(algbw * workload.pop("bus_factor"), 6)
+            dest = core.message_dest
+            last = int(np.argmax(done))
+            workload["straggler"] = {"rank": ranks.index(int(dest[last])), "endpoint": int(dest[last]),
+                                     "finish": int(done[last])}
+        else:
+            workload.pop("bus_factor")
+    result["workload"] = workload
+    return result
 
 
 def _summarize(spec, net, core, status, wall) -> dict:

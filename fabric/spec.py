@@ -75,6 +75,8 @@ SIM = (
     Param("warmup_cycles", "int", 3000, "cycles run before measuring", min=0, max=MAX_CYCLES),
     Param("measure_cycles", "int", 10000, "cycles in the measurement window; packets created in it are measured",
           min=1, max=MAX_CYCLES),
+    Param("max_cycles", "int", 10_000_000,
+          "collectives and traces (closed loop): the most cycles the workload may take", min=1, max=MAX_CYCLES),
     Param("drain_cycles", "int", 10000,
           "most cycles spent draining measured packets after the window; 0 = no drain, stop when the window ends",
           min=0, max=MAX_CYCLES),
