@@ -1,9 +1,14 @@
-"""Compare fabric with the BookSim 2 reference curves (tests/data/booksim_uniform_64node.csv).
+"""Compare fabric with BookSim 2 reference curves measured on this machine (tests/data/).
 
-Two checks, each on the 8x8 mesh and torus under uniform traffic with 1- and 4-flit packets, set up as
-BookSim was (topologies/mesh8x8.toml and torus8x8.toml):
+Uniform traffic with 1- and 4-flit packets, set up as BookSim was:
 
-* latency: fabric's mean packet latency at every load BookSim measured, up to ``--max-load``;
+* the 8x8 mesh and torus (tests/data/booksim_uniform_64node.csv; topologies/mesh8x8.toml, torus8x8.toml);
+* the 4-ary 3-tree with nca and anca routing (tests/data/booksim_fattree_k4n3.csv;
+  topologies/fattree_k4n3.toml), see tests/data/booksim_fattree_README.md.
+
+Two checks per curve:
+
+* latency: fabric's mean packet latency at every load BookSim measured, up to the curve's limit;
 * knee: the load where mean latency first reaches 3x its value at 0.01 (linear interpolation), the
   practical saturation point of the reference README. BookSim's knee comes from its own points;
   fabric's from a 0.01-step grid around it.
@@ -12,7 +17,7 @@ BookSim measured about 3,000 cycles after 3,000 of warm-up (its `total_cycles` c
 the same window: past the knee, mean latency grows with the window. Near the knee one seed's latency
 is noisy (2x between seeds on the 4-flit torus at 0.53), so fabric's figures are means over ``--seeds``.
 
-    python benchmarks/booksim_compare.py [--jobs 2] [--seeds 1,2,3] [--only mesh/1,torus/4]
+    python benchmarks/booksim_compare.py [--jobs 2] [--seeds 1,2,3] [--only mesh/1,fattree_anca/4]
 
 prints a human table on stderr and the JSON on stdout.
 """
@@ -24,20 +29,33 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-REFERENCE = ROOT / "tests" / "data" / "booksim_uniform_64node.csv"
-SPECS = {"mesh": ROOT / "topologies" / "mesh8x8.toml", "torus": ROOT / "topologies" / "torus8x8.toml"}
-# Highest load at which latency must agree within 5% (the issue's acceptance bar).
-LATENCY_MAX_LOAD = {"mesh": 0.35, "torus": 0.45}
+DATA = ROOT / "tests" / "data"
+TOPOLOGIES = ROOT / "topologies"
+# curve family -> (reference CSV, its topology column, its routing_function column or None, fabric spec,
+# fabric overrides, highest load at which latency must agree within 5%)
+FAMILIES = {
+    "mesh": (DATA / "booksim_uniform_64node.csv", "mesh", None, TOPOLOGIES / "mesh8x8.toml", [], 0.35),
+    "torus": (DATA / "booksim_uniform_64node.csv", "torus", None, TOPOLOGIES / "torus8x8.toml", [], 0.45),
+    "fattree": (DATA / "booksim_fattree_k4n3.csv", "fattree", "nca_fattree", TOPOLOGIES / "fattree_k4n3.toml",
+                ["routing.algorithm=nca"], 0.60),
+    "fattree_anca": (DATA / "booksim_fattree_k4n3.csv", "fattree", "anca_fattree", TOPOLOGIES / "fattree_k4n3.toml",
+                     ["routing.algorithm=anca"], 0.60),
+}
+REFERENCE = DATA / "booksim_uniform_64node.csv"
+LATENCY_MAX_LOAD = {name: family[5] for name, family in FAMILIES.items()}
 CURVES = ("mesh/1", "mesh/4", "torus/1", "torus/4")
+FAT_TREE_CURVES = ("fattree/1", "fattree/4", "fattree_anca/1", "fattree_anca/4")
 ZERO_LOAD = 0.01
 
 
 def reference(curve):
     """BookSim's latency-mode rows of one curve ("mesh/1"), as {load: row}."""
-    topo, size = curve.split("/")
-    with open(REFERENCE) as f:
+    family, size = curve.split("/")
+    path, topo, routing, *_ = FAMILIES[family]
+    with open(path) as f:
         return {float(r["offered_flits_per_node_cycle"]): r for r in csv.DictReader(f)
-                if r["sim_type"] == "latency" and r["topology"] == topo and r["packet_size_flits"] == size}
+                if r["sim_type"] == "latency" and r["topology"] == topo and r["packet_size_flits"] == size
+                and (routing is None or r["routing_function"] == routing)}
 
 
 def run_point(args):
@@ -45,9 +63,10 @@ def run_point(args):
     curve, load, seed, measure = args
     import fabric
 
-    topo, size = curve.split("/")
-    spec = fabric.load_spec(SPECS[topo], [f"traffic.injection_rate={load}", f"traffic.packet_size={size}",
-                                          f"sim.measure_cycles={measure}", f"sim.seed={seed}"])
+    family, size = curve.split("/")
+    _, _, _, path, overrides, _ = FAMILIES[family]
+    spec = fabric.load_spec(path, overrides + [f"traffic.injection_rate={load}", f"traffic.packet_size={size}",
+                                               f"sim.measure_cycles={measure}", f"sim.seed={seed}"])
     r = fabric.simulate(spec, progress=False).to_dict()
     return r["latency"]["packet"]["mean"], r["throughput"]["accepted"], r["saturated"]
 
@@ -116,7 +135,8 @@ def main():
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--seeds", default="1,2,3")
     ap.add_argument("--measure", type=int, default=3000)
-    ap.add_argument("--only", default=",".join(CURVES), help="comma list of curves, e.g. mesh/1,torus/4")
+    ap.add_argument("--only", default=",".join(CURVES + FAT_TREE_CURVES),
+                    help="comma list of curves, e.g. mesh/1,torus/4,fattree/1,fattree_anca/4")
     a = ap.parse_args()
     out = compare(tuple(a.only.split(",")), tuple(int(s) for s in a.seeds.split(",")), a.measure, a.jobs)
     for p in out["points"]:

@@ -1,5 +1,6 @@
-"""fabric against BookSim 2 on the reference configurations (tests/data/booksim_uniform_64node.csv,
-measured with BookSim 2 commit 28f43299; see tests/data/booksim_README.md).
+"""fabric against BookSim 2 on the reference configurations: the 8x8 mesh and torus
+(tests/data/booksim_uniform_64node.csv, BookSim 2 commit 28f43299; see tests/data/booksim_README.md) and
+the 4-ary 3-tree (tests/data/booksim_fattree_k4n3.csv; see tests/data/booksim_fattree_README.md).
 
 The default run checks a representative subset (one seed, three loads per curve); ``pytest -m slow``
 runs the full comparison of benchmarks/booksim_compare.py: every reference load up to 0.35 (mesh) and
@@ -35,6 +36,20 @@ def test_reference_loads_subset():
 @pytest.mark.slow
 def test_full_booksim_comparison():
     out = booksim_compare.compare()
+    check_latency(out["points"])
+    for curve, knee in out["knees"].items():
+        assert knee["fabric"] == pytest.approx(knee["booksim"], abs=KNEE_TOLERANCE), curve
+
+
+def test_fat_tree_subset():
+    out = booksim_compare.compare(booksim_compare.FAT_TREE_CURVES, seeds=(1,), with_knee=False, loads=(0.01, 0.3, 0.5))
+    check_latency(out["points"])
+    assert len(out["points"]) == 12
+
+
+@pytest.mark.slow
+def test_full_fat_tree_comparison():
+    out = booksim_compare.compare(booksim_compare.FAT_TREE_CURVES)
     check_latency(out["points"])
     for curve, knee in out["knees"].items():
         assert knee["fabric"] == pytest.approx(knee["booksim"], abs=KNEE_TOLERANCE), curve
