@@ -104,6 +104,8 @@ cdef enum:
     PROC_BERNOULLI = 0  # each cycle with probability p (geometric gaps)
     PROC_PERIODIC = 1   # every 1/p cycles exactly (fractional periods accumulate), phase per endpoint
     PROC_ON_OFF = 2     # two-state Markov: OFF -> ON w.p. alpha, ON -> OFF w.p. beta, packets w.p. r1 when ON
+    PROC_BUDGET = 3     # closed loop: a source makes its next packet as its last one finishes leaving, until
+                        # it has made its budget of packets (an all-to-all without a message per pair)
 
 # How a packet picks its plane when endpoints have one port in each of several planes
 cdef enum:
@@ -279,6 +281,10 @@ cdef class Core:
     cdef double *ep_phase           # PROC_PERIODIC: per source, the exact time of its next packet
     cdef int64_t *ep_on_until       # PROC_ON_OFF: per source, the end of its ON period (exclusive)
     cdef double log1m_alpha, log1m_beta   # PROC_ON_OFF: log(1 - alpha), log(1 - beta)
+    cdef int64_t *ep_budget         # PROC_BUDGET: packets each source has still to make
+    cdef int64_t c_budget_left      # their sum
+    cdef int64_t c_last_arrival     # the latest tail arrival so far
+    cdef int64_t *ep_last_arrival   # PROC_BUDGET: per destination, its latest tail arrival
     # messages (collectives, traces: fabric/traffic/collective.py, trace.py): closed loop. A message
     # is released at max(its start, the arrival of the last of the messages it depends on), split into
     # packets of packet_size flits, and done when its last packet's tail arrives
@@ -675,6 +681,14 @@ cdef class Core:
         # First creation of each endpoint's process (the process starts at cycle 0).
         for i in range(self.n_endpoints):
             self.ep_next_arrival[i] = self._first_arrival(i, rate[i], cfg)
+        a = full("ep_budget", E1, np.int64, int(cfg.get("budget", 0))); self.ep_budget = <int64_t *> a.data
+        a = full("ep_last_arrival", E1, np.int64, -1); self.ep_last_arrival = <int64_t *> a.data
+        self.c_budget_left = 0
+        self.c_last_arrival = -1
+        if self.process == PROC_BUDGET:
+            self.c_budget_left = int(cfg.get("budget", 0)) * self.n_endpoints
+            for i in range(self.n_endpoints):
+                self.ep_next_arrival[i] = 0 if self.ep_budget[i] > 0 else NO_CYCLE
 
         # messages: the ones that wait for nothing go on the release heap
         self.n_msgs = len(net.get("msg_src", ()))
@@ -756,6 +770,10 @@ cdef class Core:
         cdef int64_t lat_p, lat_n
         cdef Packet *pkt = &self.pkts[pid]
         self.c_delivered_packets += 1
+        if arrival > self.c_last_arrival:
+            self.c_last_arrival = arrival
+        if self.process == PROC_BUDGET:
+            self.ep_last_arrival[pkt.dest] = arrival
         if pkt.measured:
             lat_p = arrival - pkt.create
             lat_n = arrival - pkt.inject
@@ -1611,6 +1629,8 @@ cdef class Core:
             self.ep_cur_vc[e] = -1
             self.ep_cur_plane[e] = -1
             out.busy = 0
+            if self.process == PROC_BUDGET and self.ep_q_head[e] < 0 and self.ep_budget[e] > 0:
+                self.ep_next_arrival[e] = now + 1     # its first flit can follow this tail directly
         return ST_OK
 
     cdef inline int32_t _pick_dest(self, int e, uint64_t *rng) noexcept nogil:
@@ -1648,6 +1668,10 @@ cdef class Core:
         if self.process == PROC_PERIODIC:
             self.ep_phase[e] += self.ep_period[e]
             return <int64_t>ceil(self.ep_phase[e] - 1e-9)
+        if self.process == PROC_BUDGET:
+            self.ep_budget[e] -= 1
+            self.c_budget_left -= 1
+            return NO_CYCLE                 # the next one when this one has left (see _endpoint_step)
         t = now + (1 if lp == 0.0 else rng_geometric(rng, lp))
         if self.process == PROC_BERNOULLI or t < self.ep_on_until[e]:
             return t
@@ -1751,7 +1775,13 @@ cdef class Core:
         """Every measured packet has arrived (after the window); with messages, every message is done."""
         if self.n_msgs:
             return self.c_msgs_left == 0
+        if self.process == PROC_BUDGET:
+            return self.c_budget_left == 0 and self.c_measured_outstanding == 0
         return self.c_measured_outstanding == 0 and self.now >= self.window_end
+
+    def last_arrivals(self):
+        """Budget workloads: each endpoint's latest tail arrival (-1 none)."""
+        return self._keep["ep_last_arrival"][: self.n_endpoints].copy()
 
     def messages(self):
         """(release, done) cycles of every message, -1 where it has not happened."""
@@ -1808,6 +1838,8 @@ cdef class Core:
             "max_network_latency": self.c_max_network_latency,
             "live_packets": self.pkt_live,
             "messages_left": self.c_msgs_left,
+            "budget_left": self.c_budget_left,
+            "last_arrival": self.c_last_arrival,
         }
 
     def histograms(self):

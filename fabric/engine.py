@@ -111,7 +111,7 @@ def build_network(spec):
 
 PATTERN_ARRAYS = ("dest_table", "alias_row", "alias_lo", "alias_prob", "alias_idx", "alias_dest")
 DEST_UNIFORM, DEST_TABLE = 0, 1
-PROCESSES = {"bernoulli": 0, "periodic": 1, "on_off": 2}
+PROCESSES = {"bernoulli": 0, "periodic": 1, "on_off": 2, "budget": 3}
 
 
 def injection_settings(traffic: dict, pattern: dict) -> dict:
@@ -213,8 +213,11 @@ def make_core(spec: dict, network=None):
         arrays.update(pattern["messages"].arrays(net.n_endpoints))
         arrays["ep_packet_rate"] = 0.0
         cfg.update(window_start=0, window_end=s["max_cycles"])
+    if "budget" in pattern:             # closed loop: a fixed number of packets per source, back to back
+        cfg.update(window_start=0, window_end=s["max_cycles"], process=PROCESSES["budget"], budget=pattern["budget"],
+                   packet_size=pattern["chunk"], sizes=[pattern["chunk"]], size_weights=[1.0])
     core = _core.Core(arrays, cfg)
-    core.workload = pattern.get("workload") if "messages" in pattern else None
+    core.workload = pattern.get("workload") if "messages" in pattern or "budget" in pattern else None
     core.message_steps = pattern["messages"].step if "messages" in pattern else None
     core.message_dest = arrays.get("msg_dest")
     return core, net
@@ -295,6 +298,9 @@ def _summarize_workload(spec, net, core, status, wall) -> dict:
     from .traffic._messages import latency_summary
 
     c = core.counters()
+    if core.message_dest is None:       # a budget workload: no per-message record
+        finished = c["budget_left"] == 0 and c["measured_outstanding"] == 0
+        return _summarize_budget(spec, net, core, status, wall, c, finished)
     release, done = core.messages()
     finished = bool((done >= 0).all())
     total = int(c["now"])
@@ -334,6 +340,39 @@ def _summarize_workload(spec, net, core, status, wall) -> dict:
                                      "finish": int(done[last])}
         else:
             workload.pop("bus_factor")
+    result["workload"] = workload
+    return result
+
+
+def _summarize_budget(spec, net, core, status, wall, c, finished) -> dict:
+    """An all-to-all run as per-source packet budgets: completion is the last arrival, the straggler the
+    endpoint whose last packet arrived last, and message latency is packet latency."""
+    result = _summarize(spec, net, core, status, wall)
+    total = int(c["now"])
+    elapsed = int(c["last_arrival"]) if finished else total
+    n_ep = net.n_endpoints
+    span = max(elapsed, 1) * n_ep
+    result.update(
+        status="ok" if finished else "saturated", saturated=not finished,
+        saturation_reasons=[] if finished else [f"the workload did not finish within sim.max_cycles ({total} cycles)"],
+        cycles={"warmup": 0, "measure": elapsed, "drain": 0, "total": max(total, elapsed)},
+        throughput={"offered": round(c["created_flits"] / span, 6), "injected": round(c["injected_flits"] / span, 6),
+                    "accepted": round(c["delivered_flits"] / span, 6)})
+    workload = dict(core.workload)
+    workload.pop("rank_endpoints")
+    phases = workload.pop("phases")
+    factor = workload.pop("bus_factor")
+    count = n_ep * (n_ep - 1)
+    workload.update(completion_cycles=elapsed if finished else None,
+                    messages={"count": count, "done": int(c["delivered_packets"]),
+                              "latency": result["latency"]["packet"]})
+    if finished:
+        last = core.last_arrivals()
+        algbw = workload["size_flits"] / max(elapsed, 1)
+        workload.update(steps=[{"step": 0, "phase": phases[0], "finish": elapsed, "cycles": elapsed}],
+                        algorithm_bandwidth=round(algbw, 6), bus_bandwidth=round(algbw * factor, 6),
+                        straggler={"rank": int(np.argmax(last)), "endpoint": int(np.argmax(last)),
+                                   "finish": int(last.max())})
     result["workload"] = workload
     return result
 

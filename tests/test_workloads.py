@@ -154,3 +154,18 @@ def test_unfinished_workload_is_reported(tmp_path):
     r = fabric.simulate(spec, progress=False).to_dict()
     assert r["status"] == "saturated" and r["workload"]["completion_cycles"] is None
     assert "did not finish within sim.max_cycles" in r["saturation_reasons"][0]
+
+
+def test_all_to_all_over_every_endpoint_needs_no_message_list():
+    # size a multiple of the endpoint count, all ranks, no delays: each source makes its next packet as
+    # the last one leaves, so no per-pair message is stored; the same exchange as explicit messages
+    compact = run(collective("all_to_all", "direct", size=320))
+    explicit = run(collective("all_to_all", "direct", size=320, ranks_list=list(range(16))))
+    for r in (compact, explicit):
+        w = r["workload"]
+        assert w["messages"]["done"] == w["messages"]["count"] == 16 * 15
+        assert r["flits"]["delivered"] == 16 * 15 * 20
+    c, e = compact["workload"]["completion_cycles"], explicit["workload"]["completion_cycles"]
+    assert c == pytest.approx(e, rel=0.25)
+    assert compact["workload"]["straggler"]["finish"] == c
+    assert compact["workload"]["bus_bandwidth"] == pytest.approx(320 / c * 15 / 16, rel=1e-3)

@@ -176,7 +176,24 @@ def _hierarchical(m, ranks, size, delay, group, phases):
     phases += ["all_gather (in group)"] * (group - 1)
 
 
+MAX_MESSAGES = 20_000_000
+PROC_BUDGET, DEST_ROTATE = 3, 3
+
+
 @traffic_patterns.register("collective", params=PARAMS)
 def make(network, traffic: dict) -> dict:
-    messages, info = build(traffic, network.n_endpoints)
+    n = network.n_endpoints
+    if traffic["collective"] == "all_to_all" and traffic["ranks"] == "all" and not traffic["ranks_list"] \
+            and not traffic["delays"] and traffic["size"] % n == 0:
+        # every endpoint sends size / n flits to each other one, in a fixed rotation, one packet per pair:
+        # the core makes each source's next packet as the last one leaves (no message per pair is stored)
+        info = {"collective": "all_to_all", "algorithm": "direct", "ranks": n, "size_flits": traffic["size"],
+                "phases": ["all_to_all"], "bus_factor": BUS_FACTOR["all_to_all"](n), "rank_endpoints": None}
+        return {"budget": n - 1, "chunk": traffic["size"] // n, "dest_mode": DEST_ROTATE, "workload": info}
+    p = len(ranks_of(traffic, n))
+    if p * (p - 1) > MAX_MESSAGES:
+        raise FabricError(f"traffic.ranks: {p} ranks make {p * (p - 1):,} messages, too many to hold; an "
+                          f"all_to_all over all endpoints, without delays, with size a multiple of {n} runs "
+                          f"without holding them")
+    messages, info = build(traffic, n)
     return {"messages": messages, "workload": info}
