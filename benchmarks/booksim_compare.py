@@ -18,6 +18,7 @@ the same window: past the knee, mean latency grows with the window. Near the kne
 is noisy (2x between seeds on the 4-flit torus at 0.53), so fabric's figures are means over ``--seeds``.
 
     python benchmarks/booksim_compare.py [--jobs 2] [--seeds 1,2,3] [--only mesh/1,fattree_anca/4]
+    python benchmarks/booksim_compare.py --patterns     # transpose, bit_complement, ... at 0.1 on the mesh
 
 prints a human table on stderr and the JSON on stdout.
 """
@@ -130,6 +131,42 @@ def compare(curves=CURVES, seeds=(1, 2, 3), measure=3000, jobs=2, with_knee=True
     return {"seeds": list(seeds), "measure_cycles": measure, "points": points, "knees": knees}
 
 
+PATTERNS = DATA / "booksim_patterns_8x8mesh.csv"
+# BookSim's traffic names -> fabric's
+PATTERN_NAMES = {"bitcomp": "bit_complement", "bitrev": "bit_reverse", "transpose": "transpose",
+                 "shuffle": "shuffle", "tornado": "tornado", "neighbor": "neighbor", "uniform": "uniform"}
+
+
+def run_pattern(args):
+    pattern, size, seed, measure = args
+    import fabric
+
+    spec = fabric.load_spec(FAMILIES["mesh"][3], [f"traffic.pattern={pattern}", "traffic.injection_rate=0.1",
+                                                  f"traffic.packet_size={size}", f"sim.measure_cycles={measure}",
+                                                  f"sim.seed={seed}"])
+    r = fabric.simulate(spec, progress=False).to_dict()
+    return r["latency"]["packet"]["mean"], r["hops"]["mean"]
+
+
+def compare_patterns(seeds=(1, 2, 3), measure=3000, jobs=2, sizes=("1", "4")):
+    """fabric against BookSim on the 8x8 mesh at 0.1 under each synthetic pattern BookSim has."""
+    with open(PATTERNS) as f:
+        rows = [r for r in csv.DictReader(f) if r["packet_size_flits"] in sizes]
+    tasks = [(PATTERN_NAMES[r["traffic"]], int(r["packet_size_flits"]), seed, measure) for r in rows for seed in seeds]
+    with ProcessPoolExecutor(jobs) as pool:
+        done = dict(zip(tasks, pool.map(run_pattern, tasks)))
+    points = []
+    for r in rows:
+        name, size = PATTERN_NAMES[r["traffic"]], int(r["packet_size_flits"])
+        lat = _mean([done[(name, size, s, measure)][0] for s in seeds])
+        hops = _mean([done[(name, size, s, measure)][1] for s in seeds])
+        theirs = float(r["packet_latency_avg"])
+        points.append({"pattern": name, "packet_size": size, "booksim_latency": theirs, "fabric_latency": lat,
+                       "ratio": round(lat / theirs, 4), "booksim_hops": round(float(r["routers_traversed_avg"]) - 1, 4),
+                       "fabric_hops": hops})
+    return points
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--jobs", type=int, default=2)
@@ -137,8 +174,20 @@ def main():
     ap.add_argument("--measure", type=int, default=3000)
     ap.add_argument("--only", default=",".join(CURVES + FAT_TREE_CURVES),
                     help="comma list of curves, e.g. mesh/1,torus/4,fattree/1,fattree_anca/4")
+    ap.add_argument("--patterns", action="store_true",
+                    help="instead: the synthetic patterns on the 8x8 mesh at 0.1 (tests/data/booksim_patterns_8x8mesh.csv)")
     a = ap.parse_args()
-    out = compare(tuple(a.only.split(",")), tuple(int(s) for s in a.seeds.split(",")), a.measure, a.jobs)
+    seeds = tuple(int(s) for s in a.seeds.split(","))
+    if a.patterns:
+        points = compare_patterns(seeds, a.measure, a.jobs)
+        for p in points:
+            print(f"{p['pattern']:15s} {p['packet_size']} flit(s)  booksim={p['booksim_latency']:7.2f}  "
+                  f"fabric={p['fabric_latency']:7.2f}  ratio={p['ratio']:.3f}  links {p['booksim_hops']:.2f} / "
+                  f"{p['fabric_hops']:.2f}", file=sys.stderr)
+        json.dump({"seeds": list(seeds), "points": points}, sys.stdout, indent=1)
+        print()
+        return
+    out = compare(tuple(a.only.split(",")), seeds, a.measure, a.jobs)
     for p in out["points"]:
         print(f"{p['curve']:8s} load={p['load']:.2f}  booksim={p['booksim_latency']:7.2f}  "
               f"fabric={p['fabric_latency']:7.2f}  ratio={p['ratio']:.3f}  "

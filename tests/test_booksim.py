@@ -53,3 +53,11 @@ def test_full_fat_tree_comparison():
     check_latency(out["points"])
     for curve, knee in out["knees"].items():
         assert knee["fabric"] == pytest.approx(knee["booksim"], abs=KNEE_TOLERANCE), curve
+
+
+def test_patterns_at_0_1_on_the_8x8_mesh():
+    points = booksim_compare.compare_patterns(seeds=(1,))
+    assert len(points) == 14
+    for p in points:
+        assert p["fabric_latency"] == pytest.approx(p["booksim_latency"], rel=LATENCY_TOLERANCE), p
+        assert p["fabric_hops"] == pytest.approx(p["booksim_hops"], rel=0.03), p
