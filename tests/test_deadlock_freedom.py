@@ -27,6 +27,7 @@ def dependency_graph(spec):
     # (UGAL's choice too: probe_route takes the packet id's lowest bit for it)
     pids = range(2 * net.n_routers) if spec.get("routing", {}).get("algorithm") in ("valiant", "ugal") else [0]
     edges = defaultdict(set)
+    longest = 0
     for dest in range(net.n_endpoints):
         seen = set()
         # (router, local input port, VC, links crossed, the channel held, or None at injection)
@@ -42,6 +43,7 @@ def dependency_graph(spec):
                 port = int(net.port_indptr[router]) + out
                 if net.port_kind[port] == PORT_ENDPOINT:
                     assert net.port_peer[port] == dest, "a packet ejected at the wrong endpoint"
+                    longest = max(longest, hops)
                     continue
                 assert net.port_kind[port] == PORT_LINK, "routed to an unconnected port"
                 far = int(net.port_peer[port])
@@ -50,6 +52,7 @@ def dependency_graph(spec):
                         if held is not None:
                             edges[held].add((port, v))
                         stack.append((int(owner[far]), int(local[far]), v, hops + 1, (port, v), pid))
+    dependency_graph.longest = longest        # the most links any followed route crossed
     return edges
 
 
@@ -72,6 +75,16 @@ def has_cycle(edges):
                 state[child] = 1
                 stack.append((child, iter(edges.get(child, ()))))
     return False
+
+
+def max_table_hops(spec):
+    """up*/down*: the longest route its distance table allows."""
+    from fabric.routing._tables import tables
+    from fabric.routing.updown import root_of
+
+    resolved = resolve_spec(spec)
+    core, net = make_core(resolved)
+    return int(tables(net, "updown", root_of(net, resolved["routing"]))["dist_any"].max())
 
 
 def test_the_check_finds_a_cycle():
@@ -107,6 +120,15 @@ def test_acyclic(spec):
     edges = dependency_graph(spec)
     assert edges, "no dependencies found: the walk went wrong"
     assert not has_cycle(edges)
+    # every route arrives within the diameter (minimal routings), or within the routing's own bound
+    from fabric.describe import describe
+
+    d = describe(resolve_spec(spec))
+    algorithm = d["routing"]
+    bound = {"valiant": 5, "ugal": 5}.get(algorithm, d["diameter"])
+    if algorithm == "updown":
+        bound = max_table_hops(spec)
+    assert 0 < dependency_graph.longest <= bound
 
 
 def test_torus_needs_its_dateline_classes():

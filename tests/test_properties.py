@@ -153,11 +153,36 @@ def mean_minimal_hops(spec, net):
     return d.sum(axis=2)
 
 
+def connected(net) -> bool:
+    """Every router reaches every other over the links (planes of a Clos meet only at the endpoints,
+    which have a port in each)."""
+    from fabric.network import PORT_LINK
+
+    owner = np.repeat(np.arange(net.n_routers), np.diff(net.port_indptr))
+    links = np.flatnonzero(net.port_kind == PORT_LINK)
+    neighbours = {r: set() for r in range(net.n_routers)}
+    for p in links:
+        neighbours[int(owner[p])].add(int(owner[net.port_peer[p]]))
+    if net.endpoint_planes is not None:
+        for ports in net.endpoint_planes:
+            routers = {int(owner[p]) for p in ports}
+            for r in routers:
+                neighbours[r] |= routers - {r}
+    seen, stack = {0}, [0]
+    while stack:
+        for w in neighbours[stack.pop()] - seen:
+            seen.add(w)
+            stack.append(w)
+    return len(seen) == net.n_routers
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(specs())
 def test_conservation_credits_and_bounds(raw):
     spec = resolve_spec(raw)
     core, net = make_core(spec)
+    net.check()                                  # every link's two directions pair up
+    assert connected(net)
     for until in (37, 250):
         core.run(until)
         c = core.counters()
