@@ -33,7 +33,7 @@ head flit only) and a tail bit (bit 0).
 """
 cimport cython
 from libc.stdlib cimport malloc, realloc, free
-from libc.string cimport memset
+from libc.string cimport memset, memmove
 from libc.math cimport log, ceil
 
 from _types cimport cycle_t, int8_t, int16_t, int32_t, int64_t, uint64_t
@@ -99,6 +99,19 @@ cdef enum:
     DEST_ALIAS = 2      # a discrete distribution per source (or one shared), by Walker's alias method
     DEST_ROTATE = 3     # all-to-all: the k-th packet of source s goes to s + 1 + (k mod (N-1))
 
+# What cls_stats holds per class
+cdef enum:
+    CS_MEASURED = 0         # packets created in the window
+    CS_CREATED_FLITS = 1    # flits created in the window
+    CS_EJECTED_FLITS = 2    # flits ejected in the window
+    CS_DELIVERED = 3        # measured packets delivered
+    CS_SUM_PACKET = 4       # and the sums and maxima of their latencies and hops
+    CS_SUM_NETWORK = 5
+    CS_MAX_PACKET = 6
+    CS_MAX_NETWORK = 7
+    CS_SUM_HOPS = 8
+    N_CLS_STATS = 9
+
 # When an endpoint creates packets
 cdef enum:
     PROC_BERNOULLI = 0  # each cycle with probability p (geometric gaps)
@@ -141,6 +154,8 @@ cdef enum:
     PID_SHIFT = 32
     PID_MASK = 0x3FFFFFFF
 
+CLASS_STATS = ("measured", "created_flits", "ejected_flits", "delivered", "sum_packet_latency",
+               "sum_network_latency", "max_packet_latency", "max_network_latency", "sum_hops")
 MAX_ENDPOINTS = DEST_MASK
 MAX_HOPS = HOPS_MASK
 MAX_PACKETS = 1 << 30
@@ -195,6 +210,7 @@ cdef struct Packet:
     int32_t size            # flits
     int16_t hops            # router-to-router links its head crossed (set when the head ejects)
     int8_t measured         # created inside the measurement window
+    int8_t cls              # traffic class
 
 
 cdef struct InVC:
@@ -265,22 +281,33 @@ cdef class Core:
     # ---- sizes and configuration
     cdef int n_routers, n_ports, n_endpoints, n_dims, V, B, R, rmask, max_router_ports
     cdef int rd, va, sa, st
-    cdef int route_mode, torus_tie, allow_self, packet_size
+    cdef int route_mode, torus_tie, packet_size
     cdef double packet_rate, log1mp
-    # traffic: destinations, creation process, sizes
-    cdef int dest_mode, process, n_sizes
-    cdef int32_t *dest_table        # DEST_TABLE: (n_endpoints)
-    cdef int32_t *alias_row         # DEST_ALIAS: (n_endpoints) each source's row
+    # traffic: C classes, each a generator per endpoint (index g = class * n_endpoints + endpoint) with
+    # its own destinations, creation process and sizes. Per class: dest mode, process, allow_self, the
+    # ON/OFF probabilities and its slice of the size tables
+    cdef int C, process
+    cdef int8_t *cls_dest_mode
+    cdef int8_t *cls_process
+    cdef int8_t *cls_allow_self
+    cdef double *cls_log1m_alpha
+    cdef double *cls_log1m_beta
+    cdef int32_t *cls_size_lo       # (C+1) the class's sizes: size_value[cls_size_lo[c]:cls_size_lo[c+1]]
+    cdef int64_t *gen_next          # (C*n_endpoints) each generator's next creation (ep_next_arrival: the
+                                    # earliest per endpoint; the same array when C == 1)
+    cdef int64_t *cls_stats         # (C*N_CLS_STATS) per class: what the result reports about it
+    cdef int64_t *cls_hist          # (C*hist_cap) per class: packet latency histogram
+    cdef int32_t *dest_table        # DEST_TABLE: (C*n_endpoints)
+    cdef int32_t *alias_row         # DEST_ALIAS: (C*n_endpoints) each generator's row
     cdef int32_t *alias_lo          # (rows+1) a row's first entry
     cdef double *alias_prob         # per entry: keep it with this probability, else take its alias
     cdef int32_t *alias_idx         # per entry: its alias (an entry of the same row)
     cdef int32_t *alias_dest        # per entry: the destination
-    cdef int32_t *ep_counter        # DEST_ROTATE: packets created so far, per source
-    cdef double *ep_log1mp          # per source: log(1 - its packet probability per cycle), 0: every cycle
-    cdef double *ep_period          # PROC_PERIODIC: per source, cycles between packets
-    cdef double *ep_phase           # PROC_PERIODIC: per source, the exact time of its next packet
-    cdef int64_t *ep_on_until       # PROC_ON_OFF: per source, the end of its ON period (exclusive)
-    cdef double log1m_alpha, log1m_beta   # PROC_ON_OFF: log(1 - alpha), log(1 - beta)
+    cdef int32_t *ep_counter        # DEST_ROTATE: packets created so far, per generator
+    cdef double *ep_log1mp          # per generator: log(1 - its packet probability per cycle), 0: every cycle
+    cdef double *ep_period          # PROC_PERIODIC: per generator, cycles between packets
+    cdef double *ep_phase           # PROC_PERIODIC: per generator, the exact time of its next packet
+    cdef int64_t *ep_on_until       # PROC_ON_OFF: per generator, the end of its ON period (exclusive)
     cdef int64_t *ep_budget         # PROC_BUDGET: packets each source has still to make
     cdef int64_t c_budget_left      # their sum
     cdef int64_t c_last_arrival     # the latest tail arrival so far
@@ -433,6 +460,8 @@ cdef class Core:
     def __cinit__(self):
         self.pkts = NULL
         self.pkt_msg = NULL
+        self.cls_hist = NULL
+        self.C = 1
         self.n_msgs = 0
         self.pkt_cap = 0
         self.pkt_free = -1
@@ -472,11 +501,16 @@ cdef class Core:
         self.st = cfg["st_delay"]
         self.route_mode = cfg["route_mode"]
         self.torus_tie = cfg["torus_tie"]
-        self.allow_self = cfg["allow_self"]
         self.packet_size = cfg["packet_size"]
         self.packet_rate = cfg["packet_rate"]
-        self.dest_mode = cfg.get("dest_mode", DEST_UNIFORM)
-        self.process = cfg.get("process", PROC_BERNOULLI)
+        classes = cfg.get("classes") or [{"dest_mode": cfg.get("dest_mode", DEST_UNIFORM),
+                                         "process": cfg.get("process", PROC_BERNOULLI),
+                                         "allow_self": cfg["allow_self"], "on_alpha": cfg.get("on_alpha", 0.5),
+                                         "on_beta": cfg.get("on_beta", 0.5), "on_share": cfg.get("on_share", 1.0),
+                                         "sizes": cfg.get("sizes", [self.packet_size]),
+                                         "size_weights": cfg.get("size_weights", [1.0])}]
+        self.C = len(classes)
+        self.process = classes[0]["process"]      # PROC_BUDGET (closed loop) runs with one class only
         self.window_start = cfg["window_start"]
         self.window_end = cfg["window_end"]
         self.max_packets = min(int(cfg["max_packets"]), MAX_PACKETS)
@@ -651,36 +685,57 @@ cdef class Core:
         a = full("ep_credit_n", self.R, np.int32); self.ep_credit_n = <int32_t *> a.data
         self._keep = keep
 
-        # traffic: destination tables, per-source rates, sizes (fabric/traffic/*.py, engine.py)
+        # traffic: per class and endpoint, destination tables, rates, sizes (fabric/traffic/*.py, engine.py)
         E1 = max(self.n_endpoints, 1)
-        a = arr("dest_table", net.get("dest_table", np.full(E1, -1)), np.int32); self.dest_table = <int32_t *> a.data
-        a = arr("alias_row", net.get("alias_row", np.zeros(E1)), np.int32); self.alias_row = <int32_t *> a.data
+        G = self.C * E1
+        a = arr("cls_dest_mode", [c["dest_mode"] for c in classes], np.int8); self.cls_dest_mode = <int8_t *> a.data
+        a = arr("cls_process", [c["process"] for c in classes], np.int8); self.cls_process = <int8_t *> a.data
+        a = arr("cls_allow_self", [int(c["allow_self"]) for c in classes], np.int8)
+        self.cls_allow_self = <int8_t *> a.data
+        a = full("cls_log1m_alpha", self.C, np.float64); self.cls_log1m_alpha = <double *> a.data
+        a = full("cls_log1m_beta", self.C, np.float64); self.cls_log1m_beta = <double *> a.data
+        for i, c in enumerate(classes):
+            self.cls_log1m_alpha[i] = log(1.0 - c["on_alpha"]) if c["on_alpha"] < 1.0 else 0.0
+            self.cls_log1m_beta[i] = log(1.0 - c["on_beta"]) if c["on_beta"] < 1.0 else 0.0
+        a = arr("dest_table", net.get("dest_table", np.full(G, -1)), np.int32); self.dest_table = <int32_t *> a.data
+        a = arr("alias_row", net.get("alias_row", np.zeros(G)), np.int32); self.alias_row = <int32_t *> a.data
         a = arr("alias_lo", net.get("alias_lo", np.zeros(2)), np.int32); self.alias_lo = <int32_t *> a.data
         a = arr("alias_prob", net.get("alias_prob", np.ones(1)), np.float64); self.alias_prob = <double *> a.data
         a = arr("alias_idx", net.get("alias_idx", np.zeros(1)), np.int32); self.alias_idx = <int32_t *> a.data
         a = arr("alias_dest", net.get("alias_dest", np.zeros(1)), np.int32); self.alias_dest = <int32_t *> a.data
-        a = full("ep_counter", E1, np.int32); self.ep_counter = <int32_t *> a.data
-        rate = np.broadcast_to(np.asarray(net.get("ep_packet_rate", self.packet_rate), np.float64), (E1,))
-        if self.dest_mode == DEST_TABLE:
-            rate = np.where(np.asarray(net["dest_table"]) >= 0, rate, 0.0)
-        a = full("ep_log1mp", E1, np.float64); self.ep_log1mp = <double *> a.data
-        for i in range(self.n_endpoints):
+        a = full("ep_counter", G, np.int32); self.ep_counter = <int32_t *> a.data
+        rate = np.broadcast_to(np.asarray(net.get("ep_packet_rate", self.packet_rate), np.float64), (G,)).copy()
+        table = np.asarray(net.get("dest_table", np.full(G, -1)))
+        for i, c in enumerate(classes):
+            if c["dest_mode"] == DEST_TABLE:
+                rate[i * E1:(i + 1) * E1] = np.where(table[i * E1:(i + 1) * E1] >= 0, rate[i * E1:(i + 1) * E1], 0.0)
+        a = full("ep_log1mp", G, np.float64); self.ep_log1mp = <double *> a.data
+        for i in range(self.C * self.n_endpoints):
             self.ep_log1mp[i] = log(1.0 - rate[i]) if 0.0 < rate[i] < 1.0 else 0.0   # libm's log, as before
         a = arr("ep_period", np.where(rate > 0, 1.0 / np.maximum(rate, 1e-300), 0.0), np.float64)
         self.ep_period = <double *> a.data
-        a = full("ep_phase", E1, np.float64); self.ep_phase = <double *> a.data
-        a = full("ep_on_until", E1, np.int64); self.ep_on_until = <int64_t *> a.data
-        self.log1m_alpha = log(1.0 - cfg.get("on_alpha", 0.5)) if cfg.get("on_alpha", 0.5) < 1.0 else 0.0
-        self.log1m_beta = log(1.0 - cfg.get("on_beta", 0.5)) if cfg.get("on_beta", 0.5) < 1.0 else 0.0
-        sizes = np.asarray(cfg.get("sizes", [self.packet_size]), np.int32)
-        weights = np.asarray(cfg.get("size_weights", [1.0]), np.float64)
-        self.n_sizes = len(sizes)
+        a = full("ep_phase", G, np.float64); self.ep_phase = <double *> a.data
+        a = full("ep_on_until", G, np.int64); self.ep_on_until = <int64_t *> a.data
+        sizes = np.concatenate([np.asarray(c["sizes"], np.int32) for c in classes])
+        cum = np.concatenate([np.cumsum(c["size_weights"]) / np.sum(c["size_weights"]) for c in classes])
+        a = arr("cls_size_lo", np.cumsum([0] + [len(c["sizes"]) for c in classes]), np.int32)
+        self.cls_size_lo = <int32_t *> a.data
         a = arr("size_value", sizes, np.int32); self.size_value = <int32_t *> a.data
-        a = arr("size_cum", np.cumsum(weights) / weights.sum(), np.float64); self.size_cum = <double *> a.data
+        a = arr("size_cum", cum, np.float64); self.size_cum = <double *> a.data
+        a = full("cls_stats", self.C * N_CLS_STATS, np.int64); self.cls_stats = <int64_t *> a.data
 
-        # First creation of each endpoint's process (the process starts at cycle 0).
-        for i in range(self.n_endpoints):
-            self.ep_next_arrival[i] = self._first_arrival(i, rate[i], cfg)
+        # First creation of each generator's process (the processes start at cycle 0).
+        if self.C == 1:
+            self.gen_next = self.ep_next_arrival
+        else:
+            a = full("gen_next", G, np.int64, NO_CYCLE); self.gen_next = <int64_t *> a.data
+        for c in range(self.C):
+            for i in range(self.n_endpoints):
+                self.gen_next[c * self.n_endpoints + i] = self._first_arrival(i, c * self.n_endpoints + i, c,
+                                                                             rate[c * self.n_endpoints + i], classes[c])
+        if self.C > 1:
+            for i in range(self.n_endpoints):
+                self.ep_next_arrival[i] = min(self.gen_next[c * self.n_endpoints + i] for c in range(self.C))
         a = full("ep_budget", E1, np.int64, int(cfg.get("budget", 0))); self.ep_budget = <int64_t *> a.data
         a = full("ep_last_arrival", E1, np.int64, -1); self.ep_last_arrival = <int64_t *> a.data
         self.c_budget_left = 0
@@ -717,6 +772,7 @@ cdef class Core:
     def __dealloc__(self):
         free(self.pkts)
         free(self.pkt_msg)
+        free(self.cls_hist)
         free(self.hist_packet)
         free(self.hist_network)
 
@@ -742,11 +798,19 @@ cdef class Core:
         return 0
 
     cdef int _grow_hist(self, int64_t new_cap) noexcept nogil:
-        cdef int64_t old = self.hist_cap
+        cdef int64_t old = self.hist_cap, c
         if not self._realloc(<void **>&self.hist_packet, new_cap * 8): return 1
         if not self._realloc(<void **>&self.hist_network, new_cap * 8): return 1
         memset(&self.hist_packet[old], 0, (new_cap - old) * 8)
         memset(&self.hist_network[old], 0, (new_cap - old) * 8)
+        if self.C > 1:
+            # one row per class: move the rows apart, from the last, then clear the new part of each
+            if not self._realloc(<void **>&self.cls_hist, self.C * new_cap * 8): return 1
+            c = self.C - 1
+            while c >= 0:
+                memmove(&self.cls_hist[c * new_cap], &self.cls_hist[c * old], old * 8)
+                memset(&self.cls_hist[c * new_cap + old], 0, (new_cap - old) * 8)
+                c -= 1
         self.hist_cap = new_cap
         return 0
 
@@ -791,6 +855,8 @@ cdef class Core:
                 self.c_max_packet_latency = lat_p
             if lat_n > self.c_max_network_latency:
                 self.c_max_network_latency = lat_n
+            if self.C > 1:
+                self._class_delivered(pkt, lat_p, lat_n)
         if self.n_msgs and self.pkt_msg[pid] >= 0:
             self.msg_left[self.pkt_msg[pid]] -= 1
             if self.msg_left[self.pkt_msg[pid]] == 0:
@@ -798,6 +864,30 @@ cdef class Core:
         pkt.next = self.pkt_free
         self.pkt_free = pid
         self.pkt_live -= 1
+
+    cdef void _class_delivered(self, Packet *pkt, int64_t lat_p, int64_t lat_n) noexcept nogil:
+        cdef int64_t *st = &self.cls_stats[pkt.cls * N_CLS_STATS]
+        st[CS_DELIVERED] += 1
+        st[CS_SUM_PACKET] += lat_p
+        st[CS_SUM_NETWORK] += lat_n
+        st[CS_SUM_HOPS] += pkt.hops
+        if lat_p > st[CS_MAX_PACKET]:
+            st[CS_MAX_PACKET] = lat_p
+        if lat_n > st[CS_MAX_NETWORK]:
+            st[CS_MAX_NETWORK] = lat_n
+        if lat_p < self.hist_cap:
+            self.cls_hist[pkt.cls * self.hist_cap + lat_p] += 1
+
+    def class_stats(self):
+        """Per class (more than one): counters (CLASS_STATS order) and the packet latency histogram."""
+        cdef int64_t c, i
+        out = []
+        for c in range(self.C):
+            counters = {name: self.cls_stats[c * N_CLS_STATS + i] for i, name in enumerate(CLASS_STATS)}
+            hist = np.array([self.cls_hist[c * self.hist_cap + i] for i in range(self.hist_cap)], np.int64) \
+                if self.C > 1 else None
+            out.append((counters, hist))
+        return out
 
     # ------------------------------------------------------------------ messages
 
@@ -1538,6 +1628,8 @@ cdef class Core:
             self.c_delivered_flits += 1
             if self.window_start <= arrival < self.window_end:
                 self.c_window_ejected_flits += 1
+                if self.C > 1:
+                    self.cls_stats[self.pkts[pid].cls * N_CLS_STATS + CS_EJECTED_FLITS] += 1
             if flit & FLIT_TAIL:
                 self._deliver(pid, arrival)
         return 0
@@ -1546,42 +1638,58 @@ cdef class Core:
 
     cdef int _endpoint_step(self, int e) noexcept nogil:
         cdef cycle_t now = self.now
-        cdef int V = self.V, k, v, s, port
+        cdef int V = self.V, k, v, s, port, c, g, lo
+        cdef int64_t t
         cdef int64_t slot
         cdef int32_t pid, dest
         cdef uint64_t *rng = &self.ep_rng[e]
         cdef Packet *pkt
         cdef OutVC *out
-        # packet creation into the source queue
+        # packet creation into the source queue, by every class whose generator is due
         if self.ep_next_arrival[e] <= now:
-            pid = self._new_packet()
-            if pid < 0:
-                return ST_PACKET_LIMIT if pid == -1 else ST_NO_MEMORY
-            pkt = &self.pkts[pid]
-            if self.n_msgs:
-                self.pkt_msg[pid] = -1
-            pkt.dest = self._pick_dest(e, rng)
-            pkt.size = self.packet_size if self.n_sizes == 1 else self._pick_size(rng)
-            pkt.hops = 0
-            pkt.next = -1
-            pkt.create = now
-            pkt.inject = -1
-            if self.window_start <= now < self.window_end:
-                pkt.measured = 1
-                self.c_measured_created += 1
-                self.c_measured_outstanding += 1
-                self.c_window_created_flits += pkt.size
-            else:
-                pkt.measured = 0
-            if self.ep_q_tail[e] >= 0:
-                self.pkts[self.ep_q_tail[e]].next = pid
-            else:
-                self.ep_q_head[e] = pid
-            self.ep_q_tail[e] = pid
-            self.c_created_packets += 1
-            self.c_created_flits += pkt.size
-            self.c_source_flits += pkt.size
-            self.ep_next_arrival[e] = self._next_arrival(e, now, rng)
+            for c in range(self.C):
+                g = c * self.n_endpoints + e
+                if self.gen_next[g] > now:
+                    continue
+                pid = self._new_packet()
+                if pid < 0:
+                    return ST_PACKET_LIMIT if pid == -1 else ST_NO_MEMORY
+                pkt = &self.pkts[pid]
+                if self.n_msgs:
+                    self.pkt_msg[pid] = -1
+                pkt.dest = self._pick_dest(e, g, c, rng)
+                lo = self.cls_size_lo[c]
+                pkt.size = self.size_value[lo] if self.cls_size_lo[c + 1] - lo == 1 else self._pick_size(c, rng)
+                pkt.hops = 0
+                pkt.next = -1
+                pkt.create = now
+                pkt.inject = -1
+                pkt.cls = <int8_t>c
+                if self.window_start <= now < self.window_end:
+                    pkt.measured = 1
+                    self.c_measured_created += 1
+                    self.c_measured_outstanding += 1
+                    self.c_window_created_flits += pkt.size
+                    if self.C > 1:
+                        self.cls_stats[c * N_CLS_STATS + CS_CREATED_FLITS] += pkt.size
+                        self.cls_stats[c * N_CLS_STATS + CS_MEASURED] += 1
+                else:
+                    pkt.measured = 0
+                if self.ep_q_tail[e] >= 0:
+                    self.pkts[self.ep_q_tail[e]].next = pid
+                else:
+                    self.ep_q_head[e] = pid
+                self.ep_q_tail[e] = pid
+                self.c_created_packets += 1
+                self.c_created_flits += pkt.size
+                self.c_source_flits += pkt.size
+                self.gen_next[g] = self._next_arrival(g, c, now, rng)
+            if self.C > 1:
+                t = self.gen_next[e]
+                for c in range(1, self.C):
+                    if self.gen_next[c * self.n_endpoints + e] < t:
+                        t = self.gen_next[c * self.n_endpoints + e]
+                self.ep_next_arrival[e] = t
         # send one flit of the front packet
         pid = self.ep_q_head[e]
         if pid < 0:
@@ -1633,82 +1741,86 @@ cdef class Core:
                 self.ep_next_arrival[e] = now + 1     # its first flit can follow this tail directly
         return ST_OK
 
-    cdef inline int32_t _pick_dest(self, int e, uint64_t *rng) noexcept nogil:
+    cdef inline int32_t _pick_dest(self, int e, int g, int c, uint64_t *rng) noexcept nogil:
+        """A destination for a packet of class c from endpoint e (generator g)."""
         cdef int32_t dest, i, lo, n
-        if self.dest_mode == DEST_UNIFORM:
-            if self.allow_self:
+        cdef int mode = self.cls_dest_mode[c]
+        if mode == DEST_UNIFORM:
+            if self.cls_allow_self[c]:
                 return <int32_t>rng_below(rng, self.n_endpoints)
             dest = <int32_t>rng_below(rng, self.n_endpoints - 1)
             return dest + 1 if dest >= e else dest
-        if self.dest_mode == DEST_TABLE:
-            return self.dest_table[e]
-        if self.dest_mode == DEST_ROTATE:
+        if mode == DEST_TABLE:
+            return self.dest_table[g]
+        if mode == DEST_ROTATE:
             n = self.n_endpoints - 1
-            dest = (e + 1 + self.ep_counter[e] % n) % self.n_endpoints
-            self.ep_counter[e] += 1
+            dest = (e + 1 + self.ep_counter[g] % n) % self.n_endpoints
+            self.ep_counter[g] += 1
             return dest
-        lo = self.alias_lo[self.alias_row[e]]
-        n = self.alias_lo[self.alias_row[e] + 1] - lo
+        lo = self.alias_lo[self.alias_row[g]]
+        n = self.alias_lo[self.alias_row[g] + 1] - lo
         i = lo + <int32_t>rng_below(rng, n)
         if rng_uniform(rng) > self.alias_prob[i]:
             i = self.alias_idx[i]
         return self.alias_dest[i]
 
-    cdef inline int32_t _pick_size(self, uint64_t *rng) noexcept nogil:
+    cdef inline int32_t _pick_size(self, int c, uint64_t *rng) noexcept nogil:
         cdef double u = rng_uniform(rng)
-        cdef int k = 0
-        while k < self.n_sizes - 1 and u > self.size_cum[k]:
+        cdef int k = self.cls_size_lo[c], last = self.cls_size_lo[c + 1] - 1
+        while k < last and u > self.size_cum[k]:
             k += 1
         return self.size_value[k]
 
-    cdef int64_t _next_arrival(self, int e, cycle_t now, uint64_t *rng) noexcept nogil:
-        """The cycle of source e's next packet, after one at `now`."""
-        cdef double lp = self.ep_log1mp[e]
+    cdef int64_t _next_arrival(self, int g, int c, cycle_t now, uint64_t *rng) noexcept nogil:
+        """The cycle of generator g's next packet (class c), after one at `now`."""
+        cdef double lp = self.ep_log1mp[g]
         cdef int64_t t
-        if self.process == PROC_PERIODIC:
-            self.ep_phase[e] += self.ep_period[e]
-            return <int64_t>ceil(self.ep_phase[e] - 1e-9)
-        if self.process == PROC_BUDGET:
-            self.ep_budget[e] -= 1
+        cdef int process = self.cls_process[c]
+        if process == PROC_PERIODIC:
+            self.ep_phase[g] += self.ep_period[g]
+            return <int64_t>ceil(self.ep_phase[g] - 1e-9)
+        if process == PROC_BUDGET:
+            self.ep_budget[g] -= 1
             self.c_budget_left -= 1
             return NO_CYCLE                 # the next one when this one has left (see _endpoint_step)
         t = now + (1 if lp == 0.0 else rng_geometric(rng, lp))
-        if self.process == PROC_BERNOULLI or t < self.ep_on_until[e]:
+        if process == PROC_BERNOULLI or t < self.ep_on_until[g]:
             return t
-        return self._next_burst(e, self.ep_on_until[e], rng)
+        return self._next_burst(g, c, self.ep_on_until[g], rng)
 
-    cdef int64_t _next_burst(self, int e, int64_t off_start, uint64_t *rng) noexcept nogil:
+    cdef int64_t _next_burst(self, int g, int c, int64_t off_start, uint64_t *rng) noexcept nogil:
         """ON/OFF: from an OFF period starting at off_start, the first packet of the next ON period that
         has one (OFF lasts geometric(alpha) cycles, ON geometric(beta), packets w.p. r1 per ON cycle)."""
         cdef int64_t on_start, first
-        cdef double lp = self.ep_log1mp[e]
+        cdef double lp = self.ep_log1mp[g], la = self.cls_log1m_alpha[c], lb = self.cls_log1m_beta[c]
         while True:
-            on_start = off_start + (1 if self.log1m_alpha == 0.0 else rng_geometric(rng, self.log1m_alpha))
-            self.ep_on_until[e] = on_start + (NO_CYCLE if self.log1m_beta == 0.0 else rng_geometric(rng, self.log1m_beta))
+            on_start = off_start + (1 if la == 0.0 else rng_geometric(rng, la))
+            self.ep_on_until[g] = on_start + (NO_CYCLE if lb == 0.0 else rng_geometric(rng, lb))
             first = on_start + (0 if lp == 0.0 else rng_geometric(rng, lp) - 1)
-            if first < self.ep_on_until[e]:
+            if first < self.ep_on_until[g]:
                 return first
-            off_start = self.ep_on_until[e]
+            off_start = self.ep_on_until[g]
 
-    def _first_arrival(self, int e, double rate, dict cfg):
-        """The cycle of source e's first packet (the process starts at cycle 0)."""
+    def _first_arrival(self, int e, int g, int c, double rate, dict cls):
+        """The cycle of generator g's first packet (endpoint e, class c; the process starts at cycle 0)."""
         cdef uint64_t *rng = &self.ep_rng[e]
-        cdef double lp = self.ep_log1mp[e]
+        cdef double lp = self.ep_log1mp[g]
         if rate <= 0.0:
             return NO_CYCLE
-        if self.process == PROC_PERIODIC:
+        if self.cls_process[c] == PROC_PERIODIC:
             # a random phase in [0, period), so sources do not all send in the same cycle
-            self.ep_phase[e] = rng_uniform(rng) * self.ep_period[e]
-            return <int64_t>ceil(self.ep_phase[e] - 1e-9)
-        if self.process == PROC_ON_OFF:
+            self.ep_phase[g] = rng_uniform(rng) * self.ep_period[g]
+            return <int64_t>ceil(self.ep_phase[g] - 1e-9)
+        if self.cls_process[c] == PROC_ON_OFF:
             # start in the stationary state: ON with probability alpha / (alpha + beta)
-            if rng_uniform(rng) <= cfg.get("on_share", 1.0):
-                self.ep_on_until[e] = (NO_CYCLE if self.log1m_beta == 0.0 else rng_geometric(rng, self.log1m_beta))
+            if rng_uniform(rng) <= cls.get("on_share", 1.0):
+                self.ep_on_until[g] = (NO_CYCLE if self.cls_log1m_beta[c] == 0.0 else
+                                       rng_geometric(rng, self.cls_log1m_beta[c]))
                 t = 0 if lp == 0.0 else rng_geometric(rng, lp) - 1
-                if t < self.ep_on_until[e]:
+                if t < self.ep_on_until[g]:
                     return t
-                return self._next_burst(e, self.ep_on_until[e], rng)
-            return self._next_burst(e, 0, rng)
+                return self._next_burst(g, c, self.ep_on_until[g], rng)
+            return self._next_burst(g, c, 0, rng)
         return 0 if lp == 0.0 else rng_geometric(rng, lp) - 1
 
     cdef int _pick_plane(self, int e, int32_t pid) noexcept nogil:
