@@ -143,6 +143,35 @@ def injection_settings(traffic: dict, pattern: dict) -> dict:
     return out
 
 
+def _class_settings(classes, n: int):
+    """The core's per-class settings and its per-(class, endpoint) arrays, class by class: destination
+    tables, alias rows (each class's rows after the previous class's) and packet rates."""
+    settings, tables, rows, lo, prob, idx, dest, rates = [], [], [], [0], [], [], [], []
+    for t, pattern in classes:
+        inj = injection_settings(t, pattern)
+        settings.append({"dest_mode": inj["dest_mode"], "process": inj["process"],
+                         "allow_self": int(pattern.get("allow_self", True)), "on_alpha": inj.get("on_alpha", 0.5),
+                         "on_beta": inj.get("on_beta", 0.5), "on_share": inj.get("on_share", 1.0),
+                         "sizes": inj["sizes"], "size_weights": inj["size_weights"]})
+        tables.append(np.broadcast_to(np.asarray(pattern.get("dest_table", -1)), (n,)))
+        if "alias_lo" in pattern:
+            first_row, first_entry = len(lo) - 1, lo[-1]
+            rows.append(np.asarray(pattern["alias_row"]) + first_row)
+            lo.extend((np.asarray(pattern["alias_lo"][1:]) + first_entry).tolist())
+            prob.append(pattern["alias_prob"])
+            idx.append(np.asarray(pattern["alias_idx"]) + first_entry)
+            dest.append(pattern["alias_dest"])
+        else:
+            rows.append(np.zeros(n, np.int64))
+        rates.append(inj["packet_rate"] * np.broadcast_to(np.asarray(pattern.get("rate_scale", 1.0), float), (n,)))
+    arrays = {"dest_table": np.concatenate(tables), "alias_row": np.concatenate(rows),
+              "ep_packet_rate": np.concatenate(rates)}
+    if prob:
+        arrays.update(alias_lo=np.asarray(lo), alias_prob=np.concatenate(prob), alias_idx=np.concatenate(idx),
+                      alias_dest=np.concatenate(dest))
+    return settings, arrays
+
+
 def link_settings(net, link: dict):
     """(latency, cycles per flit) of every port's outgoing link: the builder's latency and
     ``link.cycles_per_flit``, replaced per class by ``[link.classes.NAME]``."""
@@ -171,6 +200,8 @@ def make_core(spec: dict, network=None):
     routing = registry.routings.get(spec["routing"]["algorithm"]).func(net, spec["routing"])
     traffic = spec["traffic"]
     pattern = registry.traffic_patterns.get(traffic["pattern"]).func(net, traffic)
+    classes = [(traffic, pattern)] + [(t, registry.traffic_patterns.get(t["pattern"]).func(net, t))
+                                      for t in traffic.get("classes", {}).values()]
     if net.n_endpoints > _core.MAX_ENDPOINTS:
         raise FabricError(f"topology: {net.n_endpoints} endpoints, more than the core's {_core.MAX_ENDPOINTS}")
     if not pattern.get("allow_self", True) and net.n_endpoints < 2:
@@ -209,6 +240,9 @@ def make_core(spec: dict, network=None):
         **{k: v for k, v in pattern.items() if k in PATTERN_ARRAYS},
     }
     arrays["ep_packet_rate"] = cfg["packet_rate"] * np.asarray(pattern.get("rate_scale", 1.0), float)
+    if len(classes) > 1:
+        cfg["classes"], class_arrays = _class_settings(classes, net.n_endpoints)
+        arrays.update(class_arrays)
     if "messages" in pattern:           # closed loop: only the workload's messages, all measured
         arrays.update(pattern["messages"].arrays(net.n_endpoints))
         arrays["ep_packet_rate"] = 0.0
@@ -377,6 +411,27 @@ def _summarize_budget(spec, net, core, status, wall, c, finished) -> dict:
     return result
 
 
+def _class_results(spec, net, core) -> dict:
+    """Per traffic class: throughput, latency, hops and packets, as the run's own keys."""
+    t, s = spec["traffic"], spec["sim"]
+    names = ["main"] + list(t["classes"])
+    rates = [t["injection_rate"]] + [c["injection_rate"] for c in t["classes"].values()]
+    window = net.n_endpoints * s["measure_cycles"]
+    out = {}
+    for name, rate, (c, hist) in zip(names, rates, core.class_stats()):
+        n = int(c["delivered"])
+        out[name] = {
+            "throughput": {"offered": rate, "injected": round(c["created_flits"] / window, 6),
+                           "accepted": round(c["ejected_flits"] / window, 6)},
+            "latency": {"packet": _latency(hist, c["sum_packet_latency"], n, c["max_packet_latency"]),
+                        "network": {"mean": round(c["sum_network_latency"] / n, 6) if n else None,
+                                    "max": int(c["max_network_latency"]) if n else None}},
+            "hops": {"mean": round(c["sum_hops"] / n, 6) if n else None},
+            "packets": {"measured": int(c["measured"]), "delivered": n},
+        }
+    return out
+
+
 def _summarize(spec, net, core, status, wall) -> dict:
     c = core.counters()
     s, t = spec["sim"], spec["traffic"]
@@ -417,7 +472,7 @@ def _summarize(spec, net, core, status, wall) -> dict:
             "total": total,
         },
         "throughput": {
-            "offered": t["injection_rate"],
+            "offered": round(t["injection_rate"] + sum(c["injection_rate"] for c in t.get("classes", {}).values()), 6),
             "injected": round(c["window_created_flits"] / window, 6),
             "accepted": round(c["window_ejected_flits"] / window, 6),
         },
@@ -434,6 +489,7 @@ def _summarize(spec, net, core, status, wall) -> dict:
             "in_network": int(in_network),
             "in_source_queues": int(c["source_flits"]),
         },
+        **({"classes": _class_results(spec, net, core)} if spec["traffic"].get("classes") else {}),
         "timing": {
             "wall_seconds": round(wall, 4),
             "router_cycles_per_second": round(net.n_routers * total / wall, 1) if wall > 0 else None,

@@ -69,7 +69,10 @@ TRAFFIC = (
           "periodic (evenly spaced) or on_off (bursts)", choices=("bernoulli", "periodic", "on_off")),
     Param("burst_length", "float", 8.0, "on_off: mean cycles of a burst (ON period)", min=1, max=1e9),
     Param("peak_rate", "float", 1.0, "on_off: flits per cycle during a burst", min=1e-9, max=1),
+    Param("classes", "table", {}, "more traffic at once: {name = {a traffic table}}, each class with its own "
+          "statistics in the result"),
 )
+CLOSED_LOOP = ("collective", "trace")
 SIM = (
     Param("seed", "int", 1, "random seed; the same spec and seed give the same result", min=0, max=2**63 - 1),
     Param("warmup_cycles", "int", 3000, "cycles run before measuring", min=0, max=MAX_CYCLES),
@@ -406,8 +409,41 @@ def _resolve_kind(section, table, topology_entry, values, problems):
     return entry
 
 
+def _resolve_classes(resolved: dict, problems: _Problems) -> None:
+    """Each of ``traffic.classes`` is a traffic table of its own: validated as the section is, its
+    problems named ``traffic.classes.NAME.key``."""
+    t = resolved["traffic"]
+    if t.get("classes") in (None, _INVALID) or not t["classes"]:
+        return
+    if t["pattern"] in CLOSED_LOOP:
+        problems.add("traffic.classes", f"a {t['pattern']} runs alone: it cannot have more classes")
+    out = {}
+    for name, table in t["classes"].items():
+        where = f"traffic.classes.{name}"
+        if not isinstance(table, dict):
+            problems.add(where, f"must be a traffic table (pattern, injection_rate, ...), got {_show(table)}")
+            continue
+        if "classes" in table:
+            problems.add(f"{where}.classes", "a class cannot have classes of its own")
+            continue
+        try:
+            sub = resolve_spec({"traffic": table}, "class")["traffic"]
+        except SpecError as error:
+            for problem in error.problems:           # "class: traffic.KEY: message"
+                problems.add(f"{where}.{problem.removeprefix('class: traffic.').split(': ', 1)[0]}",
+                             problem.split(": ", 2)[-1].replace("'traffic.", f"'{where}."))
+            continue
+        if sub["pattern"] in CLOSED_LOOP:
+            problems.add(f"{where}.pattern", f"{sub['pattern']} runs alone, not as a class")
+            continue
+        sub.pop("classes")
+        out[name] = sub
+    t["classes"] = out
+
+
 def _cross_check(resolved: dict, topology_entry, problems: _Problems) -> None:
     """Checks that involve keys of more than one section."""
+    _resolve_classes(resolved, problems)
     t = resolved["traffic"]
     if t["process"] == "on_off" and _INVALID not in (t["injection_rate"], t["peak_rate"]) \
             and t["injection_rate"] > t["peak_rate"]:

@@ -19,7 +19,7 @@ DEFAULTS = {
     "link": {"latency": 1, "cycles_per_flit": 1, "classes": {}},
     "routing": {"algorithm": "dor", "torus_tie": "random"},
     "traffic": {"pattern": "uniform", "injection_rate": 0.1, "packet_size": 1, "process": "bernoulli",
-                "burst_length": 8.0, "peak_rate": 1.0, "allow_self": True},
+                "burst_length": 8.0, "peak_rate": 1.0, "classes": {}, "allow_self": True},
     "sim": {"seed": 1, "warmup_cycles": 3000, "measure_cycles": 10000, "max_cycles": 10_000_000,
             "drain_cycles": 10000},
 }

@@ -190,3 +190,46 @@ def test_packet_size_mix():
     assert r["packets"]["measured"] == pytest.approx(16 * 30000 * 0.2 / 2.75, rel=0.03)
     with pytest.raises(SpecError, match="traffic.packet_size: sizes must be integers from 1 to 65536"):
         resolve_spec({"traffic": {"packet_size": {"0": 1.0}}})
+
+
+def classes_spec(extra, rate=0.1):
+    return {"topology": {"kind": "mesh", "dims": [4, 4]}, "traffic": {"injection_rate": rate, "classes": extra},
+            "sim": {"warmup_cycles": 500, "measure_cycles": 4000, "drain_cycles": 3000}}
+
+
+def test_a_silent_class_leaves_the_main_traffic_unchanged():
+    alone = fabric.simulate(classes_spec({}), progress=False).to_dict()
+    both = fabric.simulate(classes_spec({"idle": {"pattern": "transpose", "injection_rate": 0.0}}),
+                           progress=False).to_dict()
+    assert both["classes"]["main"]["latency"]["packet"] == alone["latency"]["packet"]
+    assert both["classes"]["main"]["latency"]["network"]["mean"] == alone["latency"]["network"]["mean"]
+    assert both["classes"]["main"]["packets"] == alone["packets"]
+    assert both["classes"]["idle"]["packets"] == {"measured": 0, "delivered": 0}
+
+
+def test_classes_add_up_and_keep_their_own_statistics():
+    r = fabric.simulate(classes_spec({"hot": {"pattern": "hotspot", "hotspots": [5], "injection_rate": 0.02,
+                                              "packet_size": 4},
+                                      "bursts": {"process": "on_off", "injection_rate": 0.05, "burst_length": 30}}),
+                        progress=False).to_dict()
+    assert r["status"] == "ok" and set(r["classes"]) == {"main", "hot", "bursts"}
+    total = sum(c["packets"]["delivered"] for c in r["classes"].values())
+    assert total == r["packets"]["delivered"]
+    assert r["throughput"]["offered"] == pytest.approx(0.17)
+    assert sum(c["throughput"]["accepted"] for c in r["classes"].values()) == pytest.approx(
+        r["throughput"]["accepted"], abs=1e-5)
+    hot = r["classes"]["hot"]
+    # endpoint 5 of a 4x4 mesh is (1, 1): the mean distance to it from all 16 endpoints is 2.0
+    assert hot["hops"]["mean"] == pytest.approx(2.0, rel=0.08)
+    assert hot["throughput"]["accepted"] == pytest.approx(0.02, rel=0.1)
+
+
+def test_class_keys_are_checked_and_named():
+    with pytest.raises(SpecError) as error:
+        resolve_spec({"traffic": {"classes": {"hot": {"injection_rate": 2, "pattren": "x"},
+                                              "loop": {"pattern": "collective"}}}})
+    assert error.value.problems == [
+        "<spec>: traffic.classes.hot.injection_rate: must be <= 1, got 2",
+        "<spec>: traffic.classes.hot.pattren: unknown key (did you mean 'traffic.classes.hot.pattern'?)",
+        "<spec>: traffic.classes.loop.pattern: collective runs alone, not as a class",
+    ]
