@@ -7,6 +7,7 @@ import fabric
 from conftest import ROOT
 
 EXAMPLES = sorted((ROOT / "topologies").glob("*.toml"))
+WORKLOADS = sorted((ROOT / "examples").glob("*.toml"))
 
 
 def test_there_are_examples():
@@ -31,3 +32,12 @@ def test_example_runs_as_written(path):
     r = fabric.simulate(str(path), progress=False).to_dict()
     assert r["status"] == "ok"
     assert r["throughput"]["accepted"] == pytest.approx(r["throughput"]["offered"], rel=0.02)
+
+
+@pytest.mark.parametrize("path", WORKLOADS, ids=lambda p: p.name)
+def test_workload_example_runs(path):
+    r = fabric.simulate(str(path), progress=False).to_dict()
+    assert r["status"] == "ok"
+    assert ("workload" in r) != ("classes" in r)
+    f = r["flits"]
+    assert f["created"] == f["delivered"] + f["in_network"] + f["in_source_queues"]

@@ -35,6 +35,7 @@ def read(path: str, n_endpoints: int) -> Messages:
     ndjson = path.endswith((".ndjson", ".jsonl"))
     m = Messages()
     ids = {}
+    seen_line = False
     for number, line in enumerate(lines, 1):
         where = f"traffic.file: {name} line {number}"
         text = line.strip() if ndjson else line.split("#", 1)[0].strip()
@@ -53,8 +54,10 @@ def read(path: str, n_endpoints: int) -> Messages:
                 raise FabricError(f"{where}: deps must be a list of ids")
         else:
             parts = [f.strip() for f in text.split(",")]
-            if number == 1 and parts and not parts[0].lstrip("-").isdigit():
+            if not seen_line and parts and not parts[0].lstrip("-").isdigit():
+                seen_line = True
                 continue                                        # a header
+            seen_line = True
             if len(parts) < 4 or len(parts) > 6:
                 raise FabricError(f"{where}: expected cycle,source,destination,size[,id[,deps]], got {text!r}")
             fields = parts[:4]
