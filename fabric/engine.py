@@ -251,9 +251,10 @@ def make_core(spec: dict, network=None):
         cfg.update(window_start=0, window_end=s["max_cycles"], process=PROCESSES["budget"], budget=pattern["budget"],
                    packet_size=pattern["chunk"], sizes=[pattern["chunk"]], size_weights=[1.0])
     core = _core.Core(arrays, cfg)
-    core.workload = pattern.get("workload") if "messages" in pattern or "budget" in pattern else None
-    core.message_steps = pattern["messages"].step if "messages" in pattern else None
-    core.message_dest = arrays.get("msg_dest")
+    if "messages" in pattern or "budget" in pattern:       # closed loop: what the result reports about it
+        core.workload = pattern["workload"]
+        core.message_steps = pattern["messages"].step if "messages" in pattern else None
+        core.message_dest = arrays.get("msg_dest")
     return core, net
 
 
