@@ -45,12 +45,16 @@ ROUTER = (
 LINK_CLASS = (
     Param("latency", "int", 1, "cycles on a link of this class", min=1, max=100_000),
     Param("cycles_per_flit", "int", 1, "a link of this class sends one flit every this many cycles", min=1, max=1000),
+    Param("bandwidth", "float", None, "flits per cycle of a link of this class (1, 0.5, 0.25, ...): "
+          "cycles_per_flit = 1 / bandwidth", min=1e-3),
 )
 LINK = (
     Param("latency", "int", 1, "cycles on a router-to-router link", min=1, max=100_000),
     Param("cycles_per_flit", "int", 1,
           "bandwidth: a link sends one flit every this many cycles (1 = a flit per cycle); a flit then takes "
           "cycles_per_flit - 1 cycles more to arrive", min=1, max=1000),
+    Param("bandwidth", "float", None, "the same in flits per cycle (1, 0.5, 0.25, ...): cycles_per_flit = "
+          "1 / bandwidth; more than 1 is not a link setting (a router port moves one flit per cycle)", min=1e-3),
     Param("classes", "tables", {},
           "per link class (the names the topology gives its links, e.g. local and global in a dragonfly): "
           "a table with latency and/or cycles_per_flit replacing the defaults for that class",
@@ -441,9 +445,36 @@ def _resolve_classes(resolved: dict, problems: _Problems) -> None:
     t["classes"] = out
 
 
+def _link_bandwidth(table: dict, where: str, problems: _Problems) -> None:
+    """``bandwidth`` (flits per cycle) is another way to write ``cycles_per_flit``: fill that in."""
+    bw = table.get("bandwidth")
+    if bw is None:
+        table.pop("bandwidth", None)            # not given: cycles_per_flit says it all
+        return
+    if bw is _INVALID:
+        return
+    if bw > 1:
+        problems.add(f"{where}.bandwidth", f"at most 1 flit per cycle (a router port moves one flit per cycle); "
+                                           f"model a faster link as parallel links, got {_show(bw)}")
+        return
+    cycles = round(1 / bw)
+    if abs(cycles * bw - 1) > 1e-6:
+        problems.add(f"{where}.bandwidth", f"must be 1 / an integer (1, 0.5, 0.25, ...), got {_show(bw)}")
+    elif table.get("cycles_per_flit", cycles) not in (1, cycles):
+        problems.add(f"{where}.bandwidth", f"says {cycles} cycles per flit, {where}.cycles_per_flit says "
+                                           f"{table['cycles_per_flit']}")
+    else:
+        table["cycles_per_flit"] = cycles
+
+
 def _cross_check(resolved: dict, topology_entry, problems: _Problems) -> None:
     """Checks that involve keys of more than one section."""
     _resolve_classes(resolved, problems)
+    link = resolved["link"]
+    _link_bandwidth(link, "link", problems)
+    if isinstance(link.get("classes"), dict):
+        for name, table in link["classes"].items():
+            _link_bandwidth(table, f"link.classes.{name}", problems)
     t = resolved["traffic"]
     if t["process"] == "on_off" and _INVALID not in (t["injection_rate"], t["peak_rate"]) \
             and t["injection_rate"] > t["peak_rate"]:

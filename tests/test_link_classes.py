@@ -81,8 +81,8 @@ def test_class_keys_are_validated():
     assert error.value.problems == [
         "<spec>: link.classes.global.latency: must be >= 1, got 0",
         "<spec>: link.classes.global.speed: unknown key "
-        "(known: link.classes.global.cycles_per_flit, link.classes.global.latency)",
-        "<spec>: link.classes.local: must be a table (keys: latency, cycles_per_flit), got 3",
+        "(known: link.classes.global.bandwidth, link.classes.global.cycles_per_flit, link.classes.global.latency)",
+        "<spec>: link.classes.local: must be a table (keys: latency, cycles_per_flit, bandwidth), got 3",
     ]
 
 
@@ -92,3 +92,16 @@ def test_set_reaches_a_class_key(tmp_path):
     res = CliRunner().invoke(app, ["run", str(path), "--no-progress", "--set", "link.classes.global.latency=5"])
     assert res.exit_code == 0, res.output
     assert json.loads(res.output)["spec"]["link"]["classes"] == {"global": {"latency": 5}}
+
+
+def test_bandwidth_in_flits_per_cycle_is_cycles_per_flit():
+    assert resolve_spec({"link": {"bandwidth": 0.5}})["link"]["cycles_per_flit"] == 2
+    spec = resolve_spec({"topology": {"kind": "dragonfly"}, "link": {"classes": {"global": {"bandwidth": 0.25}}}})
+    assert spec["link"]["classes"]["global"]["cycles_per_flit"] == 4
+    assert resolve_spec(spec) == spec
+    assert "bandwidth" not in resolve_spec({})["link"]
+    for bad, message in [({"bandwidth": 2}, "link.bandwidth: at most 1 flit per cycle"),
+                         ({"bandwidth": 0.3}, "link.bandwidth: must be 1 / an integer"),
+                         ({"bandwidth": 0.5, "cycles_per_flit": 3}, "link.bandwidth: says 2 cycles per flit")]:
+        with pytest.raises(SpecError, match=message):
+            resolve_spec({"link": bad})

@@ -174,7 +174,8 @@ def test_unknown_key_suggests_the_closest(write_spec):
 
 def test_unknown_key_without_a_close_match_lists_the_known_ones(write_spec):
     [problem] = problems_of(write_spec("[link]\nspeed = 2\n"))
-    assert problem == "spec.toml: link.speed: unknown key (known: link.classes, link.cycles_per_flit, link.latency)"
+    assert problem == ("spec.toml: link.speed: unknown key "
+                       "(known: link.bandwidth, link.classes, link.cycles_per_flit, link.latency)")
 
 
 def test_key_at_the_top_level_points_to_its_section(write_spec):
