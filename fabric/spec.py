@@ -186,6 +186,18 @@ def _anchor_paths(data, source, origins) -> None:
             table["file"] = os.path.join(os.path.dirname(os.fspath(source)), path)
 
 
+def load_raw(source, overrides=()):
+    """(the parsed spec with ``--set`` overrides and anchored paths, its name for messages, the resolved
+    spec), for a sweep: its workers re-resolve the parsed spec with each point's values."""
+    source_name, text = _read_source(source)
+    data = _parse_toml(source_name, text)
+    origins: dict[str, str] = {}
+    problems = _Problems(source_name, origins)
+    _apply_overrides(data, overrides, origins, problems)
+    _anchor_paths(data, source, origins)
+    return data, source_name, _resolve(copy.deepcopy(data), problems)
+
+
 def resolve_spec(data: dict, source_name: str = "<spec>") -> dict:
     """Validate an already-parsed spec and fill in its defaults.
 

@@ -7,6 +7,7 @@ the compiled core are imported inside the commands that need them, so ``fabric v
 from __future__ import annotations
 
 import contextlib
+import enum
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -46,6 +47,15 @@ def _naming(spec: str):
         raise FabricError(f"{'<stdin>' if spec == '-' else spec}: {error}") from None
 
 
+class Format(str, enum.Enum):
+    json = "json"
+    csv = "csv"
+    table = "table"
+
+
+FormatOption = Annotated[Format, typer.Option("--format", help="Output format.")]
+
+
 def _print_version(value: bool) -> None:
     if value:
         typer.echo(f"fabric {__version__}")
@@ -75,13 +85,25 @@ def run(
         typer.Option("--progress/--no-progress", help="Progress bar on stderr. [default: when stderr is a terminal]",
                      show_default=False),
     ] = None,
+    fmt: FormatOption = Format.json,
 ) -> None:
     """Simulate SPEC and print the result as one JSON object."""
+    fmt = fmt.value
     resolved = load_spec(spec, sets or (), seed=seed)
     from ..engine import simulate
 
     with _naming(spec):
-        text = simulate(resolved, progress=progress).to_json() + "\n"
+        result = simulate(resolved, progress=progress)
+    if fmt == "json":
+        text = result.to_json() + "\n"
+    else:
+        import io
+
+        from ..formats import Writer
+
+        buffer = io.StringIO()
+        Writer(buffer, fmt, many=False).write(result.to_dict())
+        text = buffer.getvalue()
     if output is None:
         typer.echo(text, nl=False)
         return
@@ -89,6 +111,104 @@ def run(
         output.write_text(text, encoding="utf-8")
     except OSError as error:
         raise FabricError(f"{output}: cannot write the result ({error.strerror or error})") from None
+
+
+@app.command()
+@reports_errors
+def sweep(
+    spec: SpecArgument,
+    vary: Annotated[list[str], typer.Option("--vary", metavar="KEY=VALUES",
+                                            help="Values of one dotted key: a comma list (0.1,0.2) or a range "
+                                                 "start:stop:step. Several give their cartesian product.")],
+    zipped: Annotated[Optional[list[str]], typer.Option(
+        "--zip", metavar="KEY,KEY", help="--vary keys that advance together instead of in a product.")] = None,
+    sets: SetOption = None,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1,
+                                                help="Worker processes. [default: the number of cores]",
+                                                show_default=False)] = None,
+    scheduler: Annotated[Optional[str], typer.Option(
+        "--scheduler", metavar="ADDRESS", help="Run the points on this Dask scheduler, e.g. tcp://127.0.0.1:8786.")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Append the lines to this file.")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="With --output: skip the points the file holds.")] = False,
+    progress: Annotated[
+        Optional[bool],
+        typer.Option("--progress/--no-progress", help="Progress bar on stderr. [default: when stderr is a terminal]",
+                     show_default=False),
+    ] = None,
+    fmt: FormatOption = Format.json,
+) -> None:
+    """Run SPEC at every point of the --vary values and print one result per line (NDJSON), each as it
+    finishes, with its `point`, `seed` and `ok`; a point that fails is an `ok: false` line."""
+    import os
+    import sys
+
+    from ..formats import Writer
+    from ..spec import load_raw
+
+    fmt = fmt.value
+    from ..sweep import done_points, execute, plan, point_id
+
+    if resume and output is None:
+        raise FabricError("--resume needs --output: the file whose points to skip")
+    data, source_name, resolved = load_raw(spec, sets or ())
+    points = plan(vary, zipped or ())
+    skip = done_points(output) if resume else set()
+    todo = [p for p in points if point_id(p) not in skip]
+    bar = None
+    if progress or (progress is None and sys.stderr.isatty()):
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(points), initial=len(points) - len(todo), unit="point", file=sys.stderr)
+    try:
+        stream = open(output, "a" if resume else "w", encoding="utf-8") if output else sys.stdout
+    except OSError as error:
+        raise FabricError(f"{output}: cannot write ({error.strerror or error})") from None
+    writer = Writer(stream, fmt, many=True, header=not (resume and output and os.path.getsize(output)))
+    try:
+        for line in execute(data, source_name, todo, resolved["sim"]["seed"], jobs or os.cpu_count() or 1, scheduler):
+            writer.write(line)
+            if bar is not None:
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+        if output:
+            stream.close()
+
+
+@app.command()
+@reports_errors
+def saturate(
+    spec: SpecArgument,
+    sets: SetOption = None,
+    tolerance: Annotated[float, typer.Option("--tolerance", min=0.001, help="Stop when the bracket is this narrow.")] = 0.01,
+    factor: Annotated[float, typer.Option("--factor", min=1.1,
+                                          help="Saturated: mean latency above this many times zero-load.")] = 3.0,
+) -> None:
+    """Find SPEC's saturation throughput: bisection on traffic.injection_rate between a load that runs
+    (mean latency below FACTOR times its zero-load value, and not saturated) and one that does not."""
+    import json
+
+    from ..saturate import saturate as find
+
+    resolved = load_spec(spec, sets or ())
+    with _naming(spec):
+        typer.echo(json.dumps(find(resolved, tolerance, factor), indent=1))
+
+
+@app.command()
+@reports_errors
+def plot(
+    results: Annotated[Path, typer.Argument(metavar="RESULTS", help="NDJSON lines from fabric sweep.")],
+    x: Annotated[str, typer.Option("--x", help="Dotted key for the x axis, e.g. throughput.offered.")],
+    y: Annotated[str, typer.Option("--y", help="Dotted key for the y axis, e.g. latency.packet.mean.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The picture: .png or .svg.")],
+    group: Annotated[Optional[str], typer.Option("--group", help="Dotted key: one line per value.")] = None,
+) -> None:
+    """Draw Y against X from sweep results, one line per GROUP value; saturated points are marked."""
+    from ..plot import plot as draw
+
+    draw(results, x, y, output, group)
 
 
 @app.command()

@@ -1,0 +1,220 @@
+"""Parameter sweeps: the points of ``--vary`` / ``--zip``, each run as its own simulation, locally or on a
+Dask cluster, one NDJSON line per point written as it finishes; ``--resume`` skips the points a file
+already holds.
+
+A point is a dict of dotted keys to values. Its seed derives from the spec's ``sim.seed`` and the point
+(unless the point sets ``sim.seed`` itself), so a point gives the same result wherever and whenever it
+runs.
+"""
+from __future__ import annotations
+
+import copy
+import decimal
+import hashlib
+import itertools
+import json
+import os
+import tomllib
+
+from .errors import FabricError
+
+
+def parse_values(key: str, text: str) -> list:
+    """VALUES of ``--vary KEY=VALUES``: a comma list of TOML values (bare words are strings), or a range
+    ``start:stop:step`` whose stop is included when it falls on the grid."""
+    text = text.strip()
+    if text.count(":") == 2 and not text.startswith(("[", "{", '"')):
+        try:
+            start, stop, step = (decimal.Decimal(part.strip()) for part in text.split(":"))
+        except decimal.InvalidOperation:
+            raise FabricError(f"--vary {key}: a range is start:stop:step, got {text!r}") from None
+        if step <= 0 or stop < start:
+            raise FabricError(f"--vary {key}: a range needs step > 0 and stop >= start, got {text!r}")
+        count = int((stop - start) / step) + 1
+        if count > 1_000_000:
+            raise FabricError(f"--vary {key}: {count} values, more than a sweep should have")
+        values = [start + i * step for i in range(count)]
+        as_int = all(v == v.to_integral_value() for v in (start, step))
+        return [int(v) if as_int else float(v) for v in values]
+    values = []
+    for item in _split_top_level(text):
+        try:
+            values.append(tomllib.loads("v = " + item)["v"])
+        except tomllib.TOMLDecodeError:
+            values.append(item.strip())
+    if not values or values == [""]:
+        raise FabricError(f"--vary {key}: no values")
+    return values
+
+
+def _split_top_level(text: str) -> list:
+    """Split on commas outside brackets and quotes (so [4, 4] stays one value)."""
+    parts, depth, quote, current = [], 0, None, ""
+    for ch in text:
+        if quote:
+            quote = None if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "[{":
+            depth += 1
+        elif ch in "]}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(current)
+            current = ""
+            continue
+        current += ch
+    parts.append(current)
+    return [p.strip() for p in parts]
+
+
+def plan(vary: list, zipped: list = ()) -> list:
+    """The points: the cartesian product of the ``--vary`` axes, where keys named together in one
+    ``--zip KEY,KEY`` advance together (their value lists must be as long as each other)."""
+    axes = {}
+    for item in vary:
+        key, eq, text = item.partition("=")
+        if not eq or not key.strip():
+            raise FabricError(f"--vary {item}: expected KEY=VALUES, e.g. --vary traffic.injection_rate=0.1:0.5:0.1")
+        key = key.strip()
+        if key in axes:
+            raise FabricError(f"--vary {key}: given twice")
+        axes[key] = parse_values(key, text)
+    groups, grouped = [], set()
+    for item in zipped:
+        keys = [k.strip() for k in item.split(",") if k.strip()]
+        for k in keys:
+            if k not in axes:
+                raise FabricError(f"--zip {item}: {k} is not a --vary key")
+            if k in grouped:
+                raise FabricError(f"--zip {item}: {k} is in two --zip groups")
+        lengths = {len(axes[k]) for k in keys}
+        if len(lengths) > 1:
+            raise FabricError(f"--zip {item}: the keys have {sorted(lengths)} values; zipped keys need as many each")
+        groups.append(keys)
+        grouped.update(keys)
+    groups += [[k] for k in axes if k not in grouped]
+    columns = [[{k: axes[k][i] for k in keys} for i in range(len(axes[keys[0]]))] for keys in groups]
+    return [dict(itertools.chain.from_iterable(part.items() for part in combo))
+            for combo in itertools.product(*columns)] if columns else [{}]
+
+
+def point_id(point: dict) -> str:
+    """A point's identity: its keys and values as canonical JSON."""
+    return json.dumps(point, sort_keys=True, separators=(",", ":"))
+
+
+def point_seed(base_seed: int, point: dict) -> int:
+    """The seed of a point: sim.seed if the point sets it, else derived from the spec's seed and the point."""
+    if "sim.seed" in point:
+        return point["sim.seed"]
+    digest = hashlib.sha256(f"{base_seed}|{point_id(point)}".encode()).hexdigest()
+    return int(digest[:13], 16)        # 52 bits: exact in JSON readers that use doubles (jq, JavaScript)
+
+
+def apply(data: dict, point: dict) -> dict:
+    """A copy of the parsed spec ``data`` with the point's values set at their dotted keys."""
+    out = copy.deepcopy(data)
+    for key, value in point.items():
+        *parents, name = key.split(".")
+        table = out
+        for part in parents:
+            table = table.setdefault(part, {})
+            if not isinstance(table, dict):
+                raise FabricError(f"{key}: cannot set a key inside a value that is not a table")
+        table[name] = value
+    return out
+
+
+def run_point(data: dict, source_name: str, point: dict, seed: int) -> dict:
+    """One point's NDJSON line: the run's result plus ``point``, ``seed`` and ``ok``; or, when the point
+    cannot run, ``ok: false`` and the ``error``. Runs in a worker process (or a Dask worker)."""
+    from .engine import simulate
+    from .spec import resolve_spec
+
+    line = {"point": point, "seed": seed}
+    try:
+        spec = resolve_spec(apply(data, {**point, "sim.seed": seed}), source_name)
+        result = simulate(spec, progress=False).to_dict()
+    except FabricError as error:
+        return {**line, "ok": False, "error": str(error)}
+    except Exception as error:  # noqa: BLE001 - a point's crash must not stop the sweep
+        return {**line, "ok": False, "error": f"internal error: {type(error).__name__}: {error}"}
+    return {**result, **line, "ok": True}
+
+
+def done_points(path) -> set:
+    """The point ids a results file already holds. A last line cut short (the process was killed while
+    writing it) is removed from the file."""
+    if not os.path.exists(path):
+        return set()
+    done, keep = set(), 0
+    with open(path, "rb") as f:
+        raw = f.read()
+    for line in raw.splitlines(keepends=True):
+        if not line.endswith(b"\n"):
+            break
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            break
+        if isinstance(record, dict) and isinstance(record.get("point"), dict):
+            done.add(point_id(record["point"]))
+        keep += len(line)
+    if keep < len(raw):
+        with open(path, "r+b") as f:
+            f.truncate(keep)
+    return done
+
+
+def execute(data: dict, source_name: str, points: list, base_seed: int, jobs: int = 1, scheduler: str | None = None):
+    """Run the points; yields each line as it finishes (in completion order)."""
+    tasks = [(point, point_seed(base_seed, point)) for point in points]
+    if scheduler:
+        yield from _execute_dask(data, source_name, tasks, scheduler)
+    elif jobs <= 1 or len(tasks) <= 1:
+        for point, seed in tasks:
+            yield run_point(data, source_name, point, seed)
+    else:
+        yield from _execute_local(data, source_name, tasks, jobs)
+
+
+def _execute_local(data, source_name, tasks, jobs):
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_ignore_sigint)
+    try:
+        futures = [pool.submit(run_point, data, source_name, point, seed) for point, seed in tasks]
+        for future in as_completed(futures):
+            yield future.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _ignore_sigint():
+    """Workers leave Ctrl-C to the sweep, which stops them cleanly."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _execute_dask(data, source_name, tasks, scheduler):
+    try:
+        from distributed import Client, as_completed
+    except ImportError:
+        raise FabricError("--scheduler: needs Dask: pip install 'fabric-sim[dask]'") from None
+    try:
+        client = Client(scheduler, timeout="10s")
+    except (OSError, TimeoutError) as error:
+        raise FabricError(f"--scheduler: cannot reach {scheduler} ({error})") from None
+    try:
+        futures = [client.submit(run_point, data, source_name, point, seed, pure=False) for point, seed in tasks]
+        try:
+            for future in as_completed(futures):
+                yield future.result()
+        finally:
+            client.cancel(futures)
+    finally:
+        client.close()

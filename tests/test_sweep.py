@@ -1,0 +1,179 @@
+"""fabric sweep, saturate, plot and the output formats."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from typer.testing import CliRunner
+
+from fabric.cli import app
+from fabric.errors import FabricError
+from fabric.sweep import parse_values, plan, point_seed
+
+from conftest import ROOT
+
+MESH = str(ROOT / "topologies" / "mesh8x8.toml")
+SHORT = ["--set", "sim.warmup_cycles=200", "--set", "sim.measure_cycles=400", "--set", "sim.drain_cycles=2000"]
+EIGHT = ["--vary", "traffic.injection_rate=0.05:0.2:0.05", "--vary", "traffic.packet_size=1,4"]
+
+
+def lines(text):
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def without_timing(records):
+    out = []
+    for r in records:
+        r = dict(r)
+        r.pop("timing", None)
+        out.append(json.dumps(r, sort_keys=True))
+    return sorted(out)
+
+
+def test_values_ranges_products_and_zips():
+    assert parse_values("k", "0.1:0.5:0.1") == [0.1, 0.2, 0.3, 0.4, 0.5]
+    assert parse_values("k", "1:10:4") == [1, 5, 9]
+    assert parse_values("k", "[4, 4],[8, 8]") == [[4, 4], [8, 8]]
+    assert parse_values("k", "uniform,transpose") == ["uniform", "transpose"]
+    assert len(plan(["a=1,2,3", "b=x,y"])) == 6
+    assert plan(["a=1,2", "b=3,4"], ["a,b"]) == [{"a": 1, "b": 3}, {"a": 2, "b": 4}]
+    with pytest.raises(FabricError, match="--zip a,b: the keys have"):
+        plan(["a=1,2", "b=3"], ["a,b"])
+    with pytest.raises(FabricError, match="--vary k: a range needs step > 0"):
+        parse_values("k", "1:0:1")
+    assert point_seed(1, {"a": 1}) == point_seed(1, {"a": 1}) != point_seed(2, {"a": 1})
+    assert point_seed(1, {"a": 1, "sim.seed": 9}) == 9
+
+
+def test_eight_points_same_lines_with_one_or_two_jobs():
+    runner = CliRunner()
+    one = runner.invoke(app, ["sweep", MESH, *EIGHT, *SHORT, "--jobs", "1"])
+    two = runner.invoke(app, ["sweep", MESH, *EIGHT, *SHORT, "--jobs", "2"])
+    assert one.exit_code == 0 and two.exit_code == 0, one.output + two.output
+    a, b = lines(one.stdout), lines(two.stdout)
+    assert len(a) == 8 and all(r["ok"] for r in a)
+    assert without_timing(a) == without_timing(b)
+    assert len({r["seed"] for r in a}) == 8
+
+
+def test_a_failing_point_is_a_line_and_the_sweep_goes_on():
+    res = CliRunner().invoke(app, ["sweep", MESH, "--vary", "router.vcs=0,2", *SHORT, "--jobs", "1"])
+    assert res.exit_code == 0
+    bad, good = sorted(lines(res.stdout), key=lambda r: r["point"]["router.vcs"])
+    assert bad["ok"] is False and "router.vcs: must be >= 1, got 0" in bad["error"]
+    assert good["ok"] is True and good["status"] == "ok"
+
+
+def test_bad_spec_or_vary_is_a_user_error():
+    runner = CliRunner()
+    res = runner.invoke(app, ["sweep", MESH, "--vary", "traffic.injection_rate"])
+    assert res.exit_code == 1 and "expected KEY=VALUES" in res.stderr
+    res = runner.invoke(app, ["sweep", MESH, "--vary", "a=1", "--resume"])
+    assert res.exit_code == 1 and "--resume needs --output" in res.stderr
+
+
+def sweep_process(out, *extra):
+    return subprocess.Popen([sys.executable, "-m", "fabric", "sweep", MESH, "--vary",
+                             "traffic.injection_rate=0.02:0.4:0.02", "--set", "sim.warmup_cycles=1000",
+                             "--set", "sim.measure_cycles=4000", "--jobs", "1", "--output", str(out), *extra],
+                            stderr=subprocess.PIPE)
+
+
+def wait_for_lines(path, n, timeout=60):
+    end = time.time() + timeout
+    while time.time() < end:
+        if path.exists() and path.read_text().count("\n") >= n:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{path}: fewer than {n} lines after {timeout} s")
+
+
+def test_a_killed_sweep_resumes_with_every_point_once(tmp_path):
+    out = tmp_path / "sweep.ndjson"
+    proc = sweep_process(out)
+    wait_for_lines(out, 3)
+    proc.kill()
+    proc.wait()
+    with open(out, "a") as f:
+        f.write('{"point": {"traffic.injection_rate": 0.3')          # a line cut short by the kill
+    before = lines(out.read_text().rsplit("\n", 1)[0])
+    assert 3 <= len(before) < 20
+    proc = sweep_process(out, "--resume")
+    assert proc.wait(timeout=300) == 0
+    after = lines(out.read_text())
+    points = [r["point"]["traffic.injection_rate"] for r in after]
+    assert len(points) == 20 and len(set(points)) == 20
+    assert after[: len(before)] == before                    # the finished points were kept as they were
+
+
+def test_ctrl_c_stops_cleanly_with_whole_lines(tmp_path):
+    out = tmp_path / "sweep.ndjson"
+    proc = sweep_process(out)
+    wait_for_lines(out, 2)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=60) == 130
+    text = out.read_text()
+    assert text.endswith("\n")
+    assert all(r["ok"] for r in lines(text))
+
+
+def test_dask_scheduler_gives_the_local_results():
+    distributed = pytest.importorskip("distributed")
+    runner = CliRunner()
+    local = runner.invoke(app, ["sweep", MESH, "--vary", "traffic.injection_rate=0.1,0.2", *SHORT, "--jobs", "1"])
+    with distributed.LocalCluster(host="127.0.0.1", n_workers=1, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+        remote = runner.invoke(app, ["sweep", MESH, "--vary", "traffic.injection_rate=0.1,0.2", *SHORT,
+                                     "--scheduler", cluster.scheduler_address])
+    assert remote.exit_code == 0, remote.output
+    assert without_timing(lines(local.stdout)) == without_timing(lines(remote.stdout))
+
+
+def test_saturate_finds_the_booksim_knee_of_the_mesh():
+    res = CliRunner().invoke(app, ["saturate", MESH, "--set", "sim.measure_cycles=3000"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["saturation_throughput"] == pytest.approx(0.419, abs=0.03)   # BookSim's knee, 1-flit packets
+    assert out["bracket"][1] - out["bracket"][0] <= 0.01
+    assert len(out["points"]) >= 5
+
+
+def test_plot_draws_a_png(tmp_path):
+    pytest.importorskip("matplotlib")
+    runner = CliRunner()
+    data = tmp_path / "s.ndjson"
+    res = runner.invoke(app, ["sweep", MESH, "--vary", "traffic.injection_rate=0.1,0.3,0.45", *SHORT,
+                              "--vary", "traffic.packet_size=1,4", "--output", str(data), "--jobs", "2"])
+    assert res.exit_code == 0, res.output
+    png = tmp_path / "curve.png"
+    res = runner.invoke(app, ["plot", str(data), "--x", "throughput.offered", "--y", "latency.packet.mean",
+                              "--group", "point.traffic.packet_size", "--output", str(png)])
+    assert res.exit_code == 0, res.output
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+    res = runner.invoke(app, ["plot", str(data), "--x", "nope", "--y", "latency.packet.mean", "--output", str(png)])
+    assert res.exit_code == 1 and "no line has both nope and latency.packet.mean" in res.stderr
+
+
+def test_formats_share_one_helper():
+    runner = CliRunner()
+    tiny = str(ROOT / "tests" / "specs" / "tiny_mesh.toml")
+    import csv
+
+    csv_run = runner.invoke(app, ["run", tiny, "--format", "csv", "--no-progress"])
+    header, row = csv.reader(csv_run.stdout.splitlines())
+    assert len(header) == len(row)
+    values = dict(zip(header, row))
+    assert values["spec.topology.dims"] == "[3, 3]" and values["saturated"] == "false"
+    assert float(values["latency.packet.mean"]) > 0
+    table = runner.invoke(app, ["run", tiny, "--format", "table", "--no-progress"])
+    assert any(line.startswith("latency.packet.mean") for line in table.stdout.splitlines())
+    csv_sweep = runner.invoke(app, ["sweep", tiny, "--vary", "traffic.injection_rate=0.1,0.2", "--format", "csv",
+                                    "--jobs", "1"])
+    rows = list(csv.reader(csv_sweep.stdout.splitlines()))
+    assert len(rows) == 3 and "point.traffic.injection_rate" in rows[0]
+    bad = runner.invoke(app, ["run", tiny, "--format", "xml"])
+    assert bad.exit_code == 2
