@@ -76,17 +76,21 @@ def test_bad_spec_or_vary_is_a_user_error():
 
 
 def sweep_process(out, *extra):
+    # run from the output's directory: `python -m` puts the working directory first on sys.path, and
+    # the source tree's fabric/ (no compiled core) must not shadow the installed package
     return subprocess.Popen([sys.executable, "-m", "fabric", "sweep", MESH, "--vary",
                              "traffic.injection_rate=0.02:0.4:0.02", "--set", "sim.warmup_cycles=1000",
                              "--set", "sim.measure_cycles=4000", "--jobs", "1", "--output", str(out), *extra],
-                            stderr=subprocess.PIPE)
+                            stderr=subprocess.PIPE, cwd=out.parent)
 
 
-def wait_for_lines(path, n, timeout=60):
+def wait_for_lines(path, n, proc, timeout=120):
     end = time.time() + timeout
     while time.time() < end:
         if path.exists() and path.read_text().count("\n") >= n:
             return
+        if proc.poll() is not None:
+            raise AssertionError(f"the sweep ended early ({proc.returncode}): {proc.stderr.read().decode()}")
         time.sleep(0.05)
     raise AssertionError(f"{path}: fewer than {n} lines after {timeout} s")
 
@@ -94,7 +98,7 @@ def wait_for_lines(path, n, timeout=60):
 def test_a_killed_sweep_resumes_with_every_point_once(tmp_path):
     out = tmp_path / "sweep.ndjson"
     proc = sweep_process(out)
-    wait_for_lines(out, 3)
+    wait_for_lines(out, 3, proc)
     proc.kill()
     proc.wait()
     with open(out, "a") as f:
@@ -112,7 +116,7 @@ def test_a_killed_sweep_resumes_with_every_point_once(tmp_path):
 def test_ctrl_c_stops_cleanly_with_whole_lines(tmp_path):
     out = tmp_path / "sweep.ndjson"
     proc = sweep_process(out)
-    wait_for_lines(out, 2)
+    wait_for_lines(out, 2, proc)
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=60) == 130
     text = out.read_text()
