@@ -189,8 +189,13 @@ def _execute_local(data, source_name, tasks, jobs):
         futures = [pool.submit(run_point, data, source_name, point, seed) for point, seed in tasks]
         for future in as_completed(futures):
             yield future.result()
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    except BaseException:
+        # Ctrl-C or the consumer gone: stop the points still running rather than wait for them
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
 
 
 def _ignore_sigint():
