@@ -91,20 +91,37 @@ def available_bytes() -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
-def check_memory(spec: dict) -> None:
-    """Refuse, before allocating anything, a network that would not fit in memory."""
+def check_memory(spec: dict, max_bytes: int | None = None) -> None:
+    """Refuse, before allocating anything, a network that would not fit in memory (or in max_bytes)."""
     need, have = estimate_bytes(spec), available_bytes()
+    key = "topology.dims" if "dims" in spec["topology"] else "topology"
+    if max_bytes is not None and need > max_bytes:
+        raise FabricError(f"{key}: this {spec['topology']['kind']} needs about {need / 2**30:.2f} GiB, more than "
+                          f"--max-memory ({max_bytes / 2**30:.2f} GiB)")
     if need > have:
         raise FabricError(
-            f"topology.dims: this {spec['topology']['kind']} needs about {need / 2**30:.1f} GiB, "
+            f"{key}: this {spec['topology']['kind']} needs about {need / 2**30:.1f} GiB, "
             f"more than the {have / 2**30:.1f} GiB available"
         )
 
 
-def build_network(spec):
+def parse_size(text: str) -> int:
+    """Bytes of '512M', '2G', '1.5G' or a plain number of bytes."""
+    units = {"K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
+    t = text.strip().upper().removesuffix("B").removesuffix("I")
+    try:
+        value = float(t[:-1]) * units[t[-1]] if t and t[-1] in units else float(t)
+    except ValueError:
+        raise FabricError(f"--max-memory: a size like 512M or 2G, got {text!r}") from None
+    if value <= 0:
+        raise FabricError(f"--max-memory: must be above 0, got {text!r}")
+    return int(value)
+
+
+def build_network(spec, max_memory: int | None = None):
     """The `fabric.network.Network` of a spec (path or dict)."""
     spec = _resolve(spec)
-    check_memory(spec)
+    check_memory(spec, max_memory)
     entry = registry.topologies.get(spec["topology"]["kind"])
     return entry.func(spec["topology"], spec["link"])
 
@@ -191,12 +208,12 @@ def link_settings(net, link: dict):
     return latency, cycles_per_flit
 
 
-def make_core(spec: dict, network=None):
+def make_core(spec: dict, network=None, max_memory: int | None = None):
     """The compiled `Core` for a resolved spec (and its network)."""
     import fabric.routing  # noqa: F401
     import fabric.traffic  # noqa: F401
 
-    net = network if network is not None else build_network(spec)
+    net = network if network is not None else build_network(spec, max_memory)
     routing = registry.routings.get(spec["routing"]["algorithm"]).func(net, spec["routing"])
     traffic = spec["traffic"]
     pattern = registry.traffic_patterns.get(traffic["pattern"]).func(net, traffic)
@@ -282,12 +299,13 @@ def _run_phase(core, until, stop_when_drained, bar):
     return status
 
 
-def simulate(spec, progress=None) -> Result:
-    """Run one open-loop simulation; see the module docstring for the phases."""
+def simulate(spec, progress=None, max_memory: int | None = None) -> Result:
+    """Run one simulation; see the module docstring for the phases. ``max_memory`` (bytes) refuses a
+    network whose estimated memory is larger, before anything is allocated."""
     spec = _resolve(spec)
     s = spec["sim"]
     started = time.perf_counter()
-    core, net = make_core(spec)
+    core, net = make_core(spec, max_memory=max_memory)
     window_end = s["warmup_cycles"] + s["measure_cycles"]
     closed_loop = core.workload is not None
     bar = _progress_bar(progress, s["max_cycles"] if closed_loop else window_end + s["drain_cycles"])

@@ -96,3 +96,22 @@ def test_memory_estimate_is_of_the_right_size():
     big = estimate_bytes(resolve_spec({"topology": {"kind": "torus", "dims": [25, 25, 25]}}))
     assert 50 * 2**10 < small < 2**20          # tens of KB for 64 routers
     assert 30 * 2**20 < big < 200 * 2**20      # tens of MB for 15,625 routers (measured peak RSS: 100 MB)
+
+
+def test_max_memory_refuses_before_allocating(runner):
+    res = runner.invoke(app, ["run", str(TINY), "--set", "topology.dims=[64,64]", "--max-memory", "1M",
+                              "--no-progress"])
+    assert res.exit_code == 1 and res.stdout == ""
+    assert f"error: {TINY}: topology.dims: this mesh needs about" in res.stderr and "--max-memory" in res.stderr
+    bad = runner.invoke(app, ["run", str(TINY), "--max-memory", "lots"])
+    assert bad.exit_code == 1 and "--max-memory: a size like 512M or 2G" in bad.stderr
+
+
+def test_a_result_reruns_from_its_own_spec(runner):
+    # everything needed to rerun is in the result: the resolved spec (seed included) and the version
+    first = json.loads(runner.invoke(app, ["run", str(TINY), "--no-progress", "--seed", "11"]).stdout)
+    assert first["spec"]["sim"]["seed"] == 11 and first["fabric_version"] == fabric.__version__
+    again = fabric.simulate(first["spec"], progress=False).to_dict()
+    first.pop("timing")
+    again.pop("timing")
+    assert json.dumps(again, sort_keys=True) == json.dumps(first, sort_keys=True)

@@ -86,14 +86,17 @@ def run(
                      show_default=False),
     ] = None,
     fmt: FormatOption = Format.json,
+    max_memory: Annotated[Optional[str], typer.Option(
+        "--max-memory", metavar="SIZE", help="Refuse a network estimated to need more, e.g. 2G.")] = None,
 ) -> None:
     """Simulate SPEC and print the result as one JSON object."""
     fmt = fmt.value
     resolved = load_spec(spec, sets or (), seed=seed)
-    from ..engine import simulate
+    from ..engine import parse_size, simulate
 
+    limit = parse_size(max_memory) if max_memory is not None else None
     with _naming(spec):
-        result = simulate(resolved, progress=progress)
+        result = simulate(resolved, progress=progress, max_memory=limit)
     if fmt == "json":
         text = result.to_json() + "\n"
     else:
