@@ -92,11 +92,15 @@ def run(
     """Simulate SPEC and print the result as one JSON object."""
     fmt = fmt.value
     resolved = load_spec(spec, sets or (), seed=seed)
-    from ..engine import parse_size, simulate
+    from ..engine import simulate
 
-    limit = parse_size(max_memory) if max_memory is not None else None
+    options = {}
+    if max_memory is not None:
+        from ..engine import parse_size
+
+        options["max_memory"] = parse_size(max_memory)
     with _naming(spec):
-        result = simulate(resolved, progress=progress, max_memory=limit)
+        result = simulate(resolved, progress=progress, **options)
     if fmt == "json":
         text = result.to_json() + "\n"
     else:
