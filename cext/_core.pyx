@@ -58,12 +58,14 @@ cdef enum:
     ST_PACKET_LIMIT = 2
     ST_NO_MEMORY = 3
     ST_INVARIANT = 4
+    ST_DEADLOCK = 5     # flits in the network and none moved for deadlock_cycles cycles
 
 STATUS_OK = ST_OK
 STATUS_DRAINED = ST_DRAINED
 STATUS_PACKET_LIMIT = ST_PACKET_LIMIT
 STATUS_NO_MEMORY = ST_NO_MEMORY
 STATUS_INVARIANT = ST_INVARIANT
+STATUS_DEADLOCK = ST_DEADLOCK
 
 # Port kinds (fabric/network.py)
 cdef enum:
@@ -374,6 +376,9 @@ cdef class Core:
     cdef int32_t *ep_router         # (n_endpoints) the router of each endpoint
     cdef int df_p, df_a, df_h, df_g       # dragonfly (fabric/routing/min.py)
     cdef int ugal_threshold               # UGAL's bias towards the minimal path, flits
+    cdef bint ecmp_any_vc                 # ecmp without its hop classes: can deadlock (for testing)
+    cdef int64_t deadlock_cycles          # stop when no flit moved for this long with flits inside (0: never)
+    cdef int64_t c_last_move              # the last cycle a flit moved
     cdef int forced_choice          # >= 0 only inside probe_route: replaces the routing's random draws
     cdef int32_t *dims              # (n_dims) routers per dimension
 
@@ -568,6 +573,9 @@ cdef class Core:
         a = arr("router_key", key if self.n_routers else [0], np.uint32); self.router_key = <uint32_t *> a.data
         self.df_p, self.df_a, self.df_h, self.df_g = cfg.get("dragonfly", (1, 1, 1, 1))
         self.ugal_threshold = cfg.get("ugal_threshold", 30)
+        self.ecmp_any_vc = bool(cfg.get("ecmp_any_vc", False))
+        self.deadlock_cycles = int(cfg.get("deadlock_cycles", 0))
+        self.c_last_move = 0
         self.forced_choice = -1
         for d, offset in enumerate(np.asarray(net.get("row_offsets", []), dtype=np.int64).tolist()[:32]):
             self.row_offset[d] = offset
@@ -1204,7 +1212,7 @@ cdef class Core:
             return
         if self.route_mode == ROUTE_TABLE_ECMP:
             hop = <int>((in_vc.front_flit >> HOPS_SHIFT) & HOPS_MASK)
-            in_vc.sel = <uint8_t>(CLASS_HOP + (hop if hop < 31 else 31))
+            in_vc.sel = <uint8_t>(CLASS_ALL if self.ecmp_any_vc else CLASS_HOP + (hop if hop < 31 else 31))
             want = row_any[<int64_t>r * n] - 1
         else:
             in_vc.sel = CLASS_ALL
@@ -1616,6 +1624,7 @@ cdef class Core:
             q = pout.peer_vc0 + ov
             self.amask[slot * mask_slot + pout.peer_words + (q >> 6)] |= (<uint64_t>1) << (q & 63)
             self.c_flit_hops += 1
+            self.c_last_move = now
             q = self.credits[o * V + ov] - 1
             self.credits[o * V + ov] = q
             self.link_flit[slot * self.n_ports + pout.peer] = flit
@@ -1728,6 +1737,7 @@ cdef class Core:
             pkt.inject = now
         self.ep_cur_sent[e] += 1
         self.c_injected_flits += 1
+        self.c_last_move = now
         self.c_source_flits -= 1
         if self.ep_cur_sent[e] == pkt.size:
             self.ep_q_head[e] = pkt.next
@@ -1879,6 +1889,9 @@ cdef class Core:
                 if status != ST_OK:
                     return status
             self.now += 1
+            if self.deadlock_cycles and self.now - self.c_last_move > self.deadlock_cycles \
+                    and self.c_injected_flits > self.c_delivered_flits:
+                return ST_DEADLOCK
         if stop_when_drained and self._drained():
             return ST_DRAINED
         return ST_OK
@@ -1890,6 +1903,23 @@ cdef class Core:
         if self.process == PROC_BUDGET:
             return self.c_budget_left == 0 and self.c_measured_outstanding == 0
         return self.c_measured_outstanding == 0 and self.now >= self.window_end
+
+    def vc_states(self):
+        """Per input VC (port, vc): flits buffered, state (0 idle, 1 routed, 2-3 active), local output
+        port and the class (routed) or the output VC held (active): four (n_ports, vcs) arrays."""
+        cdef int64_t i, n = self.n_ports * self.V
+        count, state, out, sel = (np.zeros(n, np.int64) for _ in range(4))
+        for i in range(n):
+            count[i] = self.ivc[i].count
+            state[i] = self.ivc[i].state
+            out[i] = self.ivc[i].out_lo
+            sel[i] = self.ivc[i].sel
+        shape = (self.n_ports, self.V)
+        return count.reshape(shape), state.reshape(shape), out.reshape(shape), sel.reshape(shape)
+
+    def class_vcs(self, int cls):
+        """The output VCs (bit mask) class `cls` allows."""
+        return int(self.class_mask[cls])
 
     def last_arrivals(self):
         """Budget workloads: each endpoint's latest tail arrival (-1 none)."""

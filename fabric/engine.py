@@ -48,6 +48,7 @@ _STATUS_NAMES = {
     _core.STATUS_PACKET_LIMIT: "packet_limit",
     _core.STATUS_NO_MEMORY: "no_memory",
     _core.STATUS_INVARIANT: "invariant",
+    _core.STATUS_DEADLOCK: "deadlock",
 }
 
 
@@ -236,6 +237,7 @@ def make_core(spec: dict, network=None, max_memory: int | None = None):
         "allow_self": int(pattern.get("allow_self", True)),
         **injection_settings(traffic, pattern),
         "seed": s["seed"],
+        "deadlock_cycles": s["deadlock_cycles"],
         "window_start": s["warmup_cycles"],
         "window_end": s["warmup_cycles"] + s["measure_cycles"],
         "max_packets": int(min(MAX_PACKETS, max(1 << 20, PACKETS_PER_ENDPOINT * net.n_endpoints))),
@@ -323,8 +325,58 @@ def simulate(spec, progress=None, max_memory: int | None = None) -> Result:
     if status in (_core.STATUS_NO_MEMORY, _core.STATUS_INVARIANT):
         raise RuntimeError(f"fabric core stopped at cycle {core.now}: {_STATUS_NAMES[status]}")
     if closed_loop:
-        return Result(_summarize_workload(spec, net, core, status, wall))
-    return Result(_summarize(spec, net, core, status, wall))
+        result = _summarize_workload(spec, net, core, status, wall)
+    else:
+        result = _summarize(spec, net, core, status, wall)
+    if status == _core.STATUS_DEADLOCK:
+        result.update(status="deadlock", saturated=False, saturation_reasons=[],
+                      deadlock={"detected_at": int(core.now), "no_flit_moved_for": s["deadlock_cycles"],
+                                "cycle": wait_cycle(core, net)})
+    return Result(result)
+
+
+def wait_cycle(core, net) -> list:
+    """A cycle of input VCs each waiting for the next (a deadlock's witness), as {router, port, vc}:
+    a VC holding an output VC waits for the buffer behind it (no credits), one waiting for VC
+    allocation waits for the input VCs holding the output VCs it may take."""
+    from .network import PORT_LINK
+
+    count, state, out, sel = core.vc_states()
+    owner = np.repeat(np.arange(net.n_routers), np.diff(net.port_indptr))
+    first = net.port_indptr[owner]
+    V = count.shape[1]
+    holders = {}                                  # (output port, output VC) -> input VC holding it
+    for p, v in zip(*np.nonzero(state >= 2)):
+        holders[(int(first[p] + out[p, v]), int(sel[p, v]))] = (int(p), int(v))
+    waits = {}
+    for p, v in zip(*np.nonzero(count > 0)):
+        p, v = int(p), int(v)
+        o = int(first[p] + out[p, v])
+        if state[p, v] >= 2 and net.port_kind[o] == PORT_LINK:
+            waits[(p, v)] = [(int(net.port_peer[o]), int(sel[p, v]))]
+        elif state[p, v] == 1:
+            allowed = core.class_vcs(int(sel[p, v]))
+            waits[(p, v)] = [holders[(o, ov)] for ov in range(V) if allowed >> ov & 1 and (o, ov) in holders]
+    # depth-first search for a cycle among the waiting VCs
+    colour, parent = {}, {}
+    for start in waits:
+        if colour.get(start):
+            continue
+        stack = [(start, iter(waits.get(start, ())))]
+        colour[start] = 1
+        while stack:
+            node, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                colour[node] = 2
+                stack.pop()
+            elif colour.get(child) == 1:
+                cycle = [child] + [n for n, _ in stack[[n for n, _ in stack].index(child) + 1:]]
+                return [{"router": int(owner[p]), "port": int(p - first[p]), "vc": v} for p, v in cycle]
+            elif not colour.get(child) and child in waits:
+                colour[child] = 1
+                stack.append((child, iter(waits[child])))
+    return []
 
 
 def _percentile(hist: np.ndarray, n: int, q: float):

@@ -169,3 +169,25 @@ def test_all_to_all_over_every_endpoint_needs_no_message_list():
     assert c == pytest.approx(e, rel=0.25)
     assert compact["workload"]["straggler"]["finish"] == c
     assert compact["workload"]["bus_bandwidth"] == pytest.approx(320 / c * 15 / 16, rel=1e-3)
+
+
+def test_a_deadlock_is_reported_with_its_cycle_quickly():
+    import time
+
+    from conftest import ROOT
+
+    started = time.perf_counter()
+    r = fabric.simulate(str(ROOT / "examples" / "deadlock_ring.toml"), progress=False).to_dict()
+    assert time.perf_counter() - started < 1.0
+    assert r["status"] == "deadlock"
+    cycle = r["deadlock"]["cycle"]
+    assert len(cycle) >= 2
+    routers = {e["router"] for e in cycle}
+    assert len(routers) >= 4                       # it goes round the ring
+    # the same ring with the per-hop classes (the default) does not deadlock
+    spec = resolve_spec({"topology": {"kind": "graph", "file": str(ROOT / "examples" / "ring8.csv")},
+                         "router": {"vcs": 4, "vc_buffer": 4}, "routing": {"algorithm": "ecmp"},
+                         "traffic": {"injection_rate": 0.9, "packet_size": 8},
+                         "sim": {"warmup_cycles": 500, "measure_cycles": 2000, "drain_cycles": 0,
+                                 "deadlock_cycles": 200}})
+    assert fabric.simulate(spec, progress=False).to_dict()["status"] != "deadlock"

@@ -9,9 +9,13 @@ least the diameter.
     [routing]
     algorithm = "ecmp"
 """
+from ..params import Param
 from ..registry import routings
 
 ROUTE_TABLE_ECMP = 9
+
+PARAMS = (Param("hop_classes", "bool", True,
+                "a VC class per hop (deadlock-free); false: any VC, which can deadlock (to test detection)"),)
 
 
 def _diameter(topo: dict) -> int:
@@ -26,6 +30,8 @@ def _diameter(topo: dict) -> int:
 def check(spec: dict):
     from ..errors import FabricError
 
+    if not spec["routing"]["hop_classes"]:
+        return
     try:
         diameter = _diameter(spec["topology"])
     except FabricError:
@@ -35,11 +41,11 @@ def check(spec: dict):
                              f"class per hop, got {spec['router']['vcs']}")
 
 
-@routings.register("ecmp", topologies=("graph", "composite"), check=check)
+@routings.register("ecmp", topologies=("graph", "composite"), params=PARAMS, check=check)
 def compile_routing(network, routing: dict) -> dict:
     """Core routing mode, the shortest-path table and one VC class per hop."""
     from ._tables import tables
 
     arrays = tables(network, "ecmp")
     return {"mode": ROUTE_TABLE_ECMP, "arrays": {k: v for k, v in arrays.items() if k.startswith(("dist", "port"))},
-            "settings": {"hop_classes": arrays["diameter"]}}
+            "settings": {"hop_classes": arrays["diameter"], "ecmp_any_vc": not routing["hop_classes"]}}
