@@ -301,9 +301,10 @@ def _run_phase(core, until, stop_when_drained, bar):
     return status
 
 
-def simulate(spec, progress=None, max_memory: int | None = None) -> Result:
+def simulate(spec, progress=None, max_memory: int | None = None, partial: bool = False) -> Result:
     """Run one simulation; see the module docstring for the phases. ``max_memory`` (bytes) refuses a
-    network whose estimated memory is larger, before anything is allocated."""
+    network whose estimated memory is larger, before anything is allocated. With ``partial``, Ctrl-C
+    returns the statistics so far with status "interrupted" instead of raising KeyboardInterrupt."""
     spec = _resolve(spec)
     s = spec["sim"]
     started = time.perf_counter()
@@ -311,6 +312,7 @@ def simulate(spec, progress=None, max_memory: int | None = None) -> Result:
     window_end = s["warmup_cycles"] + s["measure_cycles"]
     closed_loop = core.workload is not None
     bar = _progress_bar(progress, s["max_cycles"] if closed_loop else window_end + s["drain_cycles"])
+    interrupted = False
     try:
         if closed_loop:                 # until every message has arrived
             status = _run_phase(core, s["max_cycles"], True, bar)
@@ -318,6 +320,10 @@ def simulate(spec, progress=None, max_memory: int | None = None) -> Result:
             status = _run_phase(core, window_end, False, bar)
             if status == _core.STATUS_OK and s["drain_cycles"] > 0:
                 status = _run_phase(core, window_end + s["drain_cycles"], True, bar)
+    except KeyboardInterrupt:
+        if not partial:
+            raise
+        status, interrupted = _core.STATUS_OK, True
     finally:
         if bar is not None:
             bar.close()
@@ -328,6 +334,8 @@ def simulate(spec, progress=None, max_memory: int | None = None) -> Result:
         result = _summarize_workload(spec, net, core, status, wall)
     else:
         result = _summarize(spec, net, core, status, wall)
+    if interrupted:
+        result.update(status="interrupted", interrupted_at=int(core.now))
     if status == _core.STATUS_DEADLOCK:
         result.update(status="deadlock", saturated=False, saturation_reasons=[],
                       deadlock={"detected_at": int(core.now), "no_flit_moved_for": s["deadlock_cycles"],

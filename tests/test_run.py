@@ -115,3 +115,27 @@ def test_a_result_reruns_from_its_own_spec(runner):
     first.pop("timing")
     again.pop("timing")
     assert json.dumps(again, sort_keys=True) == json.dumps(first, sort_keys=True)
+
+
+def test_ctrl_c_exits_130_silently_or_with_partial_statistics(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    def interrupted(*extra):
+        proc = subprocess.Popen([sys.executable, "-m", "fabric", "run", str(ROOT / "topologies" / "mesh8x8.toml"),
+                                 "--set", "topology.dims=[40,40]",
+                                 "--set", "sim.measure_cycles=100000", "--no-progress", *extra],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
+        time.sleep(1.5)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+        return proc.returncode, out.decode(), err.decode()
+
+    code, out, err = interrupted()
+    assert code == 130 and out == "" and "Traceback" not in err
+    code, out, err = interrupted("--partial")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["status"] == "interrupted" and 0 < result["interrupted_at"] < 101_000

@@ -88,13 +88,15 @@ def run(
     fmt: FormatOption = Format.json,
     max_memory: Annotated[Optional[str], typer.Option(
         "--max-memory", metavar="SIZE", help="Refuse a network estimated to need more, e.g. 2G.")] = None,
+    partial: Annotated[bool, typer.Option(
+        "--partial", help='On Ctrl-C, print the statistics so far with "status": "interrupted".')] = False,
 ) -> None:
     """Simulate SPEC and print the result as one JSON object."""
     fmt = fmt.value
     resolved = load_spec(spec, sets or (), seed=seed)
     from ..engine import simulate
 
-    options = {}
+    options = {"partial": True} if partial else {}
     if max_memory is not None:
         from ..engine import parse_size
 
