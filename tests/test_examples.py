@@ -44,3 +44,35 @@ def test_workload_example_runs(path):
     assert ("workload" in r) != ("classes" in r)
     f = r["flits"]
     assert f["created"] == f["delivered"] + f["in_network"] + f["in_source_queues"]
+
+
+@pytest.mark.parametrize("load", [0.05, 1.0])
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_bounds_hold_on_every_example(path, load):
+    short = [f"traffic.injection_rate={load}", "sim.warmup_cycles=100", "sim.measure_cycles=200",
+             f"sim.drain_cycles={2000 if load < 0.5 else 0}"]
+    r = fabric.simulate(fabric.load_spec(path, short), progress=False).to_dict()
+    assert r["warnings"] == []
+    assert r["bounds"]["zero_load_latency"] <= r["latency"]["packet"]["mean"]
+    if r["bounds"]["saturation_bound"] is not None and not r["saturated"]:
+        assert r["throughput"]["accepted"] <= r["bounds"]["saturation_bound"] * 1.03
+
+
+def test_a_broken_bound_is_a_warning():
+    from fabric.bounds import bounds_and_warnings
+    from fabric.engine import link_settings, make_core
+    from fabric.spec import resolve_spec
+
+    spec = resolve_spec({"topology": {"kind": "mesh", "dims": [4, 4]}})
+    core, net = make_core(spec)
+    fake = {"hops": {"mean": 2.0}, "latency": {"packet": {"mean": 10.0}}, "throughput": {"accepted": 0.9},
+            "saturated": False}
+    bounds, warnings = bounds_and_warnings(spec, core, net, fake, *link_settings(net, spec["link"]))
+    assert bounds["zero_load_latency"] == 2 + 4 * 3 + 1 * 2 + 1          # 17 cycles for 2 links
+    assert bounds["saturation_bound"] == 1.0                            # 4x4 mesh, uniform
+    assert len(warnings) == 1 and "below the zero-load bound" in warnings[0]
+    fake["throughput"]["accepted"], fake["latency"]["packet"]["mean"] = 0.9, 20.0
+    spec_t = resolve_spec({"topology": {"kind": "mesh", "dims": [4, 4]}, "traffic": {"pattern": "transpose"}})
+    core_t, net_t = make_core(spec_t)
+    bounds, warnings = bounds_and_warnings(spec_t, core_t, net_t, fake, *link_settings(net_t, spec_t["link"]))
+    assert bounds["saturation_bound"] < 0.9 and "above the saturation bound" in warnings[0]
