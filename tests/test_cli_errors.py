@@ -45,6 +45,50 @@ BAD_INPUTS = {
     "set unknown key": (VALID_SPEC, ["--set", "router.vc=2"],
                         ["spec.toml: --set router.vc: unknown key", "did you mean 'router.vcs'?"]),
     "set bad value": (VALID_SPEC, ["--set", "router.vcs=0"], ["spec.toml: --set router.vcs: must be >= 1, got 0"]),
+    "rate inf": ("[traffic]\ninjection_rate = inf\n", [],
+                 ["spec.toml: traffic.injection_rate: must be a finite number, got inf"]),
+    "negative rate": ("[traffic]\ninjection_rate = -0.1\n", [],
+                      ["spec.toml: traffic.injection_rate: must be >= 0, got -0.1"]),
+    "bool for int": ("[router]\nvcs = true\n", [], ["spec.toml: router.vcs: must be an integer, got true"]),
+    "float for int": ("[router]\nvcs = 2.5\n", [], ["spec.toml: router.vcs: must be an integer, got 2.5"]),
+    "list for int": ("[router]\nvcs = [2]\n", [], ["spec.toml: router.vcs: must be an integer, got [2]"]),
+    "table for int": ("[router]\nvcs = {a = 1}\n", [], ["spec.toml: router.vcs: must be an integer, got a table"]),
+    "negative dim": ("[topology]\ndims = [-4, 4]\n", [], ["spec.toml: topology.dims[0]: must be >= 1, got -4"]),
+    "empty dims": ("[topology]\ndims = []\n", [], ["spec.toml: topology.dims: must have at least 1 element"]),
+    "dims not a list": ("[topology]\ndims = 8\n", [], ["spec.toml: topology.dims: must be a list of integers, got 8"]),
+    "section not a table": ("router = 5\n", [], ["spec.toml: router: must be a table, got 5"]),
+    "unknown traffic pattern": ('[traffic]\npattern = "transposed"\n', [],
+                                ["spec.toml: traffic.pattern: unknown traffic pattern 'transposed'",
+                                 "did you mean 'transpose'?"]),
+    "unknown process": ('[traffic]\nprocess = "poisson"\n', [], ["spec.toml: traffic.process: must be one of"]),
+    "zero packet size": ("[traffic]\npacket_size = 0\n", [], ["spec.toml: traffic.packet_size: must be >= 1, got 0"]),
+    "bad size mix": ('[traffic]\npacket_size = {"0" = 1.0}\n', [],
+                     ["spec.toml: traffic.packet_size: sizes must be integers from 1 to 65536"]),
+    "zero link latency": ("[link]\nlatency = 0\n", [], ["spec.toml: link.latency: must be >= 1, got 0"]),
+    "bandwidth above 1": ("[link]\nbandwidth = 2.0\n", [], ["spec.toml: link.bandwidth: at most 1 flit per cycle"]),
+    "unknown link class key": ("[link.classes.global]\nspeed = 2\n", [],
+                               ["spec.toml: link.classes.global.speed: unknown key"]),
+    "deeply nested junk": ("[topology.a.b.c.d]\nx = 1\n", [], ["spec.toml: topology.a: unknown key"]),
+    "routing for another topology": ('[routing]\nalgorithm = "nca"\n', [],
+                                     ["spec.toml: routing.algorithm: 'nca' does not route topology 'mesh'"]),
+    "odd clos radix": ('[topology]\nkind = "clos"\nradix = 7\n', [],
+                       ["spec.toml: topology.radix: must be even"]),
+    "ugal with 2 vcs": ('[topology]\nkind = "dragonfly"\n[routing]\nalgorithm = "ugal"\n[router]\nvcs = 2\n', [],
+                        ["spec.toml: router.vcs: ugal on a dragonfly needs at least 3 VCs"]),
+    "negative seed": ("[sim]\nseed = -1\n", [], ["spec.toml: sim.seed: must be >= 0, got -1"]),
+    "zero measure": ("[sim]\nmeasure_cycles = 0\n", [], ["spec.toml: sim.measure_cycles: must be >= 1, got 0"]),
+    "binary file": (b"\x00\x01\x02\x03PK\x03\x04", [], ["spec.toml: invalid TOML"]),
+    "graph without its file": ('[topology]\nkind = "graph"\nfile = "edges.csv"\n', [],
+                               ["spec.toml: topology.file: ", "edges.csv: no such file"]),
+    "composite bad pod": ('[topology]\nkind = "composite"\n[topology.pod]\nkind = "hyperx"\ndims = [1]\n', [],
+                          ["spec.toml: topology.pod.dims[0]: must be >= 2, got 1"]),
+    "class bad rate": ("[traffic.classes.hot]\ninjection_rate = 3\n", [],
+                       ["spec.toml: traffic.classes.hot.injection_rate: must be <= 1, got 3"]),
+    "closed loop in a class": ('[traffic.classes.x]\npattern = "trace"\n', [],
+                               ["spec.toml: traffic.classes.x.pattern: trace runs alone, not as a class"]),
+    "on_off above its peak": ('[traffic]\nprocess = "on_off"\npeak_rate = 0.1\ninjection_rate = 0.2\n', [],
+                              ["spec.toml: traffic.injection_rate: on_off bursts at traffic.peak_rate = 0.1"]),
+    "set into a value": (VALID_SPEC, ["--set", "router.vcs.x=2"], ["spec.toml: router.vcs: must be an integer, got a table"]),
 }
 
 
@@ -240,3 +284,7 @@ def test_cli_and_spec_do_not_import_numpy(tmp_path):
     code = "import sys, fabric.cli, fabric.spec; assert 'numpy' not in sys.modules, 'numpy imported'"
     process = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert process.returncode == 0, process.stderr
+
+
+def test_the_catalogue_is_long():
+    assert len(BAD_INPUTS) >= 40

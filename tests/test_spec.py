@@ -332,3 +332,42 @@ def test_resolution_keeps_valid_values_and_names_invalid_ones(vcs, rate):
             resolve_spec(data, "s.toml")
         assert all(p.startswith(("s.toml: router.vcs: ", "s.toml: traffic.injection_rate: "))
                    for p in caught.value.problems)
+
+
+# --- fuzz: whatever the spec holds, the loader returns a spec or raises SpecError, nothing else --------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from fabric.spec import SECTIONS  # noqa: E402
+
+_keys = st.sampled_from(sorted({p.name for params in SECTIONS.values() for p in params}
+                               | {"kind", "dims", "algorithm", "pattern", "file", "pod", "classes", "x", ""}))
+_scalars = st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70), st.floats(allow_nan=True),
+                     st.text(max_size=8), st.sampled_from(["mesh", "torus", "graph", "composite", "uniform", "dor"]))
+_values = st.recursive(_scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                         st.dictionaries(_keys, inner, max_size=4)), max_leaves=12)
+_specs = st.dictionaries(st.sampled_from(list(SECTIONS) + ["junk"]),
+                         st.one_of(st.dictionaries(_keys, _values, max_size=6), _scalars), max_size=6)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_specs)
+def test_fuzzed_specs_never_crash_the_loader(data):
+    try:
+        resolved = resolve_spec(data)
+    except SpecError as error:
+        assert error.problems and all(p.startswith("<spec>: ") for p in error.problems)
+    else:
+        assert list(resolved) == list(SECTIONS)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=200))
+def test_fuzzed_bytes_never_crash_the_loader(tmp_path_factory, raw):
+    path = tmp_path_factory.mktemp("fuzz") / "spec.toml"
+    path.write_bytes(raw)
+    try:
+        load_spec(str(path))
+    except SpecError as error:
+        assert error.problems
