@@ -101,6 +101,13 @@ cdef enum:
     DEST_ALIAS = 2      # a discrete distribution per source (or one shared), by Walker's alias method
     DEST_ROTATE = 3     # all-to-all: the k-th packet of source s goes to s + 1 + (k mod (N-1))
 
+# What the per-cycle check found (sim.check)
+cdef enum:
+    CHECK_CREDITS = 1
+    CHECK_BUFFER = 2
+    CHECK_INJECTION = 3
+    CHECK_CONSERVATION = 4
+
 # What cls_stats holds per class
 cdef enum:
     CS_MEASURED = 0         # packets created in the window
@@ -379,6 +386,8 @@ cdef class Core:
     cdef bint ecmp_any_vc                 # ecmp without its hop classes: can deadlock (for testing)
     cdef int64_t deadlock_cycles          # stop when no flit moved for this long with flits inside (0: never)
     cdef int64_t c_last_move              # the last cycle a flit moved
+    cdef bint check_every_cycle           # sim.check: verify the invariants after every cycle
+    cdef int64_t bad[4]                   # the first violation: what (CHECK_*), port or endpoint, VC, value
     cdef int forced_choice          # >= 0 only inside probe_route: replaces the routing's random draws
     cdef int32_t *dims              # (n_dims) routers per dimension
 
@@ -575,6 +584,8 @@ cdef class Core:
         self.ugal_threshold = cfg.get("ugal_threshold", 30)
         self.ecmp_any_vc = bool(cfg.get("ecmp_any_vc", False))
         self.deadlock_cycles = int(cfg.get("deadlock_cycles", 0))
+        self.check_every_cycle = bool(cfg.get("check", False))
+        self.bad[0] = 0
         self.c_last_move = 0
         self.forced_choice = -1
         for d, offset in enumerate(np.asarray(net.get("row_offsets", []), dtype=np.int64).tolist()[:32]):
@@ -1889,12 +1900,54 @@ cdef class Core:
                 if status != ST_OK:
                     return status
             self.now += 1
+            if self.check_every_cycle and self._check_cycle():
+                return ST_INVARIANT
             if self.deadlock_cycles and self.now - self.c_last_move > self.deadlock_cycles \
                     and self.c_injected_flits > self.c_delivered_flits:
                 return ST_DEADLOCK
         if stop_when_drained and self._drained():
             return ST_DRAINED
         return ST_OK
+
+    cdef int _check_cycle(self) noexcept nogil:
+        """After a cycle: every output VC's credits and every input VC's flits within 0..vc_buffer,
+        every injection channel's credits too, and the flits injected and not delivered all in buffers or
+        on links. Records the first violation in self.bad and returns 1."""
+        cdef int64_t i, j, n = self.n_ports * self.V, held = 0, on_links = 0
+        for i in range(n):
+            if self.port[i // self.V].kind == PORT_LINK and not 0 <= self.credits[i] <= self.B:
+                self.bad[0], self.bad[1], self.bad[2], self.bad[3] = CHECK_CREDITS, i // self.V, i % self.V, self.credits[i]
+                return 1
+            if not 0 <= self.ivc[i].count <= self.B:
+                self.bad[0], self.bad[1], self.bad[2], self.bad[3] = CHECK_BUFFER, i // self.V, i % self.V, self.ivc[i].count
+                return 1
+            held += self.ivc[i].count
+        for i in range(self.n_endpoints * self.P * self.V):
+            if not 0 <= self.ep_ovc[i].credits <= self.B:
+                self.bad[0], self.bad[1], self.bad[2], self.bad[3] = CHECK_INJECTION, i // self.V, i % self.V, self.ep_ovc[i].credits
+                return 1
+        for j in range(self.R * self.n_ports):
+            if self.link_flit[j] >= 0:
+                on_links += 1
+        if held + on_links != self.c_injected_flits - self.c_delivered_flits:
+            self.bad[0], self.bad[1], self.bad[2] = CHECK_CONSERVATION, held + on_links, self.c_injected_flits
+            self.bad[3] = self.c_delivered_flits
+            return 1
+        return 0
+
+    def violation(self):
+        """The invariant the last run broke, in words (after STATUS_INVARIANT), or None."""
+        what, a, b, value = self.bad[0], self.bad[1], self.bad[2], self.bad[3]
+        if what == CHECK_CREDITS:
+            return f"output VC {b} of port {a} has {value} credits, outside 0..{self.B}"
+        if what == CHECK_BUFFER:
+            return f"input VC {b} of port {a} holds {value} flits, outside 0..{self.B}"
+        if what == CHECK_INJECTION:
+            return f"injection VC {b} of endpoint slot {a} has {value} credits, outside 0..{self.B}"
+        if what == CHECK_CONSERVATION:
+            return (f"{a} flits in buffers and on links, but {b} injected and {value} delivered: "
+                    f"{b - value - a} flits appeared or vanished")
+        return None
 
     cdef inline bint _drained(self) noexcept nogil:
         """Every measured packet has arrived (after the window); with messages, every message is done."""

@@ -52,6 +52,10 @@ _STATUS_NAMES = {
 }
 
 
+class InvariantError(RuntimeError):
+    """The simulation broke one of its own invariants (a bug in fabric, not in the spec)."""
+
+
 def _resolve(spec) -> dict:
     from .spec import load_spec, resolve_spec
 
@@ -238,6 +242,7 @@ def make_core(spec: dict, network=None, max_memory: int | None = None):
         **injection_settings(traffic, pattern),
         "seed": s["seed"],
         "deadlock_cycles": s["deadlock_cycles"],
+        "check": s["check"],
         "window_start": s["warmup_cycles"],
         "window_end": s["warmup_cycles"] + s["measure_cycles"],
         "max_packets": int(min(MAX_PACKETS, max(1 << 20, PACKETS_PER_ENDPOINT * net.n_endpoints))),
@@ -328,7 +333,10 @@ def simulate(spec, progress=None, max_memory: int | None = None, partial: bool =
         if bar is not None:
             bar.close()
     wall = time.perf_counter() - started
-    if status in (_core.STATUS_NO_MEMORY, _core.STATUS_INVARIANT):
+    if status == _core.STATUS_INVARIANT:
+        raise InvariantError(f"invariant broken at cycle {core.now}: "
+                             f"{core.violation() or 'a flit arrived at a full buffer'}")
+    if status == _core.STATUS_NO_MEMORY:
         raise RuntimeError(f"fabric core stopped at cycle {core.now}: {_STATUS_NAMES[status]}")
     if closed_loop:
         result = _summarize_workload(spec, net, core, status, wall)

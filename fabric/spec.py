@@ -84,6 +84,8 @@ SIM = (
           min=1, max=MAX_CYCLES),
     Param("max_cycles", "int", 10_000_000,
           "collectives and traces (closed loop): the most cycles the workload may take", min=1, max=MAX_CYCLES),
+    Param("check", "bool", False, "verify after every cycle: credits and buffers within bounds, flits "
+          "conserved; stop at the first violation (slower)"),
     Param("deadlock_cycles", "int", 10000,
           "stop with status deadlock when flits are in the network and none moved for this many cycles "
           "(0: never)", min=0, max=MAX_CYCLES),

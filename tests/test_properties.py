@@ -53,7 +53,7 @@ def specs(draw):
             "routing": {"algorithm": algorithm},
             "traffic": {"injection_rate": draw(st.floats(0.0, 1.0)), "packet_size": draw(st.integers(1, 5))},
             "sim": {"seed": draw(st.integers(0, 2**32)), "warmup_cycles": 50, "measure_cycles": 200,
-                    "drain_cycles": 0},
+                    "drain_cycles": 0, "check": True},
         }
     if kind == "graph":
         edges = draw(graphs())
@@ -66,7 +66,7 @@ def specs(draw):
             "routing": {"algorithm": algorithm},
             "traffic": {"injection_rate": draw(st.floats(0.0, 1.0)), "packet_size": draw(st.integers(1, 5))},
             "sim": {"seed": draw(st.integers(0, 2**32)), "warmup_cycles": 50, "measure_cycles": 200,
-                    "drain_cycles": 0},
+                    "drain_cycles": 0, "check": True},
         }
     if kind == "dragonfly":
         topology = {"kind": kind, "p": draw(st.integers(1, 2)), "a": draw(st.integers(1, 4)),
@@ -89,7 +89,7 @@ def specs(draw):
             "routing": {"algorithm": draw(st.sampled_from(["min", "valiant", "ugal"] if kind == "dragonfly" else ["nca", "anca"]))},
             "traffic": {"injection_rate": draw(st.floats(0.0, 1.0)), "packet_size": draw(st.integers(1, 5))},
             "sim": {"seed": draw(st.integers(0, 2**32)), "warmup_cycles": 50, "measure_cycles": 200,
-                    "drain_cycles": 0},
+                    "drain_cycles": 0, "check": True},
         }
     n_dims = draw(st.integers(1, 4))
     dims = draw(st.lists(st.integers(1 if kind == "mesh" else 2, 5), min_size=n_dims, max_size=n_dims))
@@ -104,7 +104,7 @@ def specs(draw):
                     {"algorithm": draw(st.sampled_from(["dor", "min_adaptive"]))} if kind == "hyperx" else {}),
         "traffic": {"injection_rate": draw(st.floats(0.0, 1.0)), "packet_size": draw(st.integers(1, 5))},
         "sim": {"seed": draw(st.integers(0, 2**32)), "warmup_cycles": 50, "measure_cycles": 200,
-                "drain_cycles": 0},
+                "drain_cycles": 0, "check": True},
     }
 
 

@@ -139,3 +139,34 @@ def test_ctrl_c_exits_130_silently_or_with_partial_statistics(tmp_path):
     assert code == 0, err
     result = json.loads(out)
     assert result["status"] == "interrupted" and 0 < result["interrupted_at"] < 101_000
+
+
+@pytest.mark.parametrize("name", ["mesh8x8", "torus8x8", "fattree_k4n3"])
+@pytest.mark.parametrize("load", [0.1, 0.45])
+def test_reference_configurations_pass_the_per_cycle_check(runner, name, load):
+    res = runner.invoke(app, ["run", str(ROOT / "topologies" / f"{name}.toml"), "--check", "--no-progress",
+                              "--set", f"traffic.injection_rate={load}", "--set", "sim.measure_cycles=2000",
+                              "--set", "traffic.packet_size=4"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["spec"]["sim"]["check"] is True
+
+
+def test_the_check_reports_a_broken_invariant(monkeypatch):
+    from fabric import engine
+
+    class Broken:
+        workload = None
+        now = 7
+
+        def run(self, until, stop):
+            return engine._core.STATUS_INVARIANT
+
+        def violation(self):
+            return "input VC 1 of port 3 holds 9 flits, outside 0..8"
+
+    monkeypatch.setattr(engine, "make_core", lambda spec, **kw: (Broken(), None))
+    res = CliRunner().invoke(app, ["run", str(TINY), "--check", "--no-progress"])
+    assert res.exit_code == 70
+    assert res.stderr.strip().endswith("invariant broken at cycle 7: input VC 1 of port 3 holds 9 flits, "
+                                       "outside 0..8 (a bug in fabric: please report it with the spec)")
+    assert "Traceback" not in res.stderr

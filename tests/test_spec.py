@@ -20,7 +20,7 @@ DEFAULTS = {
     "routing": {"algorithm": "dor", "torus_tie": "random"},
     "traffic": {"pattern": "uniform", "injection_rate": 0.1, "packet_size": 1, "process": "bernoulli",
                 "burst_length": 8.0, "peak_rate": 1.0, "classes": {}, "allow_self": True},
-    "sim": {"seed": 1, "warmup_cycles": 3000, "measure_cycles": 10000, "max_cycles": 10_000_000, "deadlock_cycles": 10000,
+    "sim": {"seed": 1, "warmup_cycles": 3000, "measure_cycles": 10000, "max_cycles": 10_000_000, "check": False, "deadlock_cycles": 10000,
             "drain_cycles": 10000},
 }
 PROBLEM = re.compile(r"^spec\.toml: (--set |--seed)?[a-z_]*(\.[a-z_]+)?(\[\d+\])?: \S")

@@ -90,10 +90,12 @@ def run(
         "--max-memory", metavar="SIZE", help="Refuse a network estimated to need more, e.g. 2G.")] = None,
     partial: Annotated[bool, typer.Option(
         "--partial", help='On Ctrl-C, print the statistics so far with "status": "interrupted".')] = False,
+    check: Annotated[bool, typer.Option(
+        "--check", help="Verify credits, buffers and flit conservation after every cycle (sets sim.check).")] = False,
 ) -> None:
     """Simulate SPEC and print the result as one JSON object."""
     fmt = fmt.value
-    resolved = load_spec(spec, sets or (), seed=seed)
+    resolved = load_spec(spec, [*(sets or ()), *(["sim.check=true"] if check else [])], seed=seed)
     from ..engine import simulate
 
     options = {"partial": True} if partial else {}

@@ -40,7 +40,11 @@ def reports_errors(command):
         except BrokenPipeError:
             _discard_stdout()
             raise typer.Exit(EXIT_USER_ERROR) from None
-        except Exception:
+        except Exception as error:
+            if type(error).__name__ == "InvariantError":       # sim.check caught the core breaking a rule
+                typer.echo(f"fabric {__version__}: {error} (a bug in fabric: please report it with the spec)",
+                           err=True)
+                raise typer.Exit(EXIT_INTERNAL_ERROR) from None
             traceback.print_exc()
             typer.echo(f"fabric {__version__}: internal error, please report it with the traceback above",
                        err=True)
