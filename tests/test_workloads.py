@@ -191,3 +191,15 @@ def test_a_deadlock_is_reported_with_its_cycle_quickly():
                          "sim": {"warmup_cycles": 500, "measure_cycles": 2000, "drain_cycles": 0,
                                  "deadlock_cycles": 200}})
     assert fabric.simulate(spec, progress=False).to_dict()["status"] != "deadlock"
+
+
+def test_a_missing_trace_file_names_the_spec_and_key(tmp_path):
+    from typer.testing import CliRunner
+
+    from fabric.cli import app
+
+    spec = tmp_path / "spec.toml"
+    spec.write_text('[topology]\nkind = "mesh"\ndims = [4, 4]\n[traffic]\npattern = "trace"\nfile = "gone.csv"\n')
+    res = CliRunner().invoke(app, ["run", str(spec), "--no-progress"])
+    assert res.exit_code == 1 and res.stdout == "" and "Traceback" not in res.stderr
+    assert res.stderr.startswith(f"error: {spec}: traffic.file: ") and "gone.csv" in res.stderr
