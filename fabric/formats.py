@@ -68,6 +68,5 @@ class Writer:
         point = ", ".join(f"{k}={v}" for k, v in record.get("point", {}).items())
         if not record.get("ok", True):
             return f"{point}  FAILED: {record.get('error')}\n"
-        shown = "  ".join(f"{k.rsplit('.', 1)[-1] if k.count('.') < 2 else k}={flat[k]}"
-                          for k in TABLE_KEYS if flat.get(k) is not None)
+        shown = "  ".join(f"{k}={flat[k]}" for k in TABLE_KEYS if flat.get(k) is not None)
         return f"{point}  {shown}\n"
