@@ -6,11 +6,12 @@
   - 1) and S the mean packet size. Every packet takes at least its own zero-load time and T0 is linear
   in h, so the mean packet latency can never be below it.
 * Saturation bound Θ* (flits per endpoint per cycle) for the run's pattern under its routing: for
-  uniform traffic the channel-load bound of ``fabric describe``; for a fixed permutation under a
-  deterministic routing, 1 / the most packets any channel carries when every source sends one (the
-  routes walked through the core's own route computation). A run that keeps up with its load (not
-  saturated) cannot accept more (beyond a small allowance for the window's edges). Other cases give no
-  Θ*.
+  uniform traffic the channel-load bound of ``fabric describe``; for other patterns whose pairs are
+  known in advance (permutations, all_to_all, hotspot, matrix) under dimension-order routing, 1 / the
+  busiest channel's or ejection channel's expected load when every source injects 1 flit per cycle,
+  each pair's flow routed through the core's own route computation (exact: the routing is oblivious).
+  A run that keeps up with its load (not saturated) cannot accept more, beyond a small allowance for
+  the window's edges. Other cases give no Θ*, with the reason.
 """
 from __future__ import annotations
 
@@ -29,6 +30,9 @@ def zero_load_latency(spec: dict, net, link_latency, cycles_per_flit, hops: floa
     return 2 + per_router * (hops + 1) + shortest * hops + 1 + (mean_size - 1)
 
 
+MAX_PAIR_ENDPOINTS = 1024      # beyond this many endpoints, walking every pair's route costs too much
+
+
 def saturation_bound(spec: dict, core, net):
     """Θ* and how it was found, or (None, reason)."""
     t = spec["traffic"]
@@ -40,36 +44,72 @@ def saturation_bound(spec: dict, core, net):
         from .describe import describe
 
         return describe(spec)["uniform"]["saturation_bound"], "channel-load bound under uniform traffic"
-    routing = spec["routing"]
-    deterministic = (spec["topology"]["kind"] in ("mesh", "hyperx") and routing["algorithm"] == "dor") or (
-        spec["topology"]["kind"] == "torus" and routing.get("torus_tie") == "positive")
-    if not deterministic or net.endpoint_planes is not None:
-        return None, "no closed form for this pattern and routing"
+    kind, algorithm = spec["topology"]["kind"], spec["routing"]["algorithm"]
+    if not (kind in ("mesh", "hyperx", "torus") and algorithm == "dor") or net.endpoint_planes is not None:
+        return None, "no load analysis for this pattern under this routing"
     from .registry import traffic_patterns
 
     pattern = traffic_patterns.get(t["pattern"]).func(net, t)
-    if "dest_table" not in pattern:
-        return None, "no closed form for this pattern"
-    load = channel_loads(core, net, pattern["dest_table"])
-    return (round(min(1.0, 1.0 / load.max()), 6) if load.max() > 0 else 1.0), "channel load of the permutation"
+    flows = pair_weights(pattern, net.n_endpoints)
+    if flows is None:
+        return None, "this pattern's pairs are not known in advance"
+    if flows == "too many":
+        return None, f"more than {MAX_PAIR_ENDPOINTS} endpoints: pairs not walked"
+    # a tie at distance k/2 on a torus goes either way at random: its two paths, half the load each (each
+    # dimension's choice moves only that dimension's channels, so averaging the two is exact)
+    choices = (0, 1) if kind == "torus" and spec["routing"].get("torus_tie") != "positive" else (0,)
+    load = sum(channel_loads(core, net, flows, choice) for choice in choices) / len(choices)
+    ejected = np.zeros(net.n_endpoints)
+    for (_, dest), w in flows.items():
+        ejected[dest] += w
+    busiest = max(load.max(initial=0.0), ejected.max(initial=0.0))
+    return (round(min(1.0, 1.0 / busiest), 6) if busiest > 0 else 1.0), "channel and ejection loads of the pattern"
 
 
-def channel_loads(core, net, dest_table) -> np.ndarray:
-    """Packets per channel when every source sends one to its destination (-1: none)."""
+def pair_weights(pattern: dict, n: int):
+    """{(source, destination): flits per cycle when every source injects 1} for the patterns whose
+    pairs are known in advance, None otherwise, "too many" past MAX_PAIR_ENDPOINTS."""
+    scale = np.broadcast_to(np.asarray(pattern.get("rate_scale", 1.0), float), (n,))
+    if "dest_table" in pattern:
+        return {(s, int(d)): float(scale[s]) for s, d in enumerate(pattern["dest_table"]) if d >= 0 and scale[s] > 0}
+    if n > MAX_PAIR_ENDPOINTS:
+        return "too many"
+    if pattern.get("dest_mode") == 3:                                 # all_to_all: each other endpoint
+        return {(s, d): 1.0 / (n - 1) for s in range(n) for d in range(n) if d != s}
+    if "alias_lo" in pattern:                                         # hotspot, matrix
+        lo, prob = np.asarray(pattern["alias_lo"]), np.asarray(pattern["alias_prob"])
+        alias, dest = np.asarray(pattern["alias_idx"]), np.asarray(pattern["alias_dest"])
+        flows = {}
+        for s in range(n):
+            if scale[s] <= 0:
+                continue
+            row = int(pattern["alias_row"][s])
+            first, last = int(lo[row]), int(lo[row + 1])
+            m = last - first
+            for i in range(first, last):
+                for entry, share in ((i, prob[i]), (int(alias[i]), 1.0 - prob[i])):
+                    if share > 0:
+                        key = (s, int(dest[entry]))
+                        flows[key] = flows.get(key, 0.0) + float(scale[s]) * share / m
+        return flows
+    return None
+
+
+def channel_loads(core, net, flows, choice: int = 0) -> np.ndarray:
+    """Flits per cycle on each channel for the given pair flows, routed through the core (its random
+    draws replaced by `choice`)."""
     owner = np.repeat(np.arange(net.n_routers), np.diff(net.port_indptr))
     local = np.arange(net.n_ports) - net.port_indptr[owner]
     load = np.zeros(net.n_ports)
-    for source, dest in enumerate(np.asarray(dest_table)):
-        if dest < 0:
-            continue
+    for (source, dest), weight in flows.items():
         port, hops = int(net.endpoint_port[source]), 0
         while hops < 10_000:
             router = int(owner[port])
-            out, _ = core.probe_route(router, int(local[port]), 0, int(dest), 0, hops, 0)
+            out, _ = core.probe_route(router, int(local[port]), 0, int(dest), choice, hops, 0)
             nxt = int(net.port_indptr[router]) + out
             if net.port_kind[nxt] == PORT_ENDPOINT:
                 break
-            load[nxt] += 1
+            load[nxt] += weight
             port, hops = int(net.port_peer[nxt]), hops + 1
     return load
 

@@ -233,3 +233,31 @@ def test_class_keys_are_checked_and_named():
         "<spec>: traffic.classes.hot.pattren: unknown key (did you mean 'traffic.classes.hot.pattern'?)",
         "<spec>: traffic.classes.loop.pattern: collective runs alone, not as a class",
     ]
+
+
+def bound(pattern_keys, topology=None, rate=0.05):
+    spec = {"topology": topology or {"kind": "mesh", "dims": [8, 8]}, "traffic": {"injection_rate": rate, **pattern_keys},
+            "sim": {"warmup_cycles": 500, "measure_cycles": 3000, "drain_cycles": 5000}}
+    return fabric.simulate(spec, progress=False).to_dict()
+
+
+def test_bounds_of_the_patterns_with_known_pairs():
+    # every packet to endpoint 0: its ejection channel carries all 64 sources
+    assert bound({"pattern": "hotspot", "hotspots": [0]})["bounds"]["saturation_bound"] == pytest.approx(1 / 64)
+    # a fifth of the traffic to endpoints 5 and 9, the rest uniform: each hotspot takes 64 (0.1 + 0.8/64)
+    r = bound({"pattern": "hotspot", "hotspots": [5, 9], "share": 0.2})
+    assert r["bounds"]["saturation_bound"] == pytest.approx(1 / (64 * (0.1 + 0.8 / 64)), rel=1e-5)
+    # all_to_all on a torus with ties split: uniform without self traffic, 63/64 of the uniform bound 1
+    torus = {"kind": "torus", "dims": [8, 8]}
+    assert bound({"pattern": "all_to_all"}, torus)["bounds"]["saturation_bound"] == pytest.approx(63 / 64, rel=1e-5)
+    for pattern in ("transpose", "tornado", "random_permutation", "all_to_all"):
+        r = bound({"pattern": pattern}, torus)
+        assert r["warnings"] == [] and r["bounds"]["saturation_bound_from"].startswith("channel and ejection")
+
+
+def test_a_hotspot_saturates_at_its_bound():
+    theta = 1 / 64
+    below = bound({"pattern": "hotspot", "hotspots": [0]}, rate=0.8 * theta)
+    above = bound({"pattern": "hotspot", "hotspots": [0]}, rate=1.3 * theta)
+    assert below["status"] == "ok" and below["warnings"] == []
+    assert above["status"] == "saturated"
