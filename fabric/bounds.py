@@ -7,9 +7,10 @@
   in h, so the mean packet latency can never be below it.
 * Saturation bound Θ* (flits per endpoint per cycle) for the run's pattern under its routing: for
   uniform traffic the channel-load bound of ``fabric describe``; for other patterns whose pairs are
-  known in advance (permutations, all_to_all, hotspot, matrix) under dimension-order routing, 1 / the
-  busiest channel's or ejection channel's expected load when every source injects 1 flit per cycle,
-  each pair's flow routed through the core's own route computation (exact: the routing is oblivious).
+  known in advance (permutations, all_to_all, hotspot, matrix) under dimension-order routing or nca,
+  1 / the busiest channel's or ejection channel's expected load when every source injects 1 flit per
+  cycle, each pair's flow routed through the core's own route computation and split evenly where the
+  routing draws at random (exact: these routings are oblivious).
   A run that keeps up with its load (not saturated) cannot accept more, beyond a small allowance for
   the window's edges. Other cases give no Θ*, with the reason.
 """
@@ -45,7 +46,9 @@ def saturation_bound(spec: dict, core, net):
 
         return describe(spec)["uniform"]["saturation_bound"], "channel-load bound under uniform traffic"
     kind, algorithm = spec["topology"]["kind"], spec["routing"]["algorithm"]
-    if not (kind in ("mesh", "hyperx", "torus") and algorithm == "dor") or net.endpoint_planes is not None:
+    oblivious = (kind in ("mesh", "hyperx", "torus") and algorithm == "dor") or (
+        kind in ("fat_tree", "clos") and algorithm == "nca")
+    if not oblivious or net.endpoint_planes is not None:
         return None, "no load analysis for this pattern under this routing"
     from .registry import traffic_patterns
 
@@ -55,10 +58,7 @@ def saturation_bound(spec: dict, core, net):
         return None, "this pattern's pairs are not known in advance"
     if flows == "too many":
         return None, f"more than {MAX_PAIR_ENDPOINTS} endpoints: pairs not walked"
-    # a tie at distance k/2 on a torus goes either way at random: its two paths, half the load each (each
-    # dimension's choice moves only that dimension's channels, so averaging the two is exact)
-    choices = (0, 1) if kind == "torus" and spec["routing"].get("torus_tie") != "positive" else (0,)
-    load = sum(channel_loads(core, net, flows, choice) for choice in choices) / len(choices)
+    load = channel_loads(core, net, flows, _choices(spec, net))
     ejected = np.zeros(net.n_endpoints)
     for (_, dest), w in flows.items():
         ejected[dest] += w
@@ -95,22 +95,41 @@ def pair_weights(pattern: dict, n: int):
     return None
 
 
-def channel_loads(core, net, flows, choice: int = 0) -> np.ndarray:
-    """Flits per cycle on each channel for the given pair flows, routed through the core (its random
-    draws replaced by `choice`)."""
+def _choices(spec: dict, net):
+    """A function (router, destination) -> how many equally likely ways the routing may go on there:
+    a torus tie at distance k/2 goes either way, nca climbs through any of the router's up ports."""
+    if spec["topology"]["kind"] == "torus" and spec["routing"].get("torus_tie") != "positive":
+        return lambda router, dest: 2
+    if spec["routing"]["algorithm"] == "nca":
+        tree = net.info["tree"]
+        lo, span, nup = tree["tree_lo"], tree["tree_span"], tree["tree_nup"]
+        return lambda router, dest: 1 if lo[router] <= dest < lo[router] + span[router] else max(1, int(nup[router]))
+    return lambda router, dest: 1
+
+
+def channel_loads(core, net, flows, choices=lambda router, dest: 1) -> np.ndarray:
+    """Expected flits per cycle on each channel for the pair flows: each flow follows the core's own
+    route computation, split evenly over the ways the routing may take at each router (its random draws
+    replaced by each possible value in turn)."""
     owner = np.repeat(np.arange(net.n_routers), np.diff(net.port_indptr))
     local = np.arange(net.n_ports) - net.port_indptr[owner]
     load = np.zeros(net.n_ports)
     for (source, dest), weight in flows.items():
-        port, hops = int(net.endpoint_port[source]), 0
-        while hops < 10_000:
-            router = int(owner[port])
-            out, _ = core.probe_route(router, int(local[port]), 0, int(dest), choice, hops, 0)
-            nxt = int(net.port_indptr[router]) + out
-            if net.port_kind[nxt] == PORT_ENDPOINT:
-                break
-            load[nxt] += weight
-            port, hops = int(net.port_peer[nxt]), hops + 1
+        frontier, hops = {int(net.endpoint_port[source]): weight}, 0
+        while frontier and hops < 10_000:
+            following = {}
+            for port, mass in frontier.items():
+                router = int(owner[port])
+                k = choices(router, int(dest))
+                for choice in range(k):
+                    out, _ = core.probe_route(router, int(local[port]), 0, int(dest), choice, hops, 0)
+                    nxt = int(net.port_indptr[router]) + out
+                    if net.port_kind[nxt] == PORT_ENDPOINT:
+                        continue
+                    load[nxt] += mass / k
+                    peer = int(net.port_peer[nxt])
+                    following[peer] = following.get(peer, 0.0) + mass / k
+            frontier, hops = following, hops + 1
     return load
 
 

@@ -261,3 +261,14 @@ def test_a_hotspot_saturates_at_its_bound():
     above = bound({"pattern": "hotspot", "hotspots": [0]}, rate=1.3 * theta)
     assert below["status"] == "ok" and below["warnings"] == []
     assert above["status"] == "saturated"
+
+
+def test_nca_splits_the_load_over_the_up_ports():
+    # a 3:1 oversubscribed leaf-spine: each leaf's 6 endpoints send 42 of every 47 flits off the leaf,
+    # over 2 uplinks chosen at random: 6 * 42/47 / 2 per uplink
+    clos = {"kind": "clos", "radix": 8, "oversubscription": 3}
+    r = bound({"pattern": "all_to_all"}, clos)
+    assert r["bounds"]["saturation_bound"] == pytest.approx(1 / (6 * 42 / 47 / 2), rel=1e-5)
+    # on the fat tree, bit_complement climbs to the top through random up ports: no channel above 1
+    fat = bound({"pattern": "bit_complement"}, {"kind": "fat_tree", "k": 4, "n": 3})
+    assert fat["bounds"]["saturation_bound"] == 1.0 and fat["warnings"] == []
