@@ -288,3 +288,11 @@ def test_cli_and_spec_do_not_import_numpy(tmp_path):
 
 def test_the_catalogue_is_long():
     assert len(BAD_INPUTS) >= 40
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/mem"), reason="needs Linux's /proc")
+def test_an_unreadable_file_is_one_error_line():
+    # tests run as root here, so file permissions cannot make a file unreadable; /proc/self/mem opens
+    # but every read of it from offset 0 fails
+    res = CliRunner().invoke(app, ["validate", "/proc/self/mem"])
+    assert_user_error(res.exit_code, res.stdout, res.stderr, ["error: /proc/self/mem: cannot read ("])
