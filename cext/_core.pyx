@@ -910,12 +910,17 @@ cdef class Core:
 
     # ------------------------------------------------------------------ messages
 
+    cdef inline bint _heap_before(self, int i, int64_t t, int32_t m) noexcept nogil:
+        """Heap entry i comes before (t, m): earlier, or as early with a lower message id (so the order
+        of releases is reproducible)."""
+        return self.heap_time[i] < t or (self.heap_time[i] == t and self.heap_msg[i] < m)
+
     cdef void _heap_push(self, int64_t t, int32_t m) noexcept nogil:
         cdef int i = self.heap_n, parent
         self.heap_n += 1
         while i > 0:
             parent = (i - 1) // 2
-            if self.heap_time[parent] < t or (self.heap_time[parent] == t and self.heap_msg[parent] < m):
+            if self._heap_before(parent, t, m):
                 break
             self.heap_time[i] = self.heap_time[parent]
             self.heap_msg[i] = self.heap_msg[parent]
@@ -924,7 +929,7 @@ cdef class Core:
         self.heap_msg[i] = m
 
     cdef int32_t _heap_pop(self) noexcept nogil:
-        """The earliest release (on a tie the lowest message id, so the order is reproducible)."""
+        """The earliest release (see _heap_before)."""
         cdef int32_t top = self.heap_msg[0], m
         cdef int64_t t
         cdef int i = 0, child, n
@@ -935,10 +940,9 @@ cdef class Core:
             child = 2 * i + 1
             if child >= n:
                 break
-            if child + 1 < n and (self.heap_time[child + 1] < self.heap_time[child] or (
-                    self.heap_time[child + 1] == self.heap_time[child] and self.heap_msg[child + 1] < self.heap_msg[child])):
+            if child + 1 < n and self._heap_before(child + 1, self.heap_time[child], self.heap_msg[child]):
                 child += 1
-            if t < self.heap_time[child] or (t == self.heap_time[child] and m < self.heap_msg[child]):
+            if not self._heap_before(child, t, m):
                 break
             self.heap_time[i] = self.heap_time[child]
             self.heap_msg[i] = self.heap_msg[child]

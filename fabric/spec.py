@@ -333,18 +333,22 @@ def _apply_overrides(data: dict, overrides, origins: dict[str, str], problems: _
         if not isinstance(data[section], dict):
             problems.add(f"--set {key}", f"cannot set a key in {section!r}: the spec gives it a value, not a table")
             continue
-        # a deeper key (link.classes.global.latency) lands in nested tables
-        table = data[section]
-        for part in name.split(".")[:-1]:
-            if not isinstance(table.get(part, {}), dict):
-                table = None
-                break
-            table = table.setdefault(part, {})
-        if table is None:
+        if not set_dotted(data[section], name, _parse_value(text)):
             problems.add(f"--set {key}", "cannot set a key inside a value that is not a table")
             continue
-        table[name.split(".")[-1]] = _parse_value(text)
         origins[key] = f"--set {key}"
+
+
+def set_dotted(table: dict, dotted: str, value) -> bool:
+    """Set ``value`` at the dotted key (link.classes.global.latency) in nested tables, creating the
+    missing ones; False when a parent on the way is a value, not a table."""
+    *parents, name = dotted.split(".")
+    for part in parents:
+        table = table.setdefault(part, {})
+        if not isinstance(table, dict):
+            return False
+    table[name] = value
+    return True
 
 
 def _parse_value(text: str):

@@ -114,15 +114,12 @@ def point_seed(base_seed: int, point: dict) -> int:
 
 def apply(data: dict, point: dict) -> dict:
     """A copy of the parsed spec ``data`` with the point's values set at their dotted keys."""
+    from .spec import set_dotted
+
     out = copy.deepcopy(data)
     for key, value in point.items():
-        *parents, name = key.split(".")
-        table = out
-        for part in parents:
-            table = table.setdefault(part, {})
-            if not isinstance(table, dict):
-                raise FabricError(f"{key}: cannot set a key inside a value that is not a table")
-        table[name] = value
+        if not set_dotted(out, key, value):
+            raise FabricError(f"{key}: cannot set a key inside a value that is not a table")
     return out
 
 

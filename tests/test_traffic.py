@@ -5,7 +5,6 @@ import pytest
 import fabric
 from fabric.engine import make_core
 from fabric.errors import FabricError, SpecError
-from fabric.network import PORT_ENDPOINT
 from fabric.registry import traffic_patterns
 from fabric.spec import resolve_spec
 
@@ -55,23 +54,12 @@ def test_bit_patterns_need_a_power_of_two(pattern):
 
 def channel_load_bound(spec):
     """1 / the most packets any channel carries when every source sends one (routes walked in the core)."""
+    from fabric.bounds import channel_loads, pair_weights
+
     spec = resolve_spec(spec)
     core, net = make_core(spec)
-    dest = traffic_patterns.get(spec["traffic"]["pattern"]).func(net, spec["traffic"])["dest_table"]
-    owner = np.repeat(np.arange(net.n_routers), np.diff(net.port_indptr))
-    local = np.arange(net.n_ports) - net.port_indptr[owner]
-    load = np.zeros(net.n_ports)
-    for source, d in enumerate(dest):
-        port, hops = int(net.endpoint_port[source]), 0
-        while True:
-            router = int(owner[port])
-            out, _ = core.probe_route(router, int(local[port]), 0, int(d), 0, hops, 0)
-            nxt = int(net.port_indptr[router]) + out
-            if net.port_kind[nxt] == PORT_ENDPOINT:
-                break
-            load[nxt] += 1
-            port, hops = int(net.port_peer[nxt]), hops + 1
-    return 1 / load.max()
+    pattern = traffic_patterns.get(spec["traffic"]["pattern"]).func(net, spec["traffic"])
+    return 1 / channel_loads(core, net, pair_weights(pattern, net.n_endpoints)).max()
 
 
 @pytest.mark.parametrize("pattern, bound", [("transpose", 1 / 7), ("bit_complement", 1 / 4), ("tornado", 1 / 3)])

@@ -47,6 +47,13 @@ def _naming(spec: str):
         raise FabricError(f"{'<stdin>' if spec == '-' else spec}: {error}") from None
 
 
+ProgressOption = Annotated[
+    Optional[bool],
+    typer.Option("--progress/--no-progress", help="Progress bar on stderr. [default: when stderr is a terminal]",
+                 show_default=False),
+]
+
+
 class Format(str, enum.Enum):
     json = "json"
     csv = "csv"
@@ -80,11 +87,7 @@ def run(
     output: Annotated[
         Optional[Path], typer.Option("--output", "-o", help="Write the result JSON here instead of stdout.")
     ] = None,
-    progress: Annotated[
-        Optional[bool],
-        typer.Option("--progress/--no-progress", help="Progress bar on stderr. [default: when stderr is a terminal]",
-                     show_default=False),
-    ] = None,
+    progress: ProgressOption = None,
     fmt: FormatOption = Format.json,
     max_memory: Annotated[Optional[str], typer.Option(
         "--max-memory", metavar="SIZE", help="Refuse a network estimated to need more, e.g. 2G.")] = None,
@@ -141,11 +144,7 @@ def sweep(
         "--scheduler", metavar="ADDRESS", help="Run the points on this Dask scheduler, e.g. tcp://127.0.0.1:8786.")] = None,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Append the lines to this file.")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="With --output: skip the points the file holds.")] = False,
-    progress: Annotated[
-        Optional[bool],
-        typer.Option("--progress/--no-progress", help="Progress bar on stderr. [default: when stderr is a terminal]",
-                     show_default=False),
-    ] = None,
+    progress: ProgressOption = None,
     fmt: FormatOption = Format.json,
 ) -> None:
     """Run SPEC at every point of the --vary values and print one result per line (NDJSON), each as it

@@ -44,3 +44,16 @@ def digits(network):
         return e
 
     return radices, split, join
+
+
+def shift_digits(network, step):
+    """The destination table that moves every coordinate x of radix k to (x + step(k)) mod k, the
+    endpoint's index at its router kept (for a network without dimensions: the endpoint id itself)."""
+    import numpy as np
+
+    radices, split, join = digits(network)
+    d = split(np.arange(network.n_endpoints))
+    for i, k in enumerate(radices):
+        if i > 0 or len(radices) == 1:
+            d[:, i] = (d[:, i] + step(k)) % k
+    return join(d)

@@ -6,16 +6,9 @@ the endpoint ids form one ring: s sends to s + 1 mod N.
     pattern = "neighbor"
 """
 from ..registry import traffic_patterns
-from ._common import digits
+from ._common import shift_digits
 
 
 @traffic_patterns.register("neighbor")
 def make(network, traffic: dict) -> dict:
-    import numpy as np
-
-    radices, split, join = digits(network)
-    d = split(np.arange(network.n_endpoints))
-    for i, k in enumerate(radices):
-        if i > 0 or len(radices) == 1:
-            d[:, i] = (d[:, i] + 1) % k
-    return {"dest_table": join(d)}
+    return {"dest_table": shift_digits(network, lambda k: 1)}

@@ -7,16 +7,9 @@ ids form one ring of N.
     pattern = "tornado"
 """
 from ..registry import traffic_patterns
-from ._common import digits
+from ._common import shift_digits
 
 
 @traffic_patterns.register("tornado")
 def make(network, traffic: dict) -> dict:
-    import numpy as np
-
-    radices, split, join = digits(network)
-    d = split(np.arange(network.n_endpoints))
-    for i, k in enumerate(radices):
-        if i > 0 or len(radices) == 1:           # the endpoint's index at its router stays
-            d[:, i] = (d[:, i] + (k + 1) // 2 - 1) % k
-    return {"dest_table": join(d)}
+    return {"dest_table": shift_digits(network, lambda k: (k + 1) // 2 - 1)}
