@@ -2014,6 +2014,108 @@ cdef class Core:
         in_vc_state[0] = saved
         return int(out_port), int(allowed)
 
+    cdef inline int _probe(self, int router, int p, int dest, int choice, int hops) noexcept nogil:
+        """The local output port route computation picks at router port p (global index) for a head to
+        `dest` with `hops` links behind it, its random draws replaced by `choice`; state left as it was."""
+        cdef InVC *in_vc_state = &self.ivc[p * self.V]
+        cdef InVC saved = in_vc_state[0]
+        cdef int out
+        in_vc_state.front_flit = flit_word(0, dest, True) + ((<int64_t>min(hops, HOPS_MASK)) << HOPS_SHIFT)
+        self.forced_choice = choice
+        self._route(router, p, 0)
+        self.forced_choice = -1
+        out = in_vc_state.out_lo
+        in_vc_state[0] = saved
+        return out
+
+    @cython.boundscheck(False)
+    @cython.wraparound(False)
+    def expected_loads(self, start_port, dest, weight, owner, is_link, peer, int max_hops=4096):
+        """Expected flits per cycle on every port for flows (start_port[i] -> endpoint dest[i], weight[i]
+        flits per cycle), sorted by dest. Each flow follows this core's own route computation hop by hop,
+        split evenly over the distinct output ports its random draws can give (probing draws 0, 1, ...
+        up to the router's port count). Flows to one destination move together, so the cost is the
+        ports they touch, not the number of sources. Returns (loads, 0) or (None, hops) when a flow was
+        still in the network after max_hops hops (a routing loop)."""
+        cdef int32_t[::1] sp = np.ascontiguousarray(start_port, np.int32)
+        cdef int32_t[::1] ds = np.ascontiguousarray(dest, np.int32)
+        cdef double[::1] w = np.ascontiguousarray(weight, np.float64)
+        cdef int32_t[::1] own = np.ascontiguousarray(owner, np.int32)
+        cdef uint8_t[::1] link = np.ascontiguousarray(is_link, np.uint8)
+        cdef int32_t[::1] far = np.ascontiguousarray(peer, np.int32)
+        cdef Py_ssize_t n = sp.shape[0], i = 0, j
+        load_arr = np.zeros(self.n_ports)
+        cdef double[::1] load = load_arr
+        cdef double[::1] cm = np.zeros(self.n_ports)
+        cdef double[::1] nm = np.zeros(self.n_ports)
+        cdef int32_t[::1] cl = np.empty(self.n_ports, np.int32)
+        cdef int32_t[::1] nl = np.empty(self.n_ports, np.int32)
+        cdef int32_t[::1] outs = np.empty(max(1, int(np.diff(self._keep["port_indptr"][: self.n_routers + 1]).max(initial=1))), np.int32)
+        cdef double *cur_m = &cm[0]
+        cdef double *next_m = &nm[0]
+        cdef double *tmp_m
+        cdef int32_t *cur_l = &cl[0]
+        cdef int32_t *next_l = &nl[0]
+        cdef int32_t *tmp_l
+        cdef int d, p, q, r, a, b, c, k, out, ncur, nnext, hops, nports, first, second
+        cdef double m, share
+        with nogil:
+            while i < n:
+                d = ds[i]
+                ncur = 0
+                j = i
+                while j < n and ds[j] == d:
+                    p = sp[j]
+                    if cur_m[p] == 0.0:
+                        cur_l[ncur] = p
+                        ncur += 1
+                    cur_m[p] += w[j]
+                    j += 1
+                i = j
+                hops = 0
+                while ncur > 0:
+                    if hops >= max_hops:
+                        with gil:
+                            return None, hops
+                    nnext = 0
+                    for a in range(ncur):
+                        p = cur_l[a]
+                        m = cur_m[p]
+                        cur_m[p] = 0.0
+                        if m == 0.0:
+                            continue
+                        r = own[p]
+                        first = self._probe(r, p, d, 0, hops)
+                        second = self._probe(r, p, d, 1, hops)
+                        k = 1
+                        outs[0] = first
+                        if second != first:     # the routing draws: collect every distinct port
+                            nports = self.port_indptr[r + 1] - self.port_indptr[r]
+                            for c in range(1, nports):
+                                out = second if c == 1 else self._probe(r, p, d, c, hops)
+                                for b in range(k):
+                                    if outs[b] == out:
+                                        break
+                                else:
+                                    outs[k] = out
+                                    k += 1
+                        share = m / k
+                        for b in range(k):
+                            q = self.port_indptr[r] + outs[b]
+                            if not link[q]:
+                                continue                    # ejection
+                            load[q] += share
+                            q = far[q]
+                            if next_m[q] == 0.0:
+                                next_l[nnext] = q
+                                nnext += 1
+                            next_m[q] += share
+                    tmp_m = cur_m; cur_m = next_m; next_m = tmp_m
+                    tmp_l = cur_l; cur_l = next_l; next_l = tmp_l
+                    ncur = nnext
+                    hops += 1
+        return load_arr, 0
+
     def counters(self):
         """Event counters and sums since cycle 0 (see engine.py for their meaning)."""
         return {

@@ -5,14 +5,19 @@
   switch allocation + switch traversal delays, L the shortest link's latency (plus its cycles per flit
   - 1) and S the mean packet size. Every packet takes at least its own zero-load time and T0 is linear
   in h, so the mean packet latency can never be below it.
-* Saturation bound Θ* (flits per endpoint per cycle) for the run's pattern under its routing: for
-  uniform traffic the channel-load bound of ``fabric describe``; for other patterns whose pairs are
-  known in advance (permutations, all_to_all, hotspot, matrix) under dimension-order routing or nca,
-  1 / the busiest channel's or ejection channel's expected load when every source injects 1 flit per
-  cycle, each pair's flow routed through the core's own route computation and split evenly where the
-  routing draws at random (exact: these routings are oblivious).
+* Saturation bound Θ* (flits per endpoint per cycle) for the run's pattern under its routing. Uniform
+  traffic takes the channel-load bound of ``fabric describe``. For other patterns whose pairs are known
+  in advance (permutations, all_to_all, hotspot, matrix), Θ* = 1 / the busiest channel's expected load
+  when every source injects 1 flit per cycle:
+  - oblivious routings (dimension order, nca, dragonfly min, updown, ecmp; planes picked by hash or at
+    random): every pair's flow follows the core's own route computation, split evenly where the routing
+    draws at random. Exact (Dally & Towles, sec. 3.3.1).
+  - adaptive and non-minimal routings (anca, hyperx adaptive, valiant, ugal, least_loaded planes): an
+    upper bound that holds for any routing, from the loads no routing can avoid: each injection and
+    ejection channel, the links out of and into each router, and all links together when every flow
+    takes a shortest path.
   A run that keeps up with its load (not saturated) cannot accept more, beyond a small allowance for
-  the window's edges. Other cases give no Θ*, with the reason.
+  the window's edges. Patterns without known pairs (e.g. a trace) give no Θ*, with the reason.
 """
 from __future__ import annotations
 
@@ -31,7 +36,14 @@ def zero_load_latency(spec: dict, net, link_latency, cycles_per_flit, hops: floa
     return 2 + per_router * (hops + 1) + shortest * hops + 1 + (mean_size - 1)
 
 
-MAX_PAIR_ENDPOINTS = 1024      # beyond this many endpoints, walking every pair's route costs too much
+# the routings whose paths do not depend on the network's state: their Θ* is exact
+OBLIVIOUS = {("mesh", "dor"), ("torus", "dor"), ("hyperx", "dor"), ("fat_tree", "nca"), ("clos", "nca"),
+             ("dragonfly", "min"), ("graph", "updown"), ("graph", "ecmp"), ("composite", "updown"),
+             ("composite", "ecmp")}
+MAX_DENSE_ROUTERS = 2100        # dense router-by-router demand (all_to_all, hotspot, matrix, uniform)
+MAX_DISTANCE_ROUTERS = 1024     # the capacity term needs every router pair's distance
+MAX_WALK = 50_000_000           # port visits x ports per router in the exact walk (about a second)
+PLANE_LEAST_LOADED = 2
 
 
 def saturation_bound(spec: dict, core, net):
@@ -39,98 +51,162 @@ def saturation_bound(spec: dict, core, net):
     t = spec["traffic"]
     if t.get("classes"):
         return None, "several traffic classes"
-    if t["pattern"] == "uniform":
-        if spec["topology"]["kind"] in ("graph", "composite") and net.n_routers > 256:
-            return None, "uniform on a large graph: see fabric describe"
+    kind, algorithm = spec["topology"]["kind"], spec["routing"]["algorithm"]
+    if t["pattern"] == "uniform" and not (kind in ("graph", "composite") and net.n_routers > 256):
         from .describe import describe
 
         return describe(spec)["uniform"]["saturation_bound"], "channel-load bound under uniform traffic"
-    kind, algorithm = spec["topology"]["kind"], spec["routing"]["algorithm"]
-    oblivious = (kind in ("mesh", "hyperx", "torus") and algorithm == "dor") or (
-        kind in ("fat_tree", "clos") and algorithm == "nca")
-    if not oblivious or net.endpoint_planes is not None:
-        return None, "no load analysis for this pattern under this routing"
-    from .registry import traffic_patterns
+    if t["pattern"] == "uniform":
+        pattern = {"uniform": True}
+    else:
+        from .registry import traffic_patterns
 
-    pattern = traffic_patterns.get(t["pattern"]).func(net, t)
-    flows = pair_weights(pattern, net.n_endpoints)
-    if flows is None:
-        return None, "this pattern's pairs are not known in advance"
-    if flows == "too many":
-        return None, f"more than {MAX_PAIR_ENDPOINTS} endpoints: pairs not walked"
-    load = channel_loads(core, net, flows, _choices(spec, net))
-    ejected = np.zeros(net.n_endpoints)
-    for (_, dest), w in flows.items():
-        ejected[dest] += w
-    busiest = max(load.max(initial=0.0), ejected.max(initial=0.0))
-    return (round(min(1.0, 1.0 / busiest), 6) if busiest > 0 else 1.0), "channel and ejection loads of the pattern"
+        pattern = traffic_patterns.get(t["pattern"]).func(net, t)
+    demand = Demand.of(pattern, net)
+    if isinstance(demand, str):
+        return None, demand
+    _, cpf = _link_capacity(spec, net)
+    oblivious = (kind, algorithm) in OBLIVIOUS and net.info.get("plane_policy", 0) != PLANE_LEAST_LOADED
+    if oblivious and demand.walk_cost(net) <= MAX_WALK:
+        load = channel_loads(core, net, demand)
+        busiest = max((load * cpf).max(initial=0.0), demand.endpoint_load(net))
+        return _theta(busiest), "exact: channel and ejection loads of the pattern under this oblivious routing"
+    return _theta(upper_bound_load(spec, net, demand)), (
+        "upper bound for any routing: injection, ejection, each router's links and all links at minimal hops")
 
 
-def pair_weights(pattern: dict, n: int):
-    """{(source, destination): flits per cycle when every source injects 1} for the patterns whose
-    pairs are known in advance, None otherwise, "too many" past MAX_PAIR_ENDPOINTS."""
-    scale = np.broadcast_to(np.asarray(pattern.get("rate_scale", 1.0), float), (n,))
-    if "dest_table" in pattern:
-        return {(s, int(d)): float(scale[s]) for s, d in enumerate(pattern["dest_table"]) if d >= 0 and scale[s] > 0}
-    if n > MAX_PAIR_ENDPOINTS:
-        return "too many"
-    if pattern.get("dest_mode") == 3:                                 # all_to_all: each other endpoint
-        return {(s, d): 1.0 / (n - 1) for s in range(n) for d in range(n) if d != s}
-    if "alias_lo" in pattern:                                         # hotspot, matrix
-        lo, prob = np.asarray(pattern["alias_lo"]), np.asarray(pattern["alias_prob"])
-        alias, dest = np.asarray(pattern["alias_idx"]), np.asarray(pattern["alias_dest"])
-        flows = {}
-        for s in range(n):
-            if scale[s] <= 0:
-                continue
-            row = int(pattern["alias_row"][s])
-            first, last = int(lo[row]), int(lo[row + 1])
-            m = last - first
-            for i in range(first, last):
-                for entry, share in ((i, prob[i]), (int(alias[i]), 1.0 - prob[i])):
-                    if share > 0:
-                        key = (s, int(dest[entry]))
-                        flows[key] = flows.get(key, 0.0) + float(scale[s]) * share / m
-        return flows
-    return None
+def _theta(busiest: float) -> float:
+    return round(min(1.0, 1.0 / busiest), 6) if busiest > 0 else 1.0
 
 
-def _choices(spec: dict, net):
-    """A function (router, destination) -> how many equally likely ways the routing may go on there:
-    a torus tie at distance k/2 goes either way, nca climbs through any of the router's up ports."""
-    if spec["topology"]["kind"] == "torus" and spec["routing"].get("torus_tie") != "positive":
-        return lambda router, dest: 2
-    if spec["routing"]["algorithm"] == "nca":
-        tree = net.info["tree"]
-        lo, span, nup = tree["tree_lo"], tree["tree_span"], tree["tree_nup"]
-        return lambda router, dest: 1 if lo[router] <= dest < lo[router] + span[router] else max(1, int(nup[router]))
-    return lambda router, dest: 1
+class Demand:
+    """A pattern's traffic when every source injects 1 flit per cycle, summed per (source router,
+    destination router) of plane 0 (every route depends on the destination's router only, until the
+    last hop), with each endpoint's total sent and received."""
+
+    def __init__(self, src, dst, weight, sent, received):
+        self.src, self.dst, self.weight = src, dst, weight          # router pairs, flits per cycle
+        self.sent, self.received = sent, received                   # per endpoint
+
+    @classmethod
+    def of(cls, pattern: dict, net):
+        """The demand of a pattern whose pairs are known in advance, or the reason it has none."""
+        n = net.n_endpoints
+        owner = np.repeat(np.arange(net.n_routers), np.diff(net.port_indptr))
+        router = owner[net.endpoint_port]
+        n_r = net.n_routers
+        scale = np.broadcast_to(np.asarray(pattern.get("rate_scale", 1.0), float), (n,)).copy()
+        if "dest_table" in pattern:
+            dest = np.asarray(pattern["dest_table"], np.int64)
+            ok = (dest >= 0) & (scale > 0)
+            sent = np.where(ok, scale, 0.0)
+            received = np.bincount(dest[ok], sent[ok], minlength=n)
+            return cls._sparse(router[ok], router[dest[ok]], sent[ok], n_r, sent, received)
+        if n_r > MAX_DENSE_ROUTERS:
+            return f"more than {MAX_DENSE_ROUTERS} routers: the pattern's pairs were not summed"
+        per_router = np.bincount(router, minlength=n_r).astype(float)
+        out = np.bincount(router, scale, minlength=n_r)
+        if pattern.get("uniform"):                                   # BookSim's uniform: self included
+            return cls._dense(np.outer(out, per_router) / n, scale, np.full(n, scale.sum() / n))
+        if pattern.get("dest_mode") == 3:                            # all_to_all: each other endpoint
+            w = np.outer(out, per_router) / (n - 1)
+            w[np.diag_indices(n_r)] -= out / (n - 1)
+            return cls._dense(w, scale, (scale.sum() - scale) / (n - 1))
+        if "alias_lo" in pattern:                                    # hotspot, matrix: a table per row
+            lo = np.asarray(pattern["alias_lo"], np.int64)
+            rows = np.repeat(np.arange(len(lo) - 1), np.diff(lo))
+            m = np.diff(lo)[rows].astype(float)
+            prob = np.asarray(pattern["alias_prob"], float)
+            dest = np.asarray(pattern["alias_dest"], np.int64)
+            alias_dest = dest[np.asarray(pattern["alias_idx"], np.int64)]
+            row_of = np.asarray(pattern["alias_row"], np.int64)
+            n_rows = len(lo) - 1
+            to_router = np.zeros((n_rows, n_r))                      # each row's share per destination router
+            np.add.at(to_router, (rows, router[dest]), prob / m)
+            np.add.at(to_router, (rows, router[alias_dest]), (1 - prob) / m)
+            row_weight = np.bincount(row_of, scale, minlength=n_rows)
+            received = np.zeros(n)
+            np.add.at(received, dest, row_weight[rows] * prob / m)
+            np.add.at(received, alias_dest, row_weight[rows] * (1 - prob) / m)
+            by_router_row = np.zeros((n_r, n_rows))
+            np.add.at(by_router_row, (router, row_of), scale)
+            return cls._dense(by_router_row @ to_router, scale, received)
+        return "this pattern's pairs are not known in advance"
+
+    @classmethod
+    def _dense(cls, w, sent, received):
+        src, dst = np.nonzero(w > 1e-15)
+        return cls(src, dst, w[src, dst], sent, received)
+
+    @classmethod
+    def _sparse(cls, src, dst, weight, n_r, sent, received):
+        key, inverse = np.unique(src.astype(np.int64) * n_r + dst, return_inverse=True)
+        return cls(key // n_r, key % n_r, np.bincount(inverse, weight), sent, received)
+
+    def endpoint_load(self, net) -> float:
+        """The busiest injection or ejection channel's load (an endpoint has a port in each plane)."""
+        planes = 1 if net.endpoint_planes is None else net.endpoint_planes.shape[1]
+        return max(self.sent.max(initial=0.0), self.received.max(initial=0.0)) / planes
+
+    def walk_cost(self, net) -> int:
+        """About how much work the exact walk does: the ports it visits (per destination router at most
+        every port) times the ports per router (a routing with several ways probes each)."""
+        per_dest = np.bincount(self.dst, minlength=net.n_routers)
+        planes = 1 if net.endpoint_planes is None else net.endpoint_planes.shape[1]
+        return int(np.minimum(per_dest * 64, net.n_ports).sum()) * planes * net.n_ports // net.n_routers
 
 
-def channel_loads(core, net, flows, choices=lambda router, dest: 1) -> np.ndarray:
-    """Expected flits per cycle on each channel for the pair flows: each flow follows the core's own
-    route computation, split evenly over the ways the routing may take at each router (its random draws
-    replaced by each possible value in turn)."""
+def channel_loads(core, net, demand: Demand) -> np.ndarray:
+    """Expected flits per cycle on each channel: the demand between routers walked through the core's
+    own route computation (``_core.Core.expected_loads``), from the first endpoint of the source router
+    to the first endpoint of the destination router, split evenly over the planes."""
     owner = np.repeat(np.arange(net.n_routers), np.diff(net.port_indptr))
-    local = np.arange(net.n_ports) - net.port_indptr[owner]
-    load = np.zeros(net.n_ports)
-    for (source, dest), weight in flows.items():
-        frontier, hops = {int(net.endpoint_port[source]): weight}, 0
-        while frontier and hops < 10_000:
-            following = {}
-            for port, mass in frontier.items():
-                router = int(owner[port])
-                k = choices(router, int(dest))
-                for choice in range(k):
-                    out, _ = core.probe_route(router, int(local[port]), 0, int(dest), choice, hops, 0)
-                    nxt = int(net.port_indptr[router]) + out
-                    if net.port_kind[nxt] == PORT_ENDPOINT:
-                        continue
-                    load[nxt] += mass / k
-                    peer = int(net.port_peer[nxt])
-                    following[peer] = following.get(peer, 0.0) + mass / k
-            frontier, hops = following, hops + 1
+    router = owner[net.endpoint_port]
+    first = np.full(net.n_routers, -1, np.int64)
+    first[router[::-1]] = np.arange(net.n_endpoints)[::-1]
+    slots = net.endpoint_port[:, None] if net.endpoint_planes is None else net.endpoint_planes
+    planes = slots.shape[1]
+    order = np.argsort(demand.dst, kind="stable")
+    src, dst, weight = demand.src[order], demand.dst[order], demand.weight[order]
+    start = slots[first[src]].ravel()                        # each flow once per plane
+    load, stuck = core.expected_loads(start, np.repeat(first[dst], planes), np.repeat(weight / planes, planes),
+                                      owner, net.port_kind == PORT_LINK, net.port_peer)
+    if load is None:
+        raise RuntimeError(f"a route was still going after {stuck} hops: the routing loops")
     return load
+
+
+def upper_bound_load(spec: dict, net, demand: Demand) -> float:
+    """The busiest load any routing must put somewhere: on an injection or ejection channel, on the
+    links leaving or entering one router (the flow between its endpoints and the rest), or on all
+    links on average, with every flow on a shortest path."""
+    capacity, _ = _link_capacity(spec, net)
+    owner = np.repeat(np.arange(net.n_routers), np.diff(net.port_indptr))
+    router_capacity = np.bincount(owner, capacity, minlength=net.n_routers)
+    planes = 1 if net.endpoint_planes is None else net.endpoint_planes.shape[1]
+    leaves = demand.src != demand.dst
+    busiest = demand.endpoint_load(net)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for side in (demand.src, demand.dst):
+            flow = np.bincount(side[leaves], demand.weight[leaves], minlength=net.n_routers)
+            cut = flow / (router_capacity * planes)          # identical planes: the same router in each
+            busiest = max(busiest, float(np.where(flow > 0, cut, 0).max(initial=0.0)))
+    if net.n_routers <= MAX_DISTANCE_ROUTERS:
+        from .routing._tables import links, shortest
+
+        _, a, b = links(net)
+        hops = shortest(net.n_routers, a, b)[demand.src, demand.dst].astype(float)
+        busiest = max(busiest, float(demand.weight @ hops) / capacity.sum())
+    return busiest
+
+
+def _link_capacity(spec: dict, net):
+    """Each port's link capacity in flits per cycle (0 off links) and its cycles per flit."""
+    from .engine import link_settings
+
+    _, cpf = link_settings(net, spec["link"])
+    cpf = np.maximum(cpf.astype(float), 1.0)
+    return np.where(net.port_kind == PORT_LINK, 1.0 / cpf, 0.0), cpf
 
 
 def bounds_and_warnings(spec: dict, core, net, result: dict, link_latency, cycles_per_flit) -> tuple:

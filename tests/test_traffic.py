@@ -54,12 +54,12 @@ def test_bit_patterns_need_a_power_of_two(pattern):
 
 def channel_load_bound(spec):
     """1 / the most packets any channel carries when every source sends one (routes walked in the core)."""
-    from fabric.bounds import channel_loads, pair_weights
+    from fabric.bounds import Demand, channel_loads
 
     spec = resolve_spec(spec)
     core, net = make_core(spec)
     pattern = traffic_patterns.get(spec["traffic"]["pattern"]).func(net, spec["traffic"])
-    return 1 / channel_loads(core, net, pair_weights(pattern, net.n_endpoints)).max()
+    return 1 / channel_loads(core, net, Demand.of(pattern, net)).max()
 
 
 @pytest.mark.parametrize("pattern, bound", [("transpose", 1 / 7), ("bit_complement", 1 / 4), ("tornado", 1 / 3)])
@@ -223,8 +223,9 @@ def test_class_keys_are_checked_and_named():
     ]
 
 
-def bound(pattern_keys, topology=None, rate=0.05):
+def bound(pattern_keys, topology=None, rate=0.05, routing=None):
     spec = {"topology": topology or {"kind": "mesh", "dims": [8, 8]}, "traffic": {"injection_rate": rate, **pattern_keys},
+            "routing": {"algorithm": routing} if routing else {},
             "sim": {"warmup_cycles": 500, "measure_cycles": 3000, "drain_cycles": 5000}}
     return fabric.simulate(spec, progress=False).to_dict()
 
@@ -240,7 +241,7 @@ def test_bounds_of_the_patterns_with_known_pairs():
     assert bound({"pattern": "all_to_all"}, torus)["bounds"]["saturation_bound"] == pytest.approx(63 / 64, rel=1e-5)
     for pattern in ("transpose", "tornado", "random_permutation", "all_to_all"):
         r = bound({"pattern": pattern}, torus)
-        assert r["warnings"] == [] and r["bounds"]["saturation_bound_from"].startswith("channel and ejection")
+        assert r["warnings"] == [] and r["bounds"]["saturation_bound_from"].startswith("exact")
 
 
 def test_a_hotspot_saturates_at_its_bound():
@@ -260,3 +261,76 @@ def test_nca_splits_the_load_over_the_up_ports():
     # on the fat tree, bit_complement climbs to the top through random up ports: no channel above 1
     fat = bound({"pattern": "bit_complement"}, {"kind": "fat_tree", "k": 4, "n": 3})
     assert fat["bounds"]["saturation_bound"] == 1.0 and fat["warnings"] == []
+
+
+OBLIVIOUS_NETWORKS = [
+    ({"kind": "mesh", "dims": [4, 6]}, "dor"),
+    ({"kind": "torus", "dims": [5, 4]}, "dor"),
+    ({"kind": "hyperx", "dims": [3, 4]}, "dor"),
+    ({"kind": "fat_tree", "k": 2, "n": 3}, "nca"),
+    ({"kind": "clos", "radix": 8, "oversubscription": 3}, "nca"),
+    ({"kind": "clos", "radix": 6, "planes": 2}, "nca"),
+    ({"kind": "dragonfly", "p": 2, "a": 4, "h": 2}, "min"),
+    ({"kind": "file", "file": "petersen.toml"}, "ecmp"),
+    ({"kind": "file", "file": "petersen.toml"}, "updown"),
+]
+
+
+def _network(topology, routing, pattern):
+    from pathlib import Path
+
+    if topology["kind"] == "file":
+        topology = {"kind": "graph", "file": str(Path(__file__).parents[1] / "topologies" / "graphs" / topology["file"])}
+    spec = resolve_spec({"topology": topology, "routing": {"algorithm": routing}, "traffic": pattern})
+    core, net = make_core(spec)
+    return spec, core, net, traffic_patterns.get(spec["traffic"]["pattern"]).func(net, spec["traffic"])
+
+
+@pytest.mark.parametrize("topology, routing", OBLIVIOUS_NETWORKS, ids=lambda v: str(v))
+def test_the_route_walk_agrees_with_describe_under_uniform_traffic(topology, routing):
+    # two independent computations of the busiest channel: describe's closed forms or table analysis,
+    # and every router pair's flow walked through the core's route computation
+    from fabric.bounds import Demand, channel_loads
+    from fabric.describe import describe
+
+    spec, core, net, _ = _network(topology, routing, {"pattern": "uniform"})
+    demand = Demand.of({"uniform": True}, net)
+    walked = 1 / max(channel_loads(core, net, demand).max(), demand.endpoint_load(net))
+    assert min(1.0, walked) == pytest.approx(describe(spec)["uniform"]["saturation_bound"], rel=1e-5)
+
+
+@pytest.mark.parametrize("topology, routing", OBLIVIOUS_NETWORKS, ids=lambda v: str(v))
+@pytest.mark.parametrize("pattern", [{"pattern": "all_to_all"}, {"pattern": "random_permutation"},
+                                     {"pattern": "hotspot", "hotspots": [1, 2], "share": 0.4}], ids=str)
+def test_the_bound_for_any_routing_is_never_below_the_exact_one(topology, routing, pattern):
+    from fabric.bounds import Demand, channel_loads, upper_bound_load
+
+    spec, core, net, traffic = _network(topology, routing, pattern)
+    demand = Demand.of(traffic, net)
+    exact = max(channel_loads(core, net, demand).max(), demand.endpoint_load(net))
+    assert upper_bound_load(spec, net, demand) <= exact * (1 + 1e-9)
+
+
+def test_the_bound_for_any_routing_has_its_closed_forms():
+    from fabric.bounds import Demand, upper_bound_load
+
+    # all_to_all on the 8x8 mesh: 64 x 64 pairs (self excluded) at 5.25 * 64/63 mean hops, 224 links
+    spec, _, net, traffic = _network({"kind": "mesh", "dims": [8, 8]}, "dor", {"pattern": "all_to_all"})
+    assert upper_bound_load(spec, net, Demand.of(traffic, net)) == pytest.approx(64 * 64 * 5.25 / 63 / 224)
+    # adaptive routing gets that kind of bound in a run: anca on a 3:1 Clos is held by the leaf uplinks,
+    # and min_adaptive on a HyperX by the hotspot's ejection channel
+    r = bound({"pattern": "all_to_all"}, {"kind": "clos", "radix": 8, "oversubscription": 3}, routing="anca")
+    assert r["bounds"]["saturation_bound"] == pytest.approx(1 / (6 * 42 / 47 / 2), rel=1e-5)
+    assert r["bounds"]["saturation_bound_from"].startswith("upper bound")
+    r = bound({"pattern": "hotspot", "hotspots": [0]}, {"kind": "hyperx", "dims": [4, 4]}, routing="min_adaptive")
+    assert r["bounds"]["saturation_bound"] == pytest.approx(1 / 16) and r["warnings"] == []
+
+
+def test_the_bound_of_a_dense_pattern_on_1024_endpoints():
+    # all_to_all on the 32x32 mesh: a million pairs, walked per destination router in the core
+    from fabric.bounds import saturation_bound
+
+    spec, core, net, _ = _network({"kind": "mesh", "dims": [32, 32]}, "dor", {"pattern": "all_to_all"})
+    theta, how = saturation_bound(spec, core, net)
+    # the uniform bound of a k x k mesh, 4/k, with each pair's share 1/(N-1) instead of 1/N
+    assert how.startswith("exact") and theta == pytest.approx(4 / 32 * (1024 - 1) / 1024, rel=1e-5)
