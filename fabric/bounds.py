@@ -17,7 +17,8 @@
     ejection channel, the links out of and into each router, and all links together when every flow
     takes a shortest path.
   A run that keeps up with its load (not saturated) cannot accept more, beyond a small allowance for
-  the window's edges. Patterns without known pairs (e.g. a trace) give no Θ*, with the reason.
+  the window's edges. Traffic classes mix at their shares of the total rate, and Θ* is then the total.
+  A network too large for the pattern's router-by-router demand gives no Θ*, with the reason.
 """
 from __future__ import annotations
 
@@ -47,24 +48,25 @@ PLANE_LEAST_LOADED = 2
 
 
 def saturation_bound(spec: dict, core, net):
-    """Θ* and how it was found, or (None, reason)."""
+    """Θ* and how it was found, or (None, reason). With traffic classes, Θ* is the total offered load
+    (all classes' rates scaled together) at which the mix reaches the bound."""
     t = spec["traffic"]
-    if t.get("classes"):
-        return None, "several traffic classes"
     kind, algorithm = spec["topology"]["kind"], spec["routing"]["algorithm"]
-    if t["pattern"] == "uniform" and not (kind in ("graph", "composite") and net.n_routers > 256):
+    mix = [t] + list(t.get("classes", {}).values())
+    if len(mix) == 1 and t["pattern"] == "uniform" and not (kind in ("graph", "composite") and net.n_routers > 256):
         from .describe import describe
 
         return describe(spec)["uniform"]["saturation_bound"], "channel-load bound under uniform traffic"
-    if t["pattern"] == "uniform":
-        pattern = {"uniform": True}
-    else:
-        from .registry import traffic_patterns
+    from .registry import traffic_patterns
 
-        pattern = traffic_patterns.get(t["pattern"]).func(net, t)
-    demand = Demand.of(pattern, net)
-    if isinstance(demand, str):
-        return None, demand
+    demands = []
+    for c in mix:
+        pattern = {"uniform": True} if c["pattern"] == "uniform" else traffic_patterns.get(c["pattern"]).func(net, c)
+        demands.append(Demand.of(pattern, net))
+        if isinstance(demands[-1], str):
+            return None, demands[-1]
+    total = sum(c["injection_rate"] for c in mix)
+    demand = Demand.mix(demands, [c["injection_rate"] / total if total > 0 else 1 / len(mix) for c in mix], net)
     _, cpf = _link_capacity(spec, net)
     oblivious = (kind, algorithm) in OBLIVIOUS and net.info.get("plane_policy", 0) != PLANE_LEAST_LOADED
     if oblivious and demand.walk_cost(net) <= MAX_WALK:
@@ -132,6 +134,16 @@ class Demand:
             np.add.at(by_router_row, (router, row_of), scale)
             return cls._dense(by_router_row @ to_router, scale, received)
         return "this pattern's pairs are not known in advance"
+
+    @classmethod
+    def mix(cls, demands: list, shares: list, net):
+        """Traffic classes together, each at its share of the total rate."""
+        if len(demands) == 1:
+            return demands[0]
+        return cls._sparse(np.concatenate([d.src for d in demands]), np.concatenate([d.dst for d in demands]),
+                           np.concatenate([d.weight * f for d, f in zip(demands, shares)]), net.n_routers,
+                           sum(d.sent * f for d, f in zip(demands, shares)),
+                           sum(d.received * f for d, f in zip(demands, shares)))
 
     @classmethod
     def _dense(cls, w, sent, received):
@@ -209,7 +221,8 @@ def _link_capacity(spec: dict, net):
     return np.where(net.port_kind == PORT_LINK, 1.0 / cpf, 0.0), cpf
 
 
-def bounds_and_warnings(spec: dict, core, net, result: dict, link_latency, cycles_per_flit) -> tuple:
+def bounds_and_warnings(spec: dict, core, net, result: dict, link_latency, cycles_per_flit,
+                        closed_loop: bool = False) -> tuple:
     from .spec import mean_packet_size
 
     hops = result["hops"]["mean"]
@@ -221,7 +234,8 @@ def bounds_and_warnings(spec: dict, core, net, result: dict, link_latency, cycle
         mean = result["latency"]["packet"]["mean"]
         if mean is not None and mean < t0 - 1e-6:
             warnings.append(f"mean packet latency {mean} is below the zero-load bound {t0:.3f}: a simulator bug")
-    theta, how = saturation_bound(spec, core, net)
+    theta, how = (None, "closed loop: the workload sets its own pace") if closed_loop else (
+        saturation_bound(spec, core, net))
     out["saturation_bound"] = theta
     out["saturation_bound_from"] = how
     # a network that keeps up with its load carries at most Θ* per endpoint (past saturation, flows that

@@ -342,11 +342,12 @@ def simulate(spec, progress=None, max_memory: int | None = None, partial: bool =
         result = _summarize_workload(spec, net, core, status, wall)
     else:
         result = _summarize(spec, net, core, status, wall)
-    if not closed_loop and status != _core.STATUS_DEADLOCK:
+    if status != _core.STATUS_DEADLOCK:
         from .bounds import bounds_and_warnings
 
         latency, cycles_per_flit = link_settings(net, spec["link"])
-        result["bounds"], result["warnings"] = bounds_and_warnings(spec, core, net, result, latency, cycles_per_flit)
+        result["bounds"], result["warnings"] = bounds_and_warnings(spec, core, net, result, latency, cycles_per_flit,
+                                                                   closed_loop)
     if interrupted:
         result.update(status="interrupted", interrupted_at=int(core.now))
     if status == _core.STATUS_DEADLOCK:

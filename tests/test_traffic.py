@@ -334,3 +334,16 @@ def test_the_bound_of_a_dense_pattern_on_1024_endpoints():
     theta, how = saturation_bound(spec, core, net)
     # the uniform bound of a k x k mesh, 4/k, with each pair's share 1/(N-1) instead of 1/N
     assert how.startswith("exact") and theta == pytest.approx(4 / 32 * (1024 - 1) / 1024, rel=1e-5)
+
+
+def test_the_bound_of_traffic_classes_mixes_them_at_their_rates():
+    # uniform at 0.2 and a hotspot (27, at column 3) at 0.004 on the 8x8 mesh: the busiest channel
+    # enters column 3 from the right, with uniform's 2 flits per unit of uniform load plus the 32
+    # hotspot sources to its right
+    keys = {"pattern": "uniform", "injection_rate": 0.2,
+            "classes": {"hot": {"pattern": "hotspot", "hotspots": [27], "injection_rate": 0.004}}}
+    spec = {"topology": {"kind": "mesh", "dims": [8, 8]}, "traffic": keys,
+            "sim": {"warmup_cycles": 200, "measure_cycles": 500}}
+    r = fabric.simulate(spec, progress=False).to_dict()
+    load = 0.2 / 0.204 * 2 + 32 * 0.004 / 0.204
+    assert r["bounds"]["saturation_bound"] == pytest.approx(1 / load, rel=1e-5) and r["warnings"] == []
