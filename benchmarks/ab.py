@@ -25,7 +25,7 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench import CASES  # noqa: E402
+from bench import case_spec  # noqa: E402
 
 BUILD = """
 import numpy as np, sys
@@ -62,7 +62,7 @@ def build_reference(rev: str, where: pathlib.Path):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--ref", default="HEAD~1", help="git revision to compare against (default HEAD~1)")
-    ap.add_argument("--case", default="torus25x25x25@0.1", help="NAME@LOAD, NAME one of " + ", ".join(CASES))
+    ap.add_argument("--case", default="torus25x25x25@0.1", help="NAME@LOAD, NAME as in bench.py")
     ap.add_argument("--warmup", type=int, default=300, help="cycles run before timing starts")
     ap.add_argument("--slices", type=int, default=40, help="timed slices per core")
     ap.add_argument("--slice-cycles", type=int, default=25)
@@ -72,7 +72,7 @@ def main():
     from fabric.spec import resolve_spec
 
     name, load = a.case.split("@")
-    spec = resolve_spec({**CASES[name], "router": {"vcs": 4, "vc_buffer": 8},
+    spec = resolve_spec({**case_spec(name), "router": {"vcs": 4, "vc_buffer": 8},
                          "traffic": {"injection_rate": float(load)},
                          "sim": {"warmup_cycles": a.warmup, "measure_cycles": 10**6, "drain_cycles": 0}})
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="fabric-ab-"))

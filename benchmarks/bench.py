@@ -8,13 +8,18 @@ flit-hops per second, ns per flit-hop and the peak resident memory of the proces
     python benchmarks/bench.py --compare old.json   # adds the speed ratio against an earlier run
     python benchmarks/bench.py --repeat 5           # each case 5 times: median, min and max speed
     python benchmarks/bench.py --cases large        # the 15,000-class presets (Clos, HyperX, dragonfly, torus)
+    python benchmarks/bench.py --cases suite        # the presets and the 25^3 torus at 0.01, 0.1 and 0.3
+    python benchmarks/bench.py --cases scaling      # mesh 16x16 to 128x128 at 0.1: ns per router-cycle
+    python benchmarks/bench.py --threads 2          # the core's router loop on 2 threads
 
-A case is NAME@LOAD with NAME one of CASES below. This machine's speed drifts by tens of percent over
-minutes, so compare medians of several repeats, or interleave the builds being compared.
+A case is NAME@LOAD with NAME one of CASES below, or meshAxB..., torusAxB... for any sizes. This
+machine's speed drifts by tens of percent over minutes, so compare medians of several repeats, or
+interleave the builds being compared.
 """
 import argparse
 import json
 import multiprocessing as mp
+import queue
 import resource
 import sys
 import time
@@ -32,23 +37,39 @@ CASES = {
 }
 LARGE = ["clos8192@0.1", "clos15488@0.1", "hyperx8x8x8x8@0.1", "dragonfly16512@0.1", "torus25x25x25@0.1"]
 DEFAULT = ["mesh8x8@0.1", "mesh32x32@0.1", "torus25x25x25@0.1"]
+SUITE = [f"{name}@{load}" for name in ("clos15488", "torus25x25x25", "hyperx8x8x8x8", "dragonfly16512")
+         for load in (0.01, 0.1, 0.3)]
+SCALING = ["mesh16x16@0.1", "mesh32x32@0.1", "mesh64x64@0.1", "mesh128x128@0.1"]
+SETS = {"large": LARGE, "suite": SUITE, "scaling": SCALING}
 
 
-def run_case(case, warmup, measure, packet_size, queue):
+def case_spec(name: str) -> dict:
+    """A named case, or a mesh or torus of any sizes: mesh16x16, torus8x8x8."""
+    if name in CASES:
+        return dict(CASES[name])
+    for kind in ("mesh", "torus"):
+        if name.startswith(kind) and all(d.isdigit() for d in name[len(kind):].split("x")):
+            return {"topology": {"kind": kind, "dims": [int(d) for d in name[len(kind):].split("x")]},
+                    "link": {"latency": 1}}
+    raise SystemExit(f"bench.py: unknown case {name!r} (known: {', '.join(CASES)}, meshAxB..., torusAxB...)")
+
+
+def run_case(case, warmup, measure, packet_size, threads, queue):
     import fabric
 
     name, load = case.split("@")
-    spec = dict(CASES[name])
+    spec = case_spec(name)
     spec = {**spec, "router": {"vcs": 4, "vc_buffer": 8},
             "traffic": {"injection_rate": float(load), "packet_size": packet_size},
             "sim": {"warmup_cycles": warmup, "measure_cycles": measure, "drain_cycles": 0, "seed": 1}}
     started = time.perf_counter()
-    result = fabric.simulate(spec, progress=False).to_dict()
+    result = fabric.simulate(spec, progress=False, **({"threads": threads} if threads > 1 else {})).to_dict()
     total = time.perf_counter() - started
     t = result["timing"]
     flit_hops = t["flit_hops_per_second"] * t["wall_seconds"]
     queue.put({
         "case": case,
+        "threads": threads,
         "routers": result["topology"]["routers"],
         "cycles": result["cycles"]["total"],
         "wall_seconds": t["wall_seconds"],
@@ -70,16 +91,26 @@ def main():
     ap.add_argument("--packet-size", type=int, default=1)
     ap.add_argument("--compare", help="JSON printed by an earlier run of this script")
     ap.add_argument("--repeat", type=int, default=1, help="runs per case; the row is the median run")
+    ap.add_argument("--threads", type=int, default=1, help="threads for the core's router loop")
     a = ap.parse_args()
+    cases = SETS[a.cases] if a.cases in SETS else a.cases.split(",")
+    for case in cases:
+        case_spec(case.split("@")[0])
     ctx = mp.get_context("spawn")
     out = []
-    for case in (LARGE if a.cases == "large" else a.cases.split(",")):
+    for case in cases:
         runs = []
         for _ in range(a.repeat):
             q = ctx.Queue()
-            p = ctx.Process(target=run_case, args=(case, a.warmup, a.measure, a.packet_size, q))
+            p = ctx.Process(target=run_case, args=(case, a.warmup, a.measure, a.packet_size, a.threads, q))
             p.start()
-            runs.append(q.get())
+            while True:                     # a case that fails ends its process without a row
+                try:
+                    runs.append(q.get(timeout=1))
+                    break
+                except queue.Empty:
+                    if not p.is_alive():
+                        raise SystemExit(f"bench.py: case {case} failed (exit code {p.exitcode})")
             p.join()
         runs.sort(key=lambda r: r["router_cycles_per_second"])
         row = runs[len(runs) // 2]
