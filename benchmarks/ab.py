@@ -32,10 +32,12 @@ import numpy as np, sys
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 sys.path.insert(0, {root!r})
-from setup import COMPILER_DIRECTIVES, EXTRA_COMPILE_ARGS
+import setup as project
 ext = Extension("_core_ref", ["_core_ref.pyx"], include_dirs=[np.get_include(), "."],
                 define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-                extra_compile_args=EXTRA_COMPILE_ARGS)
+                extra_compile_args=project.EXTRA_COMPILE_ARGS,
+                extra_link_args=getattr(project, "EXTRA_LINK_ARGS", []))
+COMPILER_DIRECTIVES = project.COMPILER_DIRECTIVES
 setup(ext_modules=cythonize([ext], compiler_directives=COMPILER_DIRECTIVES, quiet=True),
       script_args=["build_ext", "--inplace", "-q"])
 """

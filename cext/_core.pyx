@@ -32,6 +32,7 @@ record: packet id (bits 32-62), destination endpoint (bits 11-31), links crossed
 head flit only) and a tail bit (bit 0).
 """
 cimport cython
+from cython.parallel cimport prange, threadid
 from libc.stdlib cimport malloc, realloc, free
 from libc.string cimport memset, memmove
 from libc.math cimport log, ceil
@@ -261,6 +262,51 @@ cdef struct OutVC:
     int16_t busy            # 1 while a packet holds the VC
 
 
+cdef struct Work:
+    # One thread's share of a cycle (fabric steps the routers on n_threads threads, each a contiguous
+    # block of them). Scratch for evaluating one router, sized by the largest router:
+    int32_t *req_in         # switch requests: local input port,
+    int32_t *req_out        # local output port,
+    int32_t *req_vc         # and the input VC that asks
+    int32_t *va_req         # input VCs (global) asking for VC allocation
+    int32_t *best_req       # per local output (VC): request granted so far
+    int32_t *best_dist      # and its round-robin distance
+    int32_t *mark           # stamp of the evaluation that last wrote best_*
+    int32_t *sa_slot        # per local output port: its switch request from the input scanned
+    uint64_t *va_cand       # per VC-allocation request: the free output VCs it may take
+    int32_t *va_mark        # per local output port: va_stamp of the scan that counted requests
+    int32_t *va_count       # and how many input VCs ask for it
+    int32_t *sa_out_mark    # per local output port: va_stamp of the scan that saw a request
+    int32_t va_stamp
+    int32_t mark_stamp
+    # and what its routers did that concerns the whole core, merged in router order after the step
+    int64_t flit_hops       # flits sent onto links
+    int moved               # 1 if any flit moved
+    int status              # ST_OK, or the first router's error
+    int32_t *ep_credit      # (R * n_endpoints*P) per time slot: endpoint VCs (s*V+v) credits return to
+    int32_t *ep_credit_n    # (R) how many in each slot
+    int64_t *eject_flit     # flits that left through an ejection channel, in order,
+    int64_t *eject_at       # and 2 * their arrival cycle + 1 for a head
+    int32_t n_eject
+
+
+cdef extern from *:
+    """
+    static inline void fabric_atomic_or(unsigned long long *word, unsigned long long bits) {
+        __atomic_fetch_or(word, bits, __ATOMIC_RELAXED);
+    }
+    """
+    void fabric_atomic_or(unsigned long long *word, unsigned long long bits) noexcept nogil
+
+
+cdef inline void set_bits(uint64_t *word, uint64_t bits, bint shared) noexcept nogil:
+    """word |= bits; atomically when other threads may set bits of the same word."""
+    if shared:
+        fabric_atomic_or(<unsigned long long *> word, bits)
+    else:
+        word[0] |= bits
+
+
 cdef inline uint64_t mix_seed(uint64_t seed, uint64_t stream) noexcept nogil:
     """A well-spread initial state for stream `stream` of seed `seed`."""
     cdef uint64_t s = seed * <uint64_t>0x9E3779B97F4A7C15 + stream * <uint64_t>0xD1B54A32D192ED03 + 1
@@ -421,21 +467,9 @@ cdef class Core:
 
     # ---- allocator round-robin pointers (local indices within the router)
 
-    # ---- per-router scratch for one evaluation (sized by the largest router)
-    cdef int32_t *req_in            # switch requests: local input port,
-    cdef int32_t *req_out           # local output port,
-    cdef int32_t *req_vc            # and the input VC that asks
-    cdef int32_t *va_req            # input VCs (global) asking for VC allocation
-    cdef int32_t *best_req          # per local output (VC): request granted so far
-    cdef int32_t *best_dist         # and its round-robin distance
-    cdef int32_t *mark              # stamp of the evaluation that last wrote best_*
-    cdef int32_t *sa_slot           # per local output port: its switch request from the input scanned
-    cdef uint64_t *va_cand          # per VC-allocation request: the free output VCs it may take
-    cdef int32_t *va_mark           # per local output port: va_stamp of the scan that counted requests
-    cdef int32_t *va_count          # and how many input VCs ask for it
-    cdef int32_t va_stamp
-    cdef int32_t *sa_out_mark       # per local output port: va_stamp of the scan that saw a request
-    cdef int32_t mark_stamp
+    # ---- per-thread scratch and what the routers of a cycle did (Work)
+    cdef Work *works
+    cdef int n_threads
 
     # ---- RNG streams
     cdef uint64_t *router_rng       # (n_routers)
@@ -450,8 +484,6 @@ cdef class Core:
     cdef int32_t *ep_cur_sent       # (n_endpoints) flits of the front packet already sent
     cdef int16_t *ep_last_vc        # (n_endpoints*P) last injection VC used, per slot
     cdef OutVC *ep_ovc              # (n_endpoints*P*V) the injection channels' VCs, per slot
-    cdef int32_t *ep_credit         # (R*n_endpoints) per time slot, the endpoint VCs (s*V+v) credits return to
-    cdef int32_t *ep_credit_n       # (R) how many in each slot
 
     # ---- packets: a growable pool with a free list
     cdef int64_t pkt_cap, pkt_live
@@ -664,22 +696,6 @@ cdef class Core:
             self.port[i].credit_delay = cd
             self.port[i].kind = kd
 
-        MPV = self.max_router_ports * self.V
-        a = full("req_in", MPV, np.int32); self.req_in = <int32_t *> a.data
-        a = full("req_out", MPV, np.int32); self.req_out = <int32_t *> a.data
-        a = full("req_vc", MPV, np.int32); self.req_vc = <int32_t *> a.data
-        a = full("va_req", MPV, np.int32); self.va_req = <int32_t *> a.data
-        a = full("best_req", MPV, np.int32); self.best_req = <int32_t *> a.data
-        a = full("best_dist", MPV, np.int32); self.best_dist = <int32_t *> a.data
-        a = full("mark", MPV, np.int32); self.mark = <int32_t *> a.data
-        a = full("sa_slot", MPV, np.int32); self.sa_slot = <int32_t *> a.data
-        a = full("va_cand", MPV, np.uint64); self.va_cand = <uint64_t *> a.data
-        a = full("va_mark", MPV, np.int32); self.va_mark = <int32_t *> a.data
-        a = full("va_count", MPV, np.int32); self.va_count = <int32_t *> a.data
-        a = full("sa_out_mark", MPV, np.int32); self.sa_out_mark = <int32_t *> a.data
-        self.va_stamp = 0
-        self.mark_stamp = 0
-
         seed = int(cfg["seed"]) & 0xFFFFFFFFFFFFFFFF
         a = full("router_rng", self.n_routers, np.uint64); self.router_rng = <uint64_t *> a.data
         for r in range(self.n_routers):
@@ -699,9 +715,31 @@ cdef class Core:
         a = raw("ep_ovc", NEV * sizeof(OutVC)); self.ep_ovc = <OutVC *> a.data
         for i in range(NEV):
             self.ep_ovc[i].credits = self.B
-        # at most one flit leaves each injection buffer per cycle: one credit per slot (endpoint, plane)
-        a = full("ep_credit", self.n_endpoints * self.P * self.R, np.int32); self.ep_credit = <int32_t *> a.data
-        a = full("ep_credit_n", self.R, np.int32); self.ep_credit_n = <int32_t *> a.data
+        self.n_threads = max(1, int(cfg.get("threads", 1)))
+        a = raw("works", self.n_threads * sizeof(Work)); self.works = <Work *> a.data
+        MPV = self.max_router_ports * self.V
+        for t in range(self.n_threads):
+            wk = &self.works[t]
+            a = full(f"req_in{t}", MPV, np.int32); wk.req_in = <int32_t *> a.data
+            a = full(f"req_out{t}", MPV, np.int32); wk.req_out = <int32_t *> a.data
+            a = full(f"req_vc{t}", MPV, np.int32); wk.req_vc = <int32_t *> a.data
+            a = full(f"va_req{t}", MPV, np.int32); wk.va_req = <int32_t *> a.data
+            a = full(f"best_req{t}", MPV, np.int32); wk.best_req = <int32_t *> a.data
+            a = full(f"best_dist{t}", MPV, np.int32); wk.best_dist = <int32_t *> a.data
+            a = full(f"mark{t}", MPV, np.int32); wk.mark = <int32_t *> a.data
+            a = full(f"sa_slot{t}", MPV, np.int32); wk.sa_slot = <int32_t *> a.data
+            a = full(f"va_cand{t}", MPV, np.uint64); wk.va_cand = <uint64_t *> a.data
+            a = full(f"va_mark{t}", MPV, np.int32); wk.va_mark = <int32_t *> a.data
+            a = full(f"va_count{t}", MPV, np.int32); wk.va_count = <int32_t *> a.data
+            a = full(f"sa_out_mark{t}", MPV, np.int32); wk.sa_out_mark = <int32_t *> a.data
+            wk.va_stamp = wk.mark_stamp = 0
+            wk.flit_hops = wk.moved = wk.status = wk.n_eject = 0
+            # at most one flit leaves each injection buffer per cycle: one credit per slot (endpoint, plane)
+            a = full(f"ep_credit{t}", self.n_endpoints * self.P * self.R, np.int32); wk.ep_credit = <int32_t *> a.data
+            a = full(f"ep_credit_n{t}", self.R, np.int32); wk.ep_credit_n = <int32_t *> a.data
+            # and at most one flit leaves each ejection channel
+            a = full(f"eject_flit{t}", max(1, self.n_endpoints * self.P), np.int64); wk.eject_flit = <int64_t *> a.data
+            a = full(f"eject_at{t}", max(1, self.n_endpoints * self.P), np.int64); wk.eject_at = <int64_t *> a.data
         self._keep = keep
 
         # traffic: per class and endpoint, destination tables, rates, sizes (fabric/traffic/*.py, engine.py)
@@ -1291,7 +1329,7 @@ cdef class Core:
 
     # ------------------------------------------------------------------ one router, one cycle
 
-    cdef int _router_step(self, int r) noexcept nogil:
+    cdef int _router_step(self, Work *w, int r) noexcept nogil:
         """One cycle of router r. The stages are functions of their own: the hot loops then keep fewer
         values live and spill less (measured +5-10% for the scan)."""
         cdef int p0 = self.port_indptr[r], p1 = self.port_indptr[r + 1]
@@ -1299,22 +1337,22 @@ cdef class Core:
 
         # A and B: credits and flits arriving at our ports; C. route computation, and gather VC- and
         # switch-allocation requests
-        flags = self._scan(r, p0, &n_va, &n_sa)
+        flags = self._scan(w, r, p0, &n_va, &n_sa)
         if flags < 0:
             return ST_INVARIANT
 
         # D. VC allocation: iSLIP over (input VC) x (output VC), one iteration
         if flags & VA_SHARED:
-            self._vc_allocate(p0, n_in * self.V, n_va)
+            self._vc_allocate(w, p0, n_in * self.V, n_va)
         else:
             for j in range(n_va):
-                self._va_alone(self.va_req[j], p0, n_in * self.V, self.va_cand[j])
+                self._va_alone(w.va_req[j], p0, n_in * self.V, w.va_cand[j])
 
         # E. switch allocation: iSLIP over input ports x output ports, one iteration; the winners
         # (the requests that keep their place in req_*) then cross the switch
-        n_win = self._switch_allocate(p0, n_in, n_sa) if flags & SA_CONFLICT else n_sa
+        n_win = self._switch_allocate(w, p0, n_in, n_sa) if flags & SA_CONFLICT else n_sa
         for j in range(n_win):
-            if self._traverse(r, p0, n_in, self.req_in[j], self.req_out[j], self.req_vc[j]):
+            if self._traverse(w, r, p0, n_in, w.req_in[j], w.req_out[j], w.req_vc[j]):
                 return ST_INVARIANT
         return ST_OK
 
@@ -1363,30 +1401,30 @@ cdef class Core:
                 self.vcmask[r * WV + w] |= (<uint64_t>1) << (b & 63)
         return 0
 
-    cdef int _scan(self, int r, int p0, int *n_va, int *n_sa) noexcept nogil:
+    cdef int _scan(self, Work *w, int r, int p0, int *n_va, int *n_sa) noexcept nogil:
         """Visit router r's input VCs holding flits, port by port: route new heads, and append VC- and
         switch-allocation requests. An input port asks for an output once, through the VC that comes
         first in round-robin order from the port's VC pointer."""
-        cdef int V = self.V, w, b, li, v, lo, j, dist, vptr = 0, cur_li = -1, state
+        cdef int V = self.V, wi, b, li, v, lo, j, dist, vptr = 0, cur_li = -1, state
         cdef uint64_t bits
         cdef uint64_t *words = &self.vcmask[r * self.WV]
         cdef InVC *ivc = &self.ivc[p0 * V]
         cdef InVC *in_vc
-        cdef int32_t *mark = self.mark
-        cdef int32_t *sa_slot = self.sa_slot
+        cdef int32_t *mark = w.mark
+        cdef int32_t *sa_slot = w.sa_slot
         cdef int32_t stamp, va_stamp
         # A and B: credits and flits arriving
         if self._receive(r, p0):
             return -1
-        stamp = self.mark_stamp
-        va_stamp = self.va_stamp + 1
+        stamp = w.mark_stamp
+        va_stamp = w.va_stamp + 1
         cdef uint64_t cand
         cdef int flags = 0
-        self.va_stamp = va_stamp
-        for w in range(self.WV):
-            bits = words[w]
+        w.va_stamp = va_stamp
+        for wi in range(self.WV):
+            bits = words[wi]
             while bits:
-                b = 64 * w + ctz64(bits)
+                b = 64 * wi + ctz64(bits)
                 bits &= bits - 1
                 in_vc = &ivc[b]
                 if in_vc.wait:
@@ -1403,14 +1441,14 @@ cdef class Core:
                     lo = in_vc.out_lo
                     cand = self.class_mask[in_vc.sel] & self.pstate[p0 + lo].free_vcs
                     if cand:
-                        if self.va_mark[lo] == va_stamp:
-                            self.va_count[lo] += 1
+                        if w.va_mark[lo] == va_stamp:
+                            w.va_count[lo] += 1
                             flags |= VA_SHARED
                         else:
-                            self.va_mark[lo] = va_stamp
-                            self.va_count[lo] = 1
-                        self.va_req[n_va[0]] = p0 * V + b
-                        self.va_cand[n_va[0]] = cand
+                            w.va_mark[lo] = va_stamp
+                            w.va_count[lo] = 1
+                        w.va_req[n_va[0]] = p0 * V + b
+                        w.va_cand[n_va[0]] = cand
                         n_va[0] += 1
                 else:
                     lo = in_vc.out_lo
@@ -1432,43 +1470,43 @@ cdef class Core:
                     if mark[lo] == stamp:
                         # this input already asks for that output: keep the VC first in round robin
                         j = sa_slot[lo]
-                        if dist < self.best_dist[lo]:
-                            self.best_dist[lo] = dist
-                            self.req_vc[j] = v
+                        if dist < w.best_dist[lo]:
+                            w.best_dist[lo] = dist
+                            w.req_vc[j] = v
                         continue
                     mark[lo] = stamp
-                    if self.sa_out_mark[lo] == va_stamp:
+                    if w.sa_out_mark[lo] == va_stamp:
                         flags |= SA_CONFLICT     # a second input asks for this output
-                    self.sa_out_mark[lo] = va_stamp
+                    w.sa_out_mark[lo] = va_stamp
                     sa_slot[lo] = n_sa[0]
-                    self.best_dist[lo] = dist
-                    self.req_in[n_sa[0]] = li
-                    self.req_out[n_sa[0]] = lo
-                    self.req_vc[n_sa[0]] = v
+                    w.best_dist[lo] = dist
+                    w.req_in[n_sa[0]] = li
+                    w.req_out[n_sa[0]] = lo
+                    w.req_vc[n_sa[0]] = v
                     n_sa[0] += 1
-        self.mark_stamp = stamp
+        w.mark_stamp = stamp
         return flags
 
-    cdef int _switch_allocate(self, int p0, int n_in, int n_sa) noexcept nogil:
+    cdef int _switch_allocate(self, Work *w, int p0, int n_in, int n_sa) noexcept nogil:
         """iSLIP over the n_sa > 1 requests in req_*: returns how many won, moved to the front."""
         cdef int j, lo, li, dist, best, bi, n_win = 0
-        cdef int32_t *req_in = self.req_in
-        cdef int32_t *req_out = self.req_out
-        cdef int32_t *req_vc = self.req_vc
-        cdef int32_t *mark = self.mark
+        cdef int32_t *req_in = w.req_in
+        cdef int32_t *req_out = w.req_out
+        cdef int32_t *req_vc = w.req_vc
+        cdef int32_t *mark = w.mark
         cdef int32_t stamp
-        self.mark_stamp += 1
-        stamp = self.mark_stamp
+        w.mark_stamp += 1
+        stamp = w.mark_stamp
         # grant: each output picks the requesting input closest after its pointer
         for j in range(n_sa):
             lo = req_out[j]
             dist = req_in[j] - self.pstate[p0 + lo].sa_gptr
             if dist < 0:
                 dist += n_in
-            if mark[lo] != stamp or dist < self.best_dist[lo]:
+            if mark[lo] != stamp or dist < w.best_dist[lo]:
                 mark[lo] = stamp
-                self.best_dist[lo] = dist
-                self.best_req[lo] = j
+                w.best_dist[lo] = dist
+                w.best_req[lo] = j
         # accept: requests of one input are contiguous; each input takes the granting output
         # closest after its pointer
         j = 0
@@ -1478,7 +1516,7 @@ cdef class Core:
             bi = -1
             while j < n_sa and req_in[j] == li:
                 lo = req_out[j]
-                if self.best_req[lo] == j:
+                if w.best_req[lo] == j:
                     dist = lo - self.pstate[p0 + li].sa_aptr
                     if dist < 0:
                         dist += n_in
@@ -1497,7 +1535,7 @@ cdef class Core:
         """Free output VCs, as a bit mask, that the packet at in_vc may take."""
         return self.class_mask[in_vc.sel] & self.pstate[p0 + in_vc.out_lo].free_vcs
 
-    cdef void _vc_allocate(self, int p0, int NV, int n_va) noexcept nogil:
+    cdef void _vc_allocate(self, Work *w, int p0, int NV, int n_va) noexcept nogil:
         cdef int j, i, o, ov, lo_v, dist, best, bi, V = self.V, li_v, n
         cdef uint64_t cand
         cdef InVC *in_vc
@@ -1505,17 +1543,17 @@ cdef class Core:
         # port with one requester (the scan counted them) needs no arbitration.
         n = 0
         for j in range(n_va):
-            i = self.va_req[j]
-            if self.va_count[self.ivc[i].out_lo] == 1:
-                self._va_alone(i, p0, NV, self.va_cand[j])
+            i = w.va_req[j]
+            if w.va_count[self.ivc[i].out_lo] == 1:
+                self._va_alone(i, p0, NV, w.va_cand[j])
             else:
-                self.va_req[n] = i
+                w.va_req[n] = i
                 n += 1
         n_va = n
-        self.mark_stamp += 1
+        w.mark_stamp += 1
         # grant: each free output VC picks the requesting input VC closest after its pointer
         for j in range(n_va):
-            i = self.va_req[j]
+            i = w.va_req[j]
             in_vc = &self.ivc[i]
             li_v = i - p0 * V
             o = p0 + in_vc.out_lo
@@ -1527,13 +1565,13 @@ cdef class Core:
                 dist = li_v - self.va_gptr[o * V + ov]
                 if dist < 0:
                     dist += NV
-                if self.mark[lo_v] != self.mark_stamp or dist < self.best_dist[lo_v]:
-                    self.mark[lo_v] = self.mark_stamp
-                    self.best_dist[lo_v] = dist
-                    self.best_req[lo_v] = j
+                if w.mark[lo_v] != w.mark_stamp or dist < w.best_dist[lo_v]:
+                    w.mark[lo_v] = w.mark_stamp
+                    w.best_dist[lo_v] = dist
+                    w.best_req[lo_v] = j
         # accept: each input VC takes the granting output VC closest after its pointer
         for j in range(n_va):
-            i = self.va_req[j]
+            i = w.va_req[j]
             in_vc = &self.ivc[i]
             o = p0 + in_vc.out_lo
             best = -1
@@ -1543,7 +1581,7 @@ cdef class Core:
                 ov = ctz64(cand)
                 cand &= cand - 1
                 lo_v = (o - p0) * V + ov
-                if self.mark[lo_v] == self.mark_stamp and self.best_req[lo_v] == j:
+                if w.mark[lo_v] == w.mark_stamp and w.best_req[lo_v] == j:
                     dist = lo_v - in_vc.va_aptr
                     if dist < 0:
                         dist += NV
@@ -1580,7 +1618,7 @@ cdef class Core:
         self.va_gptr[o * V + ov] = next_in if next_in < NV else 0
         in_vc.va_aptr = next_out if next_out < NV else 0
 
-    cdef inline int _traverse(self, int r, int p0, int n_in, int li, int lo, int v) noexcept nogil:
+    cdef inline int _traverse(self, Work *w, int r, int p0, int n_in, int li, int lo, int v) noexcept nogil:
         """Input port li, VC v won output port lo: move its front flit through the switch. Fields of
         self are read into locals first: the byte-wide stores below may alias anything, and would
         otherwise force them to be reloaded."""
@@ -1621,11 +1659,12 @@ cdef class Core:
         slot = (now + pin.credit_delay) & rmask
         if pin.kind == PORT_LINK:
             q = pin.peer_vc0 + v
-            self.cmask[slot * mask_slot + pin.peer_words + (q >> 6)] |= (<uint64_t>1) << (q & 63)
+            set_bits(&self.cmask[slot * mask_slot + pin.peer_words + (q >> 6)], (<uint64_t>1) << (q & 63),
+                     self.n_threads > 1)
         else:
             # at most one flit leaves an injection buffer per cycle: one credit per (endpoint, plane)
-            self.ep_credit[slot * self.n_endpoints * self.P + self.ep_credit_n[slot]] = pin.peer * V + v
-            self.ep_credit_n[slot] += 1
+            w.ep_credit[slot * self.n_endpoints * self.P + w.ep_credit_n[slot]] = pin.peer * V + v
+            w.ep_credit_n[slot] += 1
         # onto the output link, or out through the ejection channel (1 cycle, always accepts)
         arrival = now + pout.flit_delay
         if self.any_slow:
@@ -1637,26 +1676,37 @@ cdef class Core:
             # the conservation and credit checks catch a violation)
             slot = arrival & rmask
             q = pout.peer_vc0 + ov
-            self.amask[slot * mask_slot + pout.peer_words + (q >> 6)] |= (<uint64_t>1) << (q & 63)
-            self.c_flit_hops += 1
-            self.c_last_move = now
+            set_bits(&self.amask[slot * mask_slot + pout.peer_words + (q >> 6)], (<uint64_t>1) << (q & 63),
+                     self.n_threads > 1)
+            w.flit_hops += 1
+            w.moved = 1
             q = self.credits[o * V + ov] - 1
             self.credits[o * V + ov] = q
             self.link_flit[slot * self.n_ports + pout.peer] = flit
             if q < 0:
                 return 1
         else:
-            pid = <int32_t>((flit >> PID_SHIFT) & PID_MASK)
-            if head:
-                self.pkts[pid].hops = <int16_t>((flit >> HOPS_SHIFT) & HOPS_MASK)
-            self.c_delivered_flits += 1
-            if self.window_start <= arrival < self.window_end:
-                self.c_window_ejected_flits += 1
-                if self.C > 1:
-                    self.cls_stats[self.pkts[pid].cls * N_CLS_STATS + CS_EJECTED_FLITS] += 1
-            if flit & FLIT_TAIL:
-                self._deliver(pid, arrival)
+            # the endpoint's side of ejection waits until every router has stepped (see _eject)
+            w.eject_flit[w.n_eject] = flit
+            w.eject_at[w.n_eject] = 2 * arrival + head
+            w.n_eject += 1
         return 0
+
+    cdef void _eject(self, int64_t flit, int64_t at) noexcept nogil:
+        """A flit left through its ejection channel, arriving at cycle at // 2 (a head if at is odd).
+        Applied after the routers' step of the cycle, in router order, so that any number of threads
+        gives the same packet-pool order and statistics."""
+        cdef int32_t pid = <int32_t>((flit >> PID_SHIFT) & PID_MASK)
+        cdef cycle_t arrival = at >> 1
+        if at & 1:
+            self.pkts[pid].hops = <int16_t>((flit >> HOPS_SHIFT) & HOPS_MASK)
+        self.c_delivered_flits += 1
+        if self.window_start <= arrival < self.window_end:
+            self.c_window_ejected_flits += 1
+            if self.C > 1:
+                self.cls_stats[self.pkts[pid].cls * N_CLS_STATS + CS_EJECTED_FLITS] += 1
+        if flit & FLIT_TAIL:
+            self._deliver(pid, arrival)
 
     # ------------------------------------------------------------------ one endpoint, one cycle
 
@@ -1871,12 +1921,57 @@ cdef class Core:
 
     # ------------------------------------------------------------------ the cycle loop
 
-    cdef int _run(self, cycle_t until, bint stop_when_drained) noexcept nogil:
-        cdef int e, r, status, i, w
-        cdef int64_t slot
-        cdef uint64_t *cm
-        cdef uint64_t *am
+    cdef int _step_routers(self) noexcept nogil:
+        """Every router's step of this cycle, on n_threads threads (each a contiguous block of routers),
+        then what they did, merged in router order: the result does not depend on the thread count, as
+        every read in a cycle sees the state the previous cycle left (bits another router sets are for
+        later cycles, so threads set them atomically)."""
+        cdef int r, t, i, status = ST_OK, WV = self.WV
+        cdef Work *w
         cdef uint64_t busy
+        # a router with no flits buffered and no flit or credit arriving has nothing to do this cycle
+        # (its step would change nothing): skip it after a look at its mask words
+        cdef uint64_t *cm = &self.cmask[(self.now & self.rmask) * self.mask_slot]
+        cdef uint64_t *am = &self.amask[((self.now - 1) & self.rmask) * self.mask_slot]
+        cdef uint64_t *vm = self.vcmask
+        if self.n_threads == 1:
+            w = &self.works[0]
+            for r in range(self.n_routers):
+                if WV == 1:
+                    busy = vm[r] | cm[r] | am[r]
+                else:
+                    busy = 0
+                    for i in range(r * WV, (r + 1) * WV):
+                        busy |= vm[i] | cm[i] | am[i]
+                if busy and w.status == ST_OK:
+                    w.status = self._router_step(w, r)
+        else:
+            for r in prange(self.n_routers, num_threads=self.n_threads, schedule="static"):
+                w = &self.works[threadid()]
+                busy = 0
+                for i in range(r * WV, (r + 1) * WV):
+                    busy = busy | vm[i] | cm[i] | am[i]
+                if busy and w.status == ST_OK:
+                    w.status = self._router_step(w, r)
+        for t in range(self.n_threads):
+            w = &self.works[t]
+            if w.status != ST_OK and status == ST_OK:
+                status = w.status
+            w.status = ST_OK
+            self.c_flit_hops += w.flit_hops
+            w.flit_hops = 0
+            if w.moved:
+                self.c_last_move = self.now
+                w.moved = 0
+            for i in range(w.n_eject):
+                self._eject(w.eject_flit[i], w.eject_at[i])
+            w.n_eject = 0
+        return status
+
+    cdef int _run(self, cycle_t until, bint stop_when_drained) noexcept nogil:
+        cdef int e, status, i, t
+        cdef int64_t slot
+        cdef Work *w
         while self.now < until:
             if stop_when_drained and self._drained():
                 return ST_DRAINED
@@ -1884,17 +1979,19 @@ cdef class Core:
                 status = self._release(self._heap_pop())
                 if status != ST_OK:
                     return status
-            if self.mark_stamp > STAMP_LIMIT or self.va_stamp > STAMP_LIMIT:
-                memset(self.mark, 0, self.max_router_ports * self.V * sizeof(int32_t))
-                memset(self.va_mark, 0, self.max_router_ports * self.V * sizeof(int32_t))
-                memset(self.sa_out_mark, 0, self.max_router_ports * self.V * sizeof(int32_t))
-                self.mark_stamp = 0
-                self.va_stamp = 0
-            # credits returning to the endpoints this cycle, from the routers' injection buffers
             slot = self.now & self.rmask
-            for i in range(self.ep_credit_n[slot]):
-                self.ep_ovc[self.ep_credit[slot * self.n_endpoints * self.P + i]].credits += 1
-            self.ep_credit_n[slot] = 0
+            for t in range(self.n_threads):
+                w = &self.works[t]
+                if w.mark_stamp > STAMP_LIMIT or w.va_stamp > STAMP_LIMIT:
+                    memset(w.mark, 0, self.max_router_ports * self.V * sizeof(int32_t))
+                    memset(w.va_mark, 0, self.max_router_ports * self.V * sizeof(int32_t))
+                    memset(w.sa_out_mark, 0, self.max_router_ports * self.V * sizeof(int32_t))
+                    w.mark_stamp = 0
+                    w.va_stamp = 0
+                # credits returning to the endpoints this cycle, from the routers' injection buffers
+                for i in range(w.ep_credit_n[slot]):
+                    self.ep_ovc[w.ep_credit[slot * self.n_endpoints * self.P + i]].credits += 1
+                w.ep_credit_n[slot] = 0
             for e in range(self.n_endpoints):
                 # most endpoints have nothing to create or send this cycle
                 if self.ep_next_arrival[e] > self.now and self.ep_q_head[e] < 0:
@@ -1902,27 +1999,9 @@ cdef class Core:
                 status = self._endpoint_step(e)
                 if status != ST_OK:
                     return status
-            # a router with no flits buffered and no flit or credit arriving has nothing to do this cycle
-            # (its step would change nothing): skip it after a look at its three mask words
-            cm = &self.cmask[(self.now & self.rmask) * self.mask_slot]
-            am = &self.amask[((self.now - 1) & self.rmask) * self.mask_slot]
-            if self.WV == 1:
-                for r in range(self.n_routers):
-                    if (self.vcmask[r] | cm[r] | am[r]) == 0:
-                        continue
-                    status = self._router_step(r)
-                    if status != ST_OK:
-                        return status
-            else:
-                for r in range(self.n_routers):
-                    busy = 0
-                    for w in range(r * self.WV, (r + 1) * self.WV):
-                        busy |= self.vcmask[w] | cm[w] | am[w]
-                    if busy == 0:
-                        continue
-                    status = self._router_step(r)
-                    if status != ST_OK:
-                        return status
+            status = self._step_routers()
+            if status != ST_OK:
+                return status
             self.now += 1
             if self.check_every_cycle and self._check_cycle():
                 return ST_INVARIANT

@@ -213,8 +213,9 @@ def link_settings(net, link: dict):
     return latency, cycles_per_flit
 
 
-def make_core(spec: dict, network=None, max_memory: int | None = None):
-    """The compiled `Core` for a resolved spec (and its network)."""
+def make_core(spec: dict, network=None, max_memory: int | None = None, threads: int = 1):
+    """The compiled `Core` for a resolved spec (and its network), stepping its routers on `threads`
+    threads."""
     import fabric.routing  # noqa: F401
     import fabric.traffic  # noqa: F401
 
@@ -241,6 +242,7 @@ def make_core(spec: dict, network=None, max_memory: int | None = None):
         "allow_self": int(pattern.get("allow_self", True)),
         **injection_settings(traffic, pattern),
         "seed": s["seed"],
+        "threads": threads,
         "deadlock_cycles": s["deadlock_cycles"],
         "check": s["check"],
         "window_start": s["warmup_cycles"],
@@ -306,14 +308,22 @@ def _run_phase(core, until, stop_when_drained, bar):
     return status
 
 
-def simulate(spec, progress=None, max_memory: int | None = None, partial: bool = False) -> Result:
+MAX_THREADS = 256
+
+
+def simulate(spec, progress=None, max_memory: int | None = None, partial: bool = False,
+             threads: int = 1) -> Result:
     """Run one simulation; see the module docstring for the phases. ``max_memory`` (bytes) refuses a
     network whose estimated memory is larger, before anything is allocated. With ``partial``, Ctrl-C
-    returns the statistics so far with status "interrupted" instead of raising KeyboardInterrupt."""
+    returns the statistics so far with status "interrupted" instead of raising KeyboardInterrupt.
+    ``threads`` steps the routers of each cycle on that many threads; the result is the same for any
+    number (only ``timing`` differs)."""
+    if isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= MAX_THREADS:
+        raise FabricError(f"threads: must be a whole number from 1 to {MAX_THREADS}, got {threads!r}")
     spec = _resolve(spec)
     s = spec["sim"]
     started = time.perf_counter()
-    core, net = make_core(spec, max_memory=max_memory)
+    core, net = make_core(spec, max_memory=max_memory, threads=threads)
     window_end = s["warmup_cycles"] + s["measure_cycles"]
     closed_loop = core.workload is not None
     bar = _progress_bar(progress, s["max_cycles"] if closed_loop else window_end + s["drain_cycles"])
@@ -348,6 +358,8 @@ def simulate(spec, progress=None, max_memory: int | None = None, partial: bool =
         latency, cycles_per_flit = link_settings(net, spec["link"])
         result["bounds"], result["warnings"] = bounds_and_warnings(spec, core, net, result, latency, cycles_per_flit,
                                                                    closed_loop)
+    if "timing" in result:
+        result["timing"]["threads"] = threads
     if interrupted:
         result.update(status="interrupted", interrupted_at=int(core.now))
     if status == _core.STATUS_DEADLOCK:

@@ -205,3 +205,19 @@ def test_same_seed_same_counters(raw):
     b.run(250)
     assert a.counters() == b.counters()
     assert np.array_equal(a.histograms()[0], b.histograms()[0])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(specs(), st.integers(2, 3))
+def test_any_number_of_threads_gives_the_same_run(raw, threads):
+    # routers stepped on several threads, each a block of routers, merge what they did in router order
+    spec = resolve_spec(raw)
+    one, _ = make_core(spec)
+    many, _ = make_core(spec, threads=threads)
+    for until in (37, 250):
+        one.run(until)
+        many.run(until)
+        assert one.counters() == many.counters()
+        assert np.array_equal(one.buffer_occupancy(), many.buffer_occupancy())
+        assert np.array_equal(one.output_credits(), many.output_credits())
+    assert all(np.array_equal(a, b) for a, b in zip(one.histograms(), many.histograms()))

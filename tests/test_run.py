@@ -16,7 +16,7 @@ GOLDEN = ROOT / "tests" / "golden" / "tiny_mesh.json"
 
 def strip_timing(result: dict) -> dict:
     out = dict(result)
-    assert set(out.pop("timing")) == {"wall_seconds", "router_cycles_per_second", "flit_hops_per_second"}
+    assert set(out.pop("timing")) == {"wall_seconds", "router_cycles_per_second", "flit_hops_per_second", "threads"}
     return out
 
 
@@ -170,3 +170,18 @@ def test_the_check_reports_a_broken_invariant(monkeypatch):
     assert res.stderr.strip().endswith("invariant broken at cycle 7: input VC 1 of port 3 holds 9 flits, "
                                        "outside 0..8 (a bug in fabric: please report it with the spec)")
     assert "Traceback" not in res.stderr
+
+
+@pytest.mark.parametrize("name", ["topologies/torus8x8.toml", "examples/allreduce_ring.toml",
+                                  "examples/trace_replay.toml", "examples/background_and_hotspot.toml",
+                                  "topologies/dragonfly_p2a4h2.toml", "topologies/nvl72_like.toml"])
+def test_threads_give_byte_identical_results(runner, name):
+    args = [str(ROOT / name), "--set", "sim.measure_cycles=1500"]
+    outputs = []
+    for threads in ("1", "2"):
+        r = runner.invoke(app, ["run", *args, "--threads", threads])
+        assert r.exit_code == 0, r.output
+        result = json.loads(r.stdout)
+        assert result.pop("timing")["threads"] == int(threads)
+        outputs.append(json.dumps(result, sort_keys=True))
+    assert outputs[0] == outputs[1]

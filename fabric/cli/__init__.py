@@ -95,6 +95,9 @@ def run(
         "--partial", help='On Ctrl-C, print the statistics so far with "status": "interrupted".')] = False,
     check: Annotated[bool, typer.Option(
         "--check", help="Verify credits, buffers and flit conservation after every cycle (sets sim.check).")] = False,
+    threads: Annotated[int, typer.Option(
+        "--threads", "-j", min=1, max=256, help="Step the routers of each cycle on N threads (same result for any N).",
+        metavar="N")] = 1,
 ) -> None:
     """Simulate SPEC and print the result as one JSON object."""
     fmt = fmt.value
@@ -102,6 +105,8 @@ def run(
     from ..engine import simulate
 
     options = {"partial": True} if partial else {}
+    if threads != 1:
+        options["threads"] = threads
     if max_memory is not None:
         from ..engine import parse_size
 
