@@ -18,7 +18,9 @@
     takes a shortest path.
   A run that keeps up with its load (not saturated) cannot accept more, beyond a small allowance for
   the window's edges. Traffic classes mix at their shares of the total rate, and Θ* is then the total.
-  A network too large for the pattern's router-by-router demand gives no Θ*, with the reason.
+  On a network too large for a router-by-router demand (a dense pattern, over 2,100 routers), the
+  bound for any routing keeps the injection, ejection and router-cut terms, which need no pairs; a
+  matrix pattern with many rows there, or several classes, gives no Θ*, with the reason.
 """
 from __future__ import annotations
 
@@ -59,12 +61,16 @@ def saturation_bound(spec: dict, core, net):
         return describe(spec)["uniform"]["saturation_bound"], "channel-load bound under uniform traffic"
     from .registry import traffic_patterns
 
-    demands = []
-    for c in mix:
-        pattern = {"uniform": True} if c["pattern"] == "uniform" else traffic_patterns.get(c["pattern"]).func(net, c)
-        demands.append(Demand.of(pattern, net))
-        if isinstance(demands[-1], str):
-            return None, demands[-1]
+    patterns = [{"uniform": True} if c["pattern"] == "uniform" else traffic_patterns.get(c["pattern"]).func(net, c)
+                for c in mix]
+    demands = [Demand.of(pattern, net) for pattern in patterns]
+    if len(mix) == 1 and isinstance(demands[0], str) and net.n_routers > MAX_DENSE_ROUTERS:
+        load = large_network_load(patterns[0], net, spec)
+        if load is not None:
+            return _theta(load), "upper bound for any routing: injection, ejection and each router's links"
+    for demand in demands:
+        if isinstance(demand, str):
+            return None, demand
     total = sum(c["injection_rate"] for c in mix)
     demand = Demand.mix(demands, [c["injection_rate"] / total if total > 0 else 1 / len(mix) for c in mix], net)
     _, cpf = _link_capacity(spec, net)
@@ -78,7 +84,7 @@ def saturation_bound(spec: dict, core, net):
 
 
 def _theta(busiest: float) -> float:
-    return round(min(1.0, 1.0 / busiest), 6) if busiest > 0 else 1.0
+    return float(f"{min(1.0, 1.0 / busiest):.6g}") if busiest > 0 else 1.0     # 6 significant digits
 
 
 class Demand:
@@ -209,6 +215,50 @@ def upper_bound_load(spec: dict, net, demand: Demand) -> float:
         _, a, b = links(net)
         hops = shortest(net.n_routers, a, b)[demand.src, demand.dst].astype(float)
         busiest = max(busiest, float(demand.weight @ hops) / capacity.sum())
+    return busiest
+
+
+def large_network_load(pattern: dict, net, spec: dict):
+    """The injection, ejection and router-cut loads of a dense pattern on a network too large for a
+    router-by-router demand (None for a matrix pattern of many rows): each source's traffic that stays
+    on its own router is all that a router's links do not carry."""
+    n = net.n_endpoints
+    owner = np.repeat(np.arange(net.n_routers), np.diff(net.port_indptr))
+    router = owner[net.endpoint_port]
+    per_router = np.bincount(router, minlength=net.n_routers).astype(float)
+    scale = np.broadcast_to(np.asarray(pattern.get("rate_scale", 1.0), float), (n,))
+    if pattern.get("uniform"):
+        received, stays = np.full(n, scale.sum() / n), per_router[router] / n
+    elif pattern.get("dest_mode") == 3:
+        received, stays = (scale.sum() - scale) / (n - 1), (per_router[router] - 1) / (n - 1)
+    elif "alias_lo" in pattern and (len(pattern["alias_lo"]) - 1) * net.n_routers <= 4_000_000:
+        lo = np.asarray(pattern["alias_lo"], np.int64)
+        rows = np.repeat(np.arange(len(lo) - 1), np.diff(lo))
+        m = np.diff(lo)[rows].astype(float)
+        prob = np.asarray(pattern["alias_prob"], float)
+        dest = np.asarray(pattern["alias_dest"], np.int64)
+        alias_dest = dest[np.asarray(pattern["alias_idx"], np.int64)]
+        row_of = np.asarray(pattern["alias_row"], np.int64)
+        to_router = np.zeros((len(lo) - 1, net.n_routers))
+        np.add.at(to_router, (rows, router[dest]), prob / m)
+        np.add.at(to_router, (rows, router[alias_dest]), (1 - prob) / m)
+        row_weight = np.bincount(row_of, scale, minlength=len(lo) - 1)
+        received = np.zeros(n)
+        np.add.at(received, dest, row_weight[rows] * prob / m)
+        np.add.at(received, alias_dest, row_weight[rows] * (1 - prob) / m)
+        stays = to_router[row_of, router]
+    else:
+        return None
+    planes = 1 if net.endpoint_planes is None else net.endpoint_planes.shape[1]
+    capacity, _ = _link_capacity(spec, net)
+    router_capacity = np.bincount(owner, capacity, minlength=net.n_routers) * planes
+    leaving = np.bincount(router, scale * (1 - stays), minlength=net.n_routers)
+    arriving = np.bincount(router, received, minlength=net.n_routers) - np.bincount(router, scale * stays,
+                                                                                   minlength=net.n_routers)
+    busiest = max(scale.max(initial=0.0), received.max(initial=0.0)) / planes
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for flow in (leaving, arriving):
+            busiest = max(busiest, float(np.where(flow > 1e-12, flow / router_capacity, 0).max(initial=0.0)))
     return busiest
 
 

@@ -347,3 +347,16 @@ def test_the_bound_of_traffic_classes_mixes_them_at_their_rates():
     r = fabric.simulate(spec, progress=False).to_dict()
     load = 0.2 / 0.204 * 2 + 32 * 0.004 / 0.204
     assert r["bounds"]["saturation_bound"] == pytest.approx(1 / load, rel=1e-5) and r["warnings"] == []
+
+
+def test_dense_patterns_on_large_networks_keep_the_endpoint_and_router_terms():
+    from fabric.bounds import saturation_bound
+
+    # 2,500 routers: no router-by-router demand; half of all traffic to endpoint 0, the rest uniform
+    spec, core, net, _ = _network({"kind": "mesh", "dims": [50, 50]}, "dor",
+                                  {"pattern": "hotspot", "hotspots": [0], "share": 0.5})
+    theta, how = saturation_bound(spec, core, net)
+    assert how == "upper bound for any routing: injection, ejection and each router's links"
+    assert theta == pytest.approx(1 / (2500 * (0.5 + 0.5 / 2500)), rel=1e-5)
+    spec, core, net, _ = _network({"kind": "mesh", "dims": [50, 50]}, "dor", {"pattern": "all_to_all"})
+    assert saturation_bound(spec, core, net)[0] == 1.0
