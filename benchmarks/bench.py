@@ -10,6 +10,7 @@ flit-hops per second, ns per flit-hop and the peak resident memory of the proces
     python benchmarks/bench.py --cases large        # the 15,000-class presets (Clos, HyperX, dragonfly, torus)
     python benchmarks/bench.py --cases suite        # the presets and the 25^3 torus at 0.01, 0.1 and 0.3
     python benchmarks/bench.py --cases scaling      # mesh 16x16 to 128x128 at 0.1: ns per router-cycle
+    python benchmarks/bench.py --cases scaling_equal_work   # the same at about one flit-hop per router-cycle
     python benchmarks/bench.py --threads 2          # the core's router loop on 2 threads
 
 A case is NAME@LOAD with NAME one of CASES below, or meshAxB..., torusAxB... for any sizes. This
@@ -40,7 +41,10 @@ DEFAULT = ["mesh8x8@0.1", "mesh32x32@0.1", "torus25x25x25@0.1"]
 SUITE = [f"{name}@{load}" for name in ("clos15488", "torus25x25x25", "hyperx8x8x8x8", "dragonfly16512")
          for load in (0.01, 0.1, 0.3)]
 SCALING = ["mesh16x16@0.1", "mesh32x32@0.1", "mesh64x64@0.1", "mesh128x128@0.1"]
-SETS = {"large": LARGE, "suite": SUITE, "scaling": SCALING}
+# the same with the load scaled by 16/k, so every size carries about one flit-hop per router-cycle
+# (at 0.1, mean hops grow with k, and the meshes from 64x64 on are past their 4/k saturation bound)
+SCALING_EQUAL_WORK = ["mesh16x16@0.1", "mesh32x32@0.05", "mesh64x64@0.025", "mesh128x128@0.0125"]
+SETS = {"large": LARGE, "suite": SUITE, "scaling": SCALING, "scaling_equal_work": SCALING_EQUAL_WORK}
 
 
 def case_spec(name: str) -> dict:
