@@ -121,22 +121,8 @@ class Demand:
             w[np.diag_indices(n_r)] -= out / (n - 1)
             return cls._dense(w, scale, (scale.sum() - scale) / (n - 1))
         if "alias_lo" in pattern:                                    # hotspot, matrix: a table per row
-            lo = np.asarray(pattern["alias_lo"], np.int64)
-            rows = np.repeat(np.arange(len(lo) - 1), np.diff(lo))
-            m = np.diff(lo)[rows].astype(float)
-            prob = np.asarray(pattern["alias_prob"], float)
-            dest = np.asarray(pattern["alias_dest"], np.int64)
-            alias_dest = dest[np.asarray(pattern["alias_idx"], np.int64)]
-            row_of = np.asarray(pattern["alias_row"], np.int64)
-            n_rows = len(lo) - 1
-            to_router = np.zeros((n_rows, n_r))                      # each row's share per destination router
-            np.add.at(to_router, (rows, router[dest]), prob / m)
-            np.add.at(to_router, (rows, router[alias_dest]), (1 - prob) / m)
-            row_weight = np.bincount(row_of, scale, minlength=n_rows)
-            received = np.zeros(n)
-            np.add.at(received, dest, row_weight[rows] * prob / m)
-            np.add.at(received, alias_dest, row_weight[rows] * (1 - prob) / m)
-            by_router_row = np.zeros((n_r, n_rows))
+            to_router, row_of, received = alias_rows(pattern, router, scale, n_r)
+            by_router_row = np.zeros((n_r, len(to_router)))
             np.add.at(by_router_row, (router, row_of), scale)
             return cls._dense(by_router_row @ to_router, scale, received)
         return "this pattern's pairs are not known in advance"
@@ -218,6 +204,28 @@ def upper_bound_load(spec: dict, net, demand: Demand) -> float:
     return busiest
 
 
+def alias_rows(pattern: dict, router, scale, n_r: int):
+    """A hotspot or matrix pattern's alias tables (one per row, Walker's method: each entry picks its
+    destination with probability prob, else its alias) as each row's share per destination router,
+    each source's row, and each endpoint's received flits when every source injects `scale`."""
+    lo = np.asarray(pattern["alias_lo"], np.int64)
+    n_rows = len(lo) - 1
+    rows = np.repeat(np.arange(n_rows), np.diff(lo))
+    m = np.diff(lo)[rows].astype(float)
+    prob = np.asarray(pattern["alias_prob"], float)
+    dest = np.asarray(pattern["alias_dest"], np.int64)
+    alias_dest = dest[np.asarray(pattern["alias_idx"], np.int64)]
+    row_of = np.asarray(pattern["alias_row"], np.int64)
+    to_router = np.zeros((n_rows, n_r))
+    np.add.at(to_router, (rows, router[dest]), prob / m)
+    np.add.at(to_router, (rows, router[alias_dest]), (1 - prob) / m)
+    row_weight = np.bincount(row_of, scale, minlength=n_rows)
+    received = np.zeros(len(router))
+    np.add.at(received, dest, row_weight[rows] * prob / m)
+    np.add.at(received, alias_dest, row_weight[rows] * (1 - prob) / m)
+    return to_router, row_of, received
+
+
 def large_network_load(pattern: dict, net, spec: dict):
     """The injection, ejection and router-cut loads of a dense pattern on a network too large for a
     router-by-router demand (None for a matrix pattern of many rows): each source's traffic that stays
@@ -232,20 +240,7 @@ def large_network_load(pattern: dict, net, spec: dict):
     elif pattern.get("dest_mode") == 3:
         received, stays = (scale.sum() - scale) / (n - 1), (per_router[router] - 1) / (n - 1)
     elif "alias_lo" in pattern and (len(pattern["alias_lo"]) - 1) * net.n_routers <= 4_000_000:
-        lo = np.asarray(pattern["alias_lo"], np.int64)
-        rows = np.repeat(np.arange(len(lo) - 1), np.diff(lo))
-        m = np.diff(lo)[rows].astype(float)
-        prob = np.asarray(pattern["alias_prob"], float)
-        dest = np.asarray(pattern["alias_dest"], np.int64)
-        alias_dest = dest[np.asarray(pattern["alias_idx"], np.int64)]
-        row_of = np.asarray(pattern["alias_row"], np.int64)
-        to_router = np.zeros((len(lo) - 1, net.n_routers))
-        np.add.at(to_router, (rows, router[dest]), prob / m)
-        np.add.at(to_router, (rows, router[alias_dest]), (1 - prob) / m)
-        row_weight = np.bincount(row_of, scale, minlength=len(lo) - 1)
-        received = np.zeros(n)
-        np.add.at(received, dest, row_weight[rows] * prob / m)
-        np.add.at(received, alias_dest, row_weight[rows] * (1 - prob) / m)
+        to_router, row_of, received = alias_rows(pattern, router, scale, net.n_routers)
         stays = to_router[row_of, router]
     else:
         return None
