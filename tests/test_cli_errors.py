@@ -185,7 +185,8 @@ def test_version(runner):
 
 
 @pytest.mark.parametrize("args", [["run"], ["validate"], ["run", "x.toml", "--bogus"], ["frobnicate"],
-                                  ["run", "x.toml", "--seed", "many"]])
+                                  ["run", "x.toml", "--seed", "many"], ["run", "x.toml", "--threads", "0"],
+                                  ["run", "x.toml", "--threads", "two"]])
 def test_usage_errors_exit_2(runner, args):
     result = runner.invoke(app, args)
     assert result.exit_code == 2

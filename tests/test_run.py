@@ -185,3 +185,9 @@ def test_threads_give_byte_identical_results(runner, name):
         assert result.pop("timing")["threads"] == int(threads)
         outputs.append(json.dumps(result, sort_keys=True))
     assert outputs[0] == outputs[1]
+
+
+@pytest.mark.parametrize("threads", [0, -1, 1.5, True, "2"])
+def test_a_bad_thread_count_is_a_user_error(threads):
+    with pytest.raises(fabric.FabricError, match="threads: must be a whole number"):
+        fabric.simulate(TINY, threads=threads)
