@@ -13,13 +13,13 @@ import copy
 ZERO_LOAD = 0.01
 
 
-def saturate(spec: dict, tolerance: float = 0.01, factor: float = 3.0) -> dict:
+def saturate(spec: dict, tolerance: float = 0.01, factor: float = 3.0, threads: int = 1) -> dict:
     from .engine import simulate
 
     def run(load):
         s = copy.deepcopy(spec)
         s["traffic"]["injection_rate"] = round(load, 6)
-        r = simulate(s, progress=False).to_dict()
+        r = simulate(s, progress=False, threads=threads).to_dict()
         point = {"offered": round(load, 6), "accepted": r["throughput"]["accepted"],
                  "latency": r["latency"]["packet"]["mean"], "status": r["status"]}
         points.append(point)

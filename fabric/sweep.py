@@ -123,7 +123,7 @@ def apply(data: dict, point: dict) -> dict:
     return out
 
 
-def run_point(data: dict, source_name: str, point: dict, seed: int) -> dict:
+def run_point(data: dict, source_name: str, point: dict, seed: int, threads: int = 1) -> dict:
     """One point's NDJSON line: the run's result plus ``point``, ``seed`` and ``ok``; or, when the point
     cannot run, ``ok: false`` and the ``error``. Runs in a worker process (or a Dask worker)."""
     from .engine import simulate
@@ -132,7 +132,7 @@ def run_point(data: dict, source_name: str, point: dict, seed: int) -> dict:
     line = {"point": point, "seed": seed}
     try:
         spec = resolve_spec(apply(data, {**point, "sim.seed": seed}), source_name)
-        result = simulate(spec, progress=False).to_dict()
+        result = simulate(spec, progress=False, threads=threads).to_dict()
     except FabricError as error:
         return {**line, "ok": False, "error": str(error)}
     except Exception as error:  # noqa: BLE001 - a point's crash must not stop the sweep
@@ -164,14 +164,15 @@ def done_points(path) -> set:
     return done
 
 
-def execute(data: dict, source_name: str, points: list, base_seed: int, jobs: int = 1, scheduler: str | None = None):
-    """Run the points; yields each line as it finishes (in completion order)."""
-    tasks = [(point, point_seed(base_seed, point)) for point in points]
+def execute(data: dict, source_name: str, points: list, base_seed: int, jobs: int = 1, scheduler: str | None = None,
+            threads: int = 1):
+    """Run the points, each on `threads` threads; yields each line as it finishes (in completion order)."""
+    tasks = [(point, point_seed(base_seed, point), threads) for point in points]
     if scheduler:
         yield from _execute_dask(data, source_name, tasks, scheduler)
     elif jobs <= 1 or len(tasks) <= 1:
-        for point, seed in tasks:
-            yield run_point(data, source_name, point, seed)
+        for task in tasks:
+            yield run_point(data, source_name, *task)
     else:
         yield from _execute_local(data, source_name, tasks, jobs)
 
@@ -183,7 +184,7 @@ def _execute_local(data, source_name, tasks, jobs):
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_ignore_sigint)
     try:
-        futures = [pool.submit(run_point, data, source_name, point, seed) for point, seed in tasks]
+        futures = [pool.submit(run_point, data, source_name, *task) for task in tasks]
         for future in as_completed(futures):
             yield future.result()
     except BaseException:
@@ -212,7 +213,7 @@ def _execute_dask(data, source_name, tasks, scheduler):
     except (OSError, TimeoutError) as error:
         raise FabricError(f"--scheduler: cannot reach {scheduler} ({error})") from None
     try:
-        futures = [client.submit(run_point, data, source_name, point, seed, pure=False) for point, seed in tasks]
+        futures = [client.submit(run_point, data, source_name, *task, pure=False) for task in tasks]
         try:
             for future in as_completed(futures):
                 yield future.result()

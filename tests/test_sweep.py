@@ -137,6 +137,20 @@ def test_dask_scheduler_gives_the_local_results():
     assert without_timing(lines(local.stdout)) == without_timing(lines(remote.stdout))
 
 
+def test_sweep_and_saturate_give_the_same_answers_on_two_threads():
+    runner = CliRunner()
+    grid = ["--vary", "traffic.injection_rate=0.1,0.3"]
+    one = runner.invoke(app, ["sweep", MESH, *grid, *SHORT, "--jobs", "1"])
+    two = runner.invoke(app, ["sweep", MESH, *grid, *SHORT, "--jobs", "1", "--threads", "2"])
+    assert one.exit_code == 0 and two.exit_code == 0, one.output + two.output
+    assert without_timing(lines(one.stdout)) == without_timing(lines(two.stdout))
+    assert {r["timing"]["threads"] for r in lines(two.stdout)} == {2}
+    quick = ["--tolerance", "0.05", *SHORT]
+    found = [runner.invoke(app, ["saturate", MESH, *quick, "--threads", n]) for n in ("1", "2")]
+    assert all(r.exit_code == 0 for r in found) and json.loads(found[0].stdout)["points"]
+    assert found[0].stdout == found[1].stdout
+
+
 def test_saturate_finds_the_booksim_knee_of_the_mesh():
     res = CliRunner().invoke(app, ["saturate", MESH, "--set", "sim.measure_cycles=3000"])
     assert res.exit_code == 0, res.output

@@ -52,6 +52,9 @@ ProgressOption = Annotated[
     typer.Option("--progress/--no-progress", help="Progress bar on stderr. [default: when stderr is a terminal]",
                  show_default=False),
 ]
+ThreadsOption = Annotated[int, typer.Option(
+    "--threads", min=1, max=256, metavar="N",
+    help="Step the routers of each cycle on N threads; the result is the same for any N.")]
 
 
 class Format(str, enum.Enum):
@@ -95,9 +98,7 @@ def run(
         "--partial", help='On Ctrl-C, print the statistics so far with "status": "interrupted".')] = False,
     check: Annotated[bool, typer.Option(
         "--check", help="Verify credits, buffers and flit conservation after every cycle (sets sim.check).")] = False,
-    threads: Annotated[int, typer.Option(
-        "--threads", "-j", min=1, max=256, help="Step the routers of each cycle on N threads (same result for any N).",
-        metavar="N")] = 1,
+    threads: ThreadsOption = 1,
 ) -> None:
     """Simulate SPEC and print the result as one JSON object."""
     fmt = fmt.value
@@ -151,6 +152,7 @@ def sweep(
     resume: Annotated[bool, typer.Option("--resume", help="With --output: skip the points the file holds.")] = False,
     progress: ProgressOption = None,
     fmt: FormatOption = Format.json,
+    threads: ThreadsOption = 1,
 ) -> None:
     """Run SPEC at every point of the --vary values and print one result per line (NDJSON), each as it
     finishes, with its `point`, `seed` and `ok`; a point that fails is an `ok: false` line."""
@@ -180,7 +182,8 @@ def sweep(
         raise FabricError(f"{output}: cannot write ({error.strerror or error})") from None
     writer = Writer(stream, fmt, many=True, header=not (resume and output and os.path.getsize(output)))
     try:
-        for line in execute(data, source_name, todo, resolved["sim"]["seed"], jobs or os.cpu_count() or 1, scheduler):
+        for line in execute(data, source_name, todo, resolved["sim"]["seed"], jobs or os.cpu_count() or 1, scheduler,
+                            threads):
             writer.write(line)
             if bar is not None:
                 bar.update(1)
@@ -199,6 +202,7 @@ def saturate(
     tolerance: Annotated[float, typer.Option("--tolerance", min=0.001, help="Stop when the bracket is this narrow.")] = 0.01,
     factor: Annotated[float, typer.Option("--factor", min=1.1,
                                           help="Saturated: mean latency above this many times zero-load.")] = 3.0,
+    threads: ThreadsOption = 1,
 ) -> None:
     """Find SPEC's saturation throughput: bisection on traffic.injection_rate between a load that runs
     (mean latency below FACTOR times its zero-load value, and not saturated) and one that does not."""
@@ -208,7 +212,7 @@ def saturate(
 
     resolved = load_spec(spec, sets or ())
     with _naming(spec):
-        typer.echo(json.dumps(find(resolved, tolerance, factor), indent=1))
+        typer.echo(json.dumps(find(resolved, tolerance, factor, threads), indent=1))
 
 
 @app.command()
