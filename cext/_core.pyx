@@ -32,7 +32,7 @@ record: packet id (bits 32-62), destination endpoint (bits 11-31), links crossed
 head flit only) and a tail bit (bit 0).
 """
 cimport cython
-from cython.parallel cimport prange, threadid
+from cython.parallel cimport prange
 from libc.stdlib cimport malloc, realloc, free
 from libc.string cimport memset, memmove
 from libc.math cimport log, ceil
@@ -263,8 +263,9 @@ cdef struct OutVC:
 
 
 cdef struct Work:
-    # One thread's share of a cycle (fabric steps the routers on n_threads threads, each a contiguous
-    # block of them). Scratch for evaluating one router, sized by the largest router:
+    # One block of routers (fabric steps the routers on n_threads threads; with more than one, the
+    # routers are cut into contiguous blocks that the threads take in turn). Scratch for evaluating one
+    # router, sized by the largest router:
     int32_t *req_in         # switch requests: local input port,
     int32_t *req_out        # local output port,
     int32_t *req_vc         # and the input VC that asks
@@ -283,11 +284,13 @@ cdef struct Work:
     int64_t flit_hops       # flits sent onto links
     int moved               # 1 if any flit moved
     int status              # ST_OK, or the first router's error
-    int32_t *ep_credit      # (R * n_endpoints*P) per time slot: endpoint VCs (s*V+v) credits return to
+    int32_t *ep_credit      # (R * cap) per time slot: endpoint VCs (s*V+v) credits return to
     int32_t *ep_credit_n    # (R) how many in each slot
     int64_t *eject_flit     # flits that left through an ejection channel, in order,
     int64_t *eject_at       # and 2 * their arrival cycle + 1 for a head
     int32_t n_eject
+    int32_t cap             # endpoint ports of the block: at most one credit and one ejection each
+    int32_t lo, hi          # its routers: lo .. hi-1
 
 
 cdef extern from *:
@@ -470,6 +473,7 @@ cdef class Core:
     # ---- per-thread scratch and what the routers of a cycle did (Work)
     cdef Work *works
     cdef int n_threads
+    cdef int n_blocks
 
     # ---- RNG streams
     cdef uint64_t *router_rng       # (n_routers)
@@ -716,10 +720,18 @@ cdef class Core:
         for i in range(NEV):
             self.ep_ovc[i].credits = self.B
         self.n_threads = max(1, int(cfg.get("threads", 1)))
-        a = raw("works", self.n_threads * sizeof(Work)); self.works = <Work *> a.data
+        # threads take blocks in turn (dynamic schedule), so an uneven network (a Clos: leaves, then
+        # spines) still keeps them busy; one thread, one block
+        self.n_blocks = 1 if self.n_threads == 1 else max(1, min(self.n_routers, 8 * self.n_threads))
+        a = raw("works", self.n_blocks * sizeof(Work)); self.works = <Work *> a.data
         MPV = self.max_router_ports * self.V
-        for t in range(self.n_threads):
+        endpoint_ports = np.bincount(port_router[kinds == PORT_ENDPOINT], minlength=self.n_routers)
+        cdef Work *wk
+        for t in range(self.n_blocks):
             wk = &self.works[t]
+            wk.lo = t * self.n_routers // self.n_blocks
+            wk.hi = (t + 1) * self.n_routers // self.n_blocks
+            wk.cap = max(1, int(endpoint_ports[wk.lo:wk.hi].sum()))
             a = full(f"req_in{t}", MPV, np.int32); wk.req_in = <int32_t *> a.data
             a = full(f"req_out{t}", MPV, np.int32); wk.req_out = <int32_t *> a.data
             a = full(f"req_vc{t}", MPV, np.int32); wk.req_vc = <int32_t *> a.data
@@ -735,11 +747,11 @@ cdef class Core:
             wk.va_stamp = wk.mark_stamp = 0
             wk.flit_hops = wk.moved = wk.status = wk.n_eject = 0
             # at most one flit leaves each injection buffer per cycle: one credit per slot (endpoint, plane)
-            a = full(f"ep_credit{t}", self.n_endpoints * self.P * self.R, np.int32); wk.ep_credit = <int32_t *> a.data
+            a = full(f"ep_credit{t}", wk.cap * self.R, np.int32); wk.ep_credit = <int32_t *> a.data
             a = full(f"ep_credit_n{t}", self.R, np.int32); wk.ep_credit_n = <int32_t *> a.data
             # and at most one flit leaves each ejection channel
-            a = full(f"eject_flit{t}", max(1, self.n_endpoints * self.P), np.int64); wk.eject_flit = <int64_t *> a.data
-            a = full(f"eject_at{t}", max(1, self.n_endpoints * self.P), np.int64); wk.eject_at = <int64_t *> a.data
+            a = full(f"eject_flit{t}", wk.cap, np.int64); wk.eject_flit = <int64_t *> a.data
+            a = full(f"eject_at{t}", wk.cap, np.int64); wk.eject_at = <int64_t *> a.data
         self._keep = keep
 
         # traffic: per class and endpoint, destination tables, rates, sizes (fabric/traffic/*.py, engine.py)
@@ -1663,7 +1675,7 @@ cdef class Core:
                      self.n_threads > 1)
         else:
             # at most one flit leaves an injection buffer per cycle: one credit per (endpoint, plane)
-            w.ep_credit[slot * self.n_endpoints * self.P + w.ep_credit_n[slot]] = pin.peer * V + v
+            w.ep_credit[slot * w.cap + w.ep_credit_n[slot]] = pin.peer * V + v
             w.ep_credit_n[slot] += 1
         # onto the output link, or out through the ejection channel (1 cycle, always accepts)
         arrival = now + pout.flit_delay
@@ -1922,8 +1934,8 @@ cdef class Core:
     # ------------------------------------------------------------------ the cycle loop
 
     cdef int _step_routers(self) noexcept nogil:
-        """Every router's step of this cycle, on n_threads threads (each a contiguous block of routers),
-        then what they did, merged in router order: the result does not depend on the thread count, as
+        """Every router's step of this cycle, on n_threads threads (taking contiguous blocks of routers in
+        turn), then what they did, merged block by block, in router order: the result does not depend on the thread count, as
         every read in a cycle sees the state the previous cycle left (bits another router sets are for
         later cycles, so threads set them atomically)."""
         cdef int r, t, i, status = ST_OK, WV = self.WV
@@ -1946,14 +1958,15 @@ cdef class Core:
                 if busy and w.status == ST_OK:
                     w.status = self._router_step(w, r)
         else:
-            for r in prange(self.n_routers, num_threads=self.n_threads, schedule="static"):
-                w = &self.works[threadid()]
-                busy = 0
-                for i in range(r * WV, (r + 1) * WV):
-                    busy = busy | vm[i] | cm[i] | am[i]
-                if busy and w.status == ST_OK:
-                    w.status = self._router_step(w, r)
-        for t in range(self.n_threads):
+            for t in prange(self.n_blocks, num_threads=self.n_threads, schedule="dynamic", chunksize=1):
+                w = &self.works[t]
+                for r in range(w.lo, w.hi):
+                    busy = 0
+                    for i in range(r * WV, (r + 1) * WV):
+                        busy = busy | vm[i] | cm[i] | am[i]
+                    if busy and w.status == ST_OK:
+                        w.status = self._router_step(w, r)
+        for t in range(self.n_blocks):
             w = &self.works[t]
             if w.status != ST_OK and status == ST_OK:
                 status = w.status
@@ -1980,7 +1993,7 @@ cdef class Core:
                 if status != ST_OK:
                     return status
             slot = self.now & self.rmask
-            for t in range(self.n_threads):
+            for t in range(self.n_blocks):
                 w = &self.works[t]
                 if w.mark_stamp > STAMP_LIMIT or w.va_stamp > STAMP_LIMIT:
                     memset(w.mark, 0, self.max_router_ports * self.V * sizeof(int32_t))
@@ -1990,7 +2003,7 @@ cdef class Core:
                     w.va_stamp = 0
                 # credits returning to the endpoints this cycle, from the routers' injection buffers
                 for i in range(w.ep_credit_n[slot]):
-                    self.ep_ovc[w.ep_credit[slot * self.n_endpoints * self.P + i]].credits += 1
+                    self.ep_ovc[w.ep_credit[slot * w.cap + i]].credits += 1
                 w.ep_credit_n[slot] = 0
             for e in range(self.n_endpoints):
                 # most endpoints have nothing to create or send this cycle
