@@ -360,3 +360,16 @@ def test_dense_patterns_on_large_networks_keep_the_endpoint_and_router_terms():
     assert theta == pytest.approx(1 / (2500 * (0.5 + 0.5 / 2500)), rel=1e-5)
     spec, core, net, _ = _network({"kind": "mesh", "dims": [50, 50]}, "dor", {"pattern": "all_to_all"})
     assert saturation_bound(spec, core, net)[0] == 1.0
+
+
+def test_the_route_walk_reports_a_route_longer_than_its_limit():
+    # a flow still in the network after max_hops hops (a routing loop) is reported, not walked forever
+    from fabric.network import PORT_LINK
+
+    _, core, net, _ = _network({"kind": "mesh", "dims": [4, 1]}, "dor", {"pattern": "uniform"})
+    owner = np.repeat(np.arange(net.n_routers), np.diff(net.port_indptr))
+    args = ([net.endpoint_port[0]], [3], [1.0], owner, net.port_kind == PORT_LINK, net.port_peer)
+    load, stuck = core.expected_loads(*args, max_hops=2)
+    assert load is None and stuck == 2
+    load, _ = core.expected_loads(*args)
+    assert load[net.port_kind == PORT_LINK].sum() == 3.0       # 0 -> 1 -> 2 -> 3: three links
