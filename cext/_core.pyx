@@ -282,6 +282,7 @@ cdef struct Work:
     int32_t mark_stamp
     # and what its routers did that concerns the whole core, merged in router order after the step
     int64_t flit_hops       # flits sent onto links
+    int64_t injected        # flits its endpoints injected
     int moved               # 1 if any flit moved
     int status              # ST_OK, or the first router's error
     int32_t *ep_credit      # (R * cap) per time slot: endpoint VCs (s*V+v) credits return to
@@ -291,6 +292,7 @@ cdef struct Work:
     int32_t n_eject
     int32_t cap             # endpoint ports of the block: at most one credit and one ejection each
     int32_t lo, hi          # its routers: lo .. hi-1
+    int32_t e_lo, e_hi      # and the endpoints it sends for: e_lo .. e_hi-1
 
 
 cdef extern from *:
@@ -732,6 +734,9 @@ cdef class Core:
             wk.lo = t * self.n_routers // self.n_blocks
             wk.hi = (t + 1) * self.n_routers // self.n_blocks
             wk.cap = max(1, int(endpoint_ports[wk.lo:wk.hi].sum()))
+            wk.e_lo = t * self.n_endpoints // self.n_blocks
+            wk.e_hi = (t + 1) * self.n_endpoints // self.n_blocks
+            wk.injected = 0
             a = full(f"req_in{t}", MPV, np.int32); wk.req_in = <int32_t *> a.data
             a = full(f"req_out{t}", MPV, np.int32); wk.req_out = <int32_t *> a.data
             a = full(f"req_vc{t}", MPV, np.int32); wk.req_vc = <int32_t *> a.data
@@ -1722,7 +1727,9 @@ cdef class Core:
 
     # ------------------------------------------------------------------ one endpoint, one cycle
 
-    cdef int _endpoint_step(self, int e) noexcept nogil:
+    cdef int _endpoint_create(self, int e) noexcept nogil:
+        """Endpoint e's packets due this cycle, into its source queue (one thread: the packet pool and
+        each endpoint's random stream are used in endpoint order)."""
         cdef cycle_t now = self.now
         cdef int V = self.V, k, v, s, port, c, g, lo
         cdef int64_t t
@@ -1776,10 +1783,20 @@ cdef class Core:
                     if self.gen_next[c * self.n_endpoints + e] < t:
                         t = self.gen_next[c * self.n_endpoints + e]
                 self.ep_next_arrival[e] = t
-        # send one flit of the front packet
-        pid = self.ep_q_head[e]
+        return ST_OK
+
+    cdef void _endpoint_send(self, Work *w, int e) noexcept nogil:
+        """Endpoint e sends one flit of its front packet, if an injection VC has a credit. Touches only
+        the endpoint's own state, its packet and its router's arrival bits, so endpoints send in
+        parallel."""
+        cdef cycle_t now = self.now
+        cdef int V = self.V, k, v, s, port
+        cdef int64_t slot
+        cdef int32_t pid = self.ep_q_head[e]
+        cdef Packet *pkt
+        cdef OutVC *out
         if pid < 0:
-            return ST_OK
+            return
         v = self.ep_cur_vc[e]
         if self.P == 1:
             s = e
@@ -1795,27 +1812,26 @@ cdef class Core:
                 if not out.busy and out.credits > 0:
                     break
             else:
-                return ST_OK
+                return
             self.ep_cur_vc[e] = <int16_t>v
             out.busy = 1
         out = &self.ep_ovc[s * V + v]
         if out.credits <= 0:
-            return ST_OK
+            return
         pkt = &self.pkts[pid]
         port = self.slot_port[s]
         slot = ((now + 2) & self.rmask) * self.n_ports + port
         self.link_flit[slot] = flit_word(pid, pkt.dest, self.ep_cur_sent[e] + 1 == pkt.size)
         k = self.port[port].peer_vc0 + v   # an endpoint port's bits are its own
-        self.amask[((now + 2) & self.rmask) * self.mask_slot + self.port[port].peer_words
-                   + (k >> 6)] |= (<uint64_t>1) << (k & 63)
+        set_bits(&self.amask[((now + 2) & self.rmask) * self.mask_slot + self.port[port].peer_words + (k >> 6)],
+                 (<uint64_t>1) << (k & 63), self.n_threads > 1)
         out.credits -= 1
         self.ep_last_vc[s] = <int16_t>v
         if self.ep_cur_sent[e] == 0:
             pkt.inject = now
         self.ep_cur_sent[e] += 1
-        self.c_injected_flits += 1
-        self.c_last_move = now
-        self.c_source_flits -= 1
+        w.injected += 1
+        w.moved = 1
         if self.ep_cur_sent[e] == pkt.size:
             self.ep_q_head[e] = pkt.next
             if self.ep_q_head[e] < 0:
@@ -1826,7 +1842,6 @@ cdef class Core:
             out.busy = 0
             if self.process == PROC_BUDGET and self.ep_q_head[e] < 0 and self.ep_budget[e] > 0:
                 self.ep_next_arrival[e] = now + 1     # its first flit can follow this tail directly
-        return ST_OK
 
     cdef inline int32_t _pick_dest(self, int e, int g, int c, uint64_t *rng) noexcept nogil:
         """A destination for a packet of class c from endpoint e (generator g)."""
@@ -1869,7 +1884,7 @@ cdef class Core:
         if process == PROC_BUDGET:
             self.ep_budget[g] -= 1
             self.c_budget_left -= 1
-            return NO_CYCLE                 # the next one when this one has left (see _endpoint_step)
+            return NO_CYCLE                 # the next one when this one has left (see _endpoint_send)
         t = now + (1 if lp == 0.0 else rng_geometric(rng, lp))
         if process == PROC_BERNOULLI or t < self.ep_on_until[g]:
             return t
@@ -1933,6 +1948,23 @@ cdef class Core:
 
     # ------------------------------------------------------------------ the cycle loop
 
+    cdef void _send_endpoints(self) noexcept nogil:
+        """Every endpoint with a packet queued sends a flit if it can (on n_threads threads, taking blocks
+        of endpoints in turn; what they did is merged with the routers' step)."""
+        cdef int e, t
+        cdef Work *w
+        if self.n_threads == 1:
+            w = &self.works[0]
+            for e in range(self.n_endpoints):
+                if self.ep_q_head[e] >= 0:
+                    self._endpoint_send(w, e)
+        else:
+            for t in prange(self.n_blocks, num_threads=self.n_threads, schedule="dynamic", chunksize=1):
+                w = &self.works[t]
+                for e in range(w.e_lo, w.e_hi):
+                    if self.ep_q_head[e] >= 0:
+                        self._endpoint_send(w, e)
+
     cdef int _step_routers(self) noexcept nogil:
         """Every router's step of this cycle, on n_threads threads (taking contiguous blocks of routers in
         turn), then what they did, merged block by block, in router order: the result does not depend on the thread count, as
@@ -1973,6 +2005,9 @@ cdef class Core:
             w.status = ST_OK
             self.c_flit_hops += w.flit_hops
             w.flit_hops = 0
+            self.c_injected_flits += w.injected
+            self.c_source_flits -= w.injected
+            w.injected = 0
             if w.moved:
                 self.c_last_move = self.now
                 w.moved = 0
@@ -2006,12 +2041,12 @@ cdef class Core:
                     self.ep_ovc[w.ep_credit[slot * w.cap + i]].credits += 1
                 w.ep_credit_n[slot] = 0
             for e in range(self.n_endpoints):
-                # most endpoints have nothing to create or send this cycle
-                if self.ep_next_arrival[e] > self.now and self.ep_q_head[e] < 0:
-                    continue
-                status = self._endpoint_step(e)
-                if status != ST_OK:
-                    return status
+                # most endpoints have nothing to create this cycle
+                if self.ep_next_arrival[e] <= self.now:
+                    status = self._endpoint_create(e)
+                    if status != ST_OK:
+                        return status
+            self._send_endpoints()
             status = self._step_routers()
             if status != ST_OK:
                 return status
