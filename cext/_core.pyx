@@ -1731,13 +1731,11 @@ cdef class Core:
         """Endpoint e's packets due this cycle, into its source queue (one thread: the packet pool and
         each endpoint's random stream are used in endpoint order)."""
         cdef cycle_t now = self.now
-        cdef int V = self.V, k, v, s, port, c, g, lo
+        cdef int c, g, lo
         cdef int64_t t
-        cdef int64_t slot
-        cdef int32_t pid, dest
+        cdef int32_t pid
         cdef uint64_t *rng = &self.ep_rng[e]
         cdef Packet *pkt
-        cdef OutVC *out
         # packet creation into the source queue, by every class whose generator is due
         if self.ep_next_arrival[e] <= now:
             for c in range(self.C):
