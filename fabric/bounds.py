@@ -100,8 +100,7 @@ class Demand:
     def of(cls, pattern: dict, net):
         """The demand of a pattern whose pairs are known in advance, or the reason it has none."""
         n = net.n_endpoints
-        owner = np.repeat(np.arange(net.n_routers), np.diff(net.port_indptr))
-        router = owner[net.endpoint_port]
+        router = net.endpoint_router
         n_r = net.n_routers
         scale = np.broadcast_to(np.asarray(pattern.get("rate_scale", 1.0), float), (n,)).copy()
         if "dest_table" in pattern:
@@ -149,23 +148,20 @@ class Demand:
 
     def endpoint_load(self, net) -> float:
         """The busiest injection or ejection channel's load (an endpoint has a port in each plane)."""
-        planes = 1 if net.endpoint_planes is None else net.endpoint_planes.shape[1]
-        return max(self.sent.max(initial=0.0), self.received.max(initial=0.0)) / planes
+        return max(self.sent.max(initial=0.0), self.received.max(initial=0.0)) / net.planes
 
     def walk_cost(self, net) -> int:
         """About how much work the exact walk does: the ports it visits (per destination router at most
         every port) times the ports per router (a routing with several ways probes each)."""
         per_dest = np.bincount(self.dst, minlength=net.n_routers)
-        planes = 1 if net.endpoint_planes is None else net.endpoint_planes.shape[1]
-        return int(np.minimum(per_dest * 64, net.n_ports).sum()) * planes * net.n_ports // net.n_routers
+        return int(np.minimum(per_dest * 64, net.n_ports).sum()) * net.planes * net.n_ports // net.n_routers
 
 
 def channel_loads(core, net, demand: Demand) -> np.ndarray:
     """Expected flits per cycle on each channel: the demand between routers walked through the core's
     own route computation (``_core.Core.expected_loads``), from the first endpoint of the source router
     to the first endpoint of the destination router, split evenly over the planes."""
-    owner = np.repeat(np.arange(net.n_routers), np.diff(net.port_indptr))
-    router = owner[net.endpoint_port]
+    router = net.endpoint_router
     first = np.full(net.n_routers, -1, np.int64)
     first[router[::-1]] = np.arange(net.n_endpoints)[::-1]
     slots = net.endpoint_port[:, None] if net.endpoint_planes is None else net.endpoint_planes
@@ -174,7 +170,7 @@ def channel_loads(core, net, demand: Demand) -> np.ndarray:
     src, dst, weight = demand.src[order], demand.dst[order], demand.weight[order]
     start = slots[first[src]].ravel()                        # each flow once per plane
     load, stuck = core.expected_loads(start, np.repeat(first[dst], planes), np.repeat(weight / planes, planes),
-                                      owner, net.port_kind == PORT_LINK, net.port_peer)
+                                      net.port_router, net.port_kind == PORT_LINK, net.port_peer)
     if load is None:
         raise RuntimeError(f"a route was still going after {stuck} hops: the routing loops")
     return load
@@ -184,23 +180,16 @@ def upper_bound_load(spec: dict, net, demand: Demand) -> float:
     """The busiest load any routing must put somewhere: on an injection or ejection channel, on the
     links leaving or entering one router (the flow between its endpoints and the rest), or on all
     links on average, with every flow on a shortest path."""
-    capacity, _ = _link_capacity(spec, net)
-    owner = np.repeat(np.arange(net.n_routers), np.diff(net.port_indptr))
-    router_capacity = np.bincount(owner, capacity, minlength=net.n_routers)
-    planes = 1 if net.endpoint_planes is None else net.endpoint_planes.shape[1]
     leaves = demand.src != demand.dst
-    busiest = demand.endpoint_load(net)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        for side in (demand.src, demand.dst):
-            flow = np.bincount(side[leaves], demand.weight[leaves], minlength=net.n_routers)
-            cut = flow / (router_capacity * planes)          # identical planes: the same router in each
-            busiest = max(busiest, float(np.where(flow > 0, cut, 0).max(initial=0.0)))
+    busiest = max(demand.endpoint_load(net), _router_cut_load(
+        spec, net, *(np.bincount(side[leaves], demand.weight[leaves], minlength=net.n_routers)
+                     for side in (demand.src, demand.dst))))
     if net.n_routers <= MAX_DISTANCE_ROUTERS:
         from .routing._tables import links, shortest
 
         _, a, b = links(net)
         hops = shortest(net.n_routers, a, b)[demand.src, demand.dst].astype(float)
-        busiest = max(busiest, float(demand.weight @ hops) / capacity.sum())
+        busiest = max(busiest, float(demand.weight @ hops) / _link_capacity(spec, net)[0].sum())
     return busiest
 
 
@@ -231,8 +220,7 @@ def large_network_load(pattern: dict, net, spec: dict):
     router-by-router demand (None for a matrix pattern of many rows): each source's traffic that stays
     on its own router is all that a router's links do not carry."""
     n = net.n_endpoints
-    owner = np.repeat(np.arange(net.n_routers), np.diff(net.port_indptr))
-    router = owner[net.endpoint_port]
+    router = net.endpoint_router
     per_router = np.bincount(router, minlength=net.n_routers).astype(float)
     scale = np.broadcast_to(np.asarray(pattern.get("rate_scale", 1.0), float), (n,))
     if pattern.get("uniform"):
@@ -244,15 +232,22 @@ def large_network_load(pattern: dict, net, spec: dict):
         stays = to_router[row_of, router]
     else:
         return None
-    planes = 1 if net.endpoint_planes is None else net.endpoint_planes.shape[1]
-    capacity, _ = _link_capacity(spec, net)
-    router_capacity = np.bincount(owner, capacity, minlength=net.n_routers) * planes
     leaving = np.bincount(router, scale * (1 - stays), minlength=net.n_routers)
     arriving = np.bincount(router, received, minlength=net.n_routers) - np.bincount(router, scale * stays,
                                                                                    minlength=net.n_routers)
-    busiest = max(scale.max(initial=0.0), received.max(initial=0.0)) / planes
+    return max(max(scale.max(initial=0.0), received.max(initial=0.0)) / net.planes,
+               _router_cut_load(spec, net, leaving, arriving))
+
+
+def _router_cut_load(spec: dict, net, *flows) -> float:
+    """The busiest router's links under flows per router (flits per cycle leaving, or entering, its
+    endpoints' router): each over the capacity of that router's links, in every plane (planes are
+    identical copies)."""
+    capacity, _ = _link_capacity(spec, net)
+    router_capacity = np.bincount(net.port_router, capacity, minlength=net.n_routers) * net.planes
+    busiest = 0.0
     with np.errstate(divide="ignore", invalid="ignore"):
-        for flow in (leaving, arriving):
+        for flow in flows:
             busiest = max(busiest, float(np.where(flow > 1e-12, flow / router_capacity, 0).max(initial=0.0)))
     return busiest
 

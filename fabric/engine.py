@@ -248,7 +248,7 @@ def make_core(spec: dict, network=None, max_memory: int | None = None, threads: 
         "window_start": s["warmup_cycles"],
         "window_end": s["warmup_cycles"] + s["measure_cycles"],
         "max_packets": int(min(MAX_PACKETS, max(1 << 20, PACKETS_PER_ENDPOINT * net.n_endpoints))),
-        "planes": 1 if net.endpoint_planes is None else net.endpoint_planes.shape[1],
+        "planes": net.planes,
         "plane_policy": net.info.get("plane_policy", 0),
         **routing.get("settings", {}),
     }
@@ -376,7 +376,7 @@ def wait_cycle(core, net) -> list:
     from .network import PORT_LINK
 
     count, state, out, sel = core.vc_states()
-    owner = np.repeat(np.arange(net.n_routers), np.diff(net.port_indptr))
+    owner = net.port_router
     first = net.port_indptr[owner]
     V = count.shape[1]
     holders = {}                                  # (output port, output VC) -> input VC holding it

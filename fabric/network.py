@@ -64,6 +64,21 @@ class Network:
                 for i, name in enumerate(self.link_classes)}
 
     @property
+    def planes(self) -> int:
+        """Ports per endpoint, one in each plane."""
+        return 1 if self.endpoint_planes is None else self.endpoint_planes.shape[1]
+
+    @property
+    def port_router(self) -> np.ndarray:
+        """The router that owns each port."""
+        return np.repeat(np.arange(self.n_routers), np.diff(self.port_indptr))
+
+    @property
+    def endpoint_router(self) -> np.ndarray:
+        """The router of each endpoint (in plane 0)."""
+        return self.port_router[self.endpoint_port]
+
+    @property
     def n_ports(self) -> int:
         return int(self.port_indptr[-1])
 
@@ -83,7 +98,7 @@ class Network:
         assert np.all(self.port_kind[self.port_peer[links]] == PORT_LINK)
         assert np.all(self.port_peer[self.port_peer[links]] == links), "link ports must pair up"
         eps = np.flatnonzero(self.port_kind == PORT_ENDPOINT)
-        planes = 1 if self.endpoint_planes is None else self.endpoint_planes.shape[1]
+        planes = self.planes
         assert np.array_equal(np.sort(self.port_peer[eps]), np.repeat(np.arange(self.n_endpoints), planes))
         assert np.all(self.port_peer[self.endpoint_port] == np.arange(self.n_endpoints))
         if self.endpoint_planes is not None:
@@ -473,10 +488,10 @@ def graph_network(n_routers: int, edges, class_names, concentration, latency: in
 def edges_of(net: Network):
     """(a, b, class name) for every router pair joined by a link pair of ``net``, each pair once, and
     the endpoints per router: a built network as the inputs of `graph_network`."""
-    owner = np.repeat(np.arange(net.n_routers), np.diff(net.port_indptr))
+    owner = net.port_router
     links = np.flatnonzero((net.port_kind == PORT_LINK) & (np.arange(net.n_ports) < net.port_peer))
     names = net.link_classes
     edges = [(int(a), int(b), names[c]) for a, b, c in
              zip(owner[links], owner[net.port_peer[links]], net.port_class[links])]
-    endpoints = np.bincount(owner[net.endpoint_port], minlength=net.n_routers)
+    endpoints = np.bincount(net.endpoint_router, minlength=net.n_routers)
     return edges, endpoints

@@ -13,7 +13,7 @@ def test_every_leaf_meets_every_spine_once():
     net = clos_network(8, 20, 1)          # 5 leaves of 4 endpoints, 4 spines
     net.check()
     assert (net.n_routers, net.n_endpoints) == (9, 20)
-    owner = np.repeat(np.arange(net.n_routers), np.diff(net.port_indptr))
+    owner = net.port_router
     links = np.flatnonzero(net.port_kind == PORT_LINK)
     pairs = sorted((int(owner[p]), int(owner[net.port_peer[p]])) for p in links if owner[p] < 5)
     assert pairs == [(leaf, 5 + spine) for leaf in range(5) for spine in range(4)]
@@ -56,7 +56,7 @@ def test_three_levels_as_a_k_ary_fat_tree():
     # 8 pods of 4 leaves and 4 aggregation switches, 4 spine groups of 4: R^3/4 endpoints, all radix 8
     assert (net.n_routers, net.n_endpoints) == (32 + 32 + 16, 128)
     assert set(np.diff(net.port_indptr).tolist()) == {8}
-    owner = np.repeat(np.arange(net.n_routers), np.diff(net.port_indptr))
+    owner = net.port_router
     links = np.flatnonzero(net.port_kind == PORT_LINK)
     pairs = {(int(owner[p]), int(owner[net.port_peer[p]])) for p in links}
     assert {b for a, b in pairs if a == 5} == {32 + 4 + j for j in range(4)}          # leaf 5: pod 1's aggs

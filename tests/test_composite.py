@@ -29,7 +29,7 @@ def test_counts_and_classes():
     pod_routers, pod_links = 6, 2 * (3 * 1 + 2 * 3)       # hyperx 3x2: rows of 3 (x2) and of 2 (x3)
     assert (net.n_routers, net.n_endpoints) == (3 * pod_routers + 2 * 2, 3 * 12)
     assert net.links_by_class() == {"scale_up": 3 * pod_links, "scale_out": 2 * 18 * 2 * 2}
-    owner = np.repeat(np.arange(net.n_routers), np.diff(net.port_indptr))
+    owner = net.port_router
     links = np.flatnonzero(net.port_kind == PORT_LINK)
     spine_ends = owner[net.port_peer[links]][owner[links] < 18]
     spine_ends = spine_ends[spine_ends >= 18]

@@ -20,7 +20,7 @@ PETERSEN = str(ROOT / "tests" / "specs" / "graph_petersen.toml")
 def dependency_graph(spec):
     core, net = make_core(resolve_spec(spec))
     V = spec.get("router", {}).get("vcs", 4)
-    owner = np.repeat(np.arange(net.n_routers), np.diff(net.port_indptr))
+    owner = net.port_router
     local = np.arange(net.n_ports) - net.port_indptr[owner]
     choices = range(int(np.diff(net.port_indptr).max()))   # up ports, coins
     # Valiant's path depends on the packet id (its intermediate group): follow one packet id at a time

@@ -26,7 +26,7 @@ def test_wiring_follows_booksim_channel_numbering():
         assert (router, peer - net.port_indptr[router]) == (16 + 4 * j, 4)
     # every up port of a router leads to a router one level higher, every down port one level lower
     level = net.info["level"]
-    owner = np.repeat(np.arange(net.n_routers), np.diff(net.port_indptr))
+    owner = net.port_router
     local = np.arange(net.n_ports) - net.port_indptr[owner]
     links = np.flatnonzero(net.port_kind == PORT_LINK)
     up = local[links] >= 4

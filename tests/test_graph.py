@@ -83,7 +83,7 @@ def test_every_route_arrives_by_the_table_distance(path, algorithm):
     from fabric.routing._tables import tables
 
     dist = tables(net, algorithm)["dist_any"].reshape(net.n_routers, net.n_routers)
-    owner = np.repeat(np.arange(net.n_routers), np.diff(net.port_indptr))
+    owner = net.port_router
     local = np.arange(net.n_ports) - net.port_indptr[owner]
     for src in range(net.n_endpoints):
         for dest in range(net.n_endpoints):

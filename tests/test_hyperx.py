@@ -13,7 +13,7 @@ def test_rows_are_complete_graphs():
     assert net.n_routers == 24
     assert np.all(np.diff(net.port_indptr) == (3 + 2 + 1) + 2)          # radix: sum(k - 1) + concentration
     assert net.n_links == 24 * 6
-    owner = np.repeat(np.arange(net.n_routers), np.diff(net.port_indptr))
+    owner = net.port_router
     links = np.flatnonzero(net.port_kind == PORT_LINK)
     differ = net.router_coords[owner[links]] != net.router_coords[owner[net.port_peer[links]]]
     assert np.all(differ.sum(axis=1) == 1)                               # neighbours differ in one coordinate

@@ -158,7 +158,7 @@ def connected(net) -> bool:
     which have a port in each)."""
     from fabric.network import PORT_LINK
 
-    owner = np.repeat(np.arange(net.n_routers), np.diff(net.port_indptr))
+    owner = net.port_router
     links = np.flatnonzero(net.port_kind == PORT_LINK)
     neighbours = {r: set() for r in range(net.n_routers)}
     for p in links:

@@ -367,7 +367,7 @@ def test_the_route_walk_reports_a_route_longer_than_its_limit():
     from fabric.network import PORT_LINK
 
     _, core, net, _ = _network({"kind": "mesh", "dims": [4, 1]}, "dor", {"pattern": "uniform"})
-    owner = np.repeat(np.arange(net.n_routers), np.diff(net.port_indptr))
+    owner = net.port_router
     args = ([net.endpoint_port[0]], [3], [1.0], owner, net.port_kind == PORT_LINK, net.port_peer)
     load, stuck = core.expected_loads(*args, max_hops=2)
     assert load is None and stuck == 2

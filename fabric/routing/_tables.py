@@ -21,7 +21,7 @@ UNREACHABLE = np.iinfo(np.int16).max
 
 def links(net):
     """(port, its router, the far router) of every link port."""
-    owner = np.repeat(np.arange(net.n_routers), np.diff(net.port_indptr))
+    owner = net.port_router
     ports = np.flatnonzero(net.port_kind == PORT_LINK)
     return ports, owner[ports], owner[net.port_peer[ports]]
 
@@ -104,7 +104,7 @@ def tables(net, algorithm: str, root: int = 0) -> dict:
                 np.minimum(dist_any[v], via, out=dist_any[v])
     if (dist_any == UNREACHABLE).any():
         raise FabricError("topology: some router cannot reach another (the graph is not connected)")
-    owner = np.repeat(np.arange(n), np.diff(net.port_indptr))
+    owner = net.port_router
     eports = np.flatnonzero(net.port_kind == PORT_ENDPOINT)
     return {
         "dist_any": np.ascontiguousarray(dist_any.ravel()),
@@ -124,7 +124,7 @@ def analyze(net, algorithm: str, root: int = 0) -> dict:
     n = net.n_routers
     ports, src, dst = links(net)
     shortest_dist = shortest(n, src, dst)
-    owner = np.repeat(np.arange(n), np.diff(net.port_indptr))
+    owner = net.port_router
     per_router = np.bincount(owner[net.port_kind == PORT_ENDPOINT], minlength=n).astype(float)
     n_ep = per_router.sum()
     d_any = t_arrays["dist_any"].reshape(n, n)
