@@ -165,12 +165,7 @@ def load_spec(source, overrides=(), *, seed=None) -> dict:
     SpecError
         Listing every problem found, each ``"file: dotted.key: message"``.
     """
-    source_name, text = _read_source(source)
-    data = _parse_toml(source_name, text)
-    origins: dict[str, str] = {}
-    problems = _Problems(source_name, origins)
-    _apply_overrides(data, overrides, origins, problems)
-    _anchor_paths(data, source, origins)
+    data, source_name, origins, problems = _parse_with_overrides(source, overrides)
     if seed is not None:
         data.setdefault("sim", {})
         if isinstance(data["sim"], dict):
@@ -194,13 +189,20 @@ def _anchor_paths(data, source, origins) -> None:
 def load_raw(source, overrides=()):
     """(the parsed spec with ``--set`` overrides and anchored paths, its name for messages, the resolved
     spec), for a sweep: its workers re-resolve the parsed spec with each point's values."""
+    data, source_name, _, problems = _parse_with_overrides(source, overrides)
+    return data, source_name, _resolve(copy.deepcopy(data), problems)
+
+
+def _parse_with_overrides(source, overrides):
+    """(the parsed spec with ``--set`` overrides and anchored paths, its name for messages, where each
+    overridden key came from, the problems collected so far)."""
     source_name, text = _read_source(source)
     data = _parse_toml(source_name, text)
     origins: dict[str, str] = {}
     problems = _Problems(source_name, origins)
     _apply_overrides(data, overrides, origins, problems)
     _anchor_paths(data, source, origins)
-    return data, source_name, _resolve(copy.deepcopy(data), problems)
+    return data, source_name, origins, problems
 
 
 def resolve_spec(data: dict, source_name: str = "<spec>") -> dict:
