@@ -729,6 +729,8 @@ cdef class Core:
         MPV = self.max_router_ports * self.V
         endpoint_ports = np.bincount(port_router[kinds == PORT_ENDPOINT], minlength=self.n_routers)
         cdef Work *wk
+        cdef int32_t *scratch
+        cdef Py_ssize_t M = MPV
         for t in range(self.n_blocks):
             wk = &self.works[t]
             wk.lo = t * self.n_routers // self.n_blocks
@@ -736,21 +738,15 @@ cdef class Core:
             wk.cap = max(1, int(endpoint_ports[wk.lo:wk.hi].sum()))
             wk.e_lo = t * self.n_endpoints // self.n_blocks
             wk.e_hi = (t + 1) * self.n_endpoints // self.n_blocks
-            wk.injected = 0
-            a = full(f"req_in{t}", MPV, np.int32); wk.req_in = <int32_t *> a.data
-            a = full(f"req_out{t}", MPV, np.int32); wk.req_out = <int32_t *> a.data
-            a = full(f"req_vc{t}", MPV, np.int32); wk.req_vc = <int32_t *> a.data
-            a = full(f"va_req{t}", MPV, np.int32); wk.va_req = <int32_t *> a.data
-            a = full(f"best_req{t}", MPV, np.int32); wk.best_req = <int32_t *> a.data
-            a = full(f"best_dist{t}", MPV, np.int32); wk.best_dist = <int32_t *> a.data
-            a = full(f"mark{t}", MPV, np.int32); wk.mark = <int32_t *> a.data
-            a = full(f"sa_slot{t}", MPV, np.int32); wk.sa_slot = <int32_t *> a.data
+            # the int32 scratch arrays, MPV entries each, in one block
+            a = full(f"scratch{t}", 11 * MPV, np.int32); scratch = <int32_t *> a.data
+            wk.req_in, wk.req_out, wk.req_vc = scratch, scratch + M, scratch + 2 * M
+            wk.va_req, wk.best_req, wk.best_dist = scratch + 3 * M, scratch + 4 * M, scratch + 5 * M
+            wk.mark, wk.sa_slot, wk.va_mark = scratch + 6 * M, scratch + 7 * M, scratch + 8 * M
+            wk.va_count, wk.sa_out_mark = scratch + 9 * M, scratch + 10 * M
             a = full(f"va_cand{t}", MPV, np.uint64); wk.va_cand = <uint64_t *> a.data
-            a = full(f"va_mark{t}", MPV, np.int32); wk.va_mark = <int32_t *> a.data
-            a = full(f"va_count{t}", MPV, np.int32); wk.va_count = <int32_t *> a.data
-            a = full(f"sa_out_mark{t}", MPV, np.int32); wk.sa_out_mark = <int32_t *> a.data
             wk.va_stamp = wk.mark_stamp = 0
-            wk.flit_hops = wk.moved = wk.status = wk.n_eject = 0
+            wk.flit_hops = wk.injected = wk.moved = wk.status = wk.n_eject = 0
             # at most one flit leaves each injection buffer per cycle: one credit per slot (endpoint, plane)
             a = full(f"ep_credit{t}", wk.cap * self.R, np.int32); wk.ep_credit = <int32_t *> a.data
             a = full(f"ep_credit_n{t}", self.R, np.int32); wk.ep_credit_n = <int32_t *> a.data
