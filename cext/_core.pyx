@@ -2144,28 +2144,25 @@ cdef class Core:
         the output VCs allowed).
         `choice` stands in for the routing's random draws (up port index, coin), and `pid` is the packet
         id (Valiant's intermediate group), so tests can follow every path the routing may take. Leaves the simulation state as it was."""
-        cdef int p = self.port_indptr[router] + in_port
-        cdef InVC *in_vc_state = &self.ivc[p * self.V + in_vc]
-        cdef InVC saved = in_vc_state[0]
-        in_vc_state.front_flit = flit_word(pid, dest, True) + ((<int64_t>min(hops, HOPS_MASK)) << HOPS_SHIFT)
-        self.forced_choice = choice
-        self._route(router, p, in_vc)
-        self.forced_choice = -1
-        out_port, allowed = in_vc_state.out_lo, self.class_mask[in_vc_state.sel]
-        in_vc_state[0] = saved
-        return int(out_port), int(allowed)
+        cdef uint64_t allowed
+        cdef int out_port = self._probe(router, self.port_indptr[router] + in_port, in_vc, dest, choice, hops, pid,
+                                        &allowed)
+        return out_port, int(allowed)
 
-    cdef inline int _probe(self, int router, int p, int dest, int choice, int hops) noexcept nogil:
-        """The local output port route computation picks at router port p (global index) for a head to
-        `dest` with `hops` links behind it, its random draws replaced by `choice`; state left as it was."""
-        cdef InVC *in_vc_state = &self.ivc[p * self.V]
+    cdef inline int _probe(self, int router, int p, int v, int dest, int choice, int hops, int pid,
+                           uint64_t *allowed) noexcept nogil:
+        """The local output port route computation picks for a head to `dest` at input VC (p, v) of
+        `router` (p a global port index), packet id `pid`, with `hops` links behind it, its random draws
+        replaced by `choice`; the output VCs it allows go to *allowed. State is left as it was."""
+        cdef InVC *in_vc_state = &self.ivc[p * self.V + v]
         cdef InVC saved = in_vc_state[0]
         cdef int out
-        in_vc_state.front_flit = flit_word(0, dest, True) + ((<int64_t>min(hops, HOPS_MASK)) << HOPS_SHIFT)
+        in_vc_state.front_flit = flit_word(pid, dest, True) + ((<int64_t>min(hops, HOPS_MASK)) << HOPS_SHIFT)
         self.forced_choice = choice
-        self._route(router, p, 0)
+        self._route(router, p, v)
         self.forced_choice = -1
         out = in_vc_state.out_lo
+        allowed[0] = self.class_mask[in_vc_state.sel]
         in_vc_state[0] = saved
         return out
 
@@ -2200,6 +2197,7 @@ cdef class Core:
         cdef int32_t *tmp_l
         cdef int d, p, q, r, a, b, c, k, out, ncur, nnext, hops, nports, first, second
         cdef double m, share
+        cdef uint64_t allowed
         with nogil:
             while i < n:
                 d = ds[i]
@@ -2226,14 +2224,14 @@ cdef class Core:
                         if m == 0.0:
                             continue
                         r = own[p]
-                        first = self._probe(r, p, d, 0, hops)
-                        second = self._probe(r, p, d, 1, hops)
+                        first = self._probe(r, p, 0, d, 0, hops, 0, &allowed)
+                        second = self._probe(r, p, 0, d, 1, hops, 0, &allowed)
                         k = 1
                         outs[0] = first
                         if second != first:     # the routing draws: collect every distinct port
                             nports = self.port_indptr[r + 1] - self.port_indptr[r]
                             for c in range(1, nports):
-                                out = second if c == 1 else self._probe(r, p, d, c, hops)
+                                out = second if c == 1 else self._probe(r, p, 0, d, c, hops, 0, &allowed)
                                 for b in range(k):
                                     if outs[b] == out:
                                         break
