@@ -273,12 +273,8 @@ cdef struct Work:
     int32_t *best_req       # per local output (VC): request granted so far
     int32_t *best_dist      # and its round-robin distance
     int32_t *mark           # stamp of the evaluation that last wrote best_*
-    int32_t *sa_slot        # per local output port: its switch request from the input scanned
     uint64_t *va_cand       # per VC-allocation request: the free output VCs it may take
-    int32_t *va_mark        # per local output port: va_stamp of the scan that counted requests
-    int32_t *va_count       # and how many input VCs ask for it
-    int32_t *sa_out_mark    # per local output port: va_stamp of the scan that saw a request
-    int32_t va_stamp
+    uint64_t va_more        # bits (output port mod 64) the scan saw asked for by more than one input VC
     int32_t mark_stamp
     # and what its routers did that concerns the whole core, merged in router order after the step
     int64_t flit_hops       # flits sent onto links
@@ -739,13 +735,13 @@ cdef class Core:
             wk.e_lo = t * self.n_endpoints // self.n_blocks
             wk.e_hi = (t + 1) * self.n_endpoints // self.n_blocks
             # the int32 scratch arrays, MPV entries each, in one block
-            a = full(f"scratch{t}", 11 * MPV, np.int32); scratch = <int32_t *> a.data
+            a = full(f"scratch{t}", 7 * MPV, np.int32); scratch = <int32_t *> a.data
             wk.req_in, wk.req_out, wk.req_vc = scratch, scratch + M, scratch + 2 * M
             wk.va_req, wk.best_req, wk.best_dist = scratch + 3 * M, scratch + 4 * M, scratch + 5 * M
-            wk.mark, wk.sa_slot, wk.va_mark = scratch + 6 * M, scratch + 7 * M, scratch + 8 * M
-            wk.va_count, wk.sa_out_mark = scratch + 9 * M, scratch + 10 * M
+            wk.mark = scratch + 6 * M
             a = full(f"va_cand{t}", MPV, np.uint64); wk.va_cand = <uint64_t *> a.data
-            wk.va_stamp = wk.mark_stamp = 0
+            wk.mark_stamp = 0
+            wk.va_more = 0
             wk.flit_hops = wk.injected = wk.moved = wk.status = wk.n_eject = 0
             # at most one flit leaves each injection buffer per cycle: one credit per slot (endpoint, plane)
             a = full(f"ep_credit{t}", wk.cap * self.R, np.int32); wk.ep_credit = <int32_t *> a.data
@@ -1417,23 +1413,24 @@ cdef class Core:
     cdef int _scan(self, Work *w, int r, int p0, int *n_va, int *n_sa) noexcept nogil:
         """Visit router r's input VCs holding flits, port by port: route new heads, and append VC- and
         switch-allocation requests. An input port asks for an output once, through the VC that comes
-        first in round-robin order from the port's VC pointer."""
-        cdef int V = self.V, wi, b, li, v, lo, j, dist, vptr = 0, cur_li = -1, state
-        cdef uint64_t bits
+        first in round-robin order from the port's VC pointer.
+
+        Which outputs were asked for is kept in bit masks over the output's index mod 64, in registers.
+        With more than 64 ports two outputs can share a bit; a shared bit then only flags a conflict
+        that is not there, and the allocators give what they give without it (each output grants its
+        one requester, each input accepts its one grant), so the masks never change a result."""
+        cdef int V = self.V, wi, b, li, v, lo, j, dist, vptr = 0, cur_li = -1, state, n
+        cdef uint64_t bits, bit, cand
         cdef uint64_t *words = &self.vcmask[r * self.WV]
         cdef InVC *ivc = &self.ivc[p0 * V]
         cdef InVC *in_vc
-        cdef int32_t *mark = w.mark
-        cdef int32_t *sa_slot = w.sa_slot
-        cdef int32_t stamp, va_stamp
+        # outputs asked for: in VC allocation once and more than once; in switch allocation by any
+        # input and by the input port being scanned
+        cdef uint64_t va_once = 0, va_more = 0, sa_any = 0, sa_this = 0
+        cdef int flags = 0
         # A and B: credits and flits arriving
         if self._receive(r, p0):
             return -1
-        stamp = w.mark_stamp
-        va_stamp = w.va_stamp + 1
-        cdef uint64_t cand
-        cdef int flags = 0
-        w.va_stamp = va_stamp
         for wi in range(self.WV):
             bits = words[wi]
             while bits:
@@ -1454,15 +1451,13 @@ cdef class Core:
                     lo = in_vc.out_lo
                     cand = self.class_mask[in_vc.sel] & self.pstate[p0 + lo].free_vcs
                     if cand:
-                        if w.va_mark[lo] == va_stamp:
-                            w.va_count[lo] += 1
-                            flags |= VA_SHARED
-                        else:
-                            w.va_mark[lo] = va_stamp
-                            w.va_count[lo] = 1
-                        w.va_req[n_va[0]] = p0 * V + b
-                        w.va_cand[n_va[0]] = cand
-                        n_va[0] += 1
+                        bit = (<uint64_t>1) << (lo & 63)
+                        va_more |= va_once & bit
+                        va_once |= bit
+                        n = n_va[0]
+                        w.va_req[n] = p0 * V + b
+                        w.va_cand[n] = cand
+                        n_va[0] = n + 1
                 else:
                     lo = in_vc.out_lo
                     if self.credits[(p0 + lo) * V + in_vc.sel] <= 0:
@@ -1474,30 +1469,34 @@ cdef class Core:
                     if li != cur_li:
                         cur_li = li
                         vptr = self.pstate[p0 + li].sa_vptr
-                        stamp += 1
-                    elif mark[lo] != stamp:
-                        flags |= SA_CONFLICT     # this input asks for a second output
+                        sa_this = 0
                     dist = v - vptr
                     if dist < 0:
                         dist += V
-                    if mark[lo] == stamp:
-                        # this input already asks for that output: keep the VC first in round robin
-                        j = sa_slot[lo]
-                        if dist < w.best_dist[lo]:
-                            w.best_dist[lo] = dist
-                            w.req_vc[j] = v
-                        continue
-                    mark[lo] = stamp
-                    if w.sa_out_mark[lo] == va_stamp:
-                        flags |= SA_CONFLICT     # a second input asks for this output
-                    w.sa_out_mark[lo] = va_stamp
-                    sa_slot[lo] = n_sa[0]
-                    w.best_dist[lo] = dist
-                    w.req_in[n_sa[0]] = li
-                    w.req_out[n_sa[0]] = lo
-                    w.req_vc[n_sa[0]] = v
-                    n_sa[0] += 1
-        w.mark_stamp = stamp
+                    n = n_sa[0]
+                    bit = (<uint64_t>1) << (lo & 63)
+                    if sa_this & bit:
+                        # this input may already ask for that output (its requests are the last ones):
+                        # keep the VC first in round robin
+                        j = n - 1
+                        while j >= 0 and w.req_in[j] == li and w.req_out[j] != lo:
+                            j -= 1
+                        if j >= 0 and w.req_in[j] == li:
+                            if dist < (w.req_vc[j] - vptr + V) % V:
+                                w.req_vc[j] = v
+                            continue
+                    if sa_this or sa_any & bit:
+                        flags |= SA_CONFLICT     # this input asks for a second output, or a second
+                                                 # input for this output
+                    sa_this |= bit
+                    sa_any |= bit
+                    w.req_in[n] = li
+                    w.req_out[n] = lo
+                    w.req_vc[n] = v
+                    n_sa[0] = n + 1
+        w.va_more = va_more
+        if va_more:
+            flags |= VA_SHARED
         return flags
 
     cdef int _switch_allocate(self, Work *w, int p0, int n_in, int n_sa) noexcept nogil:
@@ -1557,7 +1556,7 @@ cdef class Core:
         n = 0
         for j in range(n_va):
             i = w.va_req[j]
-            if w.va_count[self.ivc[i].out_lo] == 1:
+            if not (w.va_more >> (self.ivc[i].out_lo & 63) & 1):
                 self._va_alone(i, p0, NV, w.va_cand[j])
             else:
                 w.va_req[n] = i
@@ -2024,12 +2023,9 @@ cdef class Core:
             slot = self.now & self.rmask
             for t in range(self.n_blocks):
                 w = &self.works[t]
-                if w.mark_stamp > STAMP_LIMIT or w.va_stamp > STAMP_LIMIT:
+                if w.mark_stamp > STAMP_LIMIT:
                     memset(w.mark, 0, self.max_router_ports * self.V * sizeof(int32_t))
-                    memset(w.va_mark, 0, self.max_router_ports * self.V * sizeof(int32_t))
-                    memset(w.sa_out_mark, 0, self.max_router_ports * self.V * sizeof(int32_t))
                     w.mark_stamp = 0
-                    w.va_stamp = 0
                 # credits returning to the endpoints this cycle, from the routers' injection buffers
                 for i in range(w.ep_credit_n[slot]):
                     self.ep_ovc[w.ep_credit[slot * w.cap + i]].credits += 1
