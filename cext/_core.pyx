@@ -1375,7 +1375,7 @@ cdef class Core:
         cdef int64_t prev_base = ((now - 1) & self.rmask) * self.n_ports, flit
         cdef uint64_t *cm = &self.cmask[(now & self.rmask) * self.mask_slot + r * WV]
         cdef uint64_t *am = &self.amask[((now - 1) & self.rmask) * self.mask_slot + r * WV]
-        cdef uint64_t bits
+        cdef uint64_t bits, arrived
         cdef int16_t *credits = &self.credits[p0 * V]
         cdef int64_t *link_flit = self.link_flit
         cdef InVC *in_vc
@@ -1386,6 +1386,7 @@ cdef class Core:
                 credits[64 * w + ctz64(bits)] += 1
                 bits &= bits - 1
             bits = am[w]
+            arrived = bits
             am[w] = 0
             while bits:
                 b = 64 * w + ctz64(bits)
@@ -1407,7 +1408,7 @@ cdef class Core:
                         q -= B - 2
                     self.buf[i * B + q] = flit
                 in_vc.count += 1
-                self.vcmask[r * WV + w] |= (<uint64_t>1) << (b & 63)
+            self.vcmask[r * WV + w] |= arrived
         return 0
 
     cdef int _scan(self, Work *w, int r, int p0, int *n_va, int *n_sa) noexcept nogil:
@@ -1543,10 +1544,6 @@ cdef class Core:
                 n_win += 1
         return n_win
 
-    cdef inline uint64_t _va_candidates(self, int p0, InVC *in_vc) noexcept nogil:
-        """Free output VCs, as a bit mask, that the packet at in_vc may take."""
-        return self.class_mask[in_vc.sel] & self.pstate[p0 + in_vc.out_lo].free_vcs
-
     cdef void _vc_allocate(self, Work *w, int p0, int NV, int n_va) noexcept nogil:
         cdef int j, i, o, ov, lo_v, dist, best, bi, V = self.V, li_v, n
         cdef uint64_t cand
@@ -1560,6 +1557,7 @@ cdef class Core:
                 self._va_alone(i, p0, NV, w.va_cand[j])
             else:
                 w.va_req[n] = i
+                w.va_cand[n] = w.va_cand[j]
                 n += 1
         n_va = n
         w.mark_stamp += 1
@@ -1569,7 +1567,7 @@ cdef class Core:
             in_vc = &self.ivc[i]
             li_v = i - p0 * V
             o = p0 + in_vc.out_lo
-            cand = self._va_candidates(p0, in_vc)
+            cand = w.va_cand[j]
             while cand:
                 ov = ctz64(cand)
                 cand &= cand - 1
@@ -1588,7 +1586,7 @@ cdef class Core:
             o = p0 + in_vc.out_lo
             best = -1
             bi = -1
-            cand = self._va_candidates(p0, in_vc)
+            cand = w.va_cand[j]
             while cand:
                 ov = ctz64(cand)
                 cand &= cand - 1
