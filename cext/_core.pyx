@@ -1048,13 +1048,12 @@ cdef class Core:
 
     # ------------------------------------------------------------------ routing
 
-    cdef inline void _route(self, int r, int p, int v) noexcept nogil:
-        """Route computation for the head at the front of input VC (p, v) of router r: sets the local
-        output port and the output-VC class allowed (dimension order; see fabric/routing/dor.py)."""
-        cdef InVC *in_vc = &self.ivc[p * self.V + v]
+    cdef inline void _route(self, int r, int p0, int p, int v, InVC *in_vc) noexcept nogil:
+        """Route computation for the head at the front of input VC (p, v) of router r (its first port
+        p0, the VC's state in_vc): sets the local output port and the output-VC class allowed
+        (dimension order; see fabric/routing/dor.py)."""
         cdef int32_t dest = <int32_t>((in_vc.front_flit >> DEST_SHIFT) & DEST_MASK)
         cdef uint32_t here, there
-        cdef int p0 = self.port_indptr[r]
         cdef int d, c, t, k, dist2, direction, in_local
         if self.route_mode > ROUTE_DOR_TORUS:
             self._route_other(r, p, v, p0, dest, in_vc)
@@ -1443,7 +1442,7 @@ cdef class Core:
                     continue
                 state = in_vc.state
                 if state == VC_IDLE:
-                    self._route(r, p0 + self.vc_port[b], self.vc_index[b])
+                    self._route(r, p0, p0 + self.vc_port[b], self.vc_index[b], in_vc)
                     in_vc.state = VC_ROUTED
                     in_vc.wait = self.rd - 1
                 elif state == VC_ROUTED:
@@ -2153,7 +2152,7 @@ cdef class Core:
         cdef int out
         in_vc_state.front_flit = flit_word(pid, dest, True) + ((<int64_t>min(hops, HOPS_MASK)) << HOPS_SHIFT)
         self.forced_choice = choice
-        self._route(router, p, v)
+        self._route(router, self.port_indptr[router], p, v, in_vc_state)
         self.forced_choice = -1
         out = in_vc_state.out_lo
         allowed[0] = self.class_mask[in_vc_state.sel]
