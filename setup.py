@@ -17,7 +17,7 @@ COMPILER_DIRECTIVES = {
 }
 
 # OpenMP: `--threads N` steps the routers of a cycle on N threads (cext/_core.pyx, _step_routers)
-EXTRA_COMPILE_ARGS = (["-O3"] if not DEBUG else ["-O0", "-g"]) + ["-fopenmp"]
+EXTRA_COMPILE_ARGS = (["-O3"] if not DEBUG else ["-O0", "-g"]) + ["-fopenmp", "-fno-wrapv"]
 EXTRA_LINK_ARGS = ["-fopenmp"]
 
 extensions = [

@@ -1427,7 +1427,7 @@ cdef class Core:
         # outputs asked for: in VC allocation once and more than once; in switch allocation by any
         # input and by the input port being scanned
         cdef uint64_t va_once = 0, va_more = 0, sa_any = 0, sa_this = 0
-        cdef int flags = 0
+        cdef int flags = 0, nva = 0, nsa = 0
         # A and B: credits and flits arriving
         if self._receive(r, p0):
             return -1
@@ -1454,10 +1454,9 @@ cdef class Core:
                         bit = (<uint64_t>1) << (lo & 63)
                         va_more |= va_once & bit
                         va_once |= bit
-                        n = n_va[0]
-                        w.va_req[n] = p0 * V + b
-                        w.va_cand[n] = cand
-                        n_va[0] = n + 1
+                        w.va_req[nva] = p0 * V + b
+                        w.va_cand[nva] = cand
+                        nva += 1
                 else:
                     lo = in_vc.out_lo
                     if self.credits[(p0 + lo) * V + in_vc.sel] <= 0:
@@ -1473,7 +1472,7 @@ cdef class Core:
                     dist = v - vptr
                     if dist < 0:
                         dist += V
-                    n = n_sa[0]
+                    n = nsa
                     bit = (<uint64_t>1) << (lo & 63)
                     if sa_this & bit:
                         # this input may already ask for that output (its requests are the last ones):
@@ -1493,7 +1492,9 @@ cdef class Core:
                     w.req_in[n] = li
                     w.req_out[n] = lo
                     w.req_vc[n] = v
-                    n_sa[0] = n + 1
+                    nsa = n + 1
+        n_va[0] = nva
+        n_sa[0] = nsa
         w.va_more = va_more
         if va_more:
             flags |= VA_SHARED
