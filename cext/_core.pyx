@@ -465,6 +465,10 @@ cdef class Core:
     cdef uint64_t *amask            # (R*n_routers*WV)
     cdef uint64_t *cmask            # (R*n_routers*WV)
     cdef int64_t mask_slot          # n_routers * WV: mask words per slot
+    # this cycle's slots, set before the routers step: credits arriving now, flits that arrived last cycle
+    cdef uint64_t *cm_now
+    cdef uint64_t *am_prev
+    cdef int64_t *link_prev
 
     # ---- allocator round-robin pointers (local indices within the router)
 
@@ -1369,14 +1373,13 @@ cdef class Core:
         links last cycle were written into their buffers then and are usable from now on; doing the
         write here, just before its first use, keeps the input-VC state in cache. Only the VCs whose
         bit the sender set in cmask / amask are visited."""
-        cdef cycle_t now = self.now
         cdef int V = self.V, B = self.B, WV = self.WV, p, i, q, w, b
-        cdef int64_t prev_base = ((now - 1) & self.rmask) * self.n_ports, flit
-        cdef uint64_t *cm = &self.cmask[(now & self.rmask) * self.mask_slot + r * WV]
-        cdef uint64_t *am = &self.amask[((now - 1) & self.rmask) * self.mask_slot + r * WV]
+        cdef int64_t flit
+        cdef uint64_t *cm = &self.cm_now[r * WV]
+        cdef uint64_t *am = &self.am_prev[r * WV]
         cdef uint64_t bits, arrived
         cdef int16_t *credits = &self.credits[p0 * V]
-        cdef int64_t *link_flit = self.link_flit
+        cdef int64_t *link_flit = self.link_prev
         cdef InVC *in_vc
         for w in range(WV):
             bits = cm[w]
@@ -1391,8 +1394,8 @@ cdef class Core:
                 b = 64 * w + ctz64(bits)
                 bits &= bits - 1
                 p = p0 + self.vc_port[b]
-                flit = link_flit[prev_base + p]
-                link_flit[prev_base + p] = -1
+                flit = link_flit[p]
+                link_flit[p] = -1
                 i = p0 * V + b
                 in_vc = &self.ivc[i]
                 if in_vc.count == 0:
@@ -1969,6 +1972,9 @@ cdef class Core:
         cdef uint64_t *cm = &self.cmask[(self.now & self.rmask) * self.mask_slot]
         cdef uint64_t *am = &self.amask[((self.now - 1) & self.rmask) * self.mask_slot]
         cdef uint64_t *vm = self.vcmask
+        self.cm_now = cm
+        self.am_prev = am
+        self.link_prev = &self.link_flit[((self.now - 1) & self.rmask) * self.n_ports]
         if self.n_threads == 1:
             w = &self.works[0]
             for r in range(self.n_routers):
