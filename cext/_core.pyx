@@ -1079,9 +1079,9 @@ cdef class Core:
         # for the whole dimension. A packet still in d arrived on port 2d+1 going + or 2d going -, on a
         # VC of its class, so both are read back from where it came in (BookSim: in_port ^ 1, f->ph).
         in_local = p - p0
-        if in_local == 2 * d or in_local == 2 * d + 1:
-            direction = 1 if in_local == 2 * d else 0
-            in_vc.sel = CLASS_HIGH if v >= self.V // 2 else CLASS_LOW
+        if in_local >> 1 == d:
+            direction = (in_local & 1) ^ 1
+            in_vc.sel = CLASS_HIGH if 2 * v >= self.V else CLASS_LOW
         else:
             k = self.dims[d]
             dist2 = t - c                  # the + distance, (t - c) mod k, without a division
