@@ -13,6 +13,9 @@ flit-hops per second, ns per flit-hop and the peak resident memory of the proces
     python benchmarks/bench.py --cases scaling_equal_work   # the same at about one flit-hop per router-cycle
     python benchmarks/bench.py --threads 2          # the core's router loop on 2 threads
 
+Each row also gives `machine_mops`, a pure-Python loop's speed probed around the case, so a slow
+run can be told from a slow spell of this VM.
+
 A case is NAME@LOAD with NAME one of CASES below, or meshAxB..., torusAxB... for any sizes. This
 machine's speed drifts by tens of percent over minutes, so compare medians of several repeats, or
 interleave the builds being compared.
@@ -58,6 +61,17 @@ def case_spec(name: str) -> dict:
     raise SystemExit(f"bench.py: unknown case {name!r} (known: {', '.join(CASES)}, meshAxB..., torusAxB...)")
 
 
+def machine_speed(n=3_000_000):
+    """Million iterations per second of a fixed pure-Python loop: how fast this VM runs right now.
+    It drifts with the neighbours (seen here: 1.7 to 2.4 GHz within minutes), and a case's speed drifts
+    with it; a row's figure is the mean of one probe before and one after the case."""
+    started = time.perf_counter()
+    x = 0
+    for i in range(n):
+        x ^= i
+    return n / (time.perf_counter() - started) / 1e6
+
+
 def run_case(case, warmup, measure, packet_size, threads, queue):
     import fabric
 
@@ -66,9 +80,11 @@ def run_case(case, warmup, measure, packet_size, threads, queue):
     spec = {**spec, "router": {"vcs": 4, "vc_buffer": 8},
             "traffic": {"injection_rate": float(load), "packet_size": packet_size},
             "sim": {"warmup_cycles": warmup, "measure_cycles": measure, "drain_cycles": 0, "seed": 1}}
+    speed_before = machine_speed()
     started = time.perf_counter()
     result = fabric.simulate(spec, progress=False, **({"threads": threads} if threads > 1 else {})).to_dict()
     total = time.perf_counter() - started
+    speed = (speed_before + machine_speed()) / 2
     t = result["timing"]
     flit_hops = t["flit_hops_per_second"] * t["wall_seconds"]
     queue.put({
@@ -84,6 +100,7 @@ def run_case(case, warmup, measure, packet_size, threads, queue):
         "ns_per_router_cycle": round(1e9 / t["router_cycles_per_second"], 2),
         "accepted": result["throughput"]["accepted"],
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "machine_mops": round(speed, 1),
     })
 
 
@@ -123,7 +140,8 @@ def main():
             row["router_cycles_per_second_min"] = runs[0]["router_cycles_per_second"]
             row["router_cycles_per_second_max"] = runs[-1]["router_cycles_per_second"]
         print(f"{case}: {row['router_cycles_per_second']:,.0f} router-cycles/s, "
-              f"{row['flit_hops_per_second']:,.0f} flit-hops/s, {row['peak_rss_mb']} MB", file=sys.stderr)
+              f"{row['flit_hops_per_second']:,.0f} flit-hops/s, {row['peak_rss_mb']} MB "
+              f"(machine probe {row['machine_mops']} M loops/s)", file=sys.stderr)
         out.append(row)
     report = {"warmup": a.warmup, "measure": a.measure, "packet_size": a.packet_size, "cases": out}
     if a.compare:
