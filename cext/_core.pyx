@@ -226,8 +226,8 @@ cdef struct Packet:
 cdef struct InVC:
     # 32 bytes, two VCs to a cache line. The first two flits of the FIFO are kept here (most VCs hold at
     # most two); the rest go to a ring in buf
-    int64_t front_flit      # the flit at the front of the FIFO
-    int64_t second_flit     # the one behind it, while count >= 2
+    int64_t front[2]        # the flit at the front of the FIFO, and the one behind it (while count >= 2):
+                            # an array, so arrivals store at front[count] without a branch
     int16_t count           # flits buffered, the front one included
     int16_t out_lo          # local output port of the packet in progress
     uint16_t wait           # cycles the next pipeline stage must still wait (a VC holding flits is
@@ -1056,7 +1056,7 @@ cdef class Core:
         """Route computation for the head at the front of input VC (p, v) of router r (its first port
         p0, the VC's state in_vc): sets the local output port and the output-VC class allowed
         (dimension order; see fabric/routing/dor.py)."""
-        cdef int32_t dest = <int32_t>((in_vc.front_flit >> DEST_SHIFT) & DEST_MASK)
+        cdef int32_t dest = <int32_t>((in_vc.front[0] >> DEST_SHIFT) & DEST_MASK)
         cdef uint32_t here, there
         cdef int d, c, t, k, dist2, direction, in_local
         if self.route_mode > ROUTE_DOR_TORUS:
@@ -1133,7 +1133,7 @@ cdef class Core:
         destination has the most free credits in this hop's VCs (the lowest dimension on a tie). Hop i
         uses VC class i, so hops only ever move to higher classes: deadlock-free."""
         cdef uint32_t diff = here ^ there
-        cdef int hop = <int>((in_vc.front_flit >> HOPS_SHIFT) & HOPS_MASK), V = self.V
+        cdef int hop = <int>((in_vc.front[0] >> HOPS_SHIFT) & HOPS_MASK), V = self.V
         cdef int d, c, t, port, best_port = -1, best_free = -1, free, v
         cdef uint64_t allowed
         if hop > 31:
@@ -1204,7 +1204,7 @@ cdef class Core:
         cdef int p = self.df_p, a = self.df_a, h = self.df_h, g = self.df_g
         cdef int dr = dest // p, i = r % a, j, x, target, crossed
         cdef int group = r // a
-        cdef uint64_t pid = <uint64_t>((in_vc.front_flit >> PID_SHIFT) & PID_MASK)
+        cdef uint64_t pid = <uint64_t>((in_vc.front[0] >> PID_SHIFT) & PID_MASK)
         cdef int middle = <int>(((pid * <uint64_t>0x9E3779B97F4A7C15) >> 32) % <uint64_t>g)
         if in_local < p:
             crossed = 0                                            # injected here
@@ -1218,13 +1218,13 @@ cdef class Core:
             if self.forced_choice >= 0:
                 # probe_route: the packet id's lowest bit stands for the source's decision
                 if pid & 1:
-                    in_vc.front_flit |= FLIT_NONMINIMAL
+                    in_vc.front[0] |= FLIT_NONMINIMAL
             elif in_local < p and middle != group and dr // a != group:
                 # UGAL-L at the source, as BookSim's ugal_dragonflynew: minimal unless its port's
                 # occupied downstream buffer exceeds twice the Valiant port's plus a threshold
                 if self._used_credits(r, group, dr // a) > 2 * self._used_credits(r, group, middle) + self.ugal_threshold:
-                    in_vc.front_flit |= FLIT_NONMINIMAL
-            if not (in_vc.front_flit & FLIT_NONMINIMAL):
+                    in_vc.front[0] |= FLIT_NONMINIMAL
+            if not (in_vc.front[0] & FLIT_NONMINIMAL):
                 middle = group              # minimal: no intermediate group
         target = middle if crossed == 0 and middle != group else dr // a
         in_vc.sel = <uint8_t>(CLASS_HOP + (crossed if crossed < 2 else 2))
@@ -1276,7 +1276,7 @@ cdef class Core:
             in_vc.sel = CLASS_ALL
             return
         if self.route_mode == ROUTE_TABLE_ECMP:
-            hop = <int>((in_vc.front_flit >> HOPS_SHIFT) & HOPS_MASK)
+            hop = <int>((in_vc.front[0] >> HOPS_SHIFT) & HOPS_MASK)
             in_vc.sel = <uint8_t>(CLASS_ALL if self.ecmp_any_vc else CLASS_HOP + (hop if hop < 31 else 31))
             want = row_any[<int64_t>r * n] - 1
         else:
@@ -1292,7 +1292,7 @@ cdef class Core:
         if self.forced_choice >= 0:         # probe_route: every choice in turn
             pick = self.forced_choice % count
         else:
-            h = <uint32_t>((in_vc.front_flit >> PID_SHIFT) & PID_MASK) * <uint32_t>0x9E3779B1 + <uint32_t>r * <uint32_t>0x85EBCA77
+            h = <uint32_t>((in_vc.front[0] >> PID_SHIFT) & PID_MASK) * <uint32_t>0x9E3779B1 + <uint32_t>r * <uint32_t>0x85EBCA77
             h ^= h >> 15
             h *= <uint32_t>0x2C1B3C6D
             h ^= h >> 12
@@ -1398,14 +1398,13 @@ cdef class Core:
                 link_flit[p] = -1
                 i = p0 * V + b
                 in_vc = &self.ivc[i]
-                if in_vc.count == 0:
-                    in_vc.front_flit = flit
-                elif in_vc.count == 1:
-                    in_vc.second_flit = flit
-                elif in_vc.count >= B:
+                q = in_vc.count
+                if q < 2:
+                    in_vc.front[q] = flit
+                elif q >= B:
                     return 1
                 else:
-                    q = in_vc.ring + in_vc.count - 2
+                    q += in_vc.ring - 2
                     if q >= B - 2:
                         q -= B - 2
                     self.buf[i * B + q] = flit
@@ -1639,7 +1638,7 @@ cdef class Core:
         cdef int p = p0 + li, o = p0 + lo, i = p * V + v, q
         cdef InVC *in_vc = &self.ivc[i]
         cdef int ov = in_vc.sel
-        cdef int64_t flit = in_vc.front_flit, slot
+        cdef int64_t flit = in_vc.front[0], slot
         cdef cycle_t now = self.now, arrival
         cdef int64_t rmask = self.rmask, mask_slot = self.mask_slot
         cdef int32_t pid
@@ -1649,15 +1648,14 @@ cdef class Core:
         cdef int head = in_vc.state == VC_ACTIVE_HEAD, count = in_vc.count - 1
         # leave the input buffer; the next flit moves to the front
         in_vc.count = count
-        if count > 0:
-            in_vc.front_flit = in_vc.second_flit
-            if count > 1:
-                q = in_vc.ring
-                in_vc.second_flit = self.buf[i * B + q]
-                in_vc.ring = q + 1 if q + 1 < B - 2 else 0
-        else:
-            q = i - p0 * V
-            self.vcmask[r * self.WV + (q >> 6)] &= ~((<uint64_t>1) << (q & 63))
+        in_vc.front[0] = in_vc.front[1]     # (nothing, if the VC is now empty)
+        if count > 1:
+            q = in_vc.ring
+            in_vc.front[1] = self.buf[i * B + q]
+            in_vc.ring = q + 1 if q + 1 < B - 2 else 0
+        # an empty VC leaves the router's busy mask
+        q = i - p0 * V
+        self.vcmask[r * self.WV + (q >> 6)] &= ~((<uint64_t>(count == 0)) << (q & 63))
         # tail: release the output VC; the input VC is free for the next packet's head
         if flit & FLIT_TAIL:
             ps[o].free_vcs |= (<uint64_t>1) << ov
@@ -2157,7 +2155,7 @@ cdef class Core:
         cdef InVC *in_vc_state = &self.ivc[p * self.V + v]
         cdef InVC saved = in_vc_state[0]
         cdef int out
-        in_vc_state.front_flit = flit_word(pid, dest, True) + ((<int64_t>min(hops, HOPS_MASK)) << HOPS_SHIFT)
+        in_vc_state.front[0] = flit_word(pid, dest, True) + ((<int64_t>min(hops, HOPS_MASK)) << HOPS_SHIFT)
         self.forced_choice = choice
         self._route(router, self.port_indptr[router], p, v, in_vc_state)
         self.forced_choice = -1
