@@ -279,7 +279,6 @@ cdef struct Work:
     # and what its routers did that concerns the whole core, merged in router order after the step
     int64_t flit_hops       # flits sent onto links
     int64_t injected        # flits its endpoints injected
-    int moved               # 1 if any flit moved
     int status              # ST_OK, or the first router's error
     int32_t *ep_credit      # (R * cap) per time slot: endpoint VCs (s*V+v) credits return to
     int32_t *ep_credit_n    # (R) how many in each slot
@@ -746,7 +745,7 @@ cdef class Core:
             a = full(f"va_cand{t}", MPV, np.uint64); wk.va_cand = <uint64_t *> a.data
             wk.mark_stamp = 0
             wk.va_more = 0
-            wk.flit_hops = wk.injected = wk.moved = wk.status = wk.n_eject = 0
+            wk.flit_hops = wk.injected = wk.status = wk.n_eject = 0
             # at most one flit leaves each injection buffer per cycle: one credit per slot (endpoint, plane)
             a = full(f"ep_credit{t}", wk.cap * self.R, np.int32); wk.ep_credit = <int32_t *> a.data
             a = full(f"ep_credit_n{t}", self.R, np.int32); wk.ep_credit_n = <int32_t *> a.data
@@ -1641,7 +1640,6 @@ cdef class Core:
         cdef int64_t flit = in_vc.front[0], slot
         cdef cycle_t now = self.now, arrival
         cdef int64_t rmask = self.rmask, mask_slot = self.mask_slot
-        cdef int32_t pid
         cdef Port *pin = &self.port[p]
         cdef Port *pout = &self.port[o]
         cdef PortState *ps = self.pstate
@@ -1690,7 +1688,6 @@ cdef class Core:
             set_bits(&self.amask[slot * mask_slot + pout.peer_words + (q >> 6)], (<uint64_t>1) << (q & 63),
                      self.n_threads > 1)
             w.flit_hops += 1
-            w.moved = 1
             q = self.credits[o * V + ov] - 1
             self.credits[o * V + ov] = q
             self.link_flit[slot * self.n_ports + pout.peer] = flit
@@ -1823,7 +1820,6 @@ cdef class Core:
             pkt.inject = now
         self.ep_cur_sent[e] += 1
         w.injected += 1
-        w.moved = 1
         if self.ep_cur_sent[e] == pkt.size:
             self.ep_q_head[e] = pkt.next
             if self.ep_q_head[e] < 0:
@@ -1959,9 +1955,9 @@ cdef class Core:
 
     cdef int _step_routers(self) noexcept nogil:
         """Every router's step of this cycle, on n_threads threads (taking contiguous blocks of routers in
-        turn), then what they did, merged block by block, in router order: the result does not depend on the thread count, as
-        every read in a cycle sees the state the previous cycle left (bits another router sets are for
-        later cycles, so threads set them atomically)."""
+        turn), then what they did, merged block by block, in router order: the result does not depend on
+        the thread count, as every read in a cycle sees the state the previous cycle left (bits another
+        router sets are for later cycles, so threads set them atomically)."""
         cdef int r, t, i, status = ST_OK, WV = self.WV
         cdef Work *w
         cdef uint64_t busy
@@ -1998,14 +1994,13 @@ cdef class Core:
             if w.status != ST_OK and status == ST_OK:
                 status = w.status
             w.status = ST_OK
+            if w.flit_hops or w.injected:   # a flit moved onto a link or into the network
+                self.c_last_move = self.now
             self.c_flit_hops += w.flit_hops
             w.flit_hops = 0
             self.c_injected_flits += w.injected
             self.c_source_flits -= w.injected
             w.injected = 0
-            if w.moved:
-                self.c_last_move = self.now
-                w.moved = 0
             for i in range(w.n_eject):
                 self._eject(w.eject_flit[i], w.eject_at[i])
             w.n_eject = 0
