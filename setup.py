@@ -16,7 +16,9 @@ COMPILER_DIRECTIVES = {
     "embedsignature": True,
 }
 
-# OpenMP: `--threads N` steps the routers of a cycle on N threads (cext/_core.pyx, _step_routers)
+# OpenMP: `--threads N` steps the routers of a cycle on N threads (cext/_core.pyx, _step_routers).
+# -fno-wrapv undoes CPython's -fwrapv: the core never relies on signed overflow wrapping, and without
+# it gcc need not sign-extend int indices at every use (docs/performance.md)
 EXTRA_COMPILE_ARGS = (["-O3"] if not DEBUG else ["-O0", "-g"]) + ["-fopenmp", "-fno-wrapv"]
 EXTRA_LINK_ARGS = ["-fopenmp"]
 

@@ -6,26 +6,28 @@ cycles 300 to 700, as the difference of two runs that stop at 300 and at 700.
     python benchmarks/instructions.py --k 8 --load 0.3
 """
 import argparse
+import json
 import os
+import pathlib
 import re
 import subprocess
 import sys
 import tempfile
 
-RUN = """
-import sys, fabric
-k, load, cycles = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
-fabric.simulate({"topology": {"kind": "torus", "dims": [k, k, k]}, "link": {"latency": 1},
-                 "traffic": {"injection_rate": load, "packet_size": 1}, "router": {"vcs": 4, "vc_buffer": 8},
-                 "sim": {"warmup_cycles": 100, "measure_cycles": cycles - 100, "drain_cycles": 0, "seed": 1}},
-                progress=False)
-"""
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from bench import case_spec  # noqa: E402
+
+RUN = "import json, sys, fabric; fabric.simulate(json.loads(sys.argv[1]), progress=False)"
 
 
 def count(k, load, cycles, workdir):
+    """Instructions of the core's loop in a run of `cycles` cycles (100 of warm-up), as bench.py sets a case."""
+    spec = {**case_spec(f"torus{k}x{k}x{k}"), "router": {"vcs": 4, "vc_buffer": 8},
+            "traffic": {"injection_rate": load, "packet_size": 1},
+            "sim": {"warmup_cycles": 100, "measure_cycles": cycles - 100, "drain_cycles": 0, "seed": 1}}
     out = os.path.join(workdir, f"callgrind.{cycles}")
     subprocess.run(["valgrind", "--tool=callgrind", "--toggle-collect=*Core__run*", f"--callgrind-out-file={out}",
-                    sys.executable, "-c", RUN, str(k), str(load), str(cycles)],
+                    sys.executable, "-c", RUN, json.dumps(spec)],
                    check=True, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     with open(out) as f:
         return int(re.search(r"^(?:summary|totals): (\d+)", f.read(), re.M).group(1))
