@@ -24,7 +24,7 @@ from . import registry
 from ._version import __version__
 from .errors import FabricError
 from .result import SCHEMA_VERSION, Result
-from .spec import mean_packet_size
+from .spec import MAX_THREADS, mean_packet_size
 
 try:
     from . import _core
@@ -306,9 +306,6 @@ def _run_phase(core, until, stop_when_drained, bar):
         if status != _core.STATUS_OK:
             break
     return status
-
-
-MAX_THREADS = 256
 
 
 def simulate(spec, progress=None, max_memory: int | None = None, partial: bool = False,

@@ -30,6 +30,7 @@ __all__ = ["load_spec", "resolve_spec", "describe_schema", "SECTIONS"]
 
 PIPELINE_STAGE_DOC = "cycles, each pipeline stage"
 MAX_CYCLES = 10**12  # far beyond any feasible run; keeps cycle sums well inside int64
+MAX_THREADS = 256    # --threads / simulate(threads=): OpenMP threads for the routers of a cycle
 
 TOPOLOGY = (
     Param("kind", "str", "mesh", "topology kind; each kind documents its own keys"),

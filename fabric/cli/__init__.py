@@ -15,7 +15,7 @@ import typer
 
 from .._version import __version__
 from ..errors import FabricError, SpecError
-from ..spec import load_spec
+from ..spec import MAX_THREADS, load_spec
 from ._errors import reports_errors
 
 __all__ = ["app", "main"]
@@ -53,7 +53,7 @@ ProgressOption = Annotated[
                  show_default=False),
 ]
 ThreadsOption = Annotated[int, typer.Option(
-    "--threads", min=1, max=256, metavar="N",
+    "--threads", min=1, max=MAX_THREADS, metavar="N",
     help="Step the routers of each cycle on N threads; the result is the same for any N.")]
 
 
