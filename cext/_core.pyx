@@ -290,6 +290,22 @@ cdef struct Work:
     int32_t e_lo, e_hi      # and the endpoints it sends for: e_lo .. e_hi-1
 
 
+# The shapes of network the router step is compiled for: Cython makes one copy of each hot function per
+# member of the fused type `Shape`, and the tests on the shape inside are decided by the compiler.
+cdef struct OneWord:
+    # every router's input VCs fit one 64-bit mask word, and every port sends a flit every cycle (the
+    # meshes, tori and small-radix networks: the mask loops and the slow-port checks disappear)
+    char unused
+
+cdef struct AnyShape:
+    # routers of any radix, ports of any speed
+    char unused
+
+ctypedef fused Shape:
+    OneWord
+    AnyShape
+
+
 cdef extern from *:
     """
     static inline void fabric_atomic_or(unsigned long long *word, unsigned long long bits) {
@@ -454,6 +470,7 @@ cdef class Core:
     cdef int64_t *port_free         # (n_ports) output side of a slow link: first cycle it may send again
     cdef int16_t *port_cpf          # (n_ports) cycles per flit of the link leaving the port
     cdef bint any_slow              # some link sends a flit less often than every cycle
+    cdef bint one_word              # WV == 1 and not any_slow: the router step compiled for OneWord
 
     # ---- links and credits in flight: R time slots (slot = cycle & rmask) of one entry per port, so the
     # entries read in one cycle are contiguous
@@ -682,6 +699,7 @@ cdef class Core:
         a = arr("port_cpf", cpf if self.n_ports else [1], np.int16); self.port_cpf = <int16_t *> a.data
         a = full("port_free", self.n_ports, np.int64); self.port_free = <int64_t *> a.data
         self.any_slow = bool(self.n_ports and int(cpf.max()) > 1)
+        self.one_word = self.WV == 1 and not self.any_slow
         a = full("amask", self.R * self.n_routers * self.WV, np.uint64); self.amask = <uint64_t *> a.data
         a = full("cmask", self.R * self.n_routers * self.WV, np.uint64); self.cmask = <uint64_t *> a.data
         self.mask_slot = self.n_routers * self.WV
@@ -1340,7 +1358,7 @@ cdef class Core:
 
     # ------------------------------------------------------------------ one router, one cycle
 
-    cdef int _router_step(self, Work *w, int r) noexcept nogil:
+    cdef int _router_step(self, Work *w, int r, Shape *shape) noexcept nogil:
         """One cycle of router r. The stages are functions of their own: the hot loops then keep fewer
         values live and spill less (measured +5-10% for the scan)."""
         cdef int p0 = self.port_indptr[r], p1 = self.port_indptr[r + 1]
@@ -1348,7 +1366,7 @@ cdef class Core:
 
         # A and B: credits and flits arriving at our ports; C. route computation, and gather VC- and
         # switch-allocation requests
-        flags = self._scan(w, r, p0, &n_va, &n_sa)
+        flags = self._scan(w, r, p0, &n_va, &n_sa, shape)
         if flags < 0:
             return ST_INVARIANT
 
@@ -1363,23 +1381,29 @@ cdef class Core:
         # (the requests that keep their place in req_*) then cross the switch
         n_win = self._switch_allocate(w, p0, n_in, n_sa) if flags & SA_CONFLICT else n_sa
         for j in range(n_win):
-            if self._traverse(w, r, p0, n_in, w.req_in[j], w.req_out[j], w.req_vc[j]):
+            if self._traverse(w, r, p0, n_in, w.req_in[j], w.req_out[j], w.req_vc[j], shape):
                 return ST_INVARIANT
         return ST_OK
 
-    cdef inline int _receive(self, int r, int p0) noexcept nogil:
+    cdef inline int _receive(self, int r, int p0, Shape *shape) noexcept nogil:
         """A: credits arriving at router r's output VCs this cycle. B: flits that arrived on their input
         links last cycle were written into their buffers then and are usable from now on; doing the
         write here, just before its first use, keeps the input-VC state in cache. Only the VCs whose
         bit the sender set in cmask / amask are visited."""
-        cdef int V = self.V, B = self.B, WV = self.WV, p, i, q, w, b
+        cdef int V = self.V, B = self.B, WV, p, i, q, w, b
         cdef int64_t flit
-        cdef uint64_t *cm = &self.cm_now[r * WV]
-        cdef uint64_t *am = &self.am_prev[r * WV]
+        cdef uint64_t *cm
+        cdef uint64_t *am
         cdef uint64_t bits, arrived
         cdef int16_t *credits = &self.credits[p0 * V]
         cdef int64_t *link_flit = self.link_prev
         cdef InVC *in_vc
+        if Shape is OneWord:
+            WV = 1
+        else:
+            WV = self.WV
+        cm = &self.cm_now[r * WV]
+        am = &self.am_prev[r * WV]
         for w in range(WV):
             bits = cm[w]
             cm[w] = 0
@@ -1411,7 +1435,7 @@ cdef class Core:
             self.vcmask[r * WV + w] |= arrived
         return 0
 
-    cdef int _scan(self, Work *w, int r, int p0, int *n_va, int *n_sa) noexcept nogil:
+    cdef int _scan(self, Work *w, int r, int p0, int *n_va, int *n_sa, Shape *shape) noexcept nogil:
         """Visit router r's input VCs holding flits, port by port: route new heads, and append VC- and
         switch-allocation requests. An input port asks for an output once, through the VC that comes
         first in round-robin order from the port's VC pointer.
@@ -1420,9 +1444,9 @@ cdef class Core:
         With more than 64 ports two outputs can share a bit; a shared bit then only flags a conflict
         that is not there, and the allocators give what they give without it (each output grants its
         one requester, each input accepts its one grant), so the masks never change a result."""
-        cdef int V = self.V, wi, b, li, v, lo, j, dist, vptr = 0, cur_li = -1, state, n
+        cdef int V = self.V, wi, b, li, v, lo, j, dist, vptr = 0, cur_li = -1, state, n, WV
         cdef uint64_t bits, bit, cand
-        cdef uint64_t *words = &self.vcmask[r * self.WV]
+        cdef uint64_t *words
         cdef InVC *ivc = &self.ivc[p0 * V]
         cdef InVC *in_vc
         # outputs asked for: in VC allocation once and more than once; in switch allocation by any
@@ -1430,9 +1454,14 @@ cdef class Core:
         cdef uint64_t va_once = 0, va_more = 0, sa_any = 0, sa_this = 0
         cdef int flags = 0, nva = 0, nsa = 0
         # A and B: credits and flits arriving
-        if self._receive(r, p0):
+        if Shape is OneWord:
+            WV = 1
+        else:
+            WV = self.WV
+        words = &self.vcmask[r * WV]
+        if self._receive(r, p0, shape):
             return -1
-        for wi in range(self.WV):
+        for wi in range(WV):
             bits = words[wi]
             while bits:
                 b = 64 * wi + ctz64(bits)
@@ -1462,8 +1491,9 @@ cdef class Core:
                     lo = in_vc.out_lo
                     if self.credits[(p0 + lo) * V + in_vc.sel] <= 0:
                         continue
-                    if self.any_slow and self.port_free[p0 + lo] > self.now:
-                        continue
+                    if Shape is AnyShape:
+                        if self.any_slow and self.port_free[p0 + lo] > self.now:
+                            continue
                     li = self.vc_port[b]
                     v = self.vc_index[b]
                     if li != cur_li:
@@ -1629,7 +1659,8 @@ cdef class Core:
         self.va_gptr[o * V + ov] = next_in if next_in < NV else 0
         in_vc.va_aptr = next_out if next_out < NV else 0
 
-    cdef inline int _traverse(self, Work *w, int r, int p0, int n_in, int li, int lo, int v) noexcept nogil:
+    cdef inline int _traverse(self, Work *w, int r, int p0, int n_in, int li, int lo, int v,
+                              Shape *shape) noexcept nogil:
         """Input port li, VC v won output port lo: move its front flit through the switch. Fields of
         self are read into locals first: the byte-wide stores below may alias anything, and would
         otherwise force them to be reloaded."""
@@ -1653,7 +1684,10 @@ cdef class Core:
             in_vc.ring = q + 1 if q + 1 < B - 2 else 0
         # an empty VC leaves the router's busy mask
         q = i - p0 * V
-        self.vcmask[r * self.WV + (q >> 6)] &= ~((<uint64_t>(count == 0)) << (q & 63))
+        if Shape is OneWord:
+            self.vcmask[r] &= ~((<uint64_t>(count == 0)) << q)
+        else:
+            self.vcmask[r * self.WV + (q >> 6)] &= ~((<uint64_t>(count == 0)) << (q & 63))
         # tail: release the output VC; the input VC is free for the next packet's head
         if flit & FLIT_TAIL:
             ps[o].free_vcs |= (<uint64_t>1) << ov
@@ -1676,8 +1710,9 @@ cdef class Core:
             w.ep_credit_n[slot] += 1
         # onto the output link, or out through the ejection channel (1 cycle, always accepts)
         arrival = now + pout.flit_delay
-        if self.any_slow:
-            self.port_free[o] = now + self.port_cpf[o]
+        if Shape is AnyShape:
+            if self.any_slow:
+                self.port_free[o] = now + self.port_cpf[o]
         if pout.kind == PORT_LINK:
             if head and ((flit >> HOPS_SHIFT) & HOPS_MASK) < HOPS_MASK:
                 flit += 1 << HOPS_SHIFT  # saturates at MAX_HOPS rather than spill into the dest bits
@@ -1958,37 +1993,24 @@ cdef class Core:
         turn), then what they did, merged block by block, in router order: the result does not depend on
         the thread count, as every read in a cycle sees the state the previous cycle left (bits another
         router sets are for later cycles, so threads set them atomically)."""
-        cdef int r, t, i, status = ST_OK, WV = self.WV
+        cdef int t, i, status = ST_OK
         cdef Work *w
-        cdef uint64_t busy
-        # a router with no flits buffered and no flit or credit arriving has nothing to do this cycle
-        # (its step would change nothing): skip it after a look at its mask words
-        cdef uint64_t *cm = &self.cmask[(self.now & self.rmask) * self.mask_slot]
-        cdef uint64_t *am = &self.amask[((self.now - 1) & self.rmask) * self.mask_slot]
-        cdef uint64_t *vm = self.vcmask
-        self.cm_now = cm
-        self.am_prev = am
+        cdef OneWord *one_word = NULL
+        cdef AnyShape *any_shape = NULL
+        self.cm_now = &self.cmask[(self.now & self.rmask) * self.mask_slot]
+        self.am_prev = &self.amask[((self.now - 1) & self.rmask) * self.mask_slot]
         self.link_prev = &self.link_flit[((self.now - 1) & self.rmask) * self.n_ports]
         if self.n_threads == 1:
-            w = &self.works[0]
-            for r in range(self.n_routers):
-                if WV == 1:
-                    busy = vm[r] | cm[r] | am[r]
-                else:
-                    busy = 0
-                    for i in range(r * WV, (r + 1) * WV):
-                        busy |= vm[i] | cm[i] | am[i]
-                if busy and w.status == ST_OK:
-                    w.status = self._router_step(w, r)
+            if self.one_word:
+                self._step_block(&self.works[0], one_word)
+            else:
+                self._step_block(&self.works[0], any_shape)
         else:
             for t in prange(self.n_blocks, num_threads=self.n_threads, schedule="dynamic", chunksize=1):
-                w = &self.works[t]
-                for r in range(w.lo, w.hi):
-                    busy = 0
-                    for i in range(r * WV, (r + 1) * WV):
-                        busy = busy | vm[i] | cm[i] | am[i]
-                    if busy and w.status == ST_OK:
-                        w.status = self._router_step(w, r)
+                if self.one_word:
+                    self._step_block(&self.works[t], one_word)
+                else:
+                    self._step_block(&self.works[t], any_shape)
         for t in range(self.n_blocks):
             w = &self.works[t]
             if w.status != ST_OK and status == ST_OK:
@@ -2005,6 +2027,25 @@ cdef class Core:
                 self._eject(w.eject_flit[i], w.eject_at[i])
             w.n_eject = 0
         return status
+
+    cdef void _step_block(self, Work *w, Shape *shape) noexcept nogil:
+        """The step of block w's routers (w.lo .. w.hi-1) in this cycle. A router with no flits buffered
+        and no flit or credit arriving has nothing to do (its step would change nothing): it is skipped
+        after a look at its mask words."""
+        cdef int r, i, WV = self.WV
+        cdef uint64_t busy
+        cdef uint64_t *cm = self.cm_now
+        cdef uint64_t *am = self.am_prev
+        cdef uint64_t *vm = self.vcmask
+        for r in range(w.lo, w.hi):
+            if Shape is OneWord:
+                busy = vm[r] | cm[r] | am[r]
+            else:
+                busy = 0
+                for i in range(r * WV, (r + 1) * WV):
+                    busy |= vm[i] | cm[i] | am[i]
+            if busy and w.status == ST_OK:
+                w.status = self._router_step(w, r, shape)
 
     cdef int _run(self, cycle_t until, bint stop_when_drained) noexcept nogil:
         cdef int e, status, i, t
