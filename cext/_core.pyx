@@ -292,18 +292,19 @@ cdef struct Work:
 
 # The shapes of network the router step is compiled for: Cython makes one copy of each hot function per
 # member of the fused type `Shape`, and the tests on the shape inside are decided by the compiler.
-cdef struct OneWord:
-    # every router's input VCs fit one 64-bit mask word, and every port sends a flit every cycle (the
-    # meshes, tori and small-radix networks: the mask loops and the slow-port checks disappear)
+cdef struct Plain:
+    # every router's input VCs fit one 64-bit mask word, every port sends a flit every cycle, and route
+    # computation and VC allocation take one cycle each (meshes, tori and small-radix networks with
+    # BookSim's default delays: the mask-word loops, slow-port checks and stage waits disappear)
     char unused
 
-cdef struct AnyShape:
-    # routers of any radix, ports of any speed
+cdef struct General:
+    # routers of any radix, ports of any speed, stages of any delay
     char unused
 
 ctypedef fused Shape:
-    OneWord
-    AnyShape
+    Plain
+    General
 
 
 cdef extern from *:
@@ -470,7 +471,7 @@ cdef class Core:
     cdef int64_t *port_free         # (n_ports) output side of a slow link: first cycle it may send again
     cdef int16_t *port_cpf          # (n_ports) cycles per flit of the link leaving the port
     cdef bint any_slow              # some link sends a flit less often than every cycle
-    cdef bint one_word              # WV == 1 and not any_slow: the router step compiled for OneWord
+    cdef bint plain                 # the network fits the router step compiled for Plain
 
     # ---- links and credits in flight: R time slots (slot = cycle & rmask) of one entry per port, so the
     # entries read in one cycle are contiguous
@@ -699,7 +700,7 @@ cdef class Core:
         a = arr("port_cpf", cpf if self.n_ports else [1], np.int16); self.port_cpf = <int16_t *> a.data
         a = full("port_free", self.n_ports, np.int64); self.port_free = <int64_t *> a.data
         self.any_slow = bool(self.n_ports and int(cpf.max()) > 1)
-        self.one_word = self.WV == 1 and not self.any_slow
+        self.plain = self.WV == 1 and not self.any_slow and self.rd == 1 and self.va == 1
         a = full("amask", self.R * self.n_routers * self.WV, np.uint64); self.amask = <uint64_t *> a.data
         a = full("cmask", self.R * self.n_routers * self.WV, np.uint64); self.cmask = <uint64_t *> a.data
         self.mask_slot = self.n_routers * self.WV
@@ -1398,7 +1399,7 @@ cdef class Core:
         cdef int16_t *credits = &self.credits[p0 * V]
         cdef int64_t *link_flit = self.link_prev
         cdef InVC *in_vc
-        if Shape is OneWord:
+        if Shape is Plain:
             WV = 1
         else:
             WV = self.WV
@@ -1454,7 +1455,7 @@ cdef class Core:
         cdef uint64_t va_once = 0, va_more = 0, sa_any = 0, sa_this = 0
         cdef int flags = 0, nva = 0, nsa = 0
         # A and B: credits and flits arriving
-        if Shape is OneWord:
+        if Shape is Plain:
             WV = 1
         else:
             WV = self.WV
@@ -1467,14 +1468,16 @@ cdef class Core:
                 b = 64 * wi + ctz64(bits)
                 bits &= bits - 1
                 in_vc = &ivc[b]
-                if in_vc.wait:
-                    in_vc.wait -= 1
-                    continue
+                if Shape is General:
+                    if in_vc.wait:
+                        in_vc.wait -= 1
+                        continue
                 state = in_vc.state
                 if state == VC_IDLE:
                     self._route(r, p0, p0 + self.vc_port[b], self.vc_index[b], in_vc)
                     in_vc.state = VC_ROUTED
-                    in_vc.wait = self.rd - 1
+                    if Shape is General:
+                        in_vc.wait = self.rd - 1
                 elif state == VC_ROUTED:
                     # a request no free output VC can grant would change nothing (iSLIP pointers move
                     # only on a grant), so it is not made
@@ -1491,7 +1494,7 @@ cdef class Core:
                     lo = in_vc.out_lo
                     if self.credits[(p0 + lo) * V + in_vc.sel] <= 0:
                         continue
-                    if Shape is AnyShape:
+                    if Shape is General:
                         if self.any_slow and self.port_free[p0 + lo] > self.now:
                             continue
                     li = self.vc_port[b]
@@ -1684,7 +1687,7 @@ cdef class Core:
             in_vc.ring = q + 1 if q + 1 < B - 2 else 0
         # an empty VC leaves the router's busy mask
         q = i - p0 * V
-        if Shape is OneWord:
+        if Shape is Plain:
             self.vcmask[r] &= ~((<uint64_t>(count == 0)) << q)
         else:
             self.vcmask[r * self.WV + (q >> 6)] &= ~((<uint64_t>(count == 0)) << (q & 63))
@@ -1710,7 +1713,7 @@ cdef class Core:
             w.ep_credit_n[slot] += 1
         # onto the output link, or out through the ejection channel (1 cycle, always accepts)
         arrival = now + pout.flit_delay
-        if Shape is AnyShape:
+        if Shape is General:
             if self.any_slow:
                 self.port_free[o] = now + self.port_cpf[o]
         if pout.kind == PORT_LINK:
@@ -1995,22 +1998,22 @@ cdef class Core:
         router sets are for later cycles, so threads set them atomically)."""
         cdef int t, i, status = ST_OK
         cdef Work *w
-        cdef OneWord *one_word = NULL
-        cdef AnyShape *any_shape = NULL
+        cdef Plain *plain = NULL
+        cdef General *general = NULL
         self.cm_now = &self.cmask[(self.now & self.rmask) * self.mask_slot]
         self.am_prev = &self.amask[((self.now - 1) & self.rmask) * self.mask_slot]
         self.link_prev = &self.link_flit[((self.now - 1) & self.rmask) * self.n_ports]
         if self.n_threads == 1:
-            if self.one_word:
-                self._step_block(&self.works[0], one_word)
+            if self.plain:
+                self._step_block(&self.works[0], plain)
             else:
-                self._step_block(&self.works[0], any_shape)
+                self._step_block(&self.works[0], general)
         else:
             for t in prange(self.n_blocks, num_threads=self.n_threads, schedule="dynamic", chunksize=1):
-                if self.one_word:
-                    self._step_block(&self.works[t], one_word)
+                if self.plain:
+                    self._step_block(&self.works[t], plain)
                 else:
-                    self._step_block(&self.works[t], any_shape)
+                    self._step_block(&self.works[t], general)
         for t in range(self.n_blocks):
             w = &self.works[t]
             if w.status != ST_OK and status == ST_OK:
@@ -2038,7 +2041,7 @@ cdef class Core:
         cdef uint64_t *am = self.am_prev
         cdef uint64_t *vm = self.vcmask
         for r in range(w.lo, w.hi):
-            if Shape is OneWord:
+            if Shape is Plain:
                 busy = vm[r] | cm[r] | am[r]
             else:
                 busy = 0
