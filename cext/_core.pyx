@@ -1639,16 +1639,15 @@ cdef class Core:
         """VC allocation for input VC i when nothing else asks for its output port: every free output
         VC in its range grants it, and it accepts the one closest after its pointer. The candidates
         all sit on one port, so that is the first at or after the pointer's place within the port,
-        else the first."""
+        else the first: the lowest bit of the candidates rotated right by that place (no branch to
+        mispredict)."""
         cdef InVC *in_vc = &self.ivc[i]
         cdef uint64_t rot
         cdef int a = in_vc.va_aptr - in_vc.out_lo * self.V
-        cdef int ov = ctz64(cand)
-        if 0 < a < self.V:
-            rot = cand >> a
-            if rot:
-                ov = a + ctz64(rot)
-        self._grant_vc(i, p0, NV, ov)
+        if <unsigned> a >= <unsigned> self.V:
+            a = 0                           # the pointer is on another port: the first candidate
+        rot = (cand >> a) | (cand << ((64 - a) & 63))
+        self._grant_vc(i, p0, NV, (a + ctz64(rot)) & 63)
 
     cdef inline void _grant_vc(self, int i, int p0, int NV, int ov) noexcept nogil:
         """Input VC i (global) takes output VC ov of its output port."""
