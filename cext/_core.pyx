@@ -250,6 +250,9 @@ cdef struct Port:
     int8_t kind             # PORT_*
 
 
+# Round-robin pointers (sa_*, va_*) name the first of n candidates to favour. A winner's successor is
+# stored without wrapping, so n may stand for 0: every reader takes (candidate - pointer) mod n as a
+# subtraction and one conditional add, which gives the same order for both.
 cdef struct PortState:
     uint64_t free_vcs       # output side: bit v set while output VC v is not held by a packet
     int16_t sa_gptr         # output side: next local input port to favour in switch allocation
@@ -1376,13 +1379,13 @@ cdef class Core:
             self._vc_allocate(w, p0, n_in * self.V, n_va)
         else:
             for j in range(n_va):
-                self._va_alone(w.va_req[j], p0, n_in * self.V, w.va_cand[j])
+                self._va_alone(w.va_req[j], p0, w.va_cand[j])
 
         # E. switch allocation: iSLIP over input ports x output ports, one iteration; the winners
         # (the requests that keep their place in req_*) then cross the switch
         n_win = self._switch_allocate(w, p0, n_in, n_sa) if flags & SA_CONFLICT else n_sa
         for j in range(n_win):
-            if self._traverse(w, r, p0, n_in, w.req_in[j], w.req_out[j], w.req_vc[j], shape):
+            if self._traverse(w, r, p0, w.req_in[j], w.req_out[j], w.req_vc[j], shape):
                 return ST_INVARIANT
         return ST_OK
 
@@ -1588,7 +1591,7 @@ cdef class Core:
         for j in range(n_va):
             i = w.va_req[j]
             if not (w.va_more >> (self.ivc[i].out_lo & 63) & 1):
-                self._va_alone(i, p0, NV, w.va_cand[j])
+                self._va_alone(i, p0, w.va_cand[j])
             else:
                 w.va_req[n] = i
                 w.va_cand[n] = w.va_cand[j]
@@ -1633,9 +1636,9 @@ cdef class Core:
                         best = dist
                         bi = ov
             if bi >= 0:
-                self._grant_vc(i, p0, NV, bi)
+                self._grant_vc(i, p0, bi)
 
-    cdef inline void _va_alone(self, int i, int p0, int NV, uint64_t cand) noexcept nogil:
+    cdef inline void _va_alone(self, int i, int p0, uint64_t cand) noexcept nogil:
         """VC allocation for input VC i when nothing else asks for its output port: every free output
         VC in its range grants it, and it accepts the one closest after its pointer. The candidates
         all sit on one port, so that is the first at or after the pointer's place within the port,
@@ -1647,9 +1650,9 @@ cdef class Core:
         if <unsigned> a >= <unsigned> self.V:
             a = 0                           # the pointer is on another port: the first candidate
         rot = (cand >> a) | (cand << ((64 - a) & 63))
-        self._grant_vc(i, p0, NV, (a + ctz64(rot)) & 63)
+        self._grant_vc(i, p0, (a + ctz64(rot)) & 63)
 
-    cdef inline void _grant_vc(self, int i, int p0, int NV, int ov) noexcept nogil:
+    cdef inline void _grant_vc(self, int i, int p0, int ov) noexcept nogil:
         """Input VC i (global) takes output VC ov of its output port."""
         cdef InVC *in_vc = &self.ivc[i]
         cdef int V = self.V, o = p0 + in_vc.out_lo
@@ -1658,10 +1661,10 @@ cdef class Core:
         in_vc.sel = <uint8_t>ov
         in_vc.state = VC_ACTIVE_HEAD
         in_vc.wait = self.va - 1
-        self.va_gptr[o * V + ov] = next_in if next_in < NV else 0
-        in_vc.va_aptr = next_out if next_out < NV else 0
+        self.va_gptr[o * V + ov] = next_in      # (may be the router's VC count: the same as 0, see PortState)
+        in_vc.va_aptr = next_out
 
-    cdef inline int _traverse(self, Work *w, int r, int p0, int n_in, int li, int lo, int v,
+    cdef inline int _traverse(self, Work *w, int r, int p0, int li, int lo, int v,
                               Shape *shape) noexcept nogil:
         """Input port li, VC v won output port lo: move its front flit through the switch. Fields of
         self are read into locals first: the byte-wide stores below may alias anything, and would
@@ -1696,10 +1699,10 @@ cdef class Core:
             in_vc.state = VC_IDLE
         else:
             in_vc.state = VC_ACTIVE
-        # round-robin pointers move past the winner (iSLIP)
-        ps[o].sa_gptr = li + 1 if li + 1 < n_in else 0
-        ps[p].sa_aptr = lo + 1 if lo + 1 < n_in else 0
-        ps[p].sa_vptr = v + 1 if v + 1 < V else 0
+        # round-robin pointers move past the winner (iSLIP; n_in and V stand for 0, see PortState)
+        ps[o].sa_gptr = li + 1
+        ps[p].sa_aptr = lo + 1
+        ps[p].sa_vptr = v + 1
         # the freed slot's credit crosses the reverse channel
         slot = (now + pin.credit_delay) & rmask
         if pin.kind == PORT_LINK:
