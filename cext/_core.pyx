@@ -466,6 +466,9 @@ cdef class Core:
                                     # third flit of the FIFO onward
     cdef uint64_t *vcmask           # (n_routers*WV) bit li*V+v set while input VC v of local port li
                                     # holds a flit; WV words per router
+    cdef uint64_t *rc_mask          # (n_routers*WV) the same bits, set while the VC is VC_IDLE (a head at
+                                    # its front, if it holds flits, waits for route computation)
+    cdef uint64_t *va_mask          # and while it is VC_ROUTED (its head waits for VC allocation)
     cdef int WV
     cdef int16_t *vc_port           # (max_router_ports*V) local VC index -> local port,
     cdef int8_t *vc_index           # and VC within the port
@@ -692,6 +695,9 @@ cdef class Core:
         self.buf = <int64_t *> (a.data + (-(<size_t> a.data) & 63))   # 64-byte aligned, zeroed
         self.WV = (self.max_router_ports * self.V + 63) // 64
         a = full("vcmask", self.n_routers * self.WV, np.uint64); self.vcmask = <uint64_t *> a.data
+        a = full("rc_mask", self.n_routers * self.WV, np.uint64, np.iinfo(np.uint64).max)   # every VC idle
+        self.rc_mask = <uint64_t *> a.data
+        a = full("va_mask", self.n_routers * self.WV, np.uint64); self.va_mask = <uint64_t *> a.data
         local_vcs = np.arange(self.max_router_ports * self.V)
         a = arr("vc_port", local_vcs // self.V, np.int16); self.vc_port = <int16_t *> a.data
         a = arr("vc_index", local_vcs % self.V, np.int8); self.vc_index = <int8_t *> a.data
@@ -1378,10 +1384,10 @@ cdef class Core:
 
         # D. VC allocation: iSLIP over (input VC) x (output VC), one iteration
         if flags & VA_SHARED:
-            self._vc_allocate(w, p0, n_in * self.V, n_va)
+            self._vc_allocate(w, r, p0, n_in * self.V, n_va)
         else:
             for j in range(n_va):
-                self._va_alone(w.va_req[j], p0, w.va_cand[j])
+                self._va_alone(w.va_req[j], r, p0, w.va_cand[j])
 
         # E. switch allocation: iSLIP over input ports x output ports, one iteration; the winners
         # (the requests that keep their place in req_*) then cross the switch
@@ -1453,9 +1459,11 @@ cdef class Core:
         With more than 64 ports two outputs can share a bit; a shared bit then only flags a conflict
         that is not there, and the allocators give what they give without it (each output grants its
         one requester, each input accepts its one grant), so the masks never change a result."""
-        cdef int V = self.V, wi, b, li, v, lo, j, dist, vptr = 0, cur_li = -1, state, n, WV
-        cdef uint64_t bits, bit, cand
+        cdef int V = self.V, wi, b, li, v, lo, j, dist, vptr = 0, cur_li = -1, n, WV
+        cdef uint64_t bits, bit, cand, held, rc_word, va_word, routed
         cdef uint64_t *words
+        cdef uint64_t *rc_words
+        cdef uint64_t *va_words
         cdef InVC *ivc = &self.ivc[p0 * V]
         cdef InVC *in_vc
         # outputs asked for: in VC allocation once and more than once; in switch allocation by any
@@ -1468,10 +1476,35 @@ cdef class Core:
         else:
             WV = self.WV
         words = &self.vcmask[r * WV]
+        rc_words = &self.rc_mask[r * WV]
+        va_words = &self.va_mask[r * WV]
         if self._receive(r, p0, shape):
             return -1
         for wi in range(WV):
-            bits = words[wi]
+            held = words[wi]
+            rc_word = rc_words[wi]
+            va_word = va_words[wi]
+            routed = 0
+            # C. route computation for the heads at the front of idle VCs (each stage has a loop of its
+            # own: a branch on the VC's stage would be mispredicted at most visits)
+            bits = held & rc_word
+            while bits:
+                b = 64 * wi + ctz64(bits)
+                bit = bits & -bits
+                bits &= bits - 1
+                in_vc = &ivc[b]
+                if Shape is General:
+                    if in_vc.wait:
+                        in_vc.wait -= 1
+                        continue
+                self._route(r, p0, p0 + self.vc_port[b], self.vc_index[b], in_vc)
+                in_vc.state = VC_ROUTED
+                routed |= bit
+                if Shape is General:
+                    in_vc.wait = self.rd - 1
+            # VC-allocation requests of routed heads. A request no free output VC can grant would
+            # change nothing (iSLIP pointers move only on a grant), so it is not made
+            bits = held & va_word
             while bits:
                 b = 64 * wi + ctz64(bits)
                 bits &= bits - 1
@@ -1480,61 +1513,65 @@ cdef class Core:
                     if in_vc.wait:
                         in_vc.wait -= 1
                         continue
-                state = in_vc.state
-                if state == VC_IDLE:
-                    self._route(r, p0, p0 + self.vc_port[b], self.vc_index[b], in_vc)
-                    in_vc.state = VC_ROUTED
-                    if Shape is General:
-                        in_vc.wait = self.rd - 1
-                elif state == VC_ROUTED:
-                    # a request no free output VC can grant would change nothing (iSLIP pointers move
-                    # only on a grant), so it is not made
-                    lo = in_vc.out_lo
-                    cand = self.class_mask[in_vc.sel] & self.pstate[p0 + lo].free_vcs
-                    if cand:
-                        bit = (<uint64_t>1) << (lo & 63)
-                        va_more |= va_once & bit
-                        va_once |= bit
-                        w.va_req[nva] = p0 * V + b
-                        w.va_cand[nva] = cand
-                        nva += 1
-                else:
-                    lo = in_vc.out_lo
-                    if self.credits[(p0 + lo) * V + in_vc.sel] <= 0:
-                        continue
-                    if Shape is General:
-                        if self.any_slow and self.port_free[p0 + lo] > self.now:
-                            continue
-                    li = self.vc_port[b]
-                    v = self.vc_index[b]
-                    if li != cur_li:
-                        cur_li = li
-                        vptr = self.pstate[p0 + li].sa_vptr
-                        sa_this = 0
-                    dist = v - vptr
-                    if dist < 0:
-                        dist += V
-                    n = nsa
+                lo = in_vc.out_lo
+                cand = self.class_mask[in_vc.sel] & self.pstate[p0 + lo].free_vcs
+                if cand:
                     bit = (<uint64_t>1) << (lo & 63)
-                    if sa_this & bit:
-                        # this input may already ask for that output (its requests are the last ones):
-                        # keep the VC first in round robin
-                        j = n - 1
-                        while j >= 0 and w.req_in[j] == li and w.req_out[j] != lo:
-                            j -= 1
-                        if j >= 0 and w.req_in[j] == li:
-                            if dist < (w.req_vc[j] - vptr + V) % V:
-                                w.req_vc[j] = v
-                            continue
-                    if sa_this or sa_any & bit:
-                        flags |= SA_CONFLICT     # this input asks for a second output, or a second
-                                                 # input for this output
-                    sa_this |= bit
-                    sa_any |= bit
-                    w.req_in[n] = li
-                    w.req_out[n] = lo
-                    w.req_vc[n] = v
-                    nsa = n + 1
+                    va_more |= va_once & bit
+                    va_once |= bit
+                    w.va_req[nva] = p0 * V + b
+                    w.va_cand[nva] = cand
+                    nva += 1
+            # switch-allocation requests of VCs holding an output VC, in VC order (an input port's
+            # requests stay together)
+            bits = held & ~(rc_word | va_word)
+            while bits:
+                b = 64 * wi + ctz64(bits)
+                bits &= bits - 1
+                in_vc = &ivc[b]
+                if Shape is General:
+                    if in_vc.wait:
+                        in_vc.wait -= 1
+                        continue
+                lo = in_vc.out_lo
+                if self.credits[(p0 + lo) * V + in_vc.sel] <= 0:
+                    continue
+                if Shape is General:
+                    if self.any_slow and self.port_free[p0 + lo] > self.now:
+                        continue
+                li = self.vc_port[b]
+                v = self.vc_index[b]
+                if li != cur_li:
+                    cur_li = li
+                    vptr = self.pstate[p0 + li].sa_vptr
+                    sa_this = 0
+                dist = v - vptr
+                if dist < 0:
+                    dist += V
+                n = nsa
+                bit = (<uint64_t>1) << (lo & 63)
+                if sa_this & bit:
+                    # this input may already ask for that output (its requests are the last ones):
+                    # keep the VC first in round robin
+                    j = n - 1
+                    while j >= 0 and w.req_in[j] == li and w.req_out[j] != lo:
+                        j -= 1
+                    if j >= 0 and w.req_in[j] == li:
+                        if dist < (w.req_vc[j] - vptr + V) % V:
+                            w.req_vc[j] = v
+                        continue
+                if sa_this or sa_any & bit:
+                    flags |= SA_CONFLICT     # this input asks for a second output, or a second
+                                             # input for this output
+                sa_this |= bit
+                sa_any |= bit
+                w.req_in[n] = li
+                w.req_out[n] = lo
+                w.req_vc[n] = v
+                nsa = n + 1
+            # the heads routed now ask for VCs from the next cycle
+            rc_words[wi] = rc_word & ~routed
+            va_words[wi] = va_word | routed
         n_va[0] = nva
         n_sa[0] = nsa
         w.va_more = va_more
@@ -1586,7 +1623,7 @@ cdef class Core:
                 n_win += 1
         return n_win
 
-    cdef void _vc_allocate(self, Work *w, int p0, int NV, int n_va) noexcept nogil:
+    cdef void _vc_allocate(self, Work *w, int r, int p0, int NV, int n_va) noexcept nogil:
         cdef int j, i, o, ov, lo_v, dist, best, bi, V = self.V, li_v, n
         cdef uint64_t cand
         cdef InVC *in_vc
@@ -1596,7 +1633,7 @@ cdef class Core:
         for j in range(n_va):
             i = w.va_req[j]
             if not (w.va_more >> (self.ivc[i].out_lo & 63) & 1):
-                self._va_alone(i, p0, w.va_cand[j])
+                self._va_alone(i, r, p0, w.va_cand[j])
             else:
                 w.va_req[n] = i
                 w.va_cand[n] = w.va_cand[j]
@@ -1641,9 +1678,9 @@ cdef class Core:
                         best = dist
                         bi = ov
             if bi >= 0:
-                self._grant_vc(i, p0, bi)
+                self._grant_vc(i, r, p0, bi)
 
-    cdef inline void _va_alone(self, int i, int p0, uint64_t cand) noexcept nogil:
+    cdef inline void _va_alone(self, int i, int r, int p0, uint64_t cand) noexcept nogil:
         """VC allocation for input VC i when nothing else asks for its output port: every free output
         VC in its range grants it, and it accepts the one closest after its pointer. The candidates
         all sit on one port, so that is the first at or after the pointer's place within the port,
@@ -1655,16 +1692,17 @@ cdef class Core:
         if <unsigned> a >= <unsigned> self.V:
             a = 0                           # the pointer is on another port: the first candidate
         rot = (cand >> a) | (cand << ((64 - a) & 63))
-        self._grant_vc(i, p0, (a + ctz64(rot)) & 63)
+        self._grant_vc(i, r, p0, (a + ctz64(rot)) & 63)
 
-    cdef inline void _grant_vc(self, int i, int p0, int ov) noexcept nogil:
-        """Input VC i (global) takes output VC ov of its output port."""
+    cdef inline void _grant_vc(self, int i, int r, int p0, int ov) noexcept nogil:
+        """Input VC i (global; of router r, whose first port is p0) takes output VC ov of its output port."""
         cdef InVC *in_vc = &self.ivc[i]
-        cdef int V = self.V, o = p0 + in_vc.out_lo
-        cdef int next_in = i - p0 * V + 1, next_out = in_vc.out_lo * V + ov + 1
+        cdef int V = self.V, o = p0 + in_vc.out_lo, q = i - p0 * V
+        cdef int next_in = q + 1, next_out = in_vc.out_lo * V + ov + 1
         self.pstate[o].free_vcs &= ~((<uint64_t>1) << ov)
         in_vc.sel = <uint8_t>ov
         in_vc.state = VC_ACTIVE_HEAD
+        self.va_mask[r * self.WV + (q >> 6)] &= ~((<uint64_t>1) << (q & 63))
         in_vc.wait = self.va - 1
         self.va_gptr[o * V + ov] = next_in      # (may be the router's VC count: the same as 0, see PortState)
         in_vc.va_aptr = next_out
@@ -1702,6 +1740,10 @@ cdef class Core:
         if flit & FLIT_TAIL:
             ps[o].free_vcs |= (<uint64_t>1) << ov
             in_vc.state = VC_IDLE
+            if Shape is Plain:
+                self.rc_mask[r] |= (<uint64_t>1) << q
+            else:
+                self.rc_mask[r * self.WV + (q >> 6)] |= (<uint64_t>1) << (q & 63)
         else:
             in_vc.state = VC_ACTIVE
         # round-robin pointers move past the winner (iSLIP; n_in and V stand for 0, see PortState)
