@@ -2,6 +2,7 @@
 
     python benchmarks/ab.py                          # HEAD~1 against the built fabric._core
     python benchmarks/ab.py --ref 848b6a1 --case mesh32x32@0.1 --slices 60
+    python benchmarks/ab.py --ref 848b6a1 --threads 2
 
 This machine's speed drifts by tens of percent over minutes, so two separate runs say little about a
 change of a few percent. Here both cores simulate the same network in one process, alternating short
@@ -68,6 +69,7 @@ def main():
     ap.add_argument("--warmup", type=int, default=300, help="cycles run before timing starts")
     ap.add_argument("--slices", type=int, default=40, help="timed slices per core")
     ap.add_argument("--slice-cycles", type=int, default=25)
+    ap.add_argument("--threads", type=int, default=1, help="threads of both cores")
     a = ap.parse_args()
 
     import fabric.engine as engine
@@ -84,7 +86,7 @@ def main():
         cores = {}
         for label, module in (("reference", reference), ("current", current)):
             engine._core = module
-            core, net = engine.make_core(spec)
+            core, net = engine.make_core(spec, threads=a.threads)
             core.run(a.warmup)
             cores[label] = core
         engine._core = current
@@ -97,6 +99,7 @@ def main():
         ratios = [c / r for r, c in zip(speed["reference"], speed["current"])]
         print(json.dumps({
             "case": a.case,
+            "threads": a.threads,
             "reference": a.ref,
             "router_cycles_per_second": {k: round(statistics.median(v), 1) for k, v in speed.items()},
             "current_over_reference": round(statistics.median(ratios), 4),
