@@ -479,7 +479,8 @@ cdef class Core:
     cdef int64_t *port_free         # (n_ports) output side of a slow link: first cycle it may send again
     cdef int16_t *port_cpf          # (n_ports) cycles per flit of the link leaving the port
     cdef bint any_slow              # some link sends a flit less often than every cycle
-    cdef bint plain                 # the network fits the router step compiled for Plain
+    cdef public bint plain          # the network fits the router step compiled for Plain (tests may
+                                    # switch it off, to compare with the General copy)
 
     # ---- links and credits in flight: R time slots (slot = cycle & rmask) of one entry per port, so the
     # entries read in one cycle are contiguous
