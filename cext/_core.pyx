@@ -1398,6 +1398,22 @@ cdef class Core:
                 return ST_INVARIANT
         return ST_OK
 
+    cdef inline int _mask_words(self, Shape *shape) noexcept nogil:
+        """Words per router in the VC masks: 1 in the Plain copy, known to the compiler."""
+        if Shape is Plain:
+            return 1
+        else:
+            return self.WV
+
+    cdef inline bint _waiting(self, InVC *in_vc, Shape *shape) noexcept nogil:
+        """The VC's current pipeline stage has cycles to go: count one down. Plain stages take one
+        cycle, so there is nothing to count."""
+        if Shape is General:
+            if in_vc.wait:
+                in_vc.wait -= 1
+                return True
+        return False
+
     cdef inline int _receive(self, int r, int p0, Shape *shape) noexcept nogil:
         """A: credits arriving at router r's output VCs this cycle. B: flits that arrived on their input
         links last cycle were written into their buffers then and are usable from now on; doing the
@@ -1411,10 +1427,7 @@ cdef class Core:
         cdef int16_t *credits = &self.credits[p0 * V]
         cdef int64_t *link_flit = self.link_prev
         cdef InVC *in_vc
-        if Shape is Plain:
-            WV = 1
-        else:
-            WV = self.WV
+        WV = self._mask_words(shape)
         cm = &self.cm_now[r * WV]
         am = &self.am_prev[r * WV]
         for w in range(WV):
@@ -1472,10 +1485,7 @@ cdef class Core:
         cdef uint64_t va_once = 0, va_more = 0, sa_any = 0, sa_this = 0
         cdef int flags = 0, nva = 0, nsa = 0
         # A and B: credits and flits arriving
-        if Shape is Plain:
-            WV = 1
-        else:
-            WV = self.WV
+        WV = self._mask_words(shape)
         words = &self.vcmask[r * WV]
         rc_words = &self.rc_mask[r * WV]
         va_words = &self.va_mask[r * WV]
@@ -1494,10 +1504,8 @@ cdef class Core:
                 bit = bits & -bits
                 bits &= bits - 1
                 in_vc = &ivc[b]
-                if Shape is General:
-                    if in_vc.wait:
-                        in_vc.wait -= 1
-                        continue
+                if self._waiting(in_vc, shape):
+                    continue
                 self._route(r, p0, p0 + self.vc_port[b], self.vc_index[b], in_vc)
                 in_vc.state = VC_ROUTED
                 routed |= bit
@@ -1510,10 +1518,8 @@ cdef class Core:
                 b = 64 * wi + ctz64(bits)
                 bits &= bits - 1
                 in_vc = &ivc[b]
-                if Shape is General:
-                    if in_vc.wait:
-                        in_vc.wait -= 1
-                        continue
+                if self._waiting(in_vc, shape):
+                    continue
                 lo = in_vc.out_lo
                 cand = self.class_mask[in_vc.sel] & self.pstate[p0 + lo].free_vcs
                 if cand:
@@ -1530,10 +1536,8 @@ cdef class Core:
                 b = 64 * wi + ctz64(bits)
                 bits &= bits - 1
                 in_vc = &ivc[b]
-                if Shape is General:
-                    if in_vc.wait:
-                        in_vc.wait -= 1
-                        continue
+                if self._waiting(in_vc, shape):
+                    continue
                 lo = in_vc.out_lo
                 if self.credits[(p0 + lo) * V + in_vc.sel] <= 0:
                     continue
@@ -1714,7 +1718,7 @@ cdef class Core:
         self are read into locals first: the byte-wide stores below may alias anything, and would
         otherwise force them to be reloaded."""
         cdef int V = self.V, B = self.B
-        cdef int p = p0 + li, o = p0 + lo, i = p * V + v, q
+        cdef int p = p0 + li, o = p0 + lo, i = p * V + v, q, word
         cdef InVC *in_vc = &self.ivc[i]
         cdef int ov = in_vc.sel
         cdef int64_t flit = in_vc.front[0], slot
@@ -1734,17 +1738,15 @@ cdef class Core:
         # an empty VC leaves the router's busy mask
         q = i - p0 * V
         if Shape is Plain:
-            self.vcmask[r] &= ~((<uint64_t>(count == 0)) << q)
+            word = r                # (q < 64)
         else:
-            self.vcmask[r * self.WV + (q >> 6)] &= ~((<uint64_t>(count == 0)) << (q & 63))
+            word = r * self.WV + (q >> 6)
+        self.vcmask[word] &= ~((<uint64_t>(count == 0)) << (q & 63))
         # tail: release the output VC; the input VC is free for the next packet's head
         if flit & FLIT_TAIL:
             ps[o].free_vcs |= (<uint64_t>1) << ov
             in_vc.state = VC_IDLE
-            if Shape is Plain:
-                self.rc_mask[r] |= (<uint64_t>1) << q
-            else:
-                self.rc_mask[r * self.WV + (q >> 6)] |= (<uint64_t>1) << (q & 63)
+            self.rc_mask[word] |= (<uint64_t>1) << (q & 63)
         else:
             in_vc.state = VC_ACTIVE
         # round-robin pointers move past the winner (iSLIP; n_in and V stand for 0, see PortState)
@@ -2085,7 +2087,7 @@ cdef class Core:
         """The step of block w's routers (w.lo .. w.hi-1) in this cycle. A router with no flits buffered
         and no flit or credit arriving has nothing to do (its step would change nothing): it is skipped
         after a look at its mask words."""
-        cdef int r, i, WV = self.WV, ahead
+        cdef int r, i, WV = self._mask_words(shape), ahead
         cdef uint64_t busy
         cdef uint64_t *cm = self.cm_now
         cdef uint64_t *am = self.am_prev
@@ -2104,12 +2106,9 @@ cdef class Core:
                     while line < end:
                         prefetch(line, 1)
                         line += 64
-                busy = vm[r] | cm[r] | am[r]
-                busy = vm[r] | cm[r] | am[r]
-            else:
-                busy = 0
-                for i in range(r * WV, (r + 1) * WV):
-                    busy |= vm[i] | cm[i] | am[i]
+            busy = 0
+            for i in range(r * WV, (r + 1) * WV):
+                busy |= vm[i] | cm[i] | am[i]
             if busy and w.status == ST_OK:
                 w.status = self._router_step(w, r, shape)
 
