@@ -243,9 +243,8 @@ cdef struct InVC:
 cdef struct Port:
     # what a switch traversal needs to know about a port, in one place (one cache line for two ports)
     int32_t peer            # link: far-end port; endpoint port: endpoint id
-    int32_t peer_words      # link port: first word of the far end's router in a slot of amask/cmask
-                            # (its own router's for an endpoint port)
-    int32_t peer_vc0        # and the far end's first VC bit there: local port index * V
+    int32_t peer_byte       # link port: the far end's byte in a slot of arrive/credit_in (an endpoint
+                            # port: its own byte)
     int32_t flit_delay      # switch allocation to the far buffer: sa + st - 1 + latency
     int32_t credit_delay    # switch allocation to the credit's use upstream: sa + latency of the
                             # link arriving at the port
@@ -311,22 +310,6 @@ ctypedef fused Shape:
     Plain
     General
 
-
-cdef extern from *:
-    """
-    static inline void fabric_atomic_or(unsigned long long *word, unsigned long long bits) {
-        __atomic_fetch_or(word, bits, __ATOMIC_RELAXED);
-    }
-    """
-    void fabric_atomic_or(unsigned long long *word, unsigned long long bits) noexcept nogil
-
-
-cdef inline void set_bits(uint64_t *word, uint64_t bits, bint shared) noexcept nogil:
-    """word |= bits; atomically when other threads may set bits of the same word."""
-    if shared:
-        fabric_atomic_or(<unsigned long long *> word, bits)
-    else:
-        word[0] |= bits
 
 
 cdef inline uint64_t mix_seed(uint64_t seed, uint64_t stream) noexcept nogil:
@@ -485,12 +468,14 @@ cdef class Core:
     # ---- links and credits in flight: R time slots (slot = cycle & rmask) of one entry per port, so the
     # entries read in one cycle are contiguous
     cdef int64_t *link_flit         # (R*n_ports) flit word arriving at this input port, -1 none
-    # per router and slot, bit masks over the router's local VCs (bit li*V+v, WV words per router) with
-    # a flit arriving at the input VC (amask) or a credit at the output VC (cmask), set by the sender, so
-    # a router visits only what arrives, and the bit says which VC
-    cdef uint64_t *amask            # (R*n_routers*WV)
-    cdef uint64_t *cmask            # (R*n_routers*WV)
-    cdef int64_t mask_slot          # n_routers * WV: mask words per slot
+    # per router and slot, a byte per local port (WP words per router): v + 1 for a flit arriving at its
+    # input VC v (arrive) or a credit at its output VC v (credit_in), 0 for none. A link carries one
+    # flit and one credit per cycle, so each byte has one writer, the sender, and a plain store sets it:
+    # no read before the write, and no atomics with threads. A router visits only what arrives.
+    cdef uint64_t *arrive           # (R*n_routers*WP)
+    cdef uint64_t *credit_in        # (R*n_routers*WP)
+    cdef int WP
+    cdef int64_t slot_bytes         # n_routers * WP * 8: bytes per slot
     # this cycle's slots, set before the routers step: credits arriving now, flits that arrived last cycle
     cdef uint64_t *cm_now
     cdef uint64_t *am_prev
@@ -712,22 +697,22 @@ cdef class Core:
         a = arr("port_cpf", cpf if self.n_ports else [1], np.int16); self.port_cpf = <int16_t *> a.data
         a = full("port_free", self.n_ports, np.int64); self.port_free = <int64_t *> a.data
         self.any_slow = bool(self.n_ports and int(cpf.max()) > 1)
-        self.plain = self.WV == 1 and not self.any_slow and self.rd == 1 and self.va == 1
-        a = full("amask", self.R * self.n_routers * self.WV, np.uint64); self.amask = <uint64_t *> a.data
-        a = full("cmask", self.R * self.n_routers * self.WV, np.uint64); self.cmask = <uint64_t *> a.data
-        self.mask_slot = self.n_routers * self.WV
-        # where the far end of each link port (an endpoint port: the port itself) has its VC bits
+        self.WP = (self.max_router_ports + 7) // 8
+        self.plain = self.WV == 1 and self.WP == 1 and not self.any_slow and self.rd == 1 and self.va == 1
+        a = full("arrive", self.R * self.n_routers * self.WP, np.uint64); self.arrive = <uint64_t *> a.data
+        a = full("credit_in", self.R * self.n_routers * self.WP, np.uint64)
+        self.credit_in = <uint64_t *> a.data
+        self.slot_bytes = self.n_routers * self.WP * 8
+        # where the far end of each link port (an endpoint port: the port itself) has its byte
         local = np.arange(self.n_ports, dtype=np.int64) - indptr[port_router].astype(np.int64)
         far = np.where(kinds == PORT_LINK, peers, np.arange(self.n_ports))
-        words = port_router.astype(np.int64)[far] * self.WV
-        vc0 = local[far] * self.V
+        far_byte = port_router.astype(np.int64)[far] * self.WP * 8 + local[far]
         a = raw("port", self.n_ports * sizeof(Port)); self.port = <Port *> a.data
-        columns = zip(peers.tolist(), words.tolist(), vc0.tolist(), flit_delay.tolist(),
-                      credit_delay.tolist(), kinds.tolist())
-        for i, (pp, pw, pv, fd, cd, kd) in enumerate(columns):
+        columns = zip(peers.tolist(), far_byte.tolist(), flit_delay.tolist(), credit_delay.tolist(),
+                      kinds.tolist())
+        for i, (pp, pb, fd, cd, kd) in enumerate(columns):
             self.port[i].peer = pp
-            self.port[i].peer_words = pw
-            self.port[i].peer_vc0 = pv
+            self.port[i].peer_byte = pb
             self.port[i].flit_delay = fd
             self.port[i].credit_delay = cd
             self.port[i].kind = kd
@@ -1405,6 +1390,13 @@ cdef class Core:
         else:
             return self.WV
 
+    cdef inline int _port_words(self, Shape *shape) noexcept nogil:
+        """Words per router in a slot of arrive / credit_in: 1 in the Plain copy."""
+        if Shape is Plain:
+            return 1
+        else:
+            return self.WP
+
     cdef inline bint _waiting(self, InVC *in_vc, Shape *shape) noexcept nogil:
         """The VC's current pipeline stage has cycles to go: count one down. Plain stages take one
         cycle, so there is nothing to count."""
@@ -1417,32 +1409,37 @@ cdef class Core:
     cdef inline int _receive(self, int r, int p0, Shape *shape) noexcept nogil:
         """A: credits arriving at router r's output VCs this cycle. B: flits that arrived on their input
         links last cycle were written into their buffers then and are usable from now on; doing the
-        write here, just before its first use, keeps the input-VC state in cache. Only the VCs whose
-        bit the sender set in cmask / amask are visited."""
-        cdef int V = self.V, B = self.B, WV, p, i, q, w, b
+        write here, just before its first use, keeps the input-VC state in cache. Only the ports whose
+        byte the sender set in credit_in / arrive are visited."""
+        cdef int V = self.V, B = self.B, WV, WP, p, i, q, w, b, k
         cdef int64_t flit
         cdef uint64_t *cm
         cdef uint64_t *am
-        cdef uint64_t bits, arrived
+        cdef uint64_t bytes
         cdef int16_t *credits = &self.credits[p0 * V]
         cdef int64_t *link_flit = self.link_prev
         cdef InVC *in_vc
         WV = self._mask_words(shape)
-        cm = &self.cm_now[r * WV]
-        am = &self.am_prev[r * WV]
-        for w in range(WV):
-            bits = cm[w]
+        WP = self._port_words(shape)
+        cm = &self.cm_now[r * WP]
+        am = &self.am_prev[r * WP]
+        for w in range(WP):
+            # byte k of word w: port 8w + k; its value v + 1 (k below is the byte's first bit)
+            bytes = cm[w]
             cm[w] = 0
-            while bits:
-                credits[64 * w + ctz64(bits)] += 1
-                bits &= bits - 1
-            bits = am[w]
-            arrived = bits
+            while bytes:
+                k = ctz64(bytes) & ~7
+                credits[(8 * w + (k >> 3)) * V + <int>((bytes >> k) & 0xFF) - 1] += 1
+                bytes &= ~((<uint64_t>0xFF) << k)
+            bytes = am[w]
             am[w] = 0
-            while bits:
-                b = 64 * w + ctz64(bits)
-                bits &= bits - 1
-                p = p0 + self.vc_port[b]
+            while bytes:
+                k = ctz64(bytes) & ~7
+                p = 8 * w + (k >> 3)
+                b = p * V + <int>((bytes >> k) & 0xFF) - 1
+                bytes &= ~((<uint64_t>0xFF) << k)
+                self.vcmask[r * WV + (b >> 6)] |= (<uint64_t>1) << (b & 63)
+                p += p0
                 flit = link_flit[p]
                 link_flit[p] = -1
                 i = p0 * V + b
@@ -1461,7 +1458,6 @@ cdef class Core:
                 # a head is routed soon, by its destination's key: a random line of ep_key, which the
                 # sweep over the network's state has likely pushed out of the caches since last use
                 prefetch(&self.ep_key[(flit >> DEST_SHIFT) & DEST_MASK], 0)
-            self.vcmask[r * WV + w] |= arrived
         return 0
 
     cdef int _scan(self, Work *w, int r, int p0, int *n_va, int *n_sa, Shape *shape) noexcept nogil:
@@ -1723,7 +1719,7 @@ cdef class Core:
         cdef int ov = in_vc.sel
         cdef int64_t flit = in_vc.front[0], slot
         cdef cycle_t now = self.now, arrival
-        cdef int64_t rmask = self.rmask, mask_slot = self.mask_slot
+        cdef int64_t rmask = self.rmask, slot_bytes = self.slot_bytes
         cdef Port *pin = &self.port[p]
         cdef Port *pout = &self.port[o]
         cdef PortState *ps = self.pstate
@@ -1756,9 +1752,7 @@ cdef class Core:
         # the freed slot's credit crosses the reverse channel
         slot = (now + pin.credit_delay) & rmask
         if pin.kind == PORT_LINK:
-            q = pin.peer_vc0 + v
-            set_bits(&self.cmask[slot * mask_slot + pin.peer_words + (q >> 6)], (<uint64_t>1) << (q & 63),
-                     self.n_threads > 1)
+            (<uint8_t *> self.credit_in)[slot * slot_bytes + pin.peer_byte] = <uint8_t>(v + 1)
         else:
             # at most one flit leaves an injection buffer per cycle: one credit per (endpoint, plane)
             w.ep_credit[slot * w.cap + w.ep_credit_n[slot]] = pin.peer * V + v
@@ -1774,9 +1768,7 @@ cdef class Core:
             # one flit per output per cycle and a fixed latency keep the slot free (a store, no load:
             # the conservation and credit checks catch a violation)
             slot = arrival & rmask
-            q = pout.peer_vc0 + ov
-            set_bits(&self.amask[slot * mask_slot + pout.peer_words + (q >> 6)], (<uint64_t>1) << (q & 63),
-                     self.n_threads > 1)
+            (<uint8_t *> self.arrive)[slot * slot_bytes + pout.peer_byte] = <uint8_t>(ov + 1)
             w.flit_hops += 1
             q = self.credits[o * V + ov] - 1
             self.credits[o * V + ov] = q
@@ -1901,9 +1893,8 @@ cdef class Core:
         port = self.slot_port[s]
         slot = ((now + 2) & self.rmask) * self.n_ports + port
         self.link_flit[slot] = flit_word(pid, pkt.dest, self.ep_cur_sent[e] + 1 == pkt.size)
-        k = self.port[port].peer_vc0 + v   # an endpoint port's bits are its own
-        set_bits(&self.amask[((now + 2) & self.rmask) * self.mask_slot + self.port[port].peer_words + (k >> 6)],
-                 (<uint64_t>1) << (k & 63), self.n_threads > 1)
+        (<uint8_t *> self.arrive)[((now + 2) & self.rmask) * self.slot_bytes + self.port[port].peer_byte] = \
+            <uint8_t>(v + 1)
         out.credits -= 1
         self.ep_last_vc[s] = <int16_t>v
         if self.ep_cur_sent[e] == 0:
@@ -2052,8 +2043,8 @@ cdef class Core:
         cdef Work *w
         cdef Plain *plain = NULL
         cdef General *general = NULL
-        self.cm_now = &self.cmask[(self.now & self.rmask) * self.mask_slot]
-        self.am_prev = &self.amask[((self.now - 1) & self.rmask) * self.mask_slot]
+        self.cm_now = &self.credit_in[(self.now & self.rmask) * self.n_routers * self.WP]
+        self.am_prev = &self.arrive[((self.now - 1) & self.rmask) * self.n_routers * self.WP]
         self.link_prev = &self.link_flit[((self.now - 1) & self.rmask) * self.n_ports]
         if self.n_threads == 1:
             if self.plain:
@@ -2087,7 +2078,7 @@ cdef class Core:
         """The step of block w's routers (w.lo .. w.hi-1) in this cycle. A router with no flits buffered
         and no flit or credit arriving has nothing to do (its step would change nothing): it is skipped
         after a look at its mask words."""
-        cdef int r, i, WV = self._mask_words(shape), ahead
+        cdef int r, i, WV = self._mask_words(shape), WP = self._port_words(shape), ahead
         cdef uint64_t busy
         cdef uint64_t *cm = self.cm_now
         cdef uint64_t *am = self.am_prev
@@ -2108,7 +2099,9 @@ cdef class Core:
                         line += 64
             busy = 0
             for i in range(r * WV, (r + 1) * WV):
-                busy |= vm[i] | cm[i] | am[i]
+                busy |= vm[i]
+            for i in range(r * WP, (r + 1) * WP):
+                busy |= cm[i] | am[i]
             if busy and w.status == ST_OK:
                 w.status = self._router_step(w, r, shape)
 
@@ -2415,29 +2408,28 @@ cdef class Core:
         """True when, for every link and VC, the sender's credits + the receiver's buffered flits +
         flits and credits in flight equal the buffer depth."""
         k = self._keep
-        R, B, V, WV = self.R, self.B, self.V, self.WV
+        R, B, V, WP = self.R, self.B, self.V, self.WP
         kinds = k["port_kind"][: self.n_ports]
         peer = k["port_peer"][: self.n_ports]
         indptr = k["port_indptr"]
         router = np.repeat(np.arange(self.n_routers), np.diff(indptr))
         credits = self.output_credits()
         count = self.buffer_occupancy()
-        words = lambda name: k[name][: R * self.n_routers * WV].reshape(R, self.n_routers, WV)
-        amask, cmask = words("amask"), words("cmask")
+        slots = lambda name: k[name][: R * self.n_routers * WP].view(np.uint8).reshape(R, self.n_routers * WP * 8)
+        arriving, crediting = slots("arrive"), slots("credit_in")
 
-        def in_flight(masks, port, v):
-            bit = int(port - indptr[router[port]]) * V + v     # a Python int: no 32-bit shift below
-            column = masks[:, router[port], bit // 64].astype(np.uint64)
-            return int(np.count_nonzero(column & np.uint64(1 << (bit % 64))))
+        def in_flight(bytes_, port, v):
+            column = bytes_[:, router[port] * WP * 8 + port - indptr[router[port]]]
+            return int(np.count_nonzero(column == v + 1))
 
         wrong = []
         for p in np.flatnonzero(kinds == PORT_LINK):
             q = peer[p]
             for v in range(V):
-                total = credits[p, v] + count[q, v] + in_flight(amask, q, v) + in_flight(cmask, p, v)
+                total = credits[p, v] + count[q, v] + in_flight(arriving, q, v) + in_flight(crediting, p, v)
                 if total != B:
                     if not report:
                         return False
-                    wrong.append((int(p), v, int(credits[p, v]), int(count[q, v]), in_flight(amask, q, v),
-                                  in_flight(cmask, p, v)))
+                    wrong.append((int(p), v, int(credits[p, v]), int(count[q, v]), in_flight(arriving, q, v),
+                                  in_flight(crediting, p, v)))
         return wrong if report else True
