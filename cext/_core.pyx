@@ -1690,8 +1690,7 @@ cdef class Core:
         cdef InVC *in_vc = &self.ivc[i]
         cdef uint64_t rot
         cdef int a = in_vc.va_aptr - in_vc.out_lo * self.V
-        if <unsigned> a >= <unsigned> self.V:
-            a = 0                           # the pointer is on another port: the first candidate
+        a &= -<int>(<unsigned> a < <unsigned> self.V)   # on another port: from the first candidate
         rot = (cand >> a) | (cand << ((64 - a) & 63))
         self._grant_vc(i, r, p0, (a + ctz64(rot)) & 63)
 
