@@ -1073,7 +1073,7 @@ cdef class Core:
         (dimension order; see fabric/routing/dor.py)."""
         cdef int32_t dest = <int32_t>((in_vc.front[0] >> DEST_SHIFT) & DEST_MASK)
         cdef uint32_t here, there
-        cdef int d, c, t, k, dist2, direction, in_local
+        cdef int d, c, t, k, dist2, direction, in_local, cont, high
         if self.route_mode > ROUTE_DOR_TORUS:
             self._route_other(r, p, v, p0, dest, in_vc)
             return
@@ -1093,22 +1093,23 @@ cdef class Core:
         # Torus: direction and dateline class are chosen when the packet turns into dimension d and kept
         # for the whole dimension. A packet still in d arrived on port 2d+1 going + or 2d going -, on a
         # VC of its class, so both are read back from where it came in (BookSim: in_port ^ 1, f->ph).
+        # Both cases are computed and one is picked by masks: which applies, and the shorter way round,
+        # vary from head to head, and branches on them were mispredicted
         in_local = p - p0
-        if in_local >> 1 == d:
-            direction = (in_local & 1) ^ 1
-            in_vc.sel = CLASS_HIGH if 2 * v >= self.V else CLASS_LOW
-        else:
-            k = self.dims[d]
-            dist2 = t - c                  # the + distance, (t - c) mod k, without a division
-            if dist2 < 0:
-                dist2 += k
-            dist2 = k - 2 * dist2
-            if dist2 > 0 or (dist2 == 0 and (self.torus_tie == 1 or self._coin(r))):
-                direction = 0
-            else:
-                direction = 1
-            # BookSim dor_next_torus: upper half going + across the wrap, or going - without wrapping
-            in_vc.sel = CLASS_HIGH if ((direction == 0 and c > t) or (direction == 1 and t < c)) else CLASS_LOW
+        cont = (in_local >> 1) == d
+        k = self.dims[d]
+        dist2 = t - c                      # the + distance, (t - c) mod k, without a division
+        dist2 += k & -<int>(dist2 < 0)
+        dist2 = k - 2 * dist2
+        direction = <int>(dist2 <= 0)
+        if dist2 == 0 and not cont:        # halfway round (even k): the tie rule, perhaps a coin
+            direction = 0 if (self.torus_tie == 1 or self._coin(r)) else 1
+        direction ^= (direction ^ ((in_local & 1) ^ 1)) & -cont
+        # the upper VC half: staying on the class it came in on; turning, BookSim dor_next_torus's
+        # rule, going + across the wrap or going - without wrapping, which is c > t either way
+        high = <int>(c > t)
+        high ^= (high ^ <int>(2 * v >= self.V)) & -cont
+        in_vc.sel = <uint8_t>(CLASS_LOW + high)
         in_vc.out_lo = <int16_t>(2 * d + direction)
 
     cdef void _route_other(self, int r, int p, int v, int p0, int32_t dest, InVC *in_vc) noexcept nogil:
