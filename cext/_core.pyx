@@ -291,7 +291,7 @@ cdef struct Work:
     int32_t n_eject
     int32_t cap             # endpoint ports of the block: at most one credit and one ejection each
     int32_t lo, hi          # its routers: lo .. hi-1
-    int32_t e_lo, e_hi      # and the endpoints it sends for: e_lo .. e_hi-1
+    int32_t e_lo, e_hi      # and the endpoints it sends for: those of words e_lo .. e_hi-1 of ep_queued
 
 
 # The shapes of network the router step is compiled for: Cython makes one copy of each hot function per
@@ -496,6 +496,8 @@ cdef class Core:
     cdef int64_t *ep_next_arrival   # (n_endpoints) cycle of the next packet creation
     cdef int32_t *ep_q_head         # (n_endpoints) source queue, linked through Packet.next (-1 empty)
     cdef int32_t *ep_q_tail
+    cdef uint64_t *ep_queued        # (n_endpoints/64 rounded up) bit e set while e's source queue holds
+                                    # a packet: the send loop visits only those endpoints
     cdef int16_t *ep_cur_vc         # (n_endpoints) injection VC of the front packet (-1 none yet)
     cdef int16_t *ep_cur_plane      # (n_endpoints) plane of the front packet (-1 not chosen yet)
     cdef int32_t *ep_cur_sent       # (n_endpoints) flits of the front packet already sent
@@ -729,6 +731,7 @@ cdef class Core:
         a = full("ep_next_arrival", self.n_endpoints, np.int64, NO_CYCLE); self.ep_next_arrival = <int64_t *> a.data
         a = full("ep_q_head", self.n_endpoints, np.int32, -1); self.ep_q_head = <int32_t *> a.data
         a = full("ep_q_tail", self.n_endpoints, np.int32, -1); self.ep_q_tail = <int32_t *> a.data
+        a = full("ep_queued", (self.n_endpoints + 63) // 64, np.uint64); self.ep_queued = <uint64_t *> a.data
         a = full("ep_cur_vc", self.n_endpoints, np.int16, -1); self.ep_cur_vc = <int16_t *> a.data
         a = full("ep_cur_plane", self.n_endpoints, np.int16, -1); self.ep_cur_plane = <int16_t *> a.data
         a = full("ep_cur_sent", self.n_endpoints, np.int32); self.ep_cur_sent = <int32_t *> a.data
@@ -751,8 +754,8 @@ cdef class Core:
             wk.lo = t * self.n_routers // self.n_blocks
             wk.hi = (t + 1) * self.n_routers // self.n_blocks
             wk.cap = max(1, int(endpoint_ports[wk.lo:wk.hi].sum()))
-            wk.e_lo = t * self.n_endpoints // self.n_blocks
-            wk.e_hi = (t + 1) * self.n_endpoints // self.n_blocks
+            wk.e_lo = t * ((self.n_endpoints + 63) // 64) // self.n_blocks    # in words of ep_queued
+            wk.e_hi = (t + 1) * ((self.n_endpoints + 63) // 64) // self.n_blocks
             # the int32 scratch arrays, MPV entries each, in one block
             a = full(f"scratch{t}", 7 * MPV, np.int32); scratch = <int32_t *> a.data
             wk.req_in, wk.req_out, wk.req_vc = scratch, scratch + M, scratch + 2 * M
@@ -1048,6 +1051,7 @@ cdef class Core:
                 self.pkts[self.ep_q_tail[e]].next = pid
             else:
                 self.ep_q_head[e] = pid
+                self.ep_queued[e >> 6] |= (<uint64_t>1) << (e & 63)
             self.ep_q_tail[e] = pid
             self.c_created_packets += 1
             self.c_created_flits += size
@@ -1843,6 +1847,7 @@ cdef class Core:
                     self.pkts[self.ep_q_tail[e]].next = pid
                 else:
                     self.ep_q_head[e] = pid
+                    self.ep_queued[e >> 6] |= (<uint64_t>1) << (e & 63)
                 self.ep_q_tail[e] = pid
                 self.c_created_packets += 1
                 self.c_created_flits += pkt.size
@@ -1905,6 +1910,7 @@ cdef class Core:
             self.ep_q_head[e] = pkt.next
             if self.ep_q_head[e] < 0:
                 self.ep_q_tail[e] = -1
+                self.ep_queued[e >> 6] &= ~((<uint64_t>1) << (e & 63))   # (a word has one thread, see Work)
             self.ep_cur_sent[e] = 0
             self.ep_cur_vc[e] = -1
             self.ep_cur_plane[e] = -1
@@ -2020,19 +2026,22 @@ cdef class Core:
     cdef void _send_endpoints(self) noexcept nogil:
         """Every endpoint with a packet queued sends a flit if it can (on n_threads threads, taking blocks
         of endpoints in turn; what they did is merged with the routers' step)."""
-        cdef int e, t
-        cdef Work *w
+        cdef int t
         if self.n_threads == 1:
-            w = &self.works[0]
-            for e in range(self.n_endpoints):
-                if self.ep_q_head[e] >= 0:
-                    self._endpoint_send(w, e)
+            self._send_block(&self.works[0], 0, (self.n_endpoints + 63) // 64)
         else:
             for t in prange(self.n_blocks, num_threads=self.n_threads, schedule="dynamic", chunksize=1):
-                w = &self.works[t]
-                for e in range(w.e_lo, w.e_hi):
-                    if self.ep_q_head[e] >= 0:
-                        self._endpoint_send(w, e)
+                self._send_block(&self.works[t], self.works[t].e_lo, self.works[t].e_hi)
+
+    cdef inline void _send_block(self, Work *w, int lo, int hi) noexcept nogil:
+        """The endpoints of words lo .. hi-1 of ep_queued with a packet queued send, in endpoint order."""
+        cdef int k
+        cdef uint64_t bits
+        for k in range(lo, hi):
+            bits = self.ep_queued[k]
+            while bits:
+                self._endpoint_send(w, 64 * k + ctz64(bits))
+                bits &= bits - 1
 
     cdef int _step_routers(self) noexcept nogil:
         """Every router's step of this cycle, on n_threads threads (taking contiguous blocks of routers in
