@@ -292,6 +292,7 @@ cdef struct Work:
     int32_t cap             # endpoint ports of the block: at most one credit and one ejection each
     int32_t lo, hi          # its routers: lo .. hi-1
     int32_t e_lo, e_hi      # and the endpoints it sends for: those of words e_lo .. e_hi-1 of ep_queued
+    char pad[32]            # to 192 bytes, so that no two blocks (perhaps on two threads) share a cache line
 
 
 # The shapes of network the router step is compiled for: Cython makes one copy of each hot function per
@@ -743,7 +744,9 @@ cdef class Core:
         # threads take blocks in turn (dynamic schedule), so an uneven network (a Clos: leaves, then
         # spines) still keeps them busy; one thread, one block
         self.n_blocks = 1 if self.n_threads == 1 else max(1, min(self.n_routers, 8 * self.n_threads))
-        a = raw("works", self.n_blocks * sizeof(Work)); self.works = <Work *> a.data
+        assert sizeof(Work) % 64 == 0, sizeof(Work)
+        a = raw("works", self.n_blocks * sizeof(Work) + 64)
+        self.works = <Work *> (a.data + (-(<size_t> a.data) & 63))    # 64-byte aligned
         MPV = self.max_router_ports * self.V
         endpoint_ports = np.bincount(port_router[kinds == PORT_ENDPOINT], minlength=self.n_routers)
         cdef Work *wk
