@@ -313,6 +313,16 @@ ctypedef fused Shape:
 
 
 
+cdef inline bint any_set(uint64_t *words, int n) noexcept nogil:
+    """Some word of words[0 .. n-1] is not zero. (A loop that stops early: gcc does not vectorise it, and
+    vector code costs more than it saves for the few words of a router.)"""
+    cdef int i
+    for i in range(n):
+        if words[i]:
+            return True
+    return False
+
+
 cdef inline uint64_t mix_seed(uint64_t seed, uint64_t stream) noexcept nogil:
     """A well-spread initial state for stream `stream` of seed `seed`."""
     cdef uint64_t s = seed * <uint64_t>0x9E3779B97F4A7C15 + stream * <uint64_t>0xD1B54A32D192ED03 + 1
@@ -2110,11 +2120,10 @@ cdef class Core:
                     while line < end:
                         prefetch(line, 1)
                         line += 64
-            busy = 0
-            for i in range(r * WV, (r + 1) * WV):
-                busy |= vm[i]
-            for i in range(r * WP, (r + 1) * WP):
-                busy |= cm[i] | am[i]
+            if Shape is Plain:
+                busy = vm[r] | cm[r] | am[r]
+            else:
+                busy = any_set(&vm[r * WV], WV) or any_set(&cm[r * WP], WP) or any_set(&am[r * WP], WP)
             if busy and w.status == ST_OK:
                 w.status = self._router_step(w, r, shape)
 
