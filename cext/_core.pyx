@@ -2135,8 +2135,9 @@ cdef class Core:
                     for i in range(ahead * WP, (ahead + 1) * WP):
                         bits = am[i]
                         while bits:
-                            k = ctz64(bits) & ~7
-                            prefetch(&base[(8 * (i - ahead * WP) + (k >> 3)) * self.V + <int>((bits >> k) & 0xFF) - 1], 1)
+                            k = ctz64(bits) & ~7     # port 8 * (i - ahead * WP) + k / 8, VC byte - 1
+                            prefetch(&base[(8 * (i - ahead * WP) + (k >> 3)) * self.V
+                                           + <int>((bits >> k) & 0xFF) - 1], 1)
                             bits &= ~((<uint64_t>0xFF) << k)
             if Shape is Plain:
                 busy = vm[r] | cm[r] | am[r]
