@@ -298,9 +298,10 @@ cdef struct Work:
 # The shapes of network the router step is compiled for: Cython makes one copy of each hot function per
 # member of the fused type `Shape`, and the tests on the shape inside are decided by the compiler.
 cdef struct Plain:
-    # every router's input VCs fit one 64-bit mask word, every port sends a flit every cycle, and route
-    # computation and VC allocation take one cycle each (meshes, tori and small-radix networks with
-    # BookSim's default delays: the mask-word loops, slow-port checks and stage waits disappear)
+    # every router has at most 8 ports (its arrival and credit bytes fit one word) and input VCs that
+    # fit one 64-bit mask word, every port sends a flit every cycle, and route computation and VC
+    # allocation take one cycle each (meshes, tori and small-radix networks with BookSim's default
+    # delays: the word loops, slow-port checks and stage waits disappear)
     char unused
 
 cdef struct General:
@@ -2097,48 +2098,51 @@ cdef class Core:
             w.n_eject = 0
         return status
 
+    cdef void _prefetch_vcs(self, int r) noexcept nogil:
+        """Fetch the state of router r's input VCs that hold flits or that flits arrive at (General copy:
+        a high-radix router has too much VC state to fetch whole)."""
+        cdef int i, k, WV = self.WV, WP = self.WP
+        cdef uint64_t bits
+        cdef InVC *base = &self.ivc[self.port_indptr[r] * self.V]
+        for i in range(WV):
+            bits = self.vcmask[r * WV + i]
+            while bits:
+                prefetch(&base[64 * i + ctz64(bits)], 1)
+                bits &= bits - 1
+        for i in range(WP):
+            bits = self.am_prev[r * WP + i]
+            while bits:
+                k = ctz64(bits) & ~7     # port 8i + k/8, VC (byte value) - 1
+                prefetch(&base[(8 * i + (k >> 3)) * self.V + <int>((bits >> k) & 0xFF) - 1], 1)
+                bits &= ~((<uint64_t>0xFF) << k)
+
     cdef void _step_block(self, Work *w, Shape *shape) noexcept nogil:
         """The step of block w's routers (w.lo .. w.hi-1) in this cycle. A router with no flits buffered
         and no flit or credit arriving has nothing to do (its step would change nothing): it is skipped
-        after a look at its mask words."""
-        cdef int r, i, k, WV = self._mask_words(shape), WP = self._port_words(shape), ahead
-        cdef uint64_t busy, bits
-        cdef InVC *base
+        after a look at its VC mask and arrival and credit words."""
+        cdef int r, ahead, WV = self._mask_words(shape), WP = self._port_words(shape)
+        cdef uint64_t busy
         cdef uint64_t *cm = self.cm_now
         cdef uint64_t *am = self.am_prev
         cdef uint64_t *vm = self.vcmask
         cdef char *line
         cdef char *end
         for r in range(w.lo, w.hi):
-            if Shape is Plain:
-                # Fetch the input-VC state of the router PREFETCH_ROUTERS ahead, if it has flits: the
-                # routers' steps touch a few VCs each, too sparsely for the hardware to see a stream,
-                # and waiting for those lines took a third of the time on the 25^3 torus
-                ahead = r + PREFETCH_ROUTERS
-                if ahead < w.hi and vm[ahead] | am[ahead]:
-                    line = <char *> &self.ivc[self.port_indptr[ahead] * self.V]
-                    end = <char *> &self.ivc[self.port_indptr[ahead + 1] * self.V]
-                    while line < end:
-                        prefetch(line, 1)
-                        line += 64
-            else:
-                # Routers of high radix have too much VC state to fetch whole: fetch the VCs that hold
-                # flits and those that flits arrive at (2 ahead measured the same as 4)
-                ahead = r + PREFETCH_ROUTERS
-                if ahead < w.hi:
-                    base = &self.ivc[self.port_indptr[ahead] * self.V]
-                    for i in range(ahead * WV, (ahead + 1) * WV):
-                        bits = vm[i]
-                        while bits:
-                            prefetch(&base[64 * (i - ahead * WV) + ctz64(bits)], 1)
-                            bits &= bits - 1
-                    for i in range(ahead * WP, (ahead + 1) * WP):
-                        bits = am[i]
-                        while bits:
-                            k = ctz64(bits) & ~7     # port 8 * (i - ahead * WP) + k / 8, VC byte - 1
-                            prefetch(&base[(8 * (i - ahead * WP) + (k >> 3)) * self.V
-                                           + <int>((bits >> k) & 0xFF) - 1], 1)
-                            bits &= ~((<uint64_t>0xFF) << k)
+            # Fetch the input-VC state of the router PREFETCH_ROUTERS ahead (2 ahead measured the same):
+            # the steps touch a few VCs each, too sparsely for the hardware to see a stream, and waiting
+            # for those lines took a third of the time on the 25^3 torus. A Plain router's state is
+            # fetched whole if it holds or receives flits (inline: a call per router cost 23%)
+            ahead = r + PREFETCH_ROUTERS
+            if ahead < w.hi:
+                if Shape is Plain:
+                    if vm[ahead] | am[ahead]:
+                        line = <char *> &self.ivc[self.port_indptr[ahead] * self.V]
+                        end = <char *> &self.ivc[self.port_indptr[ahead + 1] * self.V]
+                        while line < end:
+                            prefetch(line, 1)
+                            line += 64
+                else:
+                    self._prefetch_vcs(ahead)
             if Shape is Plain:
                 busy = vm[r] | cm[r] | am[r]
             else:
