@@ -1,7 +1,8 @@
 """Speed benchmark: fixed-length runs (no drain) under uniform traffic, one process per case.
 
 Prints one JSON object: for each case the simulated cycles, wall time, router-cycles per second,
-flit-hops per second, ns per flit-hop and the peak resident memory of the process that ran it.
+flit-hops per second, ns per flit-hop, flit-hops per router-cycle (the work asked, which does not
+drift with the machine) and the peak resident memory of the process that ran it.
 
     python benchmarks/bench.py                      # the default cases
     python benchmarks/bench.py --cases torus25x25x25@0.1 --warmup 1000 --measure 2000
@@ -98,6 +99,8 @@ def run_case(case, warmup, measure, packet_size, threads, queue):
         "flit_hops_per_second": t["flit_hops_per_second"],
         "ns_per_flit_hop": round(1e9 * t["wall_seconds"] / flit_hops, 2) if flit_hops else None,
         "ns_per_router_cycle": round(1e9 / t["router_cycles_per_second"], 2),
+        # the work asked of the simulator, which does not drift with the machine as the speeds do
+        "flit_hops_per_router_cycle": round(flit_hops / (result["topology"]["routers"] * result["cycles"]["total"]), 3),
         "accepted": result["throughput"]["accepted"],
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "machine_mops": round(speed, 1),

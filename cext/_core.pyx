@@ -153,6 +153,7 @@ cdef enum:
 
 cdef enum:
     PREFETCH_ROUTERS = 4    # how far ahead _step_block fetches a router's input-VC state
+    PREFETCH_EJECTS = 8     # how far ahead the merge of ejections fetches their packets
     EJECT_CREDITS = 0x7FFF
     STAMP_LIMIT = 0x3FFFFFFF
 
@@ -2094,6 +2095,10 @@ cdef class Core:
             self.c_source_flits -= w.injected
             w.injected = 0
             for i in range(w.n_eject):
+                # each ejection reads its packet, a random line of the pool: fetch a few ahead (this
+                # merge is serial, and waiting for those lines was three quarters of it)
+                if i + PREFETCH_EJECTS < w.n_eject:
+                    prefetch(&self.pkts[(w.eject_flit[i + PREFETCH_EJECTS] >> PID_SHIFT) & PID_MASK], 1)
                 self._eject(w.eject_flit[i], w.eject_at[i])
             w.n_eject = 0
         return status
