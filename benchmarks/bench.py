@@ -100,7 +100,8 @@ def run_case(case, warmup, measure, packet_size, threads, queue):
         "ns_per_flit_hop": round(1e9 * t["wall_seconds"] / flit_hops, 2) if flit_hops else None,
         "ns_per_router_cycle": round(1e9 / t["router_cycles_per_second"], 2),
         # the work asked of the simulator, which does not drift with the machine as the speeds do
-        "flit_hops_per_router_cycle": round(flit_hops / (result["topology"]["routers"] * result["cycles"]["total"]), 3),
+        # (the ratio of the two rates: their rounding is far finer than wall_seconds')
+        "flit_hops_per_router_cycle": round(t["flit_hops_per_second"] / t["router_cycles_per_second"], 3),
         "accepted": result["throughput"]["accepted"],
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "machine_mops": round(speed, 1),
