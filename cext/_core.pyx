@@ -325,6 +325,15 @@ cdef inline bint any_set(uint64_t *words, int n) noexcept nogil:
     return False
 
 
+cdef inline int pop_port_byte(uint64_t *bytes, int w, int V) noexcept nogil:
+    """Take the lowest non-zero byte of bytes[0], word w of a router's arrive / credit_in bytes, and
+    clear it: byte j of word w is local port 8w + j, its value v + 1; returns the local VC, port * V + v."""
+    cdef int k = ctz64(bytes[0]) & ~7           # the byte's first bit
+    cdef int b = (8 * w + (k >> 3)) * V + <int>((bytes[0] >> k) & 0xFF) - 1
+    bytes[0] &= ~((<uint64_t>0xFF) << k)
+    return b
+
+
 cdef inline uint64_t mix_seed(uint64_t seed, uint64_t stream) noexcept nogil:
     """A well-spread initial state for stream `stream` of seed `seed`."""
     cdef uint64_t s = seed * <uint64_t>0x9E3779B97F4A7C15 + stream * <uint64_t>0xD1B54A32D192ED03 + 1
@@ -1432,7 +1441,7 @@ cdef class Core:
         links last cycle were written into their buffers then and are usable from now on; doing the
         write here, just before its first use, keeps the input-VC state in cache. Only the ports whose
         byte the sender set in credit_in / arrive are visited."""
-        cdef int V = self.V, B = self.B, WV, WP, p, i, q, w, b, k
+        cdef int V = self.V, B = self.B, WV, WP, p, i, q, w, b
         cdef int64_t flit
         cdef uint64_t *cm
         cdef uint64_t *am
@@ -1445,22 +1454,16 @@ cdef class Core:
         cm = &self.cm_now[r * WP]
         am = &self.am_prev[r * WP]
         for w in range(WP):
-            # byte k of word w: port 8w + k; its value v + 1 (k below is the byte's first bit)
             bytes = cm[w]
             cm[w] = 0
             while bytes:
-                k = ctz64(bytes) & ~7
-                credits[(8 * w + (k >> 3)) * V + <int>((bytes >> k) & 0xFF) - 1] += 1
-                bytes &= ~((<uint64_t>0xFF) << k)
+                credits[pop_port_byte(&bytes, w, V)] += 1
             bytes = am[w]
             am[w] = 0
             while bytes:
-                k = ctz64(bytes) & ~7
-                p = 8 * w + (k >> 3)
-                b = p * V + <int>((bytes >> k) & 0xFF) - 1
-                bytes &= ~((<uint64_t>0xFF) << k)
+                b = pop_port_byte(&bytes, w, V)
                 self.vcmask[r * WV + (b >> 6)] |= (<uint64_t>1) << (b & 63)
-                p += p0
+                p = p0 + self.vc_port[b]
                 flit = link_flit[p]
                 link_flit[p] = -1
                 i = p0 * V + b
@@ -2106,7 +2109,7 @@ cdef class Core:
     cdef void _prefetch_vcs(self, int r) noexcept nogil:
         """Fetch the state of router r's input VCs that hold flits or that flits arrive at (General copy:
         a high-radix router has too much VC state to fetch whole)."""
-        cdef int i, k, WV = self.WV, WP = self.WP
+        cdef int i, WV = self.WV, WP = self.WP
         cdef uint64_t bits
         cdef InVC *base = &self.ivc[self.port_indptr[r] * self.V]
         for i in range(WV):
@@ -2117,9 +2120,7 @@ cdef class Core:
         for i in range(WP):
             bits = self.am_prev[r * WP + i]
             while bits:
-                k = ctz64(bits) & ~7     # port 8i + k/8, VC (byte value) - 1
-                prefetch(&base[(8 * i + (k >> 3)) * self.V + <int>((bits >> k) & 0xFF) - 1], 1)
-                bits &= ~((<uint64_t>0xFF) << k)
+                prefetch(&base[pop_port_byte(&bits, i, self.V)], 1)
 
     cdef void _step_block(self, Work *w, Shape *shape) noexcept nogil:
         """The step of block w's routers (w.lo .. w.hi-1) in this cycle. A router with no flits buffered
