@@ -87,7 +87,6 @@ def run_case(case, warmup, measure, packet_size, threads, queue):
     total = time.perf_counter() - started
     speed = (speed_before + machine_speed()) / 2
     t = result["timing"]
-    flit_hops = t["flit_hops_per_second"] * t["wall_seconds"]
     queue.put({
         "case": case,
         "threads": threads,
@@ -97,7 +96,7 @@ def run_case(case, warmup, measure, packet_size, threads, queue):
         "wall_seconds_with_setup": round(total, 4),
         "router_cycles_per_second": t["router_cycles_per_second"],
         "flit_hops_per_second": t["flit_hops_per_second"],
-        "ns_per_flit_hop": round(1e9 * t["wall_seconds"] / flit_hops, 2) if flit_hops else None,
+        "ns_per_flit_hop": round(1e9 / t["flit_hops_per_second"], 2) if t["flit_hops_per_second"] else None,
         "ns_per_router_cycle": round(1e9 / t["router_cycles_per_second"], 2),
         # the work asked of the simulator, which does not drift with the machine as the speeds do
         # (the ratio of the two rates: their rounding is far finer than wall_seconds')
