@@ -341,6 +341,16 @@ cdef inline uint64_t mix_seed(uint64_t seed, uint64_t stream) noexcept nogil:
     return rng_next(&s)
 
 
+cdef inline uint32_t mix32(uint32_t h) noexcept nogil:
+    """A 32-bit finaliser (MurmurHash3's fmix32): every input bit moves every output bit."""
+    h ^= h >> 16
+    h *= <uint32_t>0x85EBCA6B
+    h ^= h >> 13
+    h *= <uint32_t>0xC2B2AE35
+    h ^= h >> 16
+    return h
+
+
 cdef inline int64_t flit_word(int32_t pid, int32_t dest, bint tail) noexcept nogil:
     return (<int64_t>pid << PID_SHIFT) | (<int64_t>dest << DEST_SHIFT) | (FLIT_TAIL if tail else 0)
 
@@ -530,6 +540,13 @@ cdef class Core:
     cdef int64_t pkt_cap, pkt_live
     cdef int32_t pkt_free
     cdef Packet *pkts
+    # each packet's own random key (pkt_cap), drawn from its source's stream when it is created, for the
+    # routings that choose a path per packet (Valiant's group, UGAL's Valiant candidate, ECMP and
+    # up*/down* ports, the hash plane): a fair draw for every packet, whichever pool slot it reuses.
+    # NULL when nothing needs it, so the other routings use their streams exactly as before
+    cdef uint32_t *pkt_key
+    cdef bint draw_keys
+    cdef int64_t *port_flits        # (n_ports) flits sent out of each port (cfg count_ports), else NULL
 
     # ---- latency histograms of measured packets (growable, one bin per cycle)
     cdef int64_t *hist_packet
@@ -547,6 +564,8 @@ cdef class Core:
     def __cinit__(self):
         self.pkts = NULL
         self.pkt_msg = NULL
+        self.pkt_key = NULL
+        self.port_flits = NULL
         self.cls_hist = NULL
         self.C = 1
         self.n_msgs = 0
@@ -621,6 +640,9 @@ cdef class Core:
         credit_delay = np.broadcast_to(in_lat + self.sa, lat.shape)
         self.P = int(cfg.get("planes", 1))
         self.plane_policy = int(cfg.get("plane_policy", PLANE_HASH))
+        self.draw_keys = (self.route_mode in (ROUTE_DRAGONFLY_VALIANT, ROUTE_DRAGONFLY_UGAL, ROUTE_TABLE_UPDOWN,
+                                              ROUTE_TABLE_ECMP)
+                          or (self.P > 1 and self.plane_policy != PLANE_RANDOM))
         slots = arr("slot_port", net["endpoint_port"], np.int32)
         a = slots; self.slot_port = <int32_t *> a.data
         eport = arr("endpoint_port", slots[::self.P], np.int32)
@@ -720,6 +742,8 @@ cdef class Core:
         a = full("link_flit", self.n_ports * self.R, np.int64, -1); self.link_flit = <int64_t *> a.data
         a = arr("port_cpf", cpf if self.n_ports else [1], np.int16); self.port_cpf = <int16_t *> a.data
         a = full("port_free", self.n_ports, np.int64); self.port_free = <int64_t *> a.data
+        if cfg.get("count_ports"):
+            a = full("port_flits", self.n_ports, np.int64); self.port_flits = <int64_t *> a.data
         self.any_slow = bool(self.n_ports and int(cpf.max()) > 1)
         self.WP = (self.max_router_ports + 7) // 8
         self.plain = self.WV == 1 and self.WP == 1 and not self.any_slow and self.rd == 1 and self.va == 1
@@ -885,6 +909,7 @@ cdef class Core:
     def __dealloc__(self):
         free(self.pkts)
         free(self.pkt_msg)
+        free(self.pkt_key)
         free(self.cls_hist)
         free(self.hist_packet)
         free(self.hist_network)
@@ -903,6 +928,7 @@ cdef class Core:
         cdef int64_t i, old = self.pkt_cap
         if not self._realloc(<void **>&self.pkts, new_cap * sizeof(Packet)): return 1
         if self.n_msgs and not self._realloc(<void **>&self.pkt_msg, new_cap * sizeof(int32_t)): return 1
+        if self.draw_keys and not self._realloc(<void **>&self.pkt_key, new_cap * sizeof(uint32_t)): return 1
         for i in range(old, new_cap - 1):
             self.pkts[i].next = <int32_t>(i + 1)
         self.pkts[new_cap - 1].next = self.pkt_free
@@ -1060,6 +1086,8 @@ cdef class Core:
             if pid < 0:
                 return ST_PACKET_LIMIT if pid == -1 else ST_NO_MEMORY
             pkt = &self.pkts[pid]
+            if self.draw_keys:
+                self.pkt_key[pid] = <uint32_t>(rng_next(&self.ep_rng[e]) >> 32)
             pkt.dest = self.msg_dest[m]
             pkt.size = size
             pkt.hops = 0
@@ -1242,15 +1270,20 @@ cdef class Core:
 
     cdef void _route_valiant(self, int r, int in_local, int in_vc_index, int32_t dest, InVC *in_vc) noexcept nogil:
         """Dragonfly Valiant routing: minimally to an intermediate group, then minimally to the
-        destination. The intermediate group comes from a hash of the packet id, so every router of the
-        path finds the same one without storing it. The VC class is the number of global links crossed so
-        far (0, 1, 2: three equal slices of the VCs), which the router reads back from the VC the packet
-        came in on and the port (a global port adds one): dependencies only climb classes."""
+        destination. The intermediate group is uniform over all g groups, drawn for the packet at its
+        source (its key, pkt_key), so every router of the path finds the same one. The VC class is the
+        number of global links crossed so far (0, 1, 2: three equal slices of the VCs), which the router
+        reads back from the VC the packet came in on and the port (a global port adds one): dependencies
+        only climb classes."""
         cdef int p = self.df_p, a = self.df_a, h = self.df_h, g = self.df_g
         cdef int dr = dest // p, i = r % a, j, x, target, crossed
         cdef int group = r // a
         cdef uint64_t pid = <uint64_t>((in_vc.front[0] >> PID_SHIFT) & PID_MASK)
-        cdef int middle = <int>(((pid * <uint64_t>0x9E3779B97F4A7C15) >> 32) % <uint64_t>g)
+        cdef int middle
+        if self.forced_choice >= 0:
+            middle = <int>((pid >> 1) % <uint64_t>g)      # probe_route: pid >> 1 stands for the group
+        else:
+            middle = <int>((<uint64_t>self.pkt_key[pid] * <uint64_t>g) >> 32)
         if in_local < p:
             crossed = 0                                            # injected here
         else:
@@ -1307,8 +1340,8 @@ cdef class Core:
 
     cdef void _route_table(self, int r, int p, int p0, int32_t dest, InVC *in_vc) noexcept nogil:
         """Distance-table routing on a graph: the ports whose far router is one hop nearer the
-        destination router are the candidates, and a hash of (packet, router) picks one, so the packets
-        of a pair spread over every equal-cost path (ECMP). up*/down*: a packet that came in over a
+        destination router are the candidates, and a hash of the packet's key and the router picks one,
+        uniformly, so the packets of a pair spread evenly over every equal-cost path (ECMP). up*/down*: a packet that came in over a
         down link may only go down; before that, up links lead on by the up*/down* distance and down
         links by the down-only one. ecmp: shortest paths, hop i on VC class i."""
         cdef int t = self.ep_router[dest], n = self.n_routers, q, count = 0, pick, p1 = self.port_indptr[r + 1]
@@ -1337,11 +1370,8 @@ cdef class Core:
         if self.forced_choice >= 0:         # probe_route: every choice in turn
             pick = self.forced_choice % count
         else:
-            h = <uint32_t>((in_vc.front[0] >> PID_SHIFT) & PID_MASK) * <uint32_t>0x9E3779B1 + <uint32_t>r * <uint32_t>0x85EBCA77
-            h ^= h >> 15
-            h *= <uint32_t>0x2C1B3C6D
-            h ^= h >> 12
-            pick = <int>(h % <uint32_t>count)
+            h = mix32(self.pkt_key[(in_vc.front[0] >> PID_SHIFT) & PID_MASK] ^ (<uint32_t>r * <uint32_t>0x9E3779B1))
+            pick = <int>((<uint64_t>h * <uint64_t>count) >> 32)
         for q in range(p0, p1):
             if self._table_candidate(q, n, want, came_down, row_any, row_down):
                 if pick == 0:
@@ -1782,6 +1812,8 @@ cdef class Core:
             w.ep_credit_n[slot] += 1
         # onto the output link, or out through the ejection channel (1 cycle, always accepts)
         arrival = now + pout.flit_delay
+        if self.port_flits != NULL:
+            self.port_flits[o] += 1
         if Shape is General:
             if self.any_slow:
                 self.port_free[o] = now + self.port_cpf[o]
@@ -1844,6 +1876,8 @@ cdef class Core:
                 pkt = &self.pkts[pid]
                 if self.n_msgs:
                     self.pkt_msg[pid] = -1
+                if self.draw_keys:
+                    self.pkt_key[pid] = <uint32_t>(rng_next(rng) >> 32)
                 pkt.dest = self._pick_dest(e, g, c, rng)
                 lo = self.cls_size_lo[c]
                 pkt.size = self.size_value[lo] if self.cls_size_lo[c + 1] - lo == 1 else self._pick_size(c, rng)
@@ -2020,15 +2054,13 @@ cdef class Core:
         return 0 if lp == 0.0 else rng_geometric(rng, lp) - 1
 
     cdef int _pick_plane(self, int e, int32_t pid) noexcept nogil:
-        """The plane endpoint e sends packet pid on: a hash of the packet id, a draw from the
-        endpoint's random stream, or the plane whose injection channel has the most credits (ties go
-        to the first from the hashed plane on)."""
-        cdef uint32_t h = <uint32_t>pid * <uint32_t>0x9E3779B1
+        """The plane endpoint e sends packet pid on: uniform by the packet's key (`hash`), a draw from
+        the endpoint's random stream (`random`), or the plane whose injection channel has the most
+        credits (`least_loaded`; ties go to the first from the key's plane on)."""
         cdef int start, k, q, v, best = -1, best_credits = -1, credits
-        h ^= h >> 16
-        start = <int>(h % <uint32_t>self.P)
         if self.plane_policy == PLANE_RANDOM:
             return <int>rng_below(&self.ep_rng[e], self.P)
+        start = <int>((<uint64_t>self.pkt_key[pid] * <uint64_t>self.P) >> 32)
         if self.plane_policy == PLANE_HASH:
             return start
         for q in range(self.P):
@@ -2424,6 +2456,13 @@ cdef class Core:
             "budget_left": self.c_budget_left,
             "last_arrival": self.c_last_arrival,
         }
+
+    def port_flit_counts(self):
+        """Flits sent out of each port since cycle 0 (router-to-router links and ejection channels),
+        ndarray (n_ports,); None unless the core was made with cfg count_ports."""
+        if self.port_flits == NULL:
+            return None
+        return np.asarray(self._keep["port_flits"][: self.n_ports]).copy()
 
     def histograms(self):
         """(packet, network) latency histograms of measured packets: bin = cycles."""

@@ -213,9 +213,10 @@ def link_settings(net, link: dict):
     return latency, cycles_per_flit
 
 
-def make_core(spec: dict, network=None, max_memory: int | None = None, threads: int = 1):
+def make_core(spec: dict, network=None, max_memory: int | None = None, threads: int = 1,
+              count_ports: bool = False):
     """The compiled `Core` for a resolved spec (and its network), stepping its routers on `threads`
-    threads."""
+    threads; with `count_ports`, it counts the flits sent out of every port (`Core.port_flit_counts`)."""
     import fabric.routing  # noqa: F401
     import fabric.traffic  # noqa: F401
 
@@ -243,6 +244,7 @@ def make_core(spec: dict, network=None, max_memory: int | None = None, threads: 
         **injection_settings(traffic, pattern),
         "seed": s["seed"],
         "threads": threads,
+        "count_ports": count_ports,
         "deadlock_cycles": s["deadlock_cycles"],
         "check": s["check"],
         "window_start": s["warmup_cycles"],
