@@ -115,3 +115,44 @@ def test_plane_is_uniform_per_packet_at_high_load(policy):
         assert uniformity_p(per_flow[dest]) > ALPHA, per_flow[dest]
     # and the planes' shares of all the traffic are even
     assert uniformity_p(per_flow.sum(axis=0)) > ALPHA
+
+
+# Θ* is called exact for the oblivious routings because the walk splits each flow evenly over the ways
+# a routing's draws can take. With per-packet draws that is what the network does: the flits each link
+# carries in a long run at half of Θ* match the walk's expected loads, on the busiest tenth of the links.
+OBLIVIOUS_PRESETS = [("mesh8x8", []), ("torus8x8", []), ("fattree_k4n3", []),
+                     ("clos_r16", ["routing.algorithm='nca'"]), ("clos3_r16", []), ("hyperx4x4x4", []),
+                     ("dragonfly_p2a4h2", []), ("petersen", []), ("petersen", ["routing.algorithm='updown'"]),
+                     ("nvl72_like", []), pytest.param("ubmesh_like", [], marks=pytest.mark.slow)]
+
+
+@pytest.mark.parametrize("name, sets", OBLIVIOUS_PRESETS, ids=lambda x: x if isinstance(x, str) else "-".join(x))
+def test_measured_channel_loads_match_the_even_split(name, sets):
+    from fabric.bounds import Demand, channel_loads, saturation_bound
+    from fabric.network import PORT_LINK
+
+    spec = load_spec(str(ROOT / "topologies" / f"{name}.toml"), sets)
+    core, net = make_core(spec)
+    theta, how = saturation_bound(spec, core, net)
+    expected = channel_loads(core, net, Demand.of({"uniform": True}, net))
+    rate = round(0.5 * theta, 3) if not how.startswith("upper bound") else 0.1     # below saturation
+    if net.planes > 1:          # one switch per plane: the channels that split are the ejection channels
+        expected = np.zeros(net.n_ports)
+        expected[net.endpoint_planes.ravel()] = 1 / net.planes
+        links = net.endpoint_planes.ravel()
+    spec = load_spec(str(ROOT / "topologies" / f"{name}.toml"), sets + [f"traffic.injection_rate={rate}"])
+    core, net = make_core(spec, count_ports=True)
+    warm, cycles = 1000, 12_000 if net.n_endpoints >= 512 else 30_000
+    core.run(warm)
+    before = core.port_flit_counts()
+    core.run(warm + cycles)
+    measured = (core.port_flit_counts() - before) / cycles
+    if net.planes == 1:
+        links = np.flatnonzero(net.port_kind == PORT_LINK)
+    busiest = links[np.argsort(expected[links])[::-1][: max(1, len(links) // 10)]]
+    want = rate * expected[busiest]
+    # within 5%, or five standard deviations of the count where a link's count is small (over up to
+    # 1,600 links, a fair split passes 5 sigma with probability 0.999)
+    allowed = np.maximum(0.05 * want, 5 * np.sqrt(want / cycles))
+    worst = np.max(np.abs(measured[busiest] - want) / allowed)
+    assert worst < 1, (worst, (measured[busiest] / want).min(), (measured[busiest] / want).max())
