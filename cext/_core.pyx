@@ -28,8 +28,9 @@ slots of later cycles, and a flit that reaches a router's buffer at cycle t is f
 core moves it from its link slot into the buffer at the start of the router's step at t+1).
 
 A flit is one 64-bit word carrying what a real head flit carries, so a hop never touches the packet
-record: packet id (bits 32-62), destination endpoint (bits 11-31), links crossed so far (bits 1-10,
-head flit only) and a tail bit (bit 0).
+record: packet id (bits 32-61), destination endpoint (bits 11-31), links crossed so far (bits 1-10,
+head flit only) and a tail bit (bit 0); bit 62 is set on a head whose source chose UGAL's non-minimal
+path, and bit 63 stays clear (-1 means no flit).
 """
 cimport cython
 from cython.parallel cimport prange
@@ -121,7 +122,8 @@ cdef enum:
     CS_MAX_PACKET = 6
     CS_MAX_NETWORK = 7
     CS_SUM_HOPS = 8
-    N_CLS_STATS = 9
+    CS_INJECTED_FLITS = 9   # flits that entered the network in the window
+    N_CLS_STATS = 10
 
 # When an endpoint creates packets
 cdef enum:
@@ -168,9 +170,11 @@ cdef enum:
     PID_MASK = 0x3FFFFFFF
 
 CLASS_STATS = ("measured", "created_flits", "ejected_flits", "delivered", "sum_packet_latency",
-               "sum_network_latency", "max_packet_latency", "max_network_latency", "sum_hops")
+               "sum_network_latency", "max_packet_latency", "max_network_latency", "sum_hops", "injected_flits")
 MAX_ENDPOINTS = DEST_MASK
 MAX_HOPS = HOPS_MASK
+MAX_ROUTER_PORTS = 0x7FFF       # a local port is an int16 (out_lo, vc_port, the switch pointers)
+MAX_COORD_BITS = 32             # router coordinates are packed into one 32-bit key
 MAX_PACKETS = 1 << 30
 
 cdef int64_t NO_CYCLE = 0x3FFFFFFFFFFFFFFF
@@ -238,7 +242,7 @@ cdef struct InVC:
     uint8_t state           # VC_*
     uint8_t sel             # VC_ROUTED: the output-VC class allowed; VC_ACTIVE*: the output VC held
     int16_t ring            # buf index of the third flit
-    int16_t va_aptr         # VC allocation: next local output VC to favour
+    int32_t va_aptr         # VC allocation: next local output VC to favour (up to ports x VCs)
 
 
 cdef struct Port:
@@ -284,6 +288,7 @@ cdef struct Work:
     # and what its routers did that concerns the whole core, merged in router order after the step
     int64_t flit_hops       # flits sent onto links
     int64_t injected        # flits its endpoints injected
+    int64_t *cls_injected   # (C) the same per traffic class (only with more than one class)
     int status              # ST_OK, or the first router's error
     int32_t *ep_credit      # (R * cap) per time slot: endpoint VCs (s*V+v) credits return to
     int32_t *ep_credit_n    # (R) how many in each slot
@@ -293,7 +298,7 @@ cdef struct Work:
     int32_t cap             # endpoint ports of the block: at most one credit and one ejection each
     int32_t lo, hi          # its routers: lo .. hi-1
     int32_t e_lo, e_hi      # and the endpoints it sends for: those of words e_lo .. e_hi-1 of ep_queued
-    char pad[32]            # to 192 bytes, so that no two blocks (perhaps on two threads) share a cache line
+    char pad[24]            # to 192 bytes, so that no two blocks (perhaps on two threads) share a cache line
 
 
 # The shapes of network the router step is compiled for: Cython makes one copy of each hot function per
@@ -395,7 +400,7 @@ cdef class Core:
     cdef double *alias_prob         # per entry: keep it with this probability, else take its alias
     cdef int32_t *alias_idx         # per entry: its alias (an entry of the same row)
     cdef int32_t *alias_dest        # per entry: the destination
-    cdef int32_t *ep_counter        # DEST_ROTATE: packets created so far, per generator
+    cdef int64_t *ep_counter        # DEST_ROTATE: packets created so far, per generator
     cdef double *ep_log1mp          # per generator: log(1 - its packet probability per cycle), 0: every cycle
     cdef double *ep_period          # PROC_PERIODIC: per generator, cycles between packets
     cdef double *ep_phase           # PROC_PERIODIC: per generator, the exact time of its next packet
@@ -489,7 +494,7 @@ cdef class Core:
     cdef int8_t *vc_index           # and VC within the port
     cdef int16_t *credits           # (n_ports*V) output VCs: free slots in the downstream buffer (one
                                     # array of its own: a router's credits share one or two cache lines)
-    cdef int16_t *va_gptr           # (n_ports*V) output VCs: next local input VC to favour in VC allocation
+    cdef int32_t *va_gptr           # (n_ports*V) output VCs: next local input VC to favour in VC allocation
     cdef PortState *pstate          # (n_ports)
     cdef int64_t *port_free         # (n_ports) output side of a slow link: first cycle it may send again
     cdef int16_t *port_cpf          # (n_ports) cycles per flit of the link leaving the port
@@ -552,11 +557,12 @@ cdef class Core:
     cdef int64_t *hist_packet
     cdef int64_t *hist_network
     cdef int64_t hist_cap
+    cdef int64_t hist_limit         # the most bins the run can need (its cycles), so the memory estimate holds
 
     # ---- counters (read by engine.py through counters())
     cdef int64_t c_created_packets, c_created_flits, c_injected_flits, c_delivered_packets
     cdef int64_t c_delivered_flits, c_flit_hops, c_source_flits
-    cdef int64_t c_window_created_flits, c_window_ejected_flits
+    cdef int64_t c_window_created_flits, c_window_ejected_flits, c_window_injected_flits
     cdef int64_t c_measured_created, c_measured_delivered, c_measured_outstanding
     cdef int64_t c_sum_packet_latency, c_sum_network_latency, c_sum_hops
     cdef int64_t c_max_packet_latency, c_max_network_latency
@@ -620,6 +626,7 @@ cdef class Core:
         self.window_start = cfg["window_start"]
         self.window_end = cfg["window_end"]
         self.max_packets = min(int(cfg["max_packets"]), MAX_PACKETS)
+        self.hist_limit = int(cfg.get("hist_limit", 1 << 62))
         self.log1mp = log(1.0 - self.packet_rate) if 0.0 < self.packet_rate < 1.0 else 0.0
         self.now = 0
 
@@ -738,7 +745,7 @@ cdef class Core:
             self.pstate[i].free_vcs = ((<uint64_t>1) << self.V) - 1 if self.V < 64 else <uint64_t>-1
         initial = np.where(kinds == PORT_LINK, self.B, np.where(kinds == PORT_ENDPOINT, EJECT_CREDITS, 0))
         a = arr("credits", np.repeat(initial, self.V), np.int16); self.credits = <int16_t *> a.data
-        a = full("va_gptr", NPV, np.int16); self.va_gptr = <int16_t *> a.data
+        a = full("va_gptr", NPV, np.int32); self.va_gptr = <int32_t *> a.data
         a = full("link_flit", self.n_ports * self.R, np.int64, -1); self.link_flit = <int64_t *> a.data
         a = arr("port_cpf", cpf if self.n_ports else [1], np.int16); self.port_cpf = <int16_t *> a.data
         a = full("port_free", self.n_ports, np.int64); self.port_free = <int64_t *> a.data
@@ -791,6 +798,7 @@ cdef class Core:
         # measured 3% slower on the 25^3 torus and 5% on clos15488, both on two threads.)
         self.n_blocks = min(self.n_threads, max(1, self.n_routers))
         assert sizeof(Work) % 64 == 0, sizeof(Work)
+        assert sizeof(InVC) == 32, sizeof(InVC)            # two VCs to a cache line
         a = raw("works", self.n_blocks * sizeof(Work) + 64)
         self.works = <Work *> (a.data + (-(<size_t> a.data) & 63))    # 64-byte aligned
         MPV = self.max_router_ports * self.V
@@ -820,6 +828,7 @@ cdef class Core:
             # and at most one flit leaves each ejection channel
             a = full(f"eject_flit{t}", wk.cap, np.int64); wk.eject_flit = <int64_t *> a.data
             a = full(f"eject_at{t}", wk.cap, np.int64); wk.eject_at = <int64_t *> a.data
+            a = full(f"cls_injected{t}", self.C, np.int64); wk.cls_injected = <int64_t *> a.data
         self._keep = keep
 
         # traffic: per class and endpoint, destination tables, rates, sizes (fabric/traffic/*.py, engine.py)
@@ -840,7 +849,7 @@ cdef class Core:
         a = arr("alias_prob", net.get("alias_prob", np.ones(1)), np.float64); self.alias_prob = <double *> a.data
         a = arr("alias_idx", net.get("alias_idx", np.zeros(1)), np.int32); self.alias_idx = <int32_t *> a.data
         a = arr("alias_dest", net.get("alias_dest", np.zeros(1)), np.int32); self.alias_dest = <int32_t *> a.data
-        a = full("ep_counter", G, np.int32); self.ep_counter = <int32_t *> a.data
+        a = full("ep_counter", G, np.int64); self.ep_counter = <int64_t *> a.data
         rate = np.broadcast_to(np.asarray(net.get("ep_packet_rate", self.packet_rate), np.float64), (G,)).copy()
         table = np.asarray(net.get("dest_table", np.full(G, -1)))
         for i, c in enumerate(classes):
@@ -981,7 +990,7 @@ cdef class Core:
             lat_p = arrival - pkt.create
             lat_n = arrival - pkt.inject
             if lat_p >= self.hist_cap:
-                self._grow_hist(max(2 * self.hist_cap, lat_p + 1))
+                self._grow_hist(min(max(2 * self.hist_cap, lat_p + 1), max(self.hist_limit, lat_p + 1)))
             if lat_p < self.hist_cap:
                 self.hist_packet[lat_p] += 1
                 self.hist_network[lat_n] += 1
@@ -1507,7 +1516,7 @@ cdef class Core:
                     q += in_vc.ring - 2
                     if q >= B - 2:
                         q -= B - 2
-                    self.buf[i * B + q] = flit
+                    self.buf[<int64_t>i * B + q] = flit
                 in_vc.count += 1
                 # a head is routed soon, by its destination's key: a random line of ep_key, which the
                 # sweep over the network's state has likely pushed out of the caches since last use
@@ -1782,7 +1791,7 @@ cdef class Core:
         in_vc.front[0] = in_vc.front[1]     # (nothing, if the VC is now empty)
         if count > 1:
             q = in_vc.ring
-            in_vc.front[1] = self.buf[i * B + q]
+            in_vc.front[1] = self.buf[<int64_t>i * B + q]
             in_vc.ring = q + 1 if q + 1 < B - 2 else 0
         # an empty VC leaves the router's busy mask
         q = i - p0 * V
@@ -1959,6 +1968,8 @@ cdef class Core:
             pkt.inject = now
         self.ep_cur_sent[e] += 1
         w.injected += 1
+        if self.C > 1:
+            w.cls_injected[pkt.cls] += 1
         if self.ep_cur_sent[e] == pkt.size:
             self.ep_q_head[e] = pkt.next
             if self.ep_q_head[e] < 0:
@@ -1984,7 +1995,7 @@ cdef class Core:
             return self.dest_table[g]
         if mode == DEST_ROTATE:
             n = self.n_endpoints - 1
-            dest = (e + 1 + self.ep_counter[g] % n) % self.n_endpoints
+            dest = <int32_t>((e + 1 + self.ep_counter[g] % n) % self.n_endpoints)
             self.ep_counter[g] += 1
             return dest
         lo = self.alias_lo[self.alias_row[g]]
@@ -2122,12 +2133,19 @@ cdef class Core:
             if w.status != ST_OK and status == ST_OK:
                 status = w.status
             w.status = ST_OK
-            if w.flit_hops or w.injected:   # a flit moved onto a link or into the network
+            if w.flit_hops or w.injected or w.n_eject:    # a flit moved onto a link, in, or out
                 self.c_last_move = self.now
             self.c_flit_hops += w.flit_hops
             w.flit_hops = 0
             self.c_injected_flits += w.injected
             self.c_source_flits -= w.injected
+            if self.window_start <= self.now < self.window_end:
+                self.c_window_injected_flits += w.injected
+                if self.C > 1:
+                    for i in range(self.C):
+                        self.cls_stats[i * N_CLS_STATS + CS_INJECTED_FLITS] += w.cls_injected[i]
+            if self.C > 1:
+                memset(w.cls_injected, 0, self.C * sizeof(int64_t))
             w.injected = 0
             for i in range(w.n_eject):
                 # each ejection reads its packet, a random line of the pool: fetch a few ahead (this
@@ -2443,6 +2461,7 @@ cdef class Core:
             "source_flits": self.c_source_flits,
             "window_created_flits": self.c_window_created_flits,
             "window_ejected_flits": self.c_window_ejected_flits,
+            "window_injected_flits": self.c_window_injected_flits,
             "measured_created": self.c_measured_created,
             "measured_delivered": self.c_measured_delivered,
             "measured_outstanding": self.c_measured_outstanding,

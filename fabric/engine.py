@@ -24,7 +24,7 @@ from . import registry
 from ._version import __version__
 from .errors import FabricError
 from .result import SCHEMA_VERSION, Result
-from .spec import MAX_THREADS, mean_packet_size
+from .spec import CLOSED_LOOP, MAX_THREADS, mean_packet_size
 
 try:
     from . import _core
@@ -64,10 +64,28 @@ def _resolve(spec) -> dict:
     return resolve_spec(spec)
 
 
+# bytes per packet of the pool: its record (32), its message (4) and its random key (4)
+PACKET_BYTES = 40
+
+
+def max_packets(n_endpoints: int) -> int:
+    """The packet pool's limit: PACKETS_PER_ENDPOINT live packets per endpoint (at least 2^20)."""
+    return int(min(MAX_PACKETS, max(1 << 20, PACKETS_PER_ENDPOINT * n_endpoints)))
+
+
+def run_cycles(spec: dict) -> int:
+    """The most cycles a run can take (a packet's latency is at most this)."""
+    s = spec["sim"]
+    if spec["traffic"]["pattern"] in CLOSED_LOOP:
+        return s["max_cycles"]
+    return s["warmup_cycles"] + s["measure_cycles"] + s["drain_cycles"]
+
+
 def estimate_bytes(spec: dict) -> int:
-    """Memory the core will need for a resolved spec, estimated from the network's size alone (nothing
-    is built): per port its VC state, buffers and link slots; per endpoint its injection state; plus
-    the arrays Python builds on the way."""
+    """The most memory the core can need for a resolved spec, from the network's size alone (nothing
+    is built): per port its VC state, buffers and link slots; per endpoint its injection state; the
+    arrays Python builds on the way; and what grows during the run, at its limits: the packet pool (at
+    the packet limit) and the latency histograms (one bin per cycle the run can last)."""
     import fabric.topologies  # noqa: F401
 
     routers, ports, endpoints = registry.topologies.get(spec["topology"]["kind"]).extra["size"](spec["topology"])
@@ -81,7 +99,9 @@ def estimate_bytes(spec: dict) -> int:
     vcs, depth = r["vcs"], r["vc_buffer"]
     per_port = vcs * (32 + 8 + 8 * depth) + slots * 10 + 64
     per_endpoint = vcs * 8 + slots + 64
-    return ports * per_port + endpoints * per_endpoint + routers * 64
+    histograms = 2 * 8 * (run_cycles(spec) + 1) * (1 + len(spec["traffic"].get("classes", {})))
+    return (ports * per_port + endpoints * per_endpoint + routers * 64 + max_packets(endpoints) * PACKET_BYTES
+            + histograms)
 
 
 def available_bytes() -> int:
@@ -226,8 +246,7 @@ def make_core(spec: dict, network=None, max_memory: int | None = None, threads: 
     pattern = registry.traffic_patterns.get(traffic["pattern"]).func(net, traffic)
     classes = [(traffic, pattern)] + [(t, registry.traffic_patterns.get(t["pattern"]).func(net, t))
                                       for t in traffic.get("classes", {}).values()]
-    if net.n_endpoints > _core.MAX_ENDPOINTS:
-        raise FabricError(f"topology: {net.n_endpoints} endpoints, more than the core's {_core.MAX_ENDPOINTS}")
+    check_core_limits(net)
     if not pattern.get("allow_self", True) and net.n_endpoints < 2:
         raise FabricError("traffic.allow_self: false needs at least 2 endpoints")
     r, s = spec["router"], spec["sim"]
@@ -249,7 +268,8 @@ def make_core(spec: dict, network=None, max_memory: int | None = None, threads: 
         "check": s["check"],
         "window_start": s["warmup_cycles"],
         "window_end": s["warmup_cycles"] + s["measure_cycles"],
-        "max_packets": int(min(MAX_PACKETS, max(1 << 20, PACKETS_PER_ENDPOINT * net.n_endpoints))),
+        "max_packets": max_packets(net.n_endpoints),
+        "hist_limit": run_cycles(spec) + 1,
         "planes": net.planes,
         "plane_policy": net.info.get("plane_policy", 0),
         **routing.get("settings", {}),
@@ -284,6 +304,19 @@ def make_core(spec: dict, network=None, max_memory: int | None = None, threads: 
         core.message_steps = pattern["messages"].step if "messages" in pattern else None
         core.message_dest = arrays.get("msg_dest")
     return core, net
+
+
+def check_core_limits(net) -> None:
+    """Refuse a network beyond the widths of the core's fields (FabricError naming the keys)."""
+    if net.n_endpoints > _core.MAX_ENDPOINTS:
+        raise FabricError(f"topology: {net.n_endpoints} endpoints, more than the core's {_core.MAX_ENDPOINTS}")
+    ports = int(np.diff(net.port_indptr).max(initial=0))
+    if ports > _core.MAX_ROUTER_PORTS:
+        raise FabricError(f"topology: a router of {ports} ports, more than the core's {_core.MAX_ROUTER_PORTS}")
+    bits = sum(max(int(k) - 1, 0).bit_length() for k in net.dims)
+    if bits > _core.MAX_COORD_BITS or len(net.dims) > 32:
+        raise FabricError(f"topology.dims: {net.dims} needs {bits} bits of router coordinates, more than the "
+                          f"core's {_core.MAX_COORD_BITS}")
 
 
 def _progress_bar(progress, total):
@@ -362,9 +395,13 @@ def simulate(spec, progress=None, max_memory: int | None = None, partial: bool =
     if interrupted:
         result.update(status="interrupted", interrupted_at=int(core.now))
     if status == _core.STATUS_DEADLOCK:
+        cycle = wait_cycle(core, net)
+        if not cycle:       # nothing moved, yet no VC waits for another: the core's own bug, not a deadlock
+            raise InvariantError(f"no flit moved for {s['deadlock_cycles']} cycles up to cycle {core.now}, "
+                                 f"but no cycle of waiting VCs holds them")
         result.update(status="deadlock", saturated=False, saturation_reasons=[],
                       deadlock={"detected_at": int(core.now), "no_flit_moved_for": s["deadlock_cycles"],
-                                "cycle": wait_cycle(core, net)})
+                                "cycle": cycle})
     return Result(result)
 
 
@@ -444,7 +481,7 @@ def _summarize_workload(spec, net, core, status, wall) -> dict:
     total = int(c["now"])
     elapsed = int(done.max()) if finished else total
     result = _summarize(spec, net, core, status, wall)
-    reasons = [] if finished else [f"the workload did not finish within sim.max_cycles ({total} cycles): "
+    reasons = [] if finished else [f"{_unfinished(status, total)}: "
                                    f"{int((done < 0).sum())} of {len(done)} messages outstanding"]
     n_ep = net.n_endpoints
     span = max(elapsed, 1) * n_ep
@@ -454,6 +491,7 @@ def _summarize_workload(spec, net, core, status, wall) -> dict:
         saturation_reasons=reasons,
         cycles={"warmup": 0, "measure": elapsed, "drain": 0, "total": max(total, elapsed)},
         throughput={"offered": round(c["created_flits"] / span, 6),
+                    "created": round(c["created_flits"] / span, 6),
                     "injected": round(c["injected_flits"] / span, 6),
                     "accepted": round(c["delivered_flits"] / span, 6)},
     )
@@ -482,6 +520,14 @@ def _summarize_workload(spec, net, core, status, wall) -> dict:
     return result
 
 
+def _unfinished(status, total) -> str:
+    """Why a closed-loop workload stopped before it finished."""
+    if status == _core.STATUS_PACKET_LIMIT:
+        return (f"the workload stopped at cycle {total}: the packets queued at its sources reached the packet "
+                f"limit")
+    return f"the workload did not finish within sim.max_cycles ({total} cycles)"
+
+
 def _summarize_budget(spec, net, core, status, wall, c, finished) -> dict:
     """An all-to-all run as per-source packet budgets: completion is the last arrival, the straggler the
     endpoint whose last packet arrived last, and message latency is packet latency."""
@@ -492,9 +538,10 @@ def _summarize_budget(spec, net, core, status, wall, c, finished) -> dict:
     span = max(elapsed, 1) * n_ep
     result.update(
         status="ok" if finished else "saturated", saturated=not finished,
-        saturation_reasons=[] if finished else [f"the workload did not finish within sim.max_cycles ({total} cycles)"],
+        saturation_reasons=[] if finished else [_unfinished(status, total)],
         cycles={"warmup": 0, "measure": elapsed, "drain": 0, "total": max(total, elapsed)},
-        throughput={"offered": round(c["created_flits"] / span, 6), "injected": round(c["injected_flits"] / span, 6),
+        throughput={"offered": round(c["created_flits"] / span, 6), "created": round(c["created_flits"] / span, 6),
+                    "injected": round(c["injected_flits"] / span, 6),
                     "accepted": round(c["delivered_flits"] / span, 6)})
     workload = dict(core.workload)
     workload.pop("rank_endpoints")
@@ -515,18 +562,26 @@ def _summarize_budget(spec, net, core, status, wall, c, finished) -> dict:
     return result
 
 
+def _rate(flits, window, has_measurement):
+    """Flits per endpoint per cycle over the window that ran, or None without a measurement."""
+    return round(flits / window, 6) if has_measurement else None
+
+
 def _class_results(spec, net, core) -> dict:
     """Per traffic class: throughput, latency, hops and packets, as the run's own keys."""
     t, s = spec["traffic"], spec["sim"]
     names = ["main"] + list(t["classes"])
     rates = [t["injection_rate"]] + [c["injection_rate"] for c in t["classes"].values()]
-    window = net.n_endpoints * s["measure_cycles"]
+    measure = measured_cycles(s, int(core.now))
+    has = measure >= min(MIN_MEASURED_CYCLES, s["measure_cycles"]) and measure > 0
+    window = net.n_endpoints * measure
     out = {}
     for name, rate, (c, hist) in zip(names, rates, core.class_stats()):
         n = int(c["delivered"])
         out[name] = {
-            "throughput": {"offered": rate, "injected": round(c["created_flits"] / window, 6),
-                           "accepted": round(c["ejected_flits"] / window, 6)},
+            "throughput": {"offered": rate, "created": _rate(c["created_flits"], window, has),
+                           "injected": _rate(c["injected_flits"], window, has),
+                           "accepted": _rate(c["ejected_flits"], window, has)},
             "latency": {"packet": _latency(hist, c["sum_packet_latency"], n, c["max_packet_latency"]),
                         "network": {"mean": round(c["sum_network_latency"] / n, 6) if n else None,
                                     "max": int(c["max_network_latency"]) if n else None}},
@@ -536,11 +591,23 @@ def _class_results(spec, net, core) -> dict:
     return out
 
 
+# A run that stopped early (at the packet limit, or interrupted) reports rates over the part of its
+# measurement window that ran, if at least this many cycles of it did (or the whole window, if shorter).
+MIN_MEASURED_CYCLES = 1000
+
+
+def measured_cycles(sim: dict, total: int) -> int:
+    """Cycles of the measurement window that ran in a run of `total` cycles."""
+    return max(0, min(sim["measure_cycles"], total - sim["warmup_cycles"]))
+
+
 def _summarize(spec, net, core, status, wall) -> dict:
     c = core.counters()
     s, t = spec["sim"], spec["traffic"]
-    warmup, measure = s["warmup_cycles"], s["measure_cycles"]
+    warmup = s["warmup_cycles"]
     total = int(c["now"])
+    measure = measured_cycles(s, total)
+    has_measurement = measure >= min(MIN_MEASURED_CYCLES, s["measure_cycles"]) and measure > 0
     n_ep = net.n_endpoints
     window = n_ep * measure
     hist_p, hist_n = core.histograms()
@@ -549,7 +616,11 @@ def _summarize(spec, net, core, status, wall) -> dict:
     backlog = c["window_created_flits"] - c["window_ejected_flits"]
     reasons = []
     if status == _core.STATUS_PACKET_LIMIT:
-        reasons.append("source queues exceeded the packet limit; run stopped early")
+        reasons.append(f"source queues exceeded the packet limit ({max_packets(n_ep)} live packets); run "
+                       f"stopped early at cycle {total}")
+    if measure < s["measure_cycles"] and not has_measurement:
+        reasons.append(f"stopped after {measure} cycles of the measurement window, fewer than "
+                       f"{min(MIN_MEASURED_CYCLES, s['measure_cycles'])}: no measurement")
     if s["drain_cycles"] > 0 and c["measured_outstanding"] > 0:
         reasons.append("measured packets did not drain within sim.drain_cycles")
     if backlog > BACKLOG_SHARE * c["window_created_flits"] + n_ep * mean_packet_size(t["packet_size"]):
@@ -570,15 +641,16 @@ def _summarize(spec, net, core, status, wall) -> dict:
             "links": net.n_links,
         },
         "cycles": {
-            "warmup": warmup,
+            "warmup": min(warmup, total),
             "measure": measure,
-            "drain": max(0, total - warmup - measure),
+            "drain": max(0, total - warmup - s["measure_cycles"]),
             "total": total,
         },
         "throughput": {
             "offered": round(t["injection_rate"] + sum(c["injection_rate"] for c in t.get("classes", {}).values()), 6),
-            "injected": round(c["window_created_flits"] / window, 6),
-            "accepted": round(c["window_ejected_flits"] / window, 6),
+            "created": _rate(c["window_created_flits"], window, has_measurement),
+            "injected": _rate(c["window_injected_flits"], window, has_measurement),
+            "accepted": _rate(c["window_ejected_flits"], window, has_measurement),
         },
         "latency": {
             "packet": _latency(hist_p, c["sum_packet_latency"], n, c["max_packet_latency"]),

@@ -1,10 +1,11 @@
-"""The result of one run: an ordered dict that ``fabric run`` prints as JSON (see CONTRACT.md)."""
+"""The result of one run: an ordered dict that ``fabric run`` prints as JSON (its keys: README.md, "The
+result")."""
 from __future__ import annotations
 
 import json
 import math
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def _finite(value):

@@ -193,6 +193,27 @@ def test_a_deadlock_is_reported_with_its_cycle_quickly():
     assert fabric.simulate(spec, progress=False).to_dict()["status"] != "deadlock"
 
 
+def test_an_incast_that_only_ejects_for_a_while_is_not_a_deadlock(tmp_path):
+    # one switch, 71 sources sending 2,000 flits each to endpoint 0: once every flit has entered the
+    # switch, the last ~14,000 only leave through the ejection channel, which is movement too
+    trace = tmp_path / "incast.csv"
+    trace.write_text("".join(f"0,{s},0,2000\n" for s in range(1, 72)))
+    r = fabric.simulate({"topology": {"kind": "clos", "levels": 1, "radix": 72, "endpoints": 72},
+                         "router": {"vc_buffer": 64}, "traffic": {"pattern": "trace", "file": str(trace)}},
+                        progress=False).to_dict()
+    assert r["status"] == "ok"
+    assert r["workload"]["completion_cycles"] == 142_006        # 142,000 flits one a cycle, plus the path
+
+
+def test_a_stall_without_a_cycle_of_waiting_vcs_is_an_internal_error(monkeypatch):
+    from conftest import ROOT
+    from fabric import engine
+
+    monkeypatch.setattr(engine, "wait_cycle", lambda core, net: [])
+    with pytest.raises(engine.InvariantError, match="no cycle of waiting VCs"):
+        fabric.simulate(str(ROOT / "examples" / "deadlock_ring.toml"), progress=False)
+
+
 def test_a_missing_trace_file_names_the_spec_and_key(tmp_path):
     from typer.testing import CliRunner
 
