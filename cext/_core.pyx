@@ -551,6 +551,8 @@ cdef class Core:
     # NULL when nothing needs it, so the other routings use their streams exactly as before
     cdef uint32_t *pkt_key
     cdef bint draw_keys
+    cdef uint64_t *key_rng          # (n_endpoints) the streams keys are drawn from: apart from ep_rng, so
+                                    # drawing them leaves every other draw of the run as it was
     cdef int64_t *port_flits        # (n_ports) flits sent out of each port (cfg count_ports), else NULL
 
     # ---- latency histograms of measured packets (growable, one bin per cycle)
@@ -779,6 +781,9 @@ cdef class Core:
         a = full("ep_rng", self.n_endpoints, np.uint64); self.ep_rng = <uint64_t *> a.data
         for i in range(self.n_endpoints):
             self.ep_rng[i] = mix_seed(seed, 2 * <uint64_t>i + 2)
+        a = full("key_rng", self.n_endpoints, np.uint64); self.key_rng = <uint64_t *> a.data
+        for i in range(self.n_endpoints):
+            self.key_rng[i] = mix_seed(seed, (<uint64_t>1 << 48) + <uint64_t>i)
 
         NEV = self.n_endpoints * self.P * self.V
         a = full("ep_next_arrival", self.n_endpoints, np.int64, NO_CYCLE); self.ep_next_arrival = <int64_t *> a.data
@@ -1096,7 +1101,7 @@ cdef class Core:
                 return ST_PACKET_LIMIT if pid == -1 else ST_NO_MEMORY
             pkt = &self.pkts[pid]
             if self.draw_keys:
-                self.pkt_key[pid] = <uint32_t>(rng_next(&self.ep_rng[e]) >> 32)
+                self.pkt_key[pid] = <uint32_t>(rng_next(&self.key_rng[e]) >> 32)
             pkt.dest = self.msg_dest[m]
             pkt.size = size
             pkt.hops = 0
@@ -1886,7 +1891,7 @@ cdef class Core:
                 if self.n_msgs:
                     self.pkt_msg[pid] = -1
                 if self.draw_keys:
-                    self.pkt_key[pid] = <uint32_t>(rng_next(rng) >> 32)
+                    self.pkt_key[pid] = <uint32_t>(rng_next(&self.key_rng[e]) >> 32)
                 pkt.dest = self._pick_dest(e, g, c, rng)
                 lo = self.cls_size_lo[c]
                 pkt.size = self.size_value[lo] if self.cls_size_lo[c + 1] - lo == 1 else self._pick_size(c, rng)
