@@ -49,12 +49,16 @@ def test_workload_example_runs(path):
 @pytest.mark.parametrize("load", [0.05, 1.0])
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
 def test_bounds_hold_on_every_example(path, load):
-    short = [f"traffic.injection_rate={load}", "sim.warmup_cycles=100", "sim.measure_cycles=200",
+    large = path.stem in ("clos15488", "clos8192", "dragonfly16512", "hyperx8x8x8x8", "torus25x25x24")
+    short = [f"traffic.injection_rate={load}", f"sim.warmup_cycles={100 if large else 300}",
+             f"sim.measure_cycles={200 if large else 1000}",
              f"sim.drain_cycles={2000 if load < 0.5 else 0}"]
     r = fabric.simulate(fabric.load_spec(path, short), progress=False).to_dict()
     assert r["warnings"] == []
     assert r["bounds"]["zero_load_latency"] <= r["latency"]["packet"]["mean"]
-    if r["bounds"]["saturation_bound"] is not None and not r["saturated"]:
+    # at 1.0 every example is past its bound, so its accepted throughput meets the bound (a network
+    # that carried more than Θ* would break it, saturated or not)
+    if r["bounds"]["saturation_bound"] is not None:
         assert r["throughput"]["accepted"] <= r["bounds"]["saturation_bound"] * 1.03
 
 

@@ -47,6 +47,28 @@ def test_result_has_the_contract_keys(runner):
         assert set(r["latency"][kind]) == {"mean", "p50", "p99", "max"}
     assert set(r["packets"]) >= {"measured", "delivered"}
     assert r["spec"]["sim"]["seed"] == 1
+    # and their values mean what the contract says, for this 3x3 mesh of 2 endpoints per router
+    assert r["schema_version"] == 2 and r["fabric_version"] == fabric.__version__
+    assert r["status"] == "ok" and r["saturated"] is False and r["saturation_reasons"] == []
+    assert r["topology"] == {"kind": "mesh", "routers": 9, "endpoints": 18, "links": 24}
+    c = r["cycles"]
+    assert (c["warmup"], c["measure"]) == (200, 800) and c["total"] == 1000 + c["drain"]
+    t = r["throughput"]
+    assert t["offered"] == 0.15
+    assert t["created"] == pytest.approx(0.15, abs=0.02)
+    assert t["injected"] == pytest.approx(t["created"], abs=0.01)
+    assert t["accepted"] == pytest.approx(t["injected"], abs=0.01)
+    for kind in ("packet", "network"):
+        lat = r["latency"][kind]
+        assert isinstance(lat["p50"], int) and lat["p50"] <= lat["p99"] <= lat["max"]
+        assert lat["p50"] - 1 <= lat["mean"] <= lat["max"]
+    assert r["latency"]["network"]["mean"] <= r["latency"]["packet"]["mean"]
+    assert 0 < r["hops"]["mean"] <= 4                                   # at most 4 links on a 3x3 mesh
+    p = r["packets"]
+    assert p["delivered"] == p["measured"] == pytest.approx(0.15 / 2 * 18 * 800, rel=0.1)
+    f = r["flits"]
+    assert f["created"] == f["delivered"] + f["in_network"] + f["in_source_queues"]
+    assert r["timing"]["wall_seconds"] > 0 and r["timing"]["router_cycles_per_second"] > 0
 
 
 def test_stdin_overrides_and_seed(runner):
