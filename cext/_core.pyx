@@ -174,6 +174,7 @@ CLASS_STATS = ("measured", "created_flits", "ejected_flits", "delivered", "sum_p
 MAX_ENDPOINTS = DEST_MASK
 MAX_HOPS = HOPS_MASK
 MAX_ROUTER_PORTS = 0x7FFF       # a local port is an int16 (out_lo, vc_port, the switch pointers)
+MAX_ROUTER_VCS = 0xFFFF         # ports x VCs of a router: the VC allocation pointers are uint16
 MAX_COORD_BITS = 32             # router coordinates are packed into one 32-bit key
 MAX_PACKETS = 1 << 30
 
@@ -242,7 +243,7 @@ cdef struct InVC:
     uint8_t state           # VC_*
     uint8_t sel             # VC_ROUTED: the output-VC class allowed; VC_ACTIVE*: the output VC held
     int16_t ring            # buf index of the third flit
-    int32_t va_aptr         # VC allocation: next local output VC to favour (up to ports x VCs)
+    uint16_t va_aptr        # VC allocation: next local output VC to favour (at most ports x VCs)
 
 
 cdef struct Port:
@@ -288,7 +289,6 @@ cdef struct Work:
     # and what its routers did that concerns the whole core, merged in router order after the step
     int64_t flit_hops       # flits sent onto links
     int64_t injected        # flits its endpoints injected
-    int64_t *cls_injected   # (C) the same per traffic class (only with more than one class)
     int status              # ST_OK, or the first router's error
     int32_t *ep_credit      # (R * cap) per time slot: endpoint VCs (s*V+v) credits return to
     int32_t *ep_credit_n    # (R) how many in each slot
@@ -298,6 +298,7 @@ cdef struct Work:
     int32_t cap             # endpoint ports of the block: at most one credit and one ejection each
     int32_t lo, hi          # its routers: lo .. hi-1
     int32_t e_lo, e_hi      # and the endpoints it sends for: those of words e_lo .. e_hi-1 of ep_queued
+    int64_t *cls_injected   # (C) flits its endpoints injected per traffic class (with more than one)
     char pad[24]            # to 192 bytes, so that no two blocks (perhaps on two threads) share a cache line
 
 
@@ -494,7 +495,7 @@ cdef class Core:
     cdef int8_t *vc_index           # and VC within the port
     cdef int16_t *credits           # (n_ports*V) output VCs: free slots in the downstream buffer (one
                                     # array of its own: a router's credits share one or two cache lines)
-    cdef int32_t *va_gptr           # (n_ports*V) output VCs: next local input VC to favour in VC allocation
+    cdef uint16_t *va_gptr          # (n_ports*V) output VCs: next local input VC to favour in VC allocation
     cdef PortState *pstate          # (n_ports)
     cdef int64_t *port_free         # (n_ports) output side of a slow link: first cycle it may send again
     cdef int16_t *port_cpf          # (n_ports) cycles per flit of the link leaving the port
@@ -747,7 +748,7 @@ cdef class Core:
             self.pstate[i].free_vcs = ((<uint64_t>1) << self.V) - 1 if self.V < 64 else <uint64_t>-1
         initial = np.where(kinds == PORT_LINK, self.B, np.where(kinds == PORT_ENDPOINT, EJECT_CREDITS, 0))
         a = arr("credits", np.repeat(initial, self.V), np.int16); self.credits = <int16_t *> a.data
-        a = full("va_gptr", NPV, np.int32); self.va_gptr = <int32_t *> a.data
+        a = full("va_gptr", NPV, np.uint16); self.va_gptr = <uint16_t *> a.data
         a = full("link_flit", self.n_ports * self.R, np.int64, -1); self.link_flit = <int64_t *> a.data
         a = arr("port_cpf", cpf if self.n_ports else [1], np.int16); self.port_cpf = <int16_t *> a.data
         a = full("port_free", self.n_ports, np.int64); self.port_free = <int64_t *> a.data

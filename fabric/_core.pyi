@@ -13,6 +13,7 @@ CLASS_STATS: tuple[str, ...]
 MAX_ENDPOINTS: int
 MAX_HOPS: int
 MAX_ROUTER_PORTS: int
+MAX_ROUTER_VCS: int
 MAX_COORD_BITS: int
 MAX_PACKETS: int
 

@@ -246,7 +246,7 @@ def make_core(spec: dict, network=None, max_memory: int | None = None, threads: 
     pattern = registry.traffic_patterns.get(traffic["pattern"]).func(net, traffic)
     classes = [(traffic, pattern)] + [(t, registry.traffic_patterns.get(t["pattern"]).func(net, t))
                                       for t in traffic.get("classes", {}).values()]
-    check_core_limits(net)
+    check_core_limits(net, spec["router"]["vcs"])
     if not pattern.get("allow_self", True) and net.n_endpoints < 2:
         raise FabricError("traffic.allow_self: false needs at least 2 endpoints")
     r, s = spec["router"], spec["sim"]
@@ -306,13 +306,16 @@ def make_core(spec: dict, network=None, max_memory: int | None = None, threads: 
     return core, net
 
 
-def check_core_limits(net) -> None:
+def check_core_limits(net, vcs: int) -> None:
     """Refuse a network beyond the widths of the core's fields (FabricError naming the keys)."""
     if net.n_endpoints > _core.MAX_ENDPOINTS:
         raise FabricError(f"topology: {net.n_endpoints} endpoints, more than the core's {_core.MAX_ENDPOINTS}")
     ports = int(np.diff(net.port_indptr).max(initial=0))
     if ports > _core.MAX_ROUTER_PORTS:
         raise FabricError(f"topology: a router of {ports} ports, more than the core's {_core.MAX_ROUTER_PORTS}")
+    if ports * vcs > _core.MAX_ROUTER_VCS:
+        raise FabricError(f"router.vcs: {vcs} VCs on a router of {ports} ports (topology) make {ports * vcs} "
+                          f"input VCs, more than the core's {_core.MAX_ROUTER_VCS}")
     bits = sum(max(int(k) - 1, 0).bit_length() for k in net.dims)
     if bits > _core.MAX_COORD_BITS or len(net.dims) > 32:
         raise FabricError(f"topology.dims: {net.dims} needs {bits} bits of router coordinates, more than the "

@@ -63,9 +63,9 @@ def test_a_closed_loop_run_at_the_packet_limit_says_so(tmp_path):
 
 
 def test_the_largest_router_the_core_accepts_runs_and_conserves_flits():
-    # radix 4096 (clos.radix's maximum) with 64 VCs (router.vcs's maximum): 262,144 local VCs, beyond the
-    # int16 the VC allocation pointers once were
-    spec = {"topology": {"kind": "clos", "levels": 1, "radix": 4096, "endpoints": 4096},
+    # radix 1022 (endpoint ports of a one-switch clos) with 64 VCs (router.vcs's maximum): 65,408 input
+    # VCs, near the 65,535 the VC allocation pointers hold (they were int16, and wrapped past 32,767)
+    spec = {"topology": {"kind": "clos", "levels": 1, "radix": 1022, "endpoints": 1022},
             "router": {"vcs": 64, "vc_buffer": 2}, "traffic": {"injection_rate": 0.5},
             "sim": {"warmup_cycles": 50, "measure_cycles": 100, "drain_cycles": 2000, "check": True}}
     r = fabric.simulate(spec).to_dict()
@@ -81,6 +81,10 @@ def test_the_largest_router_the_core_accepts_runs_and_conserves_flits():
 def test_a_network_beyond_the_cores_widths_is_refused(monkeypatch):
     with pytest.raises(FabricError, match=r"topology.dims: .* bits of router coordinates"):
         fabric.simulate({"topology": {"kind": "mesh", "dims": [1] * 33}})
+    with pytest.raises(FabricError, match=r"router.vcs: 64 VCs on a router of 1024 ports \(topology\) make "
+                                          r"65536 input VCs, more than the core's 65535"):
+        fabric.simulate({"topology": {"kind": "clos", "levels": 1, "radix": 1024, "endpoints": 1024},
+                         "router": {"vcs": 64}})
     monkeypatch.setattr(engine._core, "MAX_ROUTER_PORTS", 8)
     with pytest.raises(FabricError, match=r"topology: a router of 10 ports, more than the core's 8"):
         fabric.simulate({"topology": {"kind": "hyperx", "dims": [4, 4, 4], "concentration": 1}})

@@ -119,7 +119,7 @@ def tables(net, algorithm: str, root: int = 0) -> dict:
 def analyze(net, algorithm: str, root: int = 0) -> dict:
     """Diameter and mean hops of the routing, and the busiest channel's load under uniform traffic with
     every endpoint injecting 1 flit/cycle, traffic split evenly over the candidate ports at every router
-    (what the per-packet hash gives on average)."""
+    (what the per-packet draws give on average)."""
     t_arrays = tables(net, algorithm, root)
     n = net.n_routers
     ports, src, dst = links(net)

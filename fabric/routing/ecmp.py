@@ -1,8 +1,8 @@
 """ecmp: shortest-path routing over distance tables, for any connected graph.
 
-Every port whose far router is one hop nearer the destination is a candidate; a hash of the packet id
-and the router picks one, so a pair's packets spread over all its shortest paths (equal-cost
-multi-path). Deadlock freedom by VC classes per hop: hop i uses the i-th of D equal slices of the VCs
+Every port whose far router is one hop nearer the destination is a candidate; a hash of the packet's
+random key (drawn for it at its source) and the router picks one uniformly, so a pair's packets spread
+evenly over all its shortest paths (equal-cost multi-path). Deadlock freedom by VC classes per hop: hop i uses the i-th of D equal slices of the VCs
 (D the graph's diameter), so every channel dependency goes to a higher class. ``router.vcs`` must be at
 least the diameter.
 

@@ -2,7 +2,7 @@
 interconnection networks", PhD thesis, Stanford 2005; Kim, Dally, Scott & Abts, ISCA 2008).
 
 At its source router a packet bound for another group compares two paths: minimal, and Valiant through
-an intermediate group (a hash of the packet id, as in ``valiant``). It goes minimally unless the
+an intermediate group (drawn for the packet at its source, as in ``valiant``). It goes minimally unless the
 occupied downstream buffer (flits, all VCs) of the minimal path's first port exceeds twice that of the
 Valiant path's first port plus ``threshold`` flits: BookSim 2's ``ugal_dragonflynew`` rule, whose
 threshold is 30. The choice travels in the head flit; later routers only follow it.

@@ -3,8 +3,8 @@
 Routers are ordered by BFS level from router ``root`` (by default the topology's choice: a composite's
 first spine, router 0 of a graph), then by id; a link is *up* when it leads to a
 router earlier in that order. A packet takes up links first, then down links only, along the shortest
-such path; where several ports lead one hop nearer, a hash of the packet id and the router picks one
-(ECMP over the legal paths). Paths never turn from down to up, so the channel dependency graph has no
+such path; where several ports lead one hop nearer, a hash of the packet's random key and the router
+picks one uniformly (ECMP over the legal paths). Paths never turn from down to up, so the channel dependency graph has no
 cycle: deadlock-free with any number of VCs (Schroeder et al., "Autonet", IEEE JSAC 1991).
 
     [routing]

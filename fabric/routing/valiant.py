@@ -2,8 +2,9 @@
 intermediate group, then minimally to the destination, so any traffic pattern spreads evenly over the
 global links, at the cost of up to twice the hops.
 
-The intermediate group is a hash of the packet's id, the same at every router of its path (nothing is
-stored per packet); when it is the source's or the destination's group, the route is minimal.
+The intermediate group is uniform over all groups, drawn for each packet when its source creates it
+(from a random stream of the source's own) and the same at every router of its path; when it is the
+source's or the destination's group, the route is minimal.
 Deadlock freedom: the VC class of a hop is the number of global links the packet has crossed (0, 1 or
 2; three equal slices of ``router.vcs``, which must be at least 3), so dependencies only climb classes.
 

@@ -10,7 +10,7 @@ levels = 1: one switch with all endpoints (at most R).
 ``endpoints`` populates fewer than the maximum: only the leaves (and pods) needed are built.
 
 ``planes`` = P builds P identical copies; each endpoint has one port in every plane, and each packet
-takes one plane, picked by ``plane_policy``: ``hash`` (of the packet id), ``random`` (the endpoint's
+takes one plane, picked by ``plane_policy``: ``hash`` (uniform, by the packet's random key), ``random`` (the endpoint's
 seeded stream) or ``least_loaded`` (the plane whose injection channel has the most free credits).
 
 Per plane, routers are numbered leaves first (ports 0..leaf_down-1 their endpoints, then one uplink per
