@@ -575,8 +575,7 @@ def _class_results(spec, net, core) -> dict:
     t, s = spec["traffic"], spec["sim"]
     names = ["main"] + list(t["classes"])
     rates = [t["injection_rate"]] + [c["injection_rate"] for c in t["classes"].values()]
-    measure = measured_cycles(s, int(core.now))
-    has = measure >= min(MIN_MEASURED_CYCLES, s["measure_cycles"]) and measure > 0
+    measure, has = measured_window(s, int(core.now))
     window = net.n_endpoints * measure
     out = {}
     for name, rate, (c, hist) in zip(names, rates, core.class_stats()):
@@ -599,9 +598,11 @@ def _class_results(spec, net, core) -> dict:
 MIN_MEASURED_CYCLES = 1000
 
 
-def measured_cycles(sim: dict, total: int) -> int:
-    """Cycles of the measurement window that ran in a run of `total` cycles."""
-    return max(0, min(sim["measure_cycles"], total - sim["warmup_cycles"]))
+def measured_window(sim: dict, total: int) -> tuple[int, bool]:
+    """The cycles of the measurement window that ran in a run of `total` cycles, and whether they are
+    enough to report rates over."""
+    ran = max(0, min(sim["measure_cycles"], total - sim["warmup_cycles"]))
+    return ran, ran > 0 and ran >= min(MIN_MEASURED_CYCLES, sim["measure_cycles"])
 
 
 def _summarize(spec, net, core, status, wall) -> dict:
@@ -609,8 +610,7 @@ def _summarize(spec, net, core, status, wall) -> dict:
     s, t = spec["sim"], spec["traffic"]
     warmup = s["warmup_cycles"]
     total = int(c["now"])
-    measure = measured_cycles(s, total)
-    has_measurement = measure >= min(MIN_MEASURED_CYCLES, s["measure_cycles"]) and measure > 0
+    measure, has_measurement = measured_window(s, total)
     n_ep = net.n_endpoints
     window = n_ep * measure
     hist_p, hist_n = core.histograms()
