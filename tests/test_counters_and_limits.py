@@ -104,9 +104,10 @@ print(json.dumps({"grew": after - before, "estimate": estimate_bytes(spec), "rea
 """
 
 
-def test_memory_estimate_covers_a_run_to_the_packet_limit():
+def test_memory_estimate_covers_a_run_to_the_packet_limit(tmp_path):
+    # (run from elsewhere: `python -c` in the checkout would import its fabric/, which has no compiled core)
     out = subprocess.run([sys.executable, "-c", MEASURE_PEAK, MESH, "traffic.injection_rate=1.0",
-                          "sim.warmup_cycles=60000"], capture_output=True, text=True, check=True)
+                          "sim.warmup_cycles=60000"], capture_output=True, text=True, check=True, cwd=tmp_path)
     m = json.loads(out.stdout)
     assert "packet limit" in m["reasons"][0]
     assert 0.5 * m["estimate"] < m["grew"] <= m["estimate"]
