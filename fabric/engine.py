@@ -332,17 +332,25 @@ def _progress_bar(progress, total):
     return tqdm(total=total, unit="cycle", unit_scale=True, file=sys.stderr, leave=False)
 
 
+# Python sees Ctrl-C only between calls into the core, so a run is stepped in slices of about this much
+# wall time: it stops within half a second at any size.
+SLICE_SECONDS = 0.05
+
+
 def _run_phase(core, until, stop_when_drained, bar):
-    """Advance the core to `until` in chunks (for progress and Ctrl-C); returns the last status."""
-    chunk = max(100, (until - core.now) // 50)
+    """Advance the core to `until` in slices of about SLICE_SECONDS (for progress and Ctrl-C); returns
+    the last status. A slice is at most twice the last, sized by the speed the last one ran at."""
     status = _core.STATUS_OK
+    cycles = 1
     while core.now < until:
-        before = core.now
-        status = core.run(min(until, core.now + chunk), stop_when_drained)
+        before, started = core.now, time.perf_counter()
+        status = core.run(min(until, core.now + cycles), stop_when_drained)
+        spent = time.perf_counter() - started
         if bar is not None:
             bar.update(core.now - before)
         if status != _core.STATUS_OK:
             break
+        cycles = max(1, min(2 * cycles, int((core.now - before) * SLICE_SECONDS / max(spent, 1e-6))))
     return status
 
 
@@ -361,7 +369,9 @@ def simulate(spec, progress=None, max_memory: int | None = None, partial: bool =
     core, net = make_core(spec, max_memory=max_memory, threads=threads)
     window_end = s["warmup_cycles"] + s["measure_cycles"]
     closed_loop = core.workload is not None
-    bar = _progress_bar(progress, s["max_cycles"] if closed_loop else window_end + s["drain_cycles"])
+    # a workload's length is unknown (the bar counts cycles); a run's is its window and drain budget,
+    # and a run that drains early fills the bar before it goes
+    bar = _progress_bar(progress, None if closed_loop else window_end + s["drain_cycles"])
     interrupted = False
     try:
         if closed_loop:                 # until every message has arrived
@@ -370,6 +380,8 @@ def simulate(spec, progress=None, max_memory: int | None = None, partial: bool =
             status = _run_phase(core, window_end, False, bar)
             if status == _core.STATUS_OK and s["drain_cycles"] > 0:
                 status = _run_phase(core, window_end + s["drain_cycles"], True, bar)
+            if bar is not None and status == _core.STATUS_DRAINED:
+                bar.update(bar.total - bar.n)
     except KeyboardInterrupt:
         if not partial:
             raise
@@ -395,7 +407,7 @@ def simulate(spec, progress=None, max_memory: int | None = None, partial: bool =
                                                                    closed_loop)
     if "timing" in result:
         result["timing"]["threads"] = threads
-    if interrupted:
+    if interrupted:         # its rates are over the cycles that ran; its drain never ended
         result.update(status="interrupted", interrupted_at=int(core.now))
     if status == _core.STATUS_DEADLOCK:
         cycle = wait_cycle(core, net)
@@ -621,10 +633,11 @@ def _summarize(spec, net, core, status, wall) -> dict:
     if status == _core.STATUS_PACKET_LIMIT:
         reasons.append(f"source queues exceeded the packet limit ({max_packets(n_ep)} live packets); run "
                        f"stopped early at cycle {total}")
-    if measure < s["measure_cycles"] and not has_measurement:
+    if status == _core.STATUS_PACKET_LIMIT and not has_measurement:
         reasons.append(f"stopped after {measure} cycles of the measurement window, fewer than "
                        f"{min(MIN_MEASURED_CYCLES, s['measure_cycles'])}: no measurement")
-    if s["drain_cycles"] > 0 and c["measured_outstanding"] > 0:
+    drain_ended = total >= warmup + s["measure_cycles"] + s["drain_cycles"]
+    if s["drain_cycles"] > 0 and drain_ended and c["measured_outstanding"] > 0:
         reasons.append("measured packets did not drain within sim.drain_cycles")
     if backlog > BACKLOG_SHARE * c["window_created_flits"] + n_ep * mean_packet_size(t["packet_size"]):
         reasons.append("source queues grew during the measurement window")

@@ -126,6 +126,8 @@ def engine_calls(monkeypatch):
     calls = []
 
     class Result:
+        status = "ok"
+
         def __init__(self, spec):
             self.spec = spec
 

@@ -160,9 +160,57 @@ def test_ctrl_c_exits_130_silently_or_with_partial_statistics(tmp_path):
     code, out, err = interrupted()
     assert code == 130 and out == "" and "Traceback" not in err
     code, out, err = interrupted("--partial")
-    assert code == 0, err
+    assert code == 130, err
     result = json.loads(out)
     assert result["status"] == "interrupted" and 0 < result["interrupted_at"] < 101_000
+    # its figures are over the cycles that ran, not the whole window
+    ran = result["interrupted_at"] - 3000
+    assert result["cycles"]["measure"] == max(0, min(ran, 100_000)) and result["cycles"]["total"] == result[
+        "interrupted_at"]
+    if result["cycles"]["measure"] >= 1000:
+        assert result["throughput"]["accepted"] == pytest.approx(0.1, abs=0.01)
+    assert not any("drain" in reason for reason in result["saturation_reasons"])
+
+
+def test_ctrl_c_on_a_terminal_stops_a_15000_endpoint_run_within_half_a_second(tmp_path):
+    import fcntl
+    import os
+    import pty
+    import select
+    import struct
+    import sys
+    import termios
+    import time
+
+    pid, master = pty.fork()
+    if pid == 0:                                  # the child: fabric on the terminal, as a user runs it
+        os.chdir(tmp_path)
+        os.execv(sys.executable, [sys.executable, "-m", "fabric", "run",
+                                  str(ROOT / "topologies" / "torus25x25x24.toml"),
+                                  "--set", "sim.measure_cycles=10000000"])
+    fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))  # a terminal has a size
+    seen = b""
+    deadline = time.time() + 120
+    while b"cycle" not in seen and time.time() < deadline:   # the progress bar: it is running
+        if select.select([master], [], [], 1)[0]:
+            seen += os.read(master, 4096)
+    assert b"cycle" in seen, seen
+    time.sleep(3.0)                               # well into the run: its slices have grown to full size
+    os.write(master, b"\x03")                   # Ctrl-C, through the terminal
+    sent = time.perf_counter()
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if select.select([master], [], [], 0.01)[0]:
+            try:
+                os.read(master, 4096)
+            except OSError:
+                pass
+    elapsed = time.perf_counter() - sent
+    os.close(master)
+    assert os.waitstatus_to_exitcode(status) == 130
+    assert elapsed < 0.5, elapsed
 
 
 @pytest.mark.parametrize("name", ["mesh8x8", "torus8x8", "fattree_k4n3"])

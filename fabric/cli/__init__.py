@@ -16,7 +16,7 @@ import typer
 from .._version import __version__
 from ..errors import FabricError, SpecError
 from ..spec import MAX_THREADS, load_spec
-from ._errors import reports_errors
+from ._errors import EXIT_INTERRUPTED, reports_errors
 
 __all__ = ["app", "main"]
 
@@ -126,11 +126,13 @@ def run(
         text = buffer.getvalue()
     if output is None:
         typer.echo(text, nl=False)
-        return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as error:
-        raise FabricError(f"{output}: cannot write the result ({error.strerror or error})") from None
+    else:
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as error:
+            raise FabricError(f"{output}: cannot write the result ({error.strerror or error})") from None
+    if result.status == "interrupted":
+        raise typer.Exit(EXIT_INTERRUPTED)
 
 
 @app.command()
