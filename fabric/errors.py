@@ -13,5 +13,9 @@ class SpecError(FabricError):
         super().__init__("; ".join(self.problems))
 
 
+class FabricWarning(UserWarning):
+    """A spec that runs, but probably not as its author meant. The CLI prints it as ``warning: ...``."""
+
+
 class CoreBuildError(ImportError):
     """The compiled core `fabric._core` is missing: the package was not built."""

@@ -299,3 +299,34 @@ def test_an_unreadable_file_is_one_error_line():
     # but every read of it from offset 0 fails
     res = CliRunner().invoke(app, ["validate", "/proc/self/mem"])
     assert_user_error(res.exit_code, res.stdout, res.stderr, ["error: /proc/self/mem: cannot read ("])
+
+
+# Specs whose keys are each valid, refused only once the network and traffic are built: `validate` must
+# refuse them too, with run's own message, so that run never rejects what validate accepted.
+BUILT_INPUTS = {
+    "bit pattern on 36 endpoints": ('[topology]\ndims = [6, 6]\n[traffic]\npattern = "bit_complement"\n',
+                                    "traffic.pattern: bit_complement works on a power-of-two number of endpoints"),
+    "hotspot past the last endpoint": ('[topology]\ndims = [8, 8]\n[traffic]\npattern = "hotspot"\nhotspots = [64]\n',
+                                       "traffic.hotspots: endpoint 64 does not exist (there are 64)"),
+    "more endpoints than the core holds": ("[topology]\ndims = [1500, 1500]\n",
+                                           "topology: 2250000 endpoints, more than the core's 2097151"),
+    "more memory than there is": ("[topology]\ndims = [20000, 20000]\n", "topology.dims: this mesh needs about"),
+}
+
+
+@pytest.mark.parametrize("name", BUILT_INPUTS)
+def test_validate_refuses_what_run_refuses(runner, tmp_path, name):
+    content, expected = BUILT_INPUTS[name]
+    path = write_spec(tmp_path, content)
+    for command in ("validate", "run"):
+        res = runner.invoke(app, [command, path, "--no-progress"] if command == "run" else [command, path])
+        assert_user_error(res.exit_code, res.stdout, res.stderr, [f"spec.toml: {expected}"])
+
+
+def test_validate_warns_of_a_vc_class_with_one_vc(runner, tmp_path):
+    path = write_spec(tmp_path, '[topology]\nkind = "dragonfly"\n[routing]\nalgorithm = "ugal"\n[router]\nvcs = 4\n')
+    res = runner.invoke(app, ["validate", path])
+    assert res.exit_code == 0 and res.stdout == ""
+    assert res.stderr == ("warning: spec.toml: router.vcs: ugal splits the 4 VCs into 3 classes, so a class has a "
+                          "single VC, which costs throughput; 6 or more VCs give every class two\n")
+    assert runner.invoke(app, ["validate", path, "--set", "router.vcs=6"]).stderr == ""

@@ -235,8 +235,19 @@ def plot(
 @app.command()
 @reports_errors
 def validate(spec: SpecArgument, sets: SetOption = None) -> None:
-    """Check SPEC; print nothing and exit 0 when it is valid, else list every problem on stderr."""
-    load_spec(spec, sets or ())
+    """Check SPEC as far as running it would (the network, routing and traffic are built; nothing is
+    simulated). Print nothing and exit 0 when `fabric run` would take it, else list every problem on
+    stderr; warnings go to stderr too."""
+    import warnings
+
+    from ..errors import FabricWarning
+
+    resolved = load_spec(spec, sets or ())
+    from ..engine import validate as check
+
+    with _naming(spec):
+        for warning in check(resolved):
+            warnings.warn(FabricWarning(warning), stacklevel=1)
 
 
 @app.command()

@@ -10,11 +10,12 @@ import functools
 import os
 import sys
 import traceback
+import warnings
 
 import typer
 
 from .._version import __version__
-from ..errors import FabricError, SpecError
+from ..errors import FabricError, FabricWarning, SpecError
 
 EXIT_USER_ERROR = 1
 EXIT_INTERNAL_ERROR = 70  # EX_SOFTWARE in sysexits.h
@@ -26,8 +27,12 @@ def reports_errors(command):
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
+        spec = kwargs.get("spec")
         try:
-            return command(*args, **kwargs)
+            with warnings.catch_warnings():
+                warnings.simplefilter("always", FabricWarning)
+                warnings.showwarning = functools.partial(_show_warning, spec)
+                return command(*args, **kwargs)
         except (typer.Exit, typer.Abort):
             raise
         except FabricError as error:
@@ -51,6 +56,15 @@ def reports_errors(command):
             raise typer.Exit(EXIT_INTERNAL_ERROR) from None
 
     return wrapper
+
+
+def _show_warning(spec, message, category, filename, lineno, file=None, line=None) -> None:
+    """A FabricWarning as one line, ``warning: file: key: message``; any other warning as Python shows it."""
+    if issubclass(category, FabricWarning):
+        where = "" if spec is None else f"{'<stdin>' if spec == '-' else spec}: "
+        typer.echo(f"warning: {where}{message}", err=True)
+    else:
+        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
 
 
 def _discard_stdout() -> None:

@@ -40,4 +40,4 @@ def compile_routing(network, routing: dict) -> dict:
     if network.kind == "hyperx":
         return {"mode": ROUTE_DOR_HYPERX, "arrays": {"row_offsets": network.info["row_offsets"]}}
     mode = ROUTE_DOR_TORUS if network.kind == "torus" else ROUTE_DOR_MESH
-    return {"mode": mode, "torus_tie": TIES[routing["torus_tie"]]}
+    return {"mode": mode, "torus_tie": TIES[routing["torus_tie"]], "vc_classes": 2 if network.kind == "torus" else 1}

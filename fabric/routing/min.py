@@ -19,4 +19,5 @@ ROUTE_DRAGONFLY_MIN = 5
 def compile_routing(network, routing: dict) -> dict:
     """Core routing mode and the dragonfly's shape."""
     i = network.info
-    return {"mode": ROUTE_DRAGONFLY_MIN, "settings": {"dragonfly": (i["p"], i["a"], i["h"], i["groups"])}}
+    return {"mode": ROUTE_DRAGONFLY_MIN, "settings": {"dragonfly": (i["p"], i["a"], i["h"], i["groups"])},
+            "vc_classes": 2}
