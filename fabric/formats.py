@@ -7,9 +7,17 @@ import io
 import json
 
 FORMATS = ("json", "csv", "table")
-# what the table shows of a result, when present
-TABLE_KEYS = ("status", "throughput.offered", "throughput.accepted", "latency.packet.mean", "latency.packet.p99",
-              "hops.mean", "workload.completion_cycles")
+# what the table of one result shows, when present (the JSON has everything)
+RESULT_ROWS = ("status", "saturation_reasons", "topology.kind", "topology.routers", "topology.endpoints",
+               "cycles.warmup", "cycles.measure", "cycles.total", "throughput.offered", "throughput.created",
+               "throughput.injected", "throughput.accepted", "latency.packet.mean", "latency.packet.p50",
+               "latency.packet.p99", "latency.packet.max", "latency.network.mean", "hops.mean", "packets.measured",
+               "packets.delivered", "bounds.zero_load_latency", "bounds.saturation_bound",
+               "workload.completion_cycles", "workload.algorithm_bandwidth", "workload.bus_bandwidth", "warnings",
+               "timing.wall_seconds")
+# and the columns of a sweep's table, after the point's keys
+SWEEP_COLUMNS = ("status", "throughput.accepted", "latency.packet.mean", "latency.packet.p99", "hops.mean",
+                 "workload.completion_cycles")
 
 
 def flatten(record: dict, prefix: str = "") -> dict:
@@ -33,6 +41,18 @@ def _cell(value):
     if isinstance(value, bool):
         return "true" if value else "false"
     return value
+
+
+def _shown(value) -> str:
+    """A table cell: as in the JSON (true, false), "-" for null or nothing, lists joined."""
+    if value is None or value == "[]":
+        return "-"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str) and value.startswith("["):
+        items = json.loads(value)
+        return "; ".join(str(v) for v in items) if items else "-"
+    return str(value)
 
 
 class Writer:
@@ -60,13 +80,25 @@ class Writer:
         self.stream.write(text)
         self.stream.flush()
 
+    def close(self) -> None:
+        """Nothing is held back: every record was written whole."""
+
     def _table(self, record: dict) -> str:
         flat = flatten(record)
         if not self.many:
-            width = max(len(k) for k in flat)
-            return "".join(f"{k.ljust(width)}  {'' if v is None else v}\n" for k, v in flat.items())
-        point = ", ".join(f"{k}={v}" for k, v in record.get("point", {}).items())
+            rows = [k for k in RESULT_ROWS if k in flat]
+            rows += [k for k in flat if k.startswith("classes.") and k.endswith((".accepted", ".packet.mean"))]
+            width = max(len(k) for k in rows)
+            return "".join(f"{k.ljust(width)}  {_shown(flat[k])}\n" for k in rows)
+        # a sweep: one row per point as it finishes, under a header; columns as wide as their header
+        if self.columns is None:
+            self.columns = [f"point.{k}" for k in record.get("point", {})] + list(SWEEP_COLUMNS)
+            self.widths = [max(len(c), 9) for c in self.columns]
+            header = "  ".join(c.ljust(w) for c, w in zip(self.columns, self.widths)).rstrip() + "\n"
+        else:
+            header = ""
         if not record.get("ok", True):
-            return f"{point}  FAILED: {record.get('error')}\n"
-        shown = "  ".join(f"{k}={flat[k]}" for k in TABLE_KEYS if flat.get(k) is not None)
-        return f"{point}  {shown}\n"
+            point = "  ".join(_shown(v).ljust(w) for v, w in zip(record.get("point", {}).values(), self.widths))
+            return f"{header}{point}  failed: {record.get('error')}\n"
+        cells = [_shown(flat.get(c)).ljust(w) for c, w in zip(self.columns, self.widths)]
+        return header + "  ".join(cells).rstrip() + "\n"

@@ -140,12 +140,53 @@ def run_point(data: dict, source_name: str, point: dict, seed: int, threads: int
     return {**result, **line, "ok": True}
 
 
+def check_points(data: dict, source_name: str, points: list) -> None:
+    """Refuse, before anything runs, a sweep whose --vary keys the spec does not have (every point would
+    fail the same way). A value a key cannot take fails its own point only."""
+    from .errors import SpecError
+    from .spec import resolve_spec
+
+    for point in points:
+        try:
+            resolve_spec(apply(data, point), source_name)
+        except SpecError as error:
+            unknown = [p for p in error.problems if "unknown key" in p or "unknown section" in p]
+            if unknown:
+                raise SpecError([p.replace(f"{source_name}: ", f"{source_name}: --vary ", 1) for p in unknown]) from None
+        except FabricError:
+            pass
+
+
+def check_resume(records: dict, data: dict, source_name: str, base_seed: int) -> None:
+    """Refuse to resume into a file whose finished points ran with other settings (another --set, or an
+    edited spec): the file would mix configurations. Names the first key that differs."""
+    from .formats import flatten
+    from .spec import resolve_spec
+
+    for point_key, record in records.items():
+        if not record.get("ok") or "spec" not in record:
+            continue
+        point = record["point"]
+        now = flatten(resolve_spec(apply(data, {**point, "sim.seed": point_seed(base_seed, point)}), source_name))
+        then = flatten(record["spec"])
+        for key in sorted(set(now) | set(then)):
+            if now.get(key) != then.get(key):
+                raise FabricError(f"--resume: the file's point {point_key} ran with {key} = "
+                                  f"{json.dumps(then.get(key))}, this sweep has {json.dumps(now.get(key))}; "
+                                  f"use the same spec and --set, or another --output")
+
+
 def done_points(path) -> set:
     """The point ids a results file already holds. A last line cut short (the process was killed while
     writing it) is removed from the file."""
+    return set(done_records(path))
+
+
+def done_records(path) -> dict:
+    """The lines a results file already holds, by point id (see done_points)."""
     if not os.path.exists(path):
-        return set()
-    done, keep = set(), 0
+        return {}
+    done, keep = {}, 0
     with open(path, "rb") as f:
         raw = f.read()
     for line in raw.splitlines(keepends=True):
@@ -156,7 +197,7 @@ def done_points(path) -> set:
         except json.JSONDecodeError:
             break
         if isinstance(record, dict) and isinstance(record.get("point"), dict):
-            done.add(point_id(record["point"]))
+            done[point_id(record["point"])] = record
         keep += len(line)
     if keep < len(raw):
         with open(path, "r+b") as f:

@@ -188,10 +188,73 @@ def test_formats_share_one_helper():
     assert values["spec.topology.dims"] == "[3, 3]" and values["saturated"] == "false"
     assert float(values["latency.packet.mean"]) > 0
     table = runner.invoke(app, ["run", tiny, "--format", "table", "--no-progress"])
-    assert any(line.startswith("latency.packet.mean") for line in table.stdout.splitlines())
+    rows = dict(line.split(None, 1) for line in table.stdout.splitlines())
+    assert 15 < len(rows) < 30 and "spec.topology.dims" not in rows            # the figures, not a dump
+    assert rows["status"] == "ok" and rows["saturation_reasons"] == "-"
+    assert float(rows["latency.packet.mean"]) > 0 and rows["topology.routers"] == "9"
+    assert "True" not in table.stdout and "False" not in table.stdout and "None" not in table.stdout
     csv_sweep = runner.invoke(app, ["sweep", tiny, "--vary", "traffic.injection_rate=0.1,0.2", "--format", "csv",
                                     "--jobs", "1"])
     rows = list(csv.reader(csv_sweep.stdout.splitlines()))
     assert len(rows) == 3 and "point.traffic.injection_rate" in rows[0]
     bad = runner.invoke(app, ["run", tiny, "--format", "xml"])
     assert bad.exit_code == 2
+
+
+def test_a_misspelled_vary_key_is_refused_before_anything_runs(monkeypatch):
+    import fabric.sweep
+
+    monkeypatch.setattr(fabric.sweep, "execute", lambda *a, **k: pytest.fail("the sweep started"))
+    res = CliRunner().invoke(app, ["sweep", MESH, "--vary", "traffic.injection_rat=0.1,0.2"])
+    assert res.exit_code == 1 and res.stdout == ""
+    assert res.stderr.startswith(f"error: {MESH}: --vary traffic.injection_rat: unknown key")
+    assert "did you mean 'traffic.injection_rate'?" in res.stderr
+
+
+def test_a_sweep_whose_points_all_failed_exits_1():
+    # each value is out of range: every point is an ok: false line, and the sweep says it failed
+    res = CliRunner().invoke(app, ["sweep", MESH, "--vary", "router.vcs=0,-1", "--jobs", "1"])
+    assert res.exit_code == 1
+    assert [r["ok"] for r in lines(res.stdout)] == [False, False]
+    assert res.stderr == "error: every point of the sweep failed (2); the first error is in its line\n"
+    some = CliRunner().invoke(app, ["sweep", MESH, *SHORT, "--vary", "router.vcs=0,2", "--jobs", "1"])
+    assert some.exit_code == 0 and sorted(r["ok"] for r in lines(some.stdout)) == [False, True]
+
+
+def test_resume_refuses_a_file_made_with_other_settings(tmp_path):
+    out = tmp_path / "mesh.ndjson"
+    first = CliRunner().invoke(app, ["sweep", MESH, *SHORT, "--vary", "traffic.injection_rate=0.1",
+                                     "--output", str(out), "--jobs", "1"])
+    assert first.exit_code == 0, first.output
+    other = CliRunner().invoke(app, ["sweep", MESH, *SHORT, "--set", "router.vcs=2", "--vary",
+                                     "traffic.injection_rate=0.1,0.2", "--output", str(out), "--resume"])
+    assert other.exit_code == 1
+    assert "--resume: the file's point" in other.stderr and "router.vcs = 4" in other.stderr
+    assert "this sweep has 2" in other.stderr
+    assert len(out.read_text().splitlines()) == 1                     # the file is as it was
+    same = CliRunner().invoke(app, ["sweep", MESH, *SHORT, "--vary", "traffic.injection_rate=0.1,0.2",
+                                    "--output", str(out), "--resume", "--jobs", "1"])
+    assert same.exit_code == 0 and len(out.read_text().splitlines()) == 2
+    csv = CliRunner().invoke(app, ["sweep", MESH, "--vary", "traffic.injection_rate=0.1", "--output", str(out),
+                                   "--resume", "--format", "csv"])
+    assert csv.exit_code == 1 and "--resume reads the finished points back from NDJSON" in csv.stderr
+
+
+def test_output_replaces_the_file_as_its_help_says(tmp_path):
+    out = tmp_path / "mesh.ndjson"
+    out.write_text("old line\n")
+    res = CliRunner().invoke(app, ["sweep", MESH, *SHORT, "--vary", "traffic.injection_rate=0.1",
+                                   "--output", str(out), "--jobs", "1"])
+    assert res.exit_code == 0 and "old line" not in out.read_text()
+    helptext = CliRunner().invoke(app, ["sweep", "--help"]).stdout
+    assert "replacing it" in " ".join(helptext.split())
+
+
+def test_sweep_table_has_a_header_and_a_row_per_point():
+    res = CliRunner().invoke(app, ["sweep", MESH, *SHORT, "--vary", "traffic.injection_rate=0.1,0.2",
+                                   "--format", "table", "--jobs", "1"])
+    rows = res.stdout.splitlines()
+    assert rows[0].split() == ["point.traffic.injection_rate", "status", "throughput.accepted",
+                               "latency.packet.mean", "latency.packet.p99", "hops.mean", "workload.completion_cycles"]
+    assert len(rows) == 3 and all(r.split()[1] == "ok" and r.split()[-1] == "-" for r in rows[1:])
+    assert "=" not in res.stdout

@@ -150,8 +150,11 @@ def sweep(
                                                 show_default=False)] = None,
     scheduler: Annotated[Optional[str], typer.Option(
         "--scheduler", metavar="ADDRESS", help="Run the points on this Dask scheduler, e.g. tcp://127.0.0.1:8786.")] = None,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Append the lines to this file.")] = None,
-    resume: Annotated[bool, typer.Option("--resume", help="With --output: skip the points the file holds.")] = False,
+    output: Annotated[Optional[Path], typer.Option(
+        "--output", "-o", help="Write the lines to this file, replacing it (with --resume: adding to it).")] = None,
+    resume: Annotated[bool, typer.Option(
+        "--resume", help="With --output (NDJSON): skip the points the file holds, and add the others to it. "
+                         "Refused if the file's points ran with other settings.")] = False,
     progress: ProgressOption = None,
     fmt: FormatOption = Format.json,
     threads: ThreadsOption = 1,
@@ -165,14 +168,20 @@ def sweep(
     from ..spec import load_raw
 
     fmt = fmt.value
-    from ..sweep import done_points, execute, plan, point_id
+    from ..sweep import check_points, check_resume, done_records, execute, plan, point_id
 
     if resume and output is None:
         raise FabricError("--resume needs --output: the file whose points to skip")
+    if resume and fmt != "json":
+        raise FabricError(f"--resume reads the finished points back from NDJSON lines: use --format json, "
+                          f"not {fmt}")
     data, source_name, resolved = load_raw(spec, sets or ())
     points = plan(vary, zipped or ())
-    skip = done_points(output) if resume else set()
-    todo = [p for p in points if point_id(p) not in skip]
+    with _naming(spec):
+        check_points(data, source_name, points)
+    done = done_records(output) if resume else {}
+    check_resume(done, data, source_name, resolved["sim"]["seed"])
+    todo = [p for p in points if point_id(p) not in done]
     bar = None
     if progress or (progress is None and sys.stderr.isatty()):
         from tqdm import tqdm
@@ -183,17 +192,22 @@ def sweep(
     except OSError as error:
         raise FabricError(f"{output}: cannot write ({error.strerror or error})") from None
     writer = Writer(stream, fmt, many=True, header=not (resume and output and os.path.getsize(output)))
+    failed = 0
     try:
         for line in execute(data, source_name, todo, resolved["sim"]["seed"], jobs or os.cpu_count() or 1, scheduler,
                             threads):
             writer.write(line)
+            failed += not line["ok"]
             if bar is not None:
                 bar.update(1)
+        writer.close()
     finally:
         if bar is not None:
             bar.close()
         if output:
             stream.close()
+    if todo and failed == len(todo):
+        raise FabricError(f"every point of the sweep failed ({failed}); the first error is in its line")
 
 
 @app.command()
