@@ -1,5 +1,5 @@
-"""``fabric plot``: one key against another from sweep results (NDJSON), one line per group, saturated
-points drawn hollow, with axes labelled in their units. Needs matplotlib (pip install 'fabric-sim[plot]')."""
+"""``fabric plot``: one key against another from results (a sweep's NDJSON, a run's or saturate's JSON),
+one line per group, saturated points drawn hollow, with axes labelled in their units. Needs matplotlib (pip install 'fabric-sim[plot]')."""
 from __future__ import annotations
 
 import json
@@ -32,37 +32,82 @@ def lookup(record: dict, key: str):
     return value
 
 
-def plot(path, x: str, y: str, output, group: str | None = None) -> None:
+def read_records(path) -> list:
+    """The results in a file: NDJSON lines from `fabric sweep`, one JSON object from `fabric run`, or
+    `fabric saturate`'s object (its points, each with offered, accepted, latency and status)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as error:
+        raise FabricError(f"{path}: {error.strerror or error}") from None
+    except ValueError:
+        raise FabricError(f"{path}: not a text file of JSON results") from None
+    try:
+        whole = json.loads(text)
+    except json.JSONDecodeError:
+        whole = None
+    if isinstance(whole, dict):
+        if isinstance(whole.get("points"), list) and "saturation_throughput" in whole:
+            return [{**p, "saturated": p.get("status") == "saturated"} for p in whole["points"]]
+        return [whole]
+    records = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            raise FabricError(f"{path} line {number}: not JSON") from None
+        if not isinstance(record, dict):
+            raise FabricError(f"{path} line {number}: not a JSON object")
+        records.append(record)
+    return records
+
+
+def parse_limits(option: str, text: str | None):
+    """``--xlim LOW,HIGH`` (either may be empty: that end stays automatic)."""
+    if text is None:
+        return None
+    parts = text.split(",")
+    try:
+        if len(parts) != 2:
+            raise ValueError
+        return tuple(float(p) if p.strip() else None for p in parts)
+    except ValueError:
+        raise FabricError(f"{option}: expected LOW,HIGH (e.g. 0,0.5 or ,100), got {text!r}") from None
+
+
+def plot(path, x: str, y: str, output, group: str | None = None, log_x: bool = False, log_y: bool = False,
+         xlim: str | None = None, ylim: str | None = None) -> None:
     try:
         import matplotlib
     except ImportError:
         raise FabricError("fabric plot needs matplotlib: pip install 'fabric-sim[plot]'") from None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from pathlib import Path
 
     if str(output).rsplit(".", 1)[-1].lower() not in ("png", "svg"):
         raise FabricError(f"--output: {output}: the picture must end in .png or .svg")
-    try:
-        lines = open(path, encoding="utf-8").read().splitlines()
-    except OSError as error:
-        raise FabricError(f"{path}: {error.strerror or error}") from None
+    folder = Path(output).parent
+    if not folder.is_dir():
+        raise FabricError(f"--output: {output}: no folder {folder}")
+    limits = parse_limits("--xlim", xlim), parse_limits("--ylim", ylim)
+    records = [r for r in read_records(path) if r.get("ok", True)]
+    if group and records and all(lookup(r, group) is None for r in records):
+        raise FabricError(f"--group {group}: no result in {path} has this key")
     series = {}
-    for number, text in enumerate(lines, 1):
-        if not text.strip():
-            continue
-        try:
-            record = json.loads(text)
-        except json.JSONDecodeError:
-            raise FabricError(f"{path} line {number}: not JSON") from None
-        if not record.get("ok", True):
-            continue
+    for record in records:
         xv, yv = lookup(record, x), lookup(record, y)
         if xv is None or yv is None:
             continue
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (xv, yv)):
+            raise FabricError(f"{path}: {x} and {y} must be numbers, got {xv!r} and {yv!r}")
         series.setdefault(lookup(record, group) if group else None, []).append(
             (xv, yv, bool(record.get("saturated"))))
     if not series:
-        raise FabricError(f"{path}: no line has both {x} and {y}")
+        raise FabricError(f"{path}: no result has both {x} and {y}")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
     fig, ax = plt.subplots(figsize=(6.4, 4.4), dpi=120)
     for name, points in sorted(series.items(), key=lambda kv: str(kv[0])):
         points.sort()
@@ -75,6 +120,14 @@ def plot(path, x: str, y: str, output, group: str | None = None) -> None:
                     markerfacecolor="white", markeredgecolor=line.get_color())
     ax.set_xlabel(label(x))
     ax.set_ylabel(label(y))
+    if log_x:
+        ax.set_xscale("log")
+    if log_y:
+        ax.set_yscale("log")
+    if limits[0]:
+        ax.set_xlim(*limits[0])
+    if limits[1]:
+        ax.set_ylim(*limits[1])
     ax.grid(True, alpha=0.3)
     if group:
         ax.legend(title="hollow: saturated")

@@ -253,6 +253,9 @@ def _execute_dask(data, source_name, tasks, scheduler):
         client = Client(scheduler, timeout="10s")
     except (OSError, TimeoutError) as error:
         raise FabricError(f"--scheduler: cannot reach {scheduler} ({error})") from None
+    except (ValueError, TypeError) as error:       # not an address Dask can read
+        raise FabricError(f"--scheduler: {scheduler!r} is not a scheduler address such as "
+                          f"tcp://127.0.0.1:8786 ({error})") from None
     try:
         futures = [client.submit(run_point, data, source_name, *task, pure=False) for task in tasks]
         try:

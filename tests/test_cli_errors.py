@@ -234,7 +234,7 @@ def test_engine_error_is_a_user_error(runner, tmp_path, engine_calls, monkeypatc
     assert_user_error(result.exit_code, result.stdout, result.stderr, ["error: spec.toml: topology.dims: 2 routers"])
 
 
-@pytest.mark.parametrize("exception, exit_code", [(KeyboardInterrupt, 130), (BrokenPipeError, 1)])
+@pytest.mark.parametrize("exception, exit_code", [(KeyboardInterrupt, 130), (BrokenPipeError, 141)])
 def test_interrupt_and_closed_pipe_exit_quietly(runner, tmp_path, engine_calls, monkeypatch, exception, exit_code):
     def stop(spec, progress=None):
         raise exception()
@@ -330,3 +330,35 @@ def test_validate_warns_of_a_vc_class_with_one_vc(runner, tmp_path):
     assert res.stderr == ("warning: spec.toml: router.vcs: ugal splits the 4 VCs into 3 classes, so a class has a "
                           "single VC, which costs throughput; 6 or more VCs give every class two\n")
     assert runner.invoke(app, ["validate", path, "--set", "router.vcs=6"]).stderr == ""
+
+
+MESH = str(Path(__file__).resolve().parents[1] / "topologies" / "mesh8x8.toml")
+QUICK = ["--set", "sim.warmup_cycles=50", "--set", "sim.measure_cycles=100", "--set", "sim.drain_cycles=500"]
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("command", [["run", MESH, *QUICK, "--no-progress"],
+                                     ["sweep", MESH, *QUICK, "--vary", "traffic.injection_rate=0.1", "-j", "1"],
+                                     ["describe", MESH]])
+def test_a_full_disk_on_stdout_is_a_one_line_error(tmp_path, command):
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([sys.executable, "-m", "fabric", *command], stdout=full, stderr=subprocess.PIPE,
+                              text=True, cwd=tmp_path)
+    assert proc.returncode == 1
+    assert proc.stderr == "error: <stdout>: cannot write the output (No space left on device)\n"
+
+
+def test_a_closed_pipe_ends_quietly_with_sigpipes_status(tmp_path):
+    # the reader takes one line and goes: the sweep stops without a word, as `yes | head -1` does (141)
+    proc = subprocess.run(f"{sys.executable} -m fabric sweep {MESH} {' '.join(QUICK)} "
+                          f"--vary traffic.injection_rate=0.01:0.3:0.01 -j 1 | head -1; exit ${{PIPESTATUS[0]}}",
+                          shell=True, executable="/bin/bash", capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 141 and proc.stderr == ""
+    assert json.loads(proc.stdout)["ok"] is True
+
+
+def test_a_garbage_scheduler_address_is_a_one_line_error(runner, tmp_path):
+    pytest.importorskip("distributed")
+    res = runner.invoke(app, ["sweep", MESH, "--vary", "traffic.injection_rate=0.1", "--scheduler", "garbage"])
+    assert_user_error(res.exit_code, res.stdout, res.stderr,
+                      ["--scheduler: 'garbage' is not a scheduler address such as tcp://127.0.0.1:8786"])

@@ -173,7 +173,56 @@ def test_plot_draws_a_png(tmp_path):
     assert res.exit_code == 0, res.output
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
     res = runner.invoke(app, ["plot", str(data), "--x", "nope", "--y", "latency.packet.mean", "--output", str(png)])
-    assert res.exit_code == 1 and "no line has both nope and latency.packet.mean" in res.stderr
+    assert res.exit_code == 1 and "no result has both nope and latency.packet.mean" in res.stderr
+    # log axes and limits
+    log = tmp_path / "log.svg"
+    res = runner.invoke(app, ["plot", str(data), "--x", "throughput.offered", "--y", "latency.packet.mean",
+                              "--log-y", "--xlim", "0,0.5", "--ylim", ",1000", "--output", str(log)])
+    assert res.exit_code == 0, res.output
+    assert "<svg" in log.read_text()
+
+
+def test_plot_reads_run_and_saturate_output(tmp_path):
+    pytest.importorskip("matplotlib")
+    runner = CliRunner()
+    run = tmp_path / "run.json"
+    assert runner.invoke(app, ["run", MESH, *SHORT, "--output", str(run), "--no-progress"]).exit_code == 0
+    res = runner.invoke(app, ["plot", str(run), "--x", "throughput.offered", "--y", "latency.packet.mean",
+                              "--output", str(tmp_path / "run.png")])
+    assert res.exit_code == 0, res.output
+    sat = tmp_path / "sat.json"
+    sat.write_text(json.dumps({"saturation_throughput": 0.42, "points": [
+        {"offered": 0.01, "accepted": 0.01, "latency": 33.0, "status": "ok"},
+        {"offered": 0.5, "accepted": 0.41, "latency": 900.0, "status": "saturated"}]}))
+    res = runner.invoke(app, ["plot", str(sat), "--x", "offered", "--y", "latency",
+                              "--output", str(tmp_path / "sat.png")])
+    assert res.exit_code == 0, res.output
+
+
+@pytest.mark.parametrize("case, expected", [
+    ("binary", "not a text file of JSON results"),
+    ("missing folder", "--output: "),
+    ("misspelled group", "--group point.traffic.packet_sise: no result in"),
+    ("bad limits", "--xlim: expected LOW,HIGH"),
+])
+def test_plot_mistakes_are_one_line_errors(tmp_path, case, expected):
+    pytest.importorskip("matplotlib")
+    data = tmp_path / "s.ndjson"
+    data.write_text(json.dumps({"ok": True, "point": {"traffic.packet_size": 1},
+                                "throughput": {"offered": 0.1}, "latency": {"packet": {"mean": 30.0}}}) + "\n")
+    args = ["plot", str(data), "--x", "throughput.offered", "--y", "latency.packet.mean",
+            "--output", str(tmp_path / "p.png")]
+    if case == "binary":
+        data.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe\x00\x00")
+    elif case == "missing folder":
+        args[-1] = str(tmp_path / "no" / "p.png")
+    elif case == "misspelled group":
+        args += ["--group", "point.traffic.packet_sise"]
+    else:
+        args += ["--xlim", "0"]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 1 and "Traceback" not in res.output
+    assert res.stderr.startswith("error: ") and expected in res.stderr and res.stderr.count("\n") == 1
 
 
 def test_formats_share_one_helper():

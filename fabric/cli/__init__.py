@@ -16,7 +16,7 @@ import typer
 from .._version import __version__
 from ..errors import FabricError, SpecError
 from ..spec import MAX_THREADS, load_spec
-from ._errors import EXIT_INTERRUPTED, reports_errors
+from ._errors import EXIT_INTERRUPTED, reports_errors, stdout_errors
 
 __all__ = ["app", "main"]
 
@@ -125,7 +125,8 @@ def run(
         Writer(buffer, fmt, many=False).write(result.to_dict())
         text = buffer.getvalue()
     if output is None:
-        typer.echo(text, nl=False)
+        with stdout_errors():
+            typer.echo(text, nl=False)
     else:
         try:
             output.write_text(text, encoding="utf-8")
@@ -196,7 +197,8 @@ def sweep(
     try:
         for line in execute(data, source_name, todo, resolved["sim"]["seed"], jobs or os.cpu_count() or 1, scheduler,
                             threads):
-            writer.write(line)
+            with stdout_errors():
+                writer.write(line)
             failed += not line["ok"]
             if bar is not None:
                 bar.update(1)
@@ -234,16 +236,21 @@ def saturate(
 @app.command()
 @reports_errors
 def plot(
-    results: Annotated[Path, typer.Argument(metavar="RESULTS", help="NDJSON lines from fabric sweep.")],
+    results: Annotated[Path, typer.Argument(
+        metavar="RESULTS", help="Results: NDJSON lines from fabric sweep, or the JSON of fabric run or saturate.")],
     x: Annotated[str, typer.Option("--x", help="Dotted key for the x axis, e.g. throughput.offered.")],
     y: Annotated[str, typer.Option("--y", help="Dotted key for the y axis, e.g. latency.packet.mean.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="The picture: .png or .svg.")],
     group: Annotated[Optional[str], typer.Option("--group", help="Dotted key: one line per value.")] = None,
+    log_x: Annotated[bool, typer.Option("--log-x", help="Logarithmic x axis.")] = False,
+    log_y: Annotated[bool, typer.Option("--log-y", help="Logarithmic y axis.")] = False,
+    xlim: Annotated[Optional[str], typer.Option("--xlim", metavar="LOW,HIGH", help="x axis range; an end may be empty.")] = None,
+    ylim: Annotated[Optional[str], typer.Option("--ylim", metavar="LOW,HIGH", help="y axis range; an end may be empty.")] = None,
 ) -> None:
-    """Draw Y against X from sweep results, one line per GROUP value; saturated points are marked."""
+    """Draw Y against X from results, one line per GROUP value; saturated points are drawn hollow."""
     from ..plot import plot as draw
 
-    draw(results, x, y, output, group)
+    draw(results, x, y, output, group, log_x, log_y, xlim, ylim)
 
 
 @app.command()
@@ -275,7 +282,9 @@ def describe(spec: SpecArgument, sets: SetOption = None) -> None:
     from ..describe import describe as describe_network
 
     with _naming(spec):
-        typer.echo(json.dumps(describe_network(resolved), indent=1))
+        text = json.dumps(describe_network(resolved), indent=1)
+    with stdout_errors():
+        typer.echo(text)
 
 
 def main() -> None:

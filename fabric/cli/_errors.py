@@ -1,11 +1,13 @@
 """The CLI's one error policy, applied to every command body by `reports_errors`.
 
-User errors (`FabricError`) become ``error: ...`` lines on stderr and exit 1; Ctrl-C exits 130; a
-closed stdout pipe (``fabric run ... | head``) exits quietly; anything else is a bug: its traceback,
-a request to report it, and exit 70. Usage errors never reach here: Click reports them and exits 2.
+User errors (`FabricError`) become ``error: ...`` lines on stderr and exit 1 (`stdout_errors` turns a
+failed write to stdout, such as a full disk, into one); Ctrl-C exits 130; a closed stdout pipe (``fabric sweep ... | head -1``) exits
+quietly with 141, the status of a process killed by SIGPIPE; anything else is a bug: its traceback, a
+request to report it, and exit 70. Usage errors never reach here: Click reports them and exits 2.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
@@ -20,6 +22,7 @@ from ..errors import FabricError, FabricWarning, SpecError
 EXIT_USER_ERROR = 1
 EXIT_INTERNAL_ERROR = 70  # EX_SOFTWARE in sysexits.h
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE
 
 
 def reports_errors(command):
@@ -43,8 +46,11 @@ def reports_errors(command):
         except KeyboardInterrupt:
             raise typer.Exit(EXIT_INTERRUPTED) from None
         except BrokenPipeError:
+            # the reader went away (`fabric sweep ... | head -1`): stop quietly with the status of a
+            # process killed by SIGPIPE, as `yes | head -1` does
             _discard_stdout()
-            raise typer.Exit(EXIT_USER_ERROR) from None
+            raise typer.Exit(EXIT_BROKEN_PIPE) from None
+
         except Exception as error:
             if type(error).__name__ == "InvariantError":       # sim.check caught the core breaking a rule
                 typer.echo(f"fabric {__version__}: {error} (a bug in fabric: please report it with the spec)",
@@ -56,6 +62,19 @@ def reports_errors(command):
             raise typer.Exit(EXIT_INTERNAL_ERROR) from None
 
     return wrapper
+
+
+@contextlib.contextmanager
+def stdout_errors():
+    """A write to stdout that fails (a full disk, /dev/full) is a user's problem, not fabric's bug. A
+    closed pipe (BrokenPipeError) is left to `reports_errors`."""
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except OSError as error:
+        _discard_stdout()
+        raise FabricError(f"<stdout>: cannot write the output ({error.strerror or error})") from None
 
 
 def _show_warning(spec, message, category, filename, lineno, file=None, line=None) -> None:
