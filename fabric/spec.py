@@ -143,7 +143,7 @@ class _Problems:
             raise SpecError(self.lines)
 
 
-def load_spec(source, overrides=(), *, seed=None) -> dict:
+def load_spec(source, overrides=(), *, seed=None, unset=()) -> dict:
     """Read a TOML spec, apply command-line overrides, and validate it.
 
     Parameters
@@ -155,6 +155,9 @@ def load_spec(source, overrides=(), *, seed=None) -> dict:
         (``[4, 4]``, ``0.3``, ``"x"``); text that is not a TOML value is taken as a string.
     seed : int, optional
         Replaces ``sim.seed`` (after the overrides).
+    unset : iterable of str
+        Dotted keys to remove from the spec before the overrides (``--unset``), so that they take
+        their defaults, or can be left out for another topology kind.
 
     Returns
     -------
@@ -166,7 +169,7 @@ def load_spec(source, overrides=(), *, seed=None) -> dict:
     SpecError
         Listing every problem found, each ``"file: dotted.key: message"``.
     """
-    data, source_name, origins, problems = _parse_with_overrides(source, overrides)
+    data, source_name, origins, problems = _parse_with_overrides(source, overrides, unset)
     if seed is not None:
         data.setdefault("sim", {})
         if isinstance(data["sim"], dict):
@@ -187,20 +190,23 @@ def _anchor_paths(data, source, origins) -> None:
             table["file"] = os.path.join(os.path.dirname(os.fspath(source)), path)
 
 
-def load_raw(source, overrides=()):
-    """(the parsed spec with ``--set`` overrides and anchored paths, its name for messages, the resolved
-    spec), for a sweep: its workers re-resolve the parsed spec with each point's values."""
-    data, source_name, _, problems = _parse_with_overrides(source, overrides)
+def load_raw(source, overrides=(), unset=()):
+    """(the parsed spec with ``--unset`` and ``--set`` applied and paths anchored, its name for messages,
+    the resolved spec), for a sweep: its workers re-resolve the parsed spec with each point's values."""
+    data, source_name, _, problems = _parse_with_overrides(source, overrides, unset)
     return data, source_name, _resolve(copy.deepcopy(data), problems)
 
 
-def _parse_with_overrides(source, overrides):
-    """(the parsed spec with ``--set`` overrides and anchored paths, its name for messages, where each
-    overridden key came from, the problems collected so far)."""
+def _parse_with_overrides(source, overrides, unset=()):
+    """(the parsed spec with ``--unset`` and ``--set`` applied and anchored paths, its name for messages,
+    where each overridden key came from, the problems collected so far)."""
     source_name, text = _read_source(source)
     data = _parse_toml(source_name, text)
     origins: dict[str, str] = {}
     problems = _Problems(source_name, origins)
+    for key in unset:
+        if not _remove_dotted(data, key.strip()):
+            problems.add(f"--unset {key}", "the spec does not set this key")
     _apply_overrides(data, overrides, origins, problems)
     _anchor_paths(data, source, origins)
     return data, source_name, origins, problems
@@ -340,6 +346,17 @@ def _apply_overrides(data: dict, overrides, origins: dict[str, str], problems: _
             problems.add(f"--set {key}", "cannot set a key inside a value that is not a table")
             continue
         origins[key] = f"--set {key}"
+
+
+def _remove_dotted(table: dict, dotted: str) -> bool:
+    """Remove the dotted key from nested tables; False when it is not there."""
+    *parents, name = dotted.split(".")
+    for part in parents:
+        table = table.get(part) if isinstance(table, dict) else None
+    if not isinstance(table, dict) or name not in table:
+        return False
+    del table[name]
+    return True
 
 
 def set_dotted(table: dict, dotted: str, value) -> bool:

@@ -150,7 +150,8 @@ def check_points(data: dict, source_name: str, points: list) -> None:
         try:
             resolve_spec(apply(data, point), source_name)
         except SpecError as error:
-            unknown = [p for p in error.problems if "unknown key" in p or "unknown section" in p]
+            unknown = [p for p in error.problems if ("unknown key" in p or "unknown section" in p)
+                       and any(p.startswith(f"{source_name}: {key}:") for key in point)]
             if unknown:
                 raise SpecError([p.replace(f"{source_name}: ", f"{source_name}: --vary ", 1) for p in unknown]) from None
         except FabricError:

@@ -58,8 +58,8 @@ def test_a_closed_loop_run_at_the_packet_limit_says_so(tmp_path):
     trace.write_text("0,0,1,2000000\n")                # 2,000,000 one-flit packets queued at once
     r = fabric.simulate({"topology": {"kind": "mesh", "dims": [2, 2]},
                          "traffic": {"pattern": "trace", "file": str(trace)}}).to_dict()
-    assert r["status"] == "saturated"
-    assert "packet limit" in r["saturation_reasons"][0] and "max_cycles" not in r["saturation_reasons"][0]
+    assert r["status"] == "unfinished"
+    assert "packet limit" in r["workload"]["unfinished"] and "max_cycles" not in r["workload"]["unfinished"]
 
 
 def test_the_largest_router_the_core_accepts_runs_and_conserves_flits():

@@ -307,3 +307,39 @@ def test_sweep_table_has_a_header_and_a_row_per_point():
                                "latency.packet.mean", "latency.packet.p99", "hops.mean", "workload.completion_cycles"]
     assert len(rows) == 3 and all(r.split()[1] == "ok" and r.split()[-1] == "-" for r in rows[1:])
     assert "=" not in res.stdout
+
+
+def test_saturate_has_the_options_of_run_and_sweep(tmp_path):
+    runner = CliRunner()
+    quick = ["--tolerance", "0.05", *SHORT, "--no-progress"]
+    one = json.loads(runner.invoke(app, ["saturate", MESH, *quick, "--seed", "3"]).stdout)
+    out = tmp_path / "sat.json"
+    res = runner.invoke(app, ["saturate", MESH, *quick, "--seed", "3", "--jobs", "2", "--output", str(out)])
+    assert res.exit_code == 0 and res.stdout == ""
+    two = json.loads(out.read_text())
+    # two loads a round: a different path to the same knee, within both tolerances
+    assert abs(two["saturation_throughput"] - one["saturation_throughput"]) <= 0.05
+    assert two["bracket"][1] - two["bracket"][0] <= 0.05
+    csv = runner.invoke(app, ["saturate", MESH, *quick, "--format", "csv"]).stdout.splitlines()
+    assert csv[0] == "offered,accepted,latency,status" and len(csv) == len(one["points"]) + 1
+    table = runner.invoke(app, ["saturate", MESH, *quick, "--format", "table"]).stdout
+    assert table.startswith("saturation_throughput") and "offered" in table
+    assert runner.invoke(app, ["saturate", MESH, *quick, "--seed", "3"]).stdout == json.dumps(one, indent=1) + "\n"
+
+
+def test_saturate_refuses_a_closed_loop_workload():
+    res = CliRunner().invoke(app, ["saturate", str(ROOT / "examples" / "allreduce_ring.toml")])
+    assert res.exit_code == 1 and res.stdout == ""
+    assert "traffic.pattern: saturate searches the injection rate of open-loop traffic" in res.stderr
+
+
+def test_unset_lets_one_spec_sweep_across_topology_kinds():
+    res = CliRunner().invoke(app, ["sweep", MESH, *SHORT, "--unset", "topology.dims", "--unset",
+                                   "topology.concentration", "--unset", "routing.algorithm",
+                                   "--vary", "topology.kind=mesh,fat_tree", "--jobs", "1"])
+    assert res.exit_code == 0, res.output
+    found = {r["point"]["topology.kind"]: r for r in lines(res.stdout)}
+    assert found["mesh"]["ok"] and found["fat_tree"]["ok"]
+    assert found["mesh"]["spec"]["topology"]["dims"] == [8, 8] and found["fat_tree"]["topology"]["endpoints"] == 64
+    bad = CliRunner().invoke(app, ["run", MESH, "--unset", "topology.dimz"])
+    assert bad.exit_code == 1 and "--unset topology.dimz: the spec does not set this key" in bad.stderr

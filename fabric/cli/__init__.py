@@ -35,6 +35,13 @@ SetOption = Annotated[
 ]
 
 
+UnsetOption = Annotated[
+    Optional[list[str]],
+    typer.Option("--unset", metavar="KEY",
+                 help="Remove one dotted key from the spec (it takes its default), before --set. Repeatable."),
+]
+
+
 @contextlib.contextmanager
 def _naming(spec: str):
     """A user error found after the spec loaded (while building the network or the traffic) names the
@@ -86,6 +93,7 @@ def _root(
 def run(
     spec: SpecArgument,
     sets: SetOption = None,
+    unsets: UnsetOption = None,
     seed: Annotated[Optional[int], typer.Option("--seed", help="Replace sim.seed.")] = None,
     output: Annotated[
         Optional[Path], typer.Option("--output", "-o", help="Write the result JSON here instead of stdout.")
@@ -102,7 +110,8 @@ def run(
 ) -> None:
     """Simulate SPEC and print the result as one JSON object."""
     fmt = fmt.value
-    resolved = load_spec(spec, [*(sets or ()), *(["sim.check=true"] if check else [])], seed=seed)
+    resolved = load_spec(spec, [*(sets or ()), *(["sim.check=true"] if check else [])], seed=seed,
+                         unset=unsets or ())
     from ..engine import simulate
 
     options = {"partial": True} if partial else {}
@@ -146,6 +155,7 @@ def sweep(
     zipped: Annotated[Optional[list[str]], typer.Option(
         "--zip", metavar="KEY,KEY", help="--vary keys that advance together instead of in a product.")] = None,
     sets: SetOption = None,
+    unsets: UnsetOption = None,
     jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1,
                                                 help="Worker processes. [default: the number of cores]",
                                                 show_default=False)] = None,
@@ -176,7 +186,7 @@ def sweep(
     if resume and fmt != "json":
         raise FabricError(f"--resume reads the finished points back from NDJSON lines: use --format json, "
                           f"not {fmt}")
-    data, source_name, resolved = load_raw(spec, sets or ())
+    data, source_name, resolved = load_raw(spec, sets or (), unsets or ())
     points = plan(vary, zipped or ())
     with _naming(spec):
         check_points(data, source_name, points)
@@ -217,20 +227,67 @@ def sweep(
 def saturate(
     spec: SpecArgument,
     sets: SetOption = None,
+    unsets: UnsetOption = None,
+    seed: Annotated[Optional[int], typer.Option("--seed", help="Replace sim.seed.")] = None,
     tolerance: Annotated[float, typer.Option("--tolerance", min=0.001, help="Stop when the bracket is this narrow.")] = 0.01,
     factor: Annotated[float, typer.Option("--factor", min=1.1,
                                           help="Saturated: mean latency above this many times zero-load.")] = 3.0,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Loads run at once in each round (processes); "
+                                      "the bracket is cut into JOBS + 1 parts.")] = 1,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the answer here instead of stdout.")] = None,
+    progress: ProgressOption = None,
+    fmt: FormatOption = Format.json,
     threads: ThreadsOption = 1,
 ) -> None:
-    """Find SPEC's saturation throughput: bisection on traffic.injection_rate between a load that runs
+    """Find SPEC's saturation throughput: a search on traffic.injection_rate between a load that runs
     (mean latency below FACTOR times its zero-load value, and not saturated) and one that does not."""
-    import json
+    import sys
 
     from ..saturate import saturate as find
 
-    resolved = load_spec(spec, sets or ())
+    resolved = load_spec(spec, sets or (), seed=seed, unset=unsets or ())
     with _naming(spec):
-        typer.echo(json.dumps(find(resolved, tolerance, factor, threads), indent=1))
+        answer = find(resolved, tolerance, factor, threads, jobs,
+                      progress if progress is not None else sys.stderr.isatty())
+    _emit(output, _saturate_text(answer, fmt.value))
+
+
+def _saturate_text(answer: dict, fmt: str) -> str:
+    """saturate's answer as JSON, as CSV (a row per point) or as a table (the answer, then the points)."""
+    import io
+    import json
+
+    from ..formats import Writer
+
+    if fmt == "json":
+        return json.dumps(answer, indent=1) + "\n"
+    buffer = io.StringIO()
+    if fmt == "table":
+        for key in ("saturation_throughput", "bracket", "criterion", "zero_load_latency"):
+            value = answer[key]
+            buffer.write(f"{key.ljust(22)}  {', '.join(map(str, value)) if isinstance(value, list) else value}\n")
+        buffer.write("\n")
+    columns = ("offered", "accepted", "latency", "status")
+    if fmt == "csv":
+        writer = Writer(buffer, "csv", many=True)
+        for point in answer["points"]:
+            writer.write(point)
+    else:
+        for row in [columns] + [[point[k] for k in columns] for point in answer["points"]]:
+            buffer.write("  ".join(str(cell).ljust(12) for cell in row).rstrip() + "\n")
+    return buffer.getvalue()
+
+
+def _emit(output: Optional[Path], text: str) -> None:
+    """Text to stdout, or to the --output file."""
+    if output is None:
+        with stdout_errors():
+            typer.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise FabricError(f"{output}: cannot write ({error.strerror or error})") from None
 
 
 @app.command()
@@ -255,7 +312,7 @@ def plot(
 
 @app.command()
 @reports_errors
-def validate(spec: SpecArgument, sets: SetOption = None) -> None:
+def validate(spec: SpecArgument, sets: SetOption = None, unsets: UnsetOption = None) -> None:
     """Check SPEC as far as running it would (the network, routing and traffic are built; nothing is
     simulated). Print nothing and exit 0 when `fabric run` would take it, else list every problem on
     stderr; warnings go to stderr too."""
@@ -263,7 +320,7 @@ def validate(spec: SpecArgument, sets: SetOption = None) -> None:
 
     from ..errors import FabricWarning
 
-    resolved = load_spec(spec, sets or ())
+    resolved = load_spec(spec, sets or (), unset=unsets or ())
     from ..engine import validate as check
 
     with _naming(spec):
@@ -273,12 +330,12 @@ def validate(spec: SpecArgument, sets: SetOption = None) -> None:
 
 @app.command()
 @reports_errors
-def describe(spec: SpecArgument, sets: SetOption = None) -> None:
+def describe(spec: SpecArgument, sets: SetOption = None, unsets: UnsetOption = None) -> None:
     """Print SPEC's network as JSON: routers, endpoints, links, radix histogram, diameter, mean minimal
     hops, bisection links and the uniform-traffic saturation bound. Builds the network; simulates nothing."""
     import json
 
-    resolved = load_spec(spec, sets or ())
+    resolved = load_spec(spec, sets or (), unset=unsets or ())
     from ..describe import describe as describe_network
 
     with _naming(spec):
