@@ -56,7 +56,7 @@ def saturation_bound(spec: dict, core, net):
     kind, algorithm = spec["topology"]["kind"], spec["routing"]["algorithm"]
     mix = [t] + list(t.get("classes", {}).values())
     if len(mix) == 1 and t["pattern"] == "uniform" and not (kind in ("graph", "composite") and net.n_routers > 256):
-        from .describe import describe
+        from .description import describe
 
         return describe(spec)["uniform"]["saturation_bound"], "channel-load bound under uniform traffic"
     from .registry import traffic_patterns

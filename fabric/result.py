@@ -19,11 +19,69 @@ def _finite(value):
     return value
 
 
+class Figures:
+    """A read-only view of a table of the result whose keys read as attributes:
+    ``result.latency.packet.p99``; ``figures["p99"]`` and ``dict(figures)`` work too."""
+
+    def __init__(self, data: dict, path: str):
+        self._data, self._path = data, path
+
+    def __getattr__(self, name):
+        try:
+            return _view(self._data[name], f"{self._path}.{name}")
+        except KeyError:
+            raise AttributeError(f"the result has no {self._path}.{name} (it has: {', '.join(self._data)})") from None
+
+    def __getitem__(self, key):
+        return _view(self._data[key], f"{self._path}.{key}")
+
+    def __iter__(self):
+        return iter(self._data)
+
+    def __len__(self):
+        return len(self._data)
+
+    def keys(self):
+        return self._data.keys()
+
+    def __eq__(self, other):
+        return self._data == (other._data if isinstance(other, Figures) else other)
+
+    def __repr__(self) -> str:
+        return f"{self._path}: {json.dumps(self._data)}"
+
+    def __dir__(self):
+        return list(self._data)
+
+
+def _view(value, path):
+    return Figures(value, path) if isinstance(value, dict) else value
+
+
 class Result:
-    """What a simulation measured. ``to_dict()`` is exactly what the CLI prints."""
+    """What a simulation measured. ``to_dict()`` is exactly what the CLI prints; its keys read as
+    attributes (``result.throughput.accepted``, ``result.latency.packet.p99``), and ``to_flat()`` gives
+    them as dotted keys, one row of a table (``pandas.DataFrame([r.to_flat() for r in results])``)."""
 
     def __init__(self, data: dict):
         self._data = _finite(data)
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return _view(self._data[name], name)
+        except KeyError:
+            raise AttributeError(f"the result has no {name} (it has: {', '.join(self._data)})") from None
+
+    def __dir__(self):
+        return [*self._data, "to_dict", "to_json", "to_flat"]
+
+    def to_flat(self) -> dict:
+        """Every figure under its dotted key (lists as JSON text), as CSV output has them."""
+        from .formats import flatten
+
+        return flatten(self._data)
 
     def to_dict(self) -> dict:
         return json.loads(json.dumps(self._data))
@@ -33,10 +91,6 @@ class Result:
 
     def __getitem__(self, key):
         return self._data[key]
-
-    @property
-    def status(self) -> str:
-        return self._data["status"]
 
     def __repr__(self) -> str:
         lat = self._data.get("latency", {}).get("packet", {}).get("mean")

@@ -190,6 +190,22 @@ def _anchor_paths(data, source, origins) -> None:
             table["file"] = os.path.join(os.path.dirname(os.fspath(source)), path)
 
 
+def resolve_with(data: dict, overrides=(), *, seed=None, unset=(), source_name: str = "<spec>") -> dict:
+    """`resolve_spec` of a parsed spec dict after ``--unset``, ``--set`` and ``--seed`` (for the Python
+    API, which takes specs as dicts too)."""
+    data = copy.deepcopy(data)
+    origins: dict[str, str] = {}
+    problems = _Problems(source_name, origins)
+    for key in unset:
+        if not _remove_dotted(data, key.strip()):
+            problems.add(f"--unset {key}", "the spec does not set this key")
+    _apply_overrides(data, overrides, origins, problems)
+    if seed is not None and isinstance(data.setdefault("sim", {}), dict):
+        data["sim"]["seed"] = seed
+        origins["sim.seed"] = "--seed"
+    return _resolve(data, problems)
+
+
 def load_raw(source, overrides=(), unset=()):
     """(the parsed spec with ``--unset`` and ``--set`` applied and paths anchored, its name for messages,
     the resolved spec), for a sweep: its workers re-resolve the parsed spec with each point's values."""

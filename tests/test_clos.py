@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import fabric
-from fabric.describe import describe
+from fabric.description import describe
 from fabric.errors import SpecError
 from fabric.network import PORT_LINK, clos_network
 from fabric.spec import resolve_spec

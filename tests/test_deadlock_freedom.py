@@ -121,7 +121,7 @@ def test_acyclic(spec):
     assert edges, "no dependencies found: the walk went wrong"
     assert not has_cycle(edges)
     # every route arrives within the diameter (minimal routings), or within the routing's own bound
-    from fabric.describe import describe
+    from fabric.description import describe
 
     d = describe(resolve_spec(spec))
     algorithm = d["routing"]

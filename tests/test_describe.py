@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 import fabric
 from fabric.cli import app
-from fabric.describe import describe
+from fabric.description import describe
 from fabric.spec import resolve_spec
 
 from conftest import ROOT

@@ -5,7 +5,7 @@ from typer.testing import CliRunner
 
 import fabric
 from fabric.cli import app
-from fabric.describe import describe
+from fabric.description import describe
 from fabric.engine import make_core
 from fabric.errors import SpecError
 from fabric.network import PORT_ENDPOINT, PORT_LINK

@@ -6,7 +6,7 @@ from typer.testing import CliRunner
 
 import fabric
 from fabric.cli import app
-from fabric.describe import describe
+from fabric.description import describe
 from fabric.errors import FabricError, SpecError
 from fabric.engine import make_core
 from fabric.spec import resolve_spec

@@ -263,3 +263,26 @@ def test_threads_give_byte_identical_results(runner, name):
 def test_a_bad_thread_count_is_a_user_error(threads):
     with pytest.raises(fabric.FabricError, match="threads: must be a whole number"):
         fabric.simulate(TINY, threads=threads)
+
+
+def test_progress_bar_ends_full_or_counts_a_workloads_cycles(monkeypatch):
+    import tqdm
+
+    bars = []
+
+    class Bar:
+        def __init__(self, total=None, **kwargs):
+            self.total, self.n = total, 0
+            bars.append(self)
+
+        def update(self, k):
+            self.n += k
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(tqdm, "tqdm", Bar)
+    fabric.simulate(str(TINY), progress=True)                      # drains early: the bar fills
+    assert bars[-1].total == 1000 + 10_000 and bars[-1].n == bars[-1].total
+    fabric.simulate(str(ROOT / "examples" / "allreduce_ring.toml"), progress=True)
+    assert bars[-1].total is None and bars[-1].n > 0               # a workload's length is not known

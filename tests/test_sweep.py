@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from fabric.cli import app
 from fabric.errors import FabricError
-from fabric.sweep import parse_values, plan, point_seed
+from fabric.sweeps import parse_values, plan, point_seed
 
 from conftest import ROOT
 
@@ -251,9 +251,9 @@ def test_formats_share_one_helper():
 
 
 def test_a_misspelled_vary_key_is_refused_before_anything_runs(monkeypatch):
-    import fabric.sweep
+    import fabric.sweeps
 
-    monkeypatch.setattr(fabric.sweep, "execute", lambda *a, **k: pytest.fail("the sweep started"))
+    monkeypatch.setattr(fabric.sweeps, "execute", lambda *a, **k: pytest.fail("the sweep started"))
     res = CliRunner().invoke(app, ["sweep", MESH, "--vary", "traffic.injection_rat=0.1,0.2"])
     assert res.exit_code == 1 and res.stdout == ""
     assert res.stderr.startswith(f"error: {MESH}: --vary traffic.injection_rat: unknown key")

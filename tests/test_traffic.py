@@ -291,7 +291,7 @@ def test_the_route_walk_agrees_with_describe_under_uniform_traffic(topology, rou
     # two independent computations of the busiest channel: describe's closed forms or table analysis,
     # and every router pair's flow walked through the core's route computation
     from fabric.bounds import Demand, channel_loads
-    from fabric.describe import describe
+    from fabric.description import describe
 
     spec, core, net, _ = _network(topology, routing, {"pattern": "uniform"})
     demand = Demand.of({"uniform": True}, net)

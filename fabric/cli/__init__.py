@@ -179,7 +179,7 @@ def sweep(
     from ..spec import load_raw
 
     fmt = fmt.value
-    from ..sweep import check_points, check_resume, done_records, execute, plan, point_id
+    from ..sweeps import check_points, check_resume, done_records, execute, plan, point_id
 
     if resume and output is None:
         raise FabricError("--resume needs --output: the file whose points to skip")
@@ -243,7 +243,7 @@ def saturate(
     (mean latency below FACTOR times its zero-load value, and not saturated) and one that does not."""
     import sys
 
-    from ..saturate import saturate as find
+    from ..saturation import saturate as find
 
     resolved = load_spec(spec, sets or (), seed=seed, unset=unsets or ())
     with _naming(spec):
@@ -336,7 +336,7 @@ def describe(spec: SpecArgument, sets: SetOption = None, unsets: UnsetOption = N
     import json
 
     resolved = load_spec(spec, sets or (), unset=unsets or ())
-    from ..describe import describe as describe_network
+    from ..description import describe as describe_network
 
     with _naming(spec):
         text = json.dumps(describe_network(resolved), indent=1)

@@ -16,9 +16,9 @@ def build(kind: str, topo: dict, link: dict, wrap: bool):
 
 def analyze(kind: str, topo: dict, routing: dict) -> dict:
     """Diameter, mean minimal hops and the busiest channel under uniform traffic with dimension-order
-    routing (see fabric/describe.py). Per dimension, a row of k routers carries the traffic of the
+    routing (see fabric/description.py). Per dimension, a row of k routers carries the traffic of the
     sources in its row: concentration * (loads of one row) for each router-to-router channel."""
-    from ..describe import ring_loads, row_loads
+    from ..description import ring_loads, row_loads
 
     dims, c = topo["dims"], topo["concentration"]
     if kind == "torus":

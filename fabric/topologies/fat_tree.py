@@ -33,7 +33,7 @@ def analyze(topo: dict, routing: dict) -> dict:
     """A packet climbs to the lowest level whose subtree holds both ends, 2 links per level climbed. Under
     uniform traffic the k up (and down) links of a router of level l carry what leaves (enters) its
     subtree of k^(n-l) endpoints: (1 - k^(n-l) / k^n) per endpoint, below 1, so only the endpoint
-    channels bound throughput (see fabric/describe.py)."""
+    channels bound throughput (see fabric/description.py)."""
     k, n = topo["k"], topo["n"]
     N = k ** n
     return {

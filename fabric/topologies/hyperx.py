@@ -34,7 +34,7 @@ def size(topo: dict):
 def analyze(topo: dict, routing: dict) -> dict:
     """Under uniform traffic and dimension-order routing, a channel of dimension d carries the traffic
     from one router to the routers whose coordinate d is its far end: concentration / k_d per unit of
-    injection (see fabric/describe.py)."""
+    injection (see fabric/description.py)."""
     dims, c = topo["dims"], topo["concentration"]
     cut = max(dims)
     rows = math.prod(dims) // cut
