@@ -1,5 +1,7 @@
 """Build the Cython core `fabric._core` from cext/. Metadata lives in pyproject.toml."""
+import hashlib
 import os
+from pathlib import Path
 
 import numpy as np
 from Cython.Build import cythonize
@@ -22,12 +24,22 @@ COMPILER_DIRECTIVES = {
 EXTRA_COMPILE_ARGS = (["-O3"] if not DEBUG else ["-O0", "-g"]) + ["-fopenmp", "-fno-wrapv"]
 EXTRA_LINK_ARGS = ["-fopenmp"]
 
+def source_digest() -> str:
+    """SHA-256 over cext/*.pyx and *.pxd (as fabric/_find_core.py computes it): a checkout run in place
+    uses the installed core only if it was built from these very sources."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).resolve().parent.joinpath("cext").glob("*.px[dy]")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 extensions = [
     Extension(
         "fabric._core",
         ["cext/_core.pyx"],
         include_dirs=[np.get_include(), "cext"],
-        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION"),
+                       ("FABRIC_SOURCE_DIGEST", f'"{source_digest()}"')],
         extra_compile_args=EXTRA_COMPILE_ARGS,
         extra_link_args=EXTRA_LINK_ARGS,
     )

@@ -50,6 +50,17 @@ cimport numpy as cnp
 cnp.import_array()
 
 cdef extern from *:
+    """
+    #ifndef FABRIC_SOURCE_DIGEST
+    #define FABRIC_SOURCE_DIGEST ""
+    #endif
+    """
+    const char *FABRIC_SOURCE_DIGEST
+
+# what the core was built from (setup.py): fabric/_find_core.py checks a checkout's sources against it
+SOURCE_DIGEST = FABRIC_SOURCE_DIGEST.decode()
+
+cdef extern from *:
     void prefetch "__builtin_prefetch" (const void *addr, int for_write) nogil
     int ctz64 "__builtin_ctzll" (unsigned long long x) nogil
     int ctz32 "__builtin_ctz" (unsigned int x) nogil

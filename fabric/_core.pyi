@@ -16,6 +16,7 @@ MAX_ROUTER_PORTS: int
 MAX_ROUTER_VCS: int
 MAX_COORD_BITS: int
 MAX_PACKETS: int
+SOURCE_DIGEST: str
 
 class Core:
     now: int

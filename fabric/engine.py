@@ -27,14 +27,9 @@ from .errors import FabricError, FabricWarning
 from .result import SCHEMA_VERSION, Result
 from .spec import CLOSED_LOOP, MAX_THREADS, mean_packet_size
 
-try:
-    from . import _core
-except ImportError as exc:  # pragma: no cover - only without a build
-    raise ImportError(
-        "fabric's compiled core (fabric._core) is missing: install the package with `pip install .` "
-        "(it builds cext/ with Cython and a C compiler), or run `python setup.py build_ext --inplace` "
-        "in a source checkout."
-    ) from exc
+from ._find_core import find_core  # noqa: E402
+
+_core = find_core()
 
 # A run is saturated when the backlog (flits created in the window but not ejected in it) exceeds
 # this share of the flits created, beyond one packet per endpoint of slack for what is in flight.

@@ -17,7 +17,7 @@ import warnings
 import typer
 
 from .._version import __version__
-from ..errors import FabricError, FabricWarning, SpecError
+from ..errors import CoreBuildError, FabricError, FabricWarning, SpecError
 
 EXIT_USER_ERROR = 1
 EXIT_INTERNAL_ERROR = 70  # EX_SOFTWARE in sysexits.h
@@ -42,6 +42,9 @@ def reports_errors(command):
             problems = error.problems if isinstance(error, SpecError) else [str(error)]
             for problem in problems:
                 typer.echo(f"error: {problem}", err=True)
+            raise typer.Exit(EXIT_USER_ERROR) from None
+        except CoreBuildError as error:            # the package is not built, or built from other sources
+            typer.echo(f"error: {error}", err=True)
             raise typer.Exit(EXIT_USER_ERROR) from None
         except KeyboardInterrupt:
             raise typer.Exit(EXIT_INTERRUPTED) from None
