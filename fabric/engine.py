@@ -231,8 +231,7 @@ def link_settings(net, link: dict):
 
 def vc_class_warning(spec: dict, routing: dict) -> str | None:
     """Why a routing's VC classes cost throughput, if one of them has a single VC: a packet in that
-    class then waits behind every packet ahead of it (on dragonfly_p2a4h2, ugal with 4 VCs in 3 classes
-    saturated at 0.315 where min carried 0.401 on the same paths; with 6 VCs both were fine)."""
+    class then waits behind every packet ahead of it (README, "Dragonfly", has the figures)."""
     classes = routing.get("vc_classes") or routing.get("settings", {}).get("hop_classes", 1)
     vcs = spec["router"]["vcs"]
     if classes < 2 or routing.get("settings", {}).get("ecmp_any_vc") or vcs // classes > 1:
