@@ -355,6 +355,11 @@ def test_a_closed_pipe_ends_quietly_with_sigpipes_status(tmp_path):
                           shell=True, executable="/bin/bash", capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 141 and proc.stderr == ""
     assert json.loads(proc.stdout)["ok"] is True
+    # a run writes its one object at once, into the pipe's buffer, before the reader goes: 0, as `cat`
+    proc = subprocess.run(f"{sys.executable} -m fabric run {MESH} {' '.join(QUICK)} --no-progress | head -1; "
+                          f"exit ${{PIPESTATUS[0]}}", shell=True, executable="/bin/bash", capture_output=True,
+                          text=True, cwd=tmp_path)
+    assert proc.returncode == 0 and proc.stdout == "{\n" and proc.stderr == ""
 
 
 def test_a_garbage_scheduler_address_is_a_one_line_error(runner, tmp_path):
