@@ -35,12 +35,12 @@ def blocks():
 
 @pytest.fixture(scope="module")
 def checkout(tmp_path_factory):
-    """A copy of the repository's files (not its build products or git history)."""
+    """A copy of the repository (its history too, which benchmarks/ab.py reads; not its build products)."""
     where = tmp_path_factory.mktemp("repo")
-    ignore = shutil.ignore_patterns(".git", "build", "*.egg-info", "__pycache__", "*.so", ".pytest_cache",
+    ignore = shutil.ignore_patterns("build", "*.egg-info", "__pycache__", "*.so", ".pytest_cache",
                                     ".hypothesis", "*.c")
     for item in ROOT.iterdir():
-        if item.name in (".git", "build"):
+        if item.name == "build":
             continue
         if item.is_dir():
             shutil.copytree(item, where / item.name, ignore=ignore)
