@@ -169,12 +169,7 @@ def load_spec(source, overrides=(), *, seed=None, unset=()) -> dict:
     SpecError
         Listing every problem found, each ``"file: dotted.key: message"``.
     """
-    data, source_name, origins, problems = _parse_with_overrides(source, overrides, unset)
-    if seed is not None:
-        data.setdefault("sim", {})
-        if isinstance(data["sim"], dict):
-            data["sim"]["seed"] = seed
-            origins["sim.seed"] = "--seed"
+    data, source_name, origins, problems = _parse_with_overrides(source, overrides, unset, seed)
     return _resolve(data, problems)
 
 
@@ -196,13 +191,7 @@ def resolve_with(data: dict, overrides=(), *, seed=None, unset=(), source_name: 
     data = copy.deepcopy(data)
     origins: dict[str, str] = {}
     problems = _Problems(source_name, origins)
-    for key in unset:
-        if not _remove_dotted(data, key.strip()):
-            problems.add(f"--unset {key}", "the spec does not set this key")
-    _apply_overrides(data, overrides, origins, problems)
-    if seed is not None and isinstance(data.setdefault("sim", {}), dict):
-        data["sim"]["seed"] = seed
-        origins["sim.seed"] = "--seed"
+    _apply_command_line(data, overrides, unset, seed, origins, problems)
     return _resolve(data, problems)
 
 
@@ -213,19 +202,27 @@ def load_raw(source, overrides=(), unset=()):
     return data, source_name, _resolve(copy.deepcopy(data), problems)
 
 
-def _parse_with_overrides(source, overrides, unset=()):
-    """(the parsed spec with ``--unset`` and ``--set`` applied and anchored paths, its name for messages,
-    where each overridden key came from, the problems collected so far)."""
+def _parse_with_overrides(source, overrides, unset=(), seed=None):
+    """(the parsed spec with ``--unset``, ``--set`` and ``--seed`` applied and anchored paths, its name for
+    messages, where each overridden key came from, the problems collected so far)."""
     source_name, text = _read_source(source)
     data = _parse_toml(source_name, text)
     origins: dict[str, str] = {}
     problems = _Problems(source_name, origins)
+    _apply_command_line(data, overrides, unset, seed, origins, problems)
+    _anchor_paths(data, source, origins)
+    return data, source_name, origins, problems
+
+
+def _apply_command_line(data: dict, overrides, unset, seed, origins: dict[str, str], problems) -> None:
+    """``--unset`` keys removed, then ``--set`` values and ``--seed`` applied, in ``data``."""
     for key in unset:
         if not _remove_dotted(data, key.strip()):
             problems.add(f"--unset {key}", "the spec does not set this key")
     _apply_overrides(data, overrides, origins, problems)
-    _anchor_paths(data, source, origins)
-    return data, source_name, origins, problems
+    if seed is not None and isinstance(data.setdefault("sim", {}), dict):
+        data["sim"]["seed"] = seed
+        origins["sim.seed"] = "--seed"
 
 
 def resolve_spec(data: dict, source_name: str = "<spec>") -> dict:
