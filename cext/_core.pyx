@@ -81,7 +81,7 @@ STATUS_NO_MEMORY = ST_NO_MEMORY
 STATUS_INVARIANT = ST_INVARIANT
 STATUS_DEADLOCK = ST_DEADLOCK
 
-# Port kinds (fabric/network.py)
+# Port kinds
 cdef enum:
     PORT_NONE = 0
     PORT_LINK = 1
@@ -108,7 +108,7 @@ cdef enum:
     VA_SHARED = 1       # two input VCs ask for VCs of one output port
     SA_CONFLICT = 2     # an output is asked for by two inputs, or an input asks for two outputs
 
-# How an endpoint picks a packet's destination (fabric/traffic/*.py)
+# How an endpoint picks a packet's destination
 cdef enum:
     DEST_UNIFORM = 0    # uniform over all endpoints (or all others)
     DEST_TABLE = 1      # a fixed destination per source (permutations); -1: the source sends nothing
@@ -144,13 +144,18 @@ cdef enum:
     PROC_BUDGET = 3     # closed loop: a source makes its next packet as its last one finishes leaving, until
                         # it has made its budget of packets (an all-to-all without a message per pair)
 
+# How a torus packet breaks a tie at distance k/2
+cdef enum:
+    TIE_RANDOM = 0      # a fair coin from the router's stream (BookSim)
+    TIE_POSITIVE = 1    # always the + direction
+
 # How a packet picks its plane when endpoints have one port in each of several planes
 cdef enum:
     PLANE_HASH = 0
     PLANE_RANDOM = 1
     PLANE_LEAST_LOADED = 2
 
-# Routing modes (fabric/routing/*.py)
+# Routing modes
 cdef enum:
     ROUTE_DOR_MESH = 0
     ROUTE_DOR_TORUS = 1
@@ -163,6 +168,18 @@ cdef enum:
     ROUTE_TABLE_UPDOWN = 8      # graph: up*/down* over distance tables (fabric/routing/updown.py)
     ROUTE_TABLE_ECMP = 9        # graph: shortest paths, a VC class per hop (fabric/routing/ecmp.py)
     ROUTE_DRAGONFLY_UGAL = 10   # dragonfly: minimal or Valiant, chosen at the source (fabric/routing/ugal.py)
+
+# The integers Python hands the core, named here once; fabric/constants.py reads them from these tables
+ROUTING_MODES = {"dor_mesh": ROUTE_DOR_MESH, "dor_torus": ROUTE_DOR_TORUS, "nca": ROUTE_NCA, "anca": ROUTE_ANCA,
+                 "dor_hyperx": ROUTE_DOR_HYPERX, "dragonfly_min": ROUTE_DRAGONFLY_MIN,
+                 "hyperx_adaptive": ROUTE_HYPERX_ADAPTIVE, "dragonfly_valiant": ROUTE_DRAGONFLY_VALIANT,
+                 "table_updown": ROUTE_TABLE_UPDOWN, "table_ecmp": ROUTE_TABLE_ECMP,
+                 "dragonfly_ugal": ROUTE_DRAGONFLY_UGAL}
+PORT_KINDS = {"none": PORT_NONE, "link": PORT_LINK, "endpoint": PORT_ENDPOINT}
+TORUS_TIES = {"random": TIE_RANDOM, "positive": TIE_POSITIVE}
+PLANE_POLICIES = {"hash": PLANE_HASH, "random": PLANE_RANDOM, "least_loaded": PLANE_LEAST_LOADED}
+DEST_MODES = {"uniform": DEST_UNIFORM, "table": DEST_TABLE, "alias": DEST_ALIAS, "rotate": DEST_ROTATE}
+PROCESSES = {"bernoulli": PROC_BERNOULLI, "periodic": PROC_PERIODIC, "on_off": PROC_ON_OFF, "budget": PROC_BUDGET}
 
 cdef enum:
     PREFETCH_ROUTERS = 4    # how far ahead _step_block fetches a router's input-VC state
@@ -1186,7 +1203,7 @@ cdef class Core:
         dist2 = k - 2 * dist2
         direction = <int>(dist2 <= 0)
         if dist2 == 0 and not cont:        # halfway round (even k): the tie rule, perhaps a coin
-            direction = 0 if (self.torus_tie == 1 or self._coin(r)) else 1
+            direction = 0 if (self.torus_tie == TIE_POSITIVE or self._coin(r)) else 1
         direction ^= (direction ^ ((in_local & 1) ^ 1)) & -cont
         # the upper VC half: staying on the class it came in on; turning, BookSim dor_next_torus's
         # rule, going + across the wrap or going - without wrapping, which is c > t either way

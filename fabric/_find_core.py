@@ -7,6 +7,7 @@ built, provided it was built from the checkout's cext/ as it is now: its SOURCE_
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.machinery
 import importlib.util
@@ -29,6 +30,7 @@ def source_digest(cext: Path) -> str:
     return digest.hexdigest()
 
 
+@functools.cache
 def find_core():
     try:
         from . import _core

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .constants import DEST_MODES, PLANE_POLICIES
 from .network import PORT_ENDPOINT, PORT_LINK
 
 THROUGHPUT_ALLOWANCE = 0.03     # accepted may pass Θ* by this share: flits queued before the window
@@ -46,7 +47,6 @@ OBLIVIOUS = {("mesh", "dor"), ("torus", "dor"), ("hyperx", "dor"), ("fat_tree", 
 MAX_DENSE_ROUTERS = 2100        # dense router-by-router demand (all_to_all, hotspot, matrix, uniform)
 MAX_DISTANCE_ROUTERS = 1024     # the capacity term needs every router pair's distance
 MAX_WALK = 50_000_000           # port visits x ports per router in the exact walk (about a second)
-PLANE_LEAST_LOADED = 2
 
 
 def saturation_bound(spec: dict, core, net):
@@ -74,7 +74,8 @@ def saturation_bound(spec: dict, core, net):
     total = sum(c["injection_rate"] for c in mix)
     demand = Demand.mix(demands, [c["injection_rate"] / total if total > 0 else 1 / len(mix) for c in mix], net)
     _, cpf = _link_capacity(spec, net)
-    oblivious = (kind, algorithm) in OBLIVIOUS and net.info.get("plane_policy", 0) != PLANE_LEAST_LOADED
+    policy = net.info.get("plane_policy", PLANE_POLICIES["hash"])
+    oblivious = (kind, algorithm) in OBLIVIOUS and policy != PLANE_POLICIES["least_loaded"]
     if oblivious and demand.walk_cost(net) <= MAX_WALK:
         load = channel_loads(core, net, demand)
         busiest = max((load * cpf).max(initial=0.0), demand.endpoint_load(net))
@@ -115,7 +116,7 @@ class Demand:
         out = np.bincount(router, scale, minlength=n_r)
         if pattern.get("uniform"):                                   # BookSim's uniform: self included
             return cls._dense(np.outer(out, per_router) / n, scale, np.full(n, scale.sum() / n))
-        if pattern.get("dest_mode") == 3:                            # all_to_all: each other endpoint
+        if pattern.get("dest_mode") == DEST_MODES["rotate"]:         # all_to_all: each other endpoint
             w = np.outer(out, per_router) / (n - 1)
             w[np.diag_indices(n_r)] -= out / (n - 1)
             return cls._dense(w, scale, (scale.sum() - scale) / (n - 1))
@@ -225,7 +226,7 @@ def large_network_load(pattern: dict, net, spec: dict):
     scale = np.broadcast_to(np.asarray(pattern.get("rate_scale", 1.0), float), (n,))
     if pattern.get("uniform"):
         received, stays = np.full(n, scale.sum() / n), per_router[router] / n
-    elif pattern.get("dest_mode") == 3:
+    elif pattern.get("dest_mode") == DEST_MODES["rotate"]:
         received, stays = (scale.sum() - scale) / (n - 1), (per_router[router] - 1) / (n - 1)
     elif "alias_lo" in pattern and (len(pattern["alias_lo"]) - 1) * net.n_routers <= 4_000_000:
         to_router, row_of, received = alias_rows(pattern, router, scale, net.n_routers)

@@ -23,6 +23,7 @@ import numpy as np  # noqa: E402
 
 from . import registry
 from ._version import __version__
+from .constants import DEST_MODES, PLANE_POLICIES, PROCESSES, TORUS_TIES
 from .errors import FabricError, FabricWarning
 from .result import SCHEMA_VERSION, Result
 from .spec import CLOSED_LOOP, MAX_THREADS, mean_packet_size
@@ -148,8 +149,6 @@ def build_network(spec, max_memory: int | None = None):
 
 
 PATTERN_ARRAYS = ("dest_table", "alias_row", "alias_lo", "alias_prob", "alias_idx", "alias_dest")
-DEST_UNIFORM, DEST_TABLE = 0, 1
-PROCESSES = {"bernoulli": 0, "periodic": 1, "on_off": 2, "budget": 3}
 
 
 def injection_settings(traffic: dict, pattern: dict) -> dict:
@@ -165,7 +164,7 @@ def injection_settings(traffic: dict, pattern: dict) -> dict:
     size = traffic["packet_size"]
     mean = mean_packet_size(size)
     out = {
-        "dest_mode": pattern.get("dest_mode", DEST_TABLE if "dest_table" in pattern else DEST_UNIFORM),
+        "dest_mode": pattern.get("dest_mode", DEST_MODES["table" if "dest_table" in pattern else "uniform"]),
         "process": PROCESSES[traffic["process"]],
         "packet_size": size if isinstance(size, int) else int(size[0][0]),
         "sizes": [size] if isinstance(size, int) else [s for s, _ in size],
@@ -265,7 +264,7 @@ def prepare(spec: dict, network=None, max_memory: int | None = None, threads: in
         "sw_alloc_delay": r["sw_alloc_delay"],
         "st_delay": r["st_delay"],
         "route_mode": routing["mode"],
-        "torus_tie": routing.get("torus_tie", 0),
+        "torus_tie": routing.get("torus_tie", TORUS_TIES["random"]),
         "allow_self": int(pattern.get("allow_self", True)),
         **injection_settings(traffic, pattern),
         "seed": s["seed"],
@@ -278,7 +277,7 @@ def prepare(spec: dict, network=None, max_memory: int | None = None, threads: in
         "max_packets": max_packets(net.n_endpoints),
         "hist_limit": run_cycles(spec) + 1,
         "planes": net.planes,
-        "plane_policy": net.info.get("plane_policy", 0),
+        "plane_policy": net.info.get("plane_policy", PLANE_POLICIES["hash"]),
         **routing.get("settings", {}),
     }
     latency, cycles_per_flit = link_settings(net, spec["link"])

@@ -9,11 +9,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .constants import PORT_ENDPOINT, PORT_LINK, PORT_NONE  # noqa: F401 (the builders import them from here)
 from .errors import FabricError
-
-PORT_NONE = 0      # unconnected (a mesh edge)
-PORT_LINK = 1      # router-to-router link
-PORT_ENDPOINT = 2  # injection (input side) and ejection (output side) of one endpoint
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,10 @@ away from congested subtrees. Deadlock-free for the same reason as ``nca`` (up*/
 """
 from ..registry import routings
 
-ROUTE_ANCA = 3
-
 
 @routings.register("anca", topologies=("fat_tree", "clos"))
 def compile_routing(network, routing: dict) -> dict:
     """Core routing mode and the tree's tables (built with the network: network.info["tree"])."""
-    return {"mode": ROUTE_ANCA, "arrays": network.info["tree"]}
+    from ..constants import ROUTING_MODES
+
+    return {"mode": ROUTING_MODES["anca"], "arrays": network.info["tree"]}

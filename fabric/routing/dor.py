@@ -23,21 +23,18 @@ dimension a packet takes a single hop, so no dependency cycle can form.
 from ..params import Param
 from ..registry import routings
 
-ROUTE_DOR_MESH = 0
-ROUTE_DOR_TORUS = 1
-ROUTE_DOR_HYPERX = 4
-TIES = {"random": 0, "positive": 1}
-
 PARAMS = (
     Param("torus_tie", "str", "random", "torus: which way a packet goes at distance k/2",
-          choices=tuple(TIES)),
+          choices=("random", "positive")),
 )
 
 
 @routings.register("dor", params=PARAMS, topologies=("mesh", "torus", "hyperx"))
 def compile_routing(network, routing: dict) -> dict:
     """Core routing mode and its arguments for this network."""
+    from ..constants import ROUTING_MODES, TORUS_TIES
+
     if network.kind == "hyperx":
-        return {"mode": ROUTE_DOR_HYPERX, "arrays": {"row_offsets": network.info["row_offsets"]}}
-    mode = ROUTE_DOR_TORUS if network.kind == "torus" else ROUTE_DOR_MESH
-    return {"mode": mode, "torus_tie": TIES[routing["torus_tie"]], "vc_classes": 2 if network.kind == "torus" else 1}
+        return {"mode": ROUTING_MODES["dor_hyperx"], "arrays": {"row_offsets": network.info["row_offsets"]}}
+    mode = ROUTING_MODES["dor_torus" if network.kind == "torus" else "dor_mesh"]
+    return {"mode": mode, "torus_tie": TORUS_TIES[routing["torus_tie"]], "vc_classes": 2 if network.kind == "torus" else 1}

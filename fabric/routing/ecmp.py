@@ -12,7 +12,6 @@ least the diameter.
 from ..params import Param
 from ..registry import routings
 
-ROUTE_TABLE_ECMP = 9
 
 PARAMS = (Param("hop_classes", "bool", True,
                 "a VC class per hop (deadlock-free); false: any VC, which can deadlock (to test detection)"),)
@@ -44,8 +43,9 @@ def check(spec: dict):
 @routings.register("ecmp", topologies=("graph", "composite"), params=PARAMS, check=check)
 def compile_routing(network, routing: dict) -> dict:
     """Core routing mode, the shortest-path table and one VC class per hop."""
+    from ..constants import ROUTING_MODES
     from ._tables import tables
 
     arrays = tables(network, "ecmp")
-    return {"mode": ROUTE_TABLE_ECMP, "arrays": {k: v for k, v in arrays.items() if k.startswith(("dist", "port"))},
+    return {"mode": ROUTING_MODES["table_ecmp"], "arrays": {k: v for k, v in arrays.items() if k.startswith(("dist", "port"))},
             "settings": {"hop_classes": arrays["diameter"], "ecmp_any_vc": not routing["hop_classes"]}}

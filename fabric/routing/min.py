@@ -12,12 +12,12 @@ half of the VCs, every other hop the lower half, so no channel dependency cycle 
 """
 from ..registry import routings
 
-ROUTE_DRAGONFLY_MIN = 5
-
 
 @routings.register("min", topologies=("dragonfly",))
 def compile_routing(network, routing: dict) -> dict:
     """Core routing mode and the dragonfly's shape."""
+    from ..constants import ROUTING_MODES
+
     i = network.info
-    return {"mode": ROUTE_DRAGONFLY_MIN, "settings": {"dragonfly": (i["p"], i["a"], i["h"], i["groups"])},
+    return {"mode": ROUTING_MODES["dragonfly_min"], "settings": {"dragonfly": (i["p"], i["a"], i["h"], i["groups"])},
             "vc_classes": 2}

@@ -14,8 +14,6 @@ at least the number of dimensions.
 """
 from ..registry import routings
 
-ROUTE_HYPERX_ADAPTIVE = 6
-
 
 def check(spec: dict):
     dims = len(spec["topology"]["dims"])
@@ -27,5 +25,7 @@ def check(spec: dict):
 @routings.register("min_adaptive", topologies=("hyperx",), check=check)
 def compile_routing(network, routing: dict) -> dict:
     """Core routing mode, row offsets and the number of hop classes."""
-    return {"mode": ROUTE_HYPERX_ADAPTIVE, "arrays": {"row_offsets": network.info["row_offsets"]},
+    from ..constants import ROUTING_MODES
+
+    return {"mode": ROUTING_MODES["hyperx_adaptive"], "arrays": {"row_offsets": network.info["row_offsets"]},
             "settings": {"hop_classes": len(network.dims)}}

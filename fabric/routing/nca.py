@@ -11,10 +11,10 @@ dependency graph has no cycle and the routing cannot deadlock.
 """
 from ..registry import routings
 
-ROUTE_NCA = 2
-
 
 @routings.register("nca", topologies=("fat_tree", "clos"))
 def compile_routing(network, routing: dict) -> dict:
     """Core routing mode and the tree's tables (built with the network: network.info["tree"])."""
-    return {"mode": ROUTE_NCA, "arrays": network.info["tree"]}
+    from ..constants import ROUTING_MODES
+
+    return {"mode": ROUTING_MODES["nca"], "arrays": network.info["tree"]}

@@ -18,7 +18,6 @@ from ..params import Param
 from ..registry import routings
 from .valiant import check
 
-ROUTE_DRAGONFLY_UGAL = 10
 
 PARAMS = (Param("threshold", "int", 30, "flits of bias towards the minimal path (BookSim: 30)",
                 min=-100_000, max=100_000),)
@@ -27,7 +26,9 @@ PARAMS = (Param("threshold", "int", 30, "flits of bias towards the minimal path 
 @routings.register("ugal", topologies=("dragonfly",), params=PARAMS, check=check)
 def compile_routing(network, routing: dict) -> dict:
     """Core routing mode, the dragonfly's shape, three hop classes and the threshold."""
+    from ..constants import ROUTING_MODES
+
     i = network.info
-    return {"mode": ROUTE_DRAGONFLY_UGAL,
+    return {"mode": ROUTING_MODES["dragonfly_ugal"],
             "settings": {"dragonfly": (i["p"], i["a"], i["h"], i["groups"]), "hop_classes": 3,
                          "ugal_threshold": routing["threshold"]}}

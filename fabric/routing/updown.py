@@ -14,7 +14,6 @@ cycle: deadlock-free with any number of VCs (Schroeder et al., "Autonet", IEEE J
 from ..params import Param
 from ..registry import routings
 
-ROUTE_TABLE_UPDOWN = 8
 
 PARAMS = (Param("root", "int", -1, "router at the top of the up*/down* order; -1: the topology's choice "
                  "(a composite's first spine, else router 0)", min=-1),)
@@ -39,7 +38,8 @@ def check(spec: dict):
 @routings.register("updown", topologies=("graph", "composite"), params=PARAMS, check=check)
 def compile_routing(network, routing: dict) -> dict:
     """Core routing mode and the up*/down* distance tables."""
+    from ..constants import ROUTING_MODES
     from ._tables import tables
 
     arrays = tables(network, "updown", root_of(network, routing))
-    return {"mode": ROUTE_TABLE_UPDOWN, "arrays": {k: v for k, v in arrays.items() if k.startswith(("dist", "port"))}}
+    return {"mode": ROUTING_MODES["table_updown"], "arrays": {k: v for k, v in arrays.items() if k.startswith(("dist", "port"))}}

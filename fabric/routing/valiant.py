@@ -13,8 +13,6 @@ Deadlock freedom: the VC class of a hop is the number of global links the packet
 """
 from ..registry import routings
 
-ROUTE_DRAGONFLY_VALIANT = 7
-
 
 def check(spec: dict):
     if spec["router"]["vcs"] < 3:
@@ -25,6 +23,8 @@ def check(spec: dict):
 @routings.register("valiant", topologies=("dragonfly",), check=check)
 def compile_routing(network, routing: dict) -> dict:
     """Core routing mode, the dragonfly's shape and three hop classes."""
+    from ..constants import ROUTING_MODES
+
     i = network.info
-    return {"mode": ROUTE_DRAGONFLY_VALIANT,
+    return {"mode": ROUTING_MODES["dragonfly_valiant"],
             "settings": {"dragonfly": (i["p"], i["a"], i["h"], i["groups"]), "hop_classes": 3}}

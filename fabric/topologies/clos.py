@@ -42,7 +42,6 @@ PARAMS = (
     Param("plane_policy", "str", "hash", "how a packet picks its plane",
           choices=("hash", "random", "least_loaded")),
 )
-PLANE_POLICIES = {"hash": 0, "random": 1, "least_loaded": 2}
 
 
 def leaf_down(topo: dict):
@@ -123,6 +122,7 @@ def analyze(topo: dict, routing: dict) -> dict:
 
 @topologies.register("clos", params=PARAMS, default_routing="nca", size=size, analyze=analyze, check=check)
 def build(topo: dict, link: dict):
+    from ..constants import PLANE_POLICIES
     from ..network import clos_network  # numpy, loaded only when a network is built
 
     net = clos_network(topo["radix"], _endpoints(topo), link["latency"], topo["levels"], leaf_down(topo),

@@ -8,11 +8,12 @@ schedule of an all-to-all exchange), with the injection process setting the pace
 from ..errors import FabricError
 from ..registry import traffic_patterns
 
-DEST_ROTATE = 3
 
 
 @traffic_patterns.register("all_to_all")
 def make(network, traffic: dict) -> dict:
+    from ..constants import DEST_MODES
+
     if network.n_endpoints < 2:
         raise FabricError("traffic.pattern: all_to_all needs at least 2 endpoints")
-    return {"dest_mode": DEST_ROTATE}
+    return {"dest_mode": DEST_MODES["rotate"]}

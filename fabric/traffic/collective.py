@@ -177,11 +177,12 @@ def _hierarchical(m, ranks, size, delay, group, phases):
 
 
 MAX_MESSAGES = 20_000_000
-PROC_BUDGET, DEST_ROTATE = 3, 3
 
 
 @traffic_patterns.register("collective", params=PARAMS)
 def make(network, traffic: dict) -> dict:
+    from ..constants import DEST_MODES
+
     n = network.n_endpoints
     if traffic["collective"] == "all_to_all" and traffic["ranks"] == "all" and not traffic["ranks_list"] \
             and not traffic["delays"] and traffic["size"] % n == 0:
@@ -189,7 +190,7 @@ def make(network, traffic: dict) -> dict:
         # the core makes each source's next packet as the last one leaves (no message per pair is stored)
         info = {"collective": "all_to_all", "algorithm": "direct", "ranks": n, "size_flits": traffic["size"],
                 "phases": ["all_to_all"], "bus_factor": BUS_FACTOR["all_to_all"](n), "rank_endpoints": None}
-        return {"budget": n - 1, "chunk": traffic["size"] // n, "dest_mode": DEST_ROTATE, "workload": info}
+        return {"budget": n - 1, "chunk": traffic["size"] // n, "dest_mode": DEST_MODES["rotate"], "workload": info}
     p = len(ranks_of(traffic, n))
     if p * (p - 1) > MAX_MESSAGES:
         raise FabricError(f"traffic.ranks: {p} ranks make {p * (p - 1):,} messages, too many to hold; an "

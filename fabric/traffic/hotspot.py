@@ -24,6 +24,8 @@ PARAMS = (
 def make(network, traffic: dict) -> dict:
     import numpy as np
 
+    from ..constants import DEST_MODES
+
     n, hot = network.n_endpoints, traffic["hotspots"]
     if max(hot) >= n:
         raise FabricError(f"traffic.hotspots: endpoint {max(hot)} does not exist (there are {n})")
@@ -32,4 +34,4 @@ def make(network, traffic: dict) -> dict:
         raise FabricError(f"traffic.weights: {len(weights)} weights for {len(hot)} hotspots")
     p = np.full(n, (1.0 - traffic["share"]) / n)
     np.add.at(p, hot, traffic["share"] * np.asarray(weights, float) / sum(weights))
-    return {"dest_mode": 2, **alias_tables([np.arange(n)], [p], np.zeros(n, np.int64))}
+    return {"dest_mode": DEST_MODES["alias"], **alias_tables([np.arange(n)], [p], np.zeros(n, np.int64))}

@@ -72,6 +72,8 @@ def _number(text: str) -> bool:
 def make(network, traffic: dict) -> dict:
     import numpy as np
 
+    from ..constants import DEST_MODES
+
     if not traffic["file"]:
         raise FabricError("traffic.file: required for the matrix pattern")
     m = read(traffic["file"], network.n_endpoints)
@@ -81,4 +83,4 @@ def make(network, traffic: dict) -> dict:
     tables = alias_tables(rows, [m[s][r] for s, r in zip(senders, rows)], np.zeros(network.n_endpoints, np.int64))
     tables["alias_row"][senders] = np.arange(len(senders))
     scale = sums / sums.max() if traffic["rates"] == "row" else (sums > 0).astype(float)
-    return {"dest_mode": 2, "rate_scale": scale, **tables}
+    return {"dest_mode": DEST_MODES["alias"], "rate_scale": scale, **tables}
