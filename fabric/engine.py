@@ -538,7 +538,8 @@ def _summarize_workload(spec, net, core, status, wall) -> dict:
     )
     workload = dict(core.workload)
     if not finished:
-        workload["unfinished"] = f"{_unfinished(status, total)}: {int((done < 0).sum())} of {len(done)} messages outstanding"
+        left = int((done < 0).sum())
+        workload["unfinished"] = f"{_unfinished(status, total)}: {left} of {len(done)} messages outstanding"
     workload.update(completion_cycles=elapsed if finished else None, messages={
         "count": len(done), "done": int((done >= 0).sum()),
         "latency": latency_summary((done - release)[done >= 0])})

@@ -1,5 +1,6 @@
 """``fabric plot``: one key against another from results (a sweep's NDJSON, a run's or saturate's JSON),
-one line per group, saturated points drawn hollow, with axes labelled in their units. Needs matplotlib (pip install 'fabric-sim[plot]')."""
+one line per group, saturated points drawn hollow, with axes labelled in their units. Needs matplotlib
+(pip install 'fabric-sim[plot]')."""
 from __future__ import annotations
 
 import json

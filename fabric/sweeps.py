@@ -153,7 +153,8 @@ def check_points(data: dict, source_name: str, points: list) -> None:
             unknown = [p for p in error.problems if ("unknown key" in p or "unknown section" in p)
                        and any(p.startswith(f"{source_name}: {key}:") for key in point)]
             if unknown:
-                raise SpecError([p.replace(f"{source_name}: ", f"{source_name}: --vary ", 1) for p in unknown]) from None
+                raise SpecError([p.replace(f"{source_name}: ", f"{source_name}: --vary ", 1)
+                                 for p in unknown]) from None
         except FabricError:
             pass
 

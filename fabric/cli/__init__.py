@@ -229,12 +229,14 @@ def saturate(
     sets: SetOption = None,
     unsets: UnsetOption = None,
     seed: Annotated[Optional[int], typer.Option("--seed", help="Replace sim.seed.")] = None,
-    tolerance: Annotated[float, typer.Option("--tolerance", min=0.001, help="Stop when the bracket is this narrow.")] = 0.01,
+    tolerance: Annotated[float, typer.Option(
+        "--tolerance", min=0.001, help="Stop when the bracket is this narrow.")] = 0.01,
     factor: Annotated[float, typer.Option("--factor", min=1.1,
                                           help="Saturated: mean latency above this many times zero-load.")] = 3.0,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Loads run at once in each round (processes); "
                                       "the bracket is cut into JOBS + 1 parts.")] = 1,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the answer here instead of stdout.")] = None,
+    output: Annotated[Optional[Path], typer.Option(
+        "--output", "-o", help="Write the answer here instead of stdout.")] = None,
     progress: ProgressOption = None,
     fmt: FormatOption = Format.json,
     threads: ThreadsOption = 1,
@@ -301,8 +303,10 @@ def plot(
     group: Annotated[Optional[str], typer.Option("--group", help="Dotted key: one line per value.")] = None,
     log_x: Annotated[bool, typer.Option("--log-x", help="Logarithmic x axis.")] = False,
     log_y: Annotated[bool, typer.Option("--log-y", help="Logarithmic y axis.")] = False,
-    xlim: Annotated[Optional[str], typer.Option("--xlim", metavar="LOW,HIGH", help="x axis range; an end may be empty.")] = None,
-    ylim: Annotated[Optional[str], typer.Option("--ylim", metavar="LOW,HIGH", help="y axis range; an end may be empty.")] = None,
+    xlim: Annotated[Optional[str], typer.Option(
+        "--xlim", metavar="LOW,HIGH", help="x axis range; an end may be empty.")] = None,
+    ylim: Annotated[Optional[str], typer.Option(
+        "--ylim", metavar="LOW,HIGH", help="y axis range; an end may be empty.")] = None,
 ) -> None:
     """Draw Y against X from results, one line per GROUP value; saturated points are drawn hollow."""
     from ..plot import plot as draw

@@ -1,9 +1,10 @@
 """The CLI's one error policy, applied to every command body by `reports_errors`.
 
 User errors (`FabricError`) become ``error: ...`` lines on stderr and exit 1 (`stdout_errors` turns a
-failed write to stdout, such as a full disk, into one); Ctrl-C exits 130; a closed stdout pipe (``fabric sweep ... | head -1``) exits
-quietly with 141, the status of a process killed by SIGPIPE; anything else is a bug: its traceback, a
-request to report it, and exit 70. Usage errors never reach here: Click reports them and exits 2.
+failed write to stdout, such as a full disk, into one); Ctrl-C exits 130; a closed stdout pipe
+(``fabric sweep ... | head -1``) exits quietly with 141, the status of a process killed by SIGPIPE;
+anything else is a bug: its traceback, a request to report it, and exit 70. Usage errors never reach
+here: Click reports them and exits 2.
 """
 from __future__ import annotations
 

@@ -37,4 +37,5 @@ def compile_routing(network, routing: dict) -> dict:
     if network.kind == "hyperx":
         return {"mode": ROUTING_MODES["dor_hyperx"], "arrays": {"row_offsets": network.info["row_offsets"]}}
     mode = ROUTING_MODES["dor_torus" if network.kind == "torus" else "dor_mesh"]
-    return {"mode": mode, "torus_tie": TORUS_TIES[routing["torus_tie"]], "vc_classes": 2 if network.kind == "torus" else 1}
+    return {"mode": mode, "torus_tie": TORUS_TIES[routing["torus_tie"]],
+            "vc_classes": 2 if network.kind == "torus" else 1}
