@@ -2,9 +2,9 @@
 
 Every port whose far router is one hop nearer the destination is a candidate; a hash of the packet's
 random key (drawn for it at its source) and the router picks one uniformly, so a pair's packets spread
-evenly over all its shortest paths (equal-cost multi-path). Deadlock freedom by VC classes per hop: hop i uses the i-th of D equal slices of the VCs
-(D the graph's diameter), so every channel dependency goes to a higher class. ``router.vcs`` must be at
-least the diameter.
+evenly over all its shortest paths (equal-cost multi-path). Deadlock freedom by VC classes per hop:
+hop i uses the i-th of D equal slices of the VCs (D the graph's diameter), so every channel dependency
+goes to a higher class. ``router.vcs`` must be at least the diameter.
 
     [routing]
     algorithm = "ecmp"
@@ -47,5 +47,6 @@ def compile_routing(network, routing: dict) -> dict:
     from ._tables import tables
 
     arrays = tables(network, "ecmp")
-    return {"mode": ROUTING_MODES["table_ecmp"], "arrays": {k: v for k, v in arrays.items() if k.startswith(("dist", "port"))},
+    tables_only = {k: v for k, v in arrays.items() if k.startswith(("dist", "port"))}
+    return {"mode": ROUTING_MODES["table_ecmp"], "arrays": tables_only,
             "settings": {"hop_classes": arrays["diameter"], "ecmp_any_vc": not routing["hop_classes"]}}

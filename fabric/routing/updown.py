@@ -4,8 +4,9 @@ Routers are ordered by BFS level from router ``root`` (by default the topology's
 first spine, router 0 of a graph), then by id; a link is *up* when it leads to a
 router earlier in that order. A packet takes up links first, then down links only, along the shortest
 such path; where several ports lead one hop nearer, a hash of the packet's random key and the router
-picks one uniformly (ECMP over the legal paths). Paths never turn from down to up, so the channel dependency graph has no
-cycle: deadlock-free with any number of VCs (Schroeder et al., "Autonet", IEEE JSAC 1991).
+picks one uniformly (ECMP over the legal paths). Paths never turn from down to up, so the channel
+dependency graph has no cycle: deadlock-free with any number of VCs (Schroeder et al., "Autonet", IEEE
+JSAC 1991).
 
     [routing]
     algorithm = "updown"
@@ -42,4 +43,5 @@ def compile_routing(network, routing: dict) -> dict:
     from ._tables import tables
 
     arrays = tables(network, "updown", root_of(network, routing))
-    return {"mode": ROUTING_MODES["table_updown"], "arrays": {k: v for k, v in arrays.items() if k.startswith(("dist", "port"))}}
+    tables_only = {k: v for k, v in arrays.items() if k.startswith(("dist", "port"))}
+    return {"mode": ROUTING_MODES["table_updown"], "arrays": tables_only}
