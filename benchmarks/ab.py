@@ -13,6 +13,8 @@ The reference revision's cext/ is compiled into a temporary directory as module 
 `Core` must take the same arrays and settings as the current one.
 """
 import argparse
+import dataclasses
+import functools
 import importlib
 import json
 import pathlib
@@ -62,6 +64,22 @@ def build_reference(rev: str, where: pathlib.Path):
     return importlib.import_module("_core_ref")
 
 
+def legacy_settings(cfg) -> dict:
+    """A CoreConfig as the dict the cores before it read (every class listed; the first's allow_self at
+    the top, where they looked for it)."""
+    out = dataclasses.asdict(cfg)
+    out["allow_self"] = int(cfg.classes[0].allow_self)
+    return out
+
+
+def make_reference(core_class, arrays, cfg):
+    """The reference core for these settings; a core from before CoreConfig takes them as a dict."""
+    try:
+        return core_class(arrays, cfg)
+    except TypeError:
+        return core_class(arrays, legacy_settings(cfg))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--ref", default="HEAD~1", help="git revision to compare against (default HEAD~1)")
@@ -83,6 +101,7 @@ def main():
     try:
         reference = build_reference(a.ref, tmp)
         current = engine._core
+        reference.Core = functools.partial(make_reference, reference.Core)
         for name in dir(current):         # limits an older core did not export yet: the current ones
             if name.isupper() and not hasattr(reference, name):
                 setattr(reference, name, getattr(current, name))

@@ -399,9 +399,8 @@ cdef class Core:
         port_indptr (n_routers+1,) int32, port_kind (n_ports,) int8, port_peer (n_ports,) int32,
         port_latency (n_ports,) int32, endpoint_port (n_endpoints,) int32,
         router_coords (n_routers, n_dims) int32, dims (n_dims,) int32.
-    cfg : dict
-        vcs, vc_buffer, routing_delay, vc_alloc_delay, sw_alloc_delay, st_delay, route_mode, torus_tie,
-        allow_self, packet_rate, packet_size, seed, window_start, window_end, max_packets.
+    cfg : fabric.core_config.CoreConfig
+        Every scalar setting, each one required (its fields and their meaning are there).
     """
 
     # ---- sizes and configuration
@@ -610,7 +609,7 @@ cdef class Core:
         self.pkt_free = -1
         self.hist_cap = 0
 
-    def __init__(self, dict net, dict cfg):
+    def __init__(self, dict net, cfg):
         cdef int64_t i, r
         cdef cnp.ndarray a
         keep = {}
@@ -636,28 +635,23 @@ cdef class Core:
             keep[name] = out
             return out
 
-        self.V = cfg["vcs"]
-        self.B = cfg["vc_buffer"]
-        self.rd = cfg["routing_delay"]
-        self.va = cfg["vc_alloc_delay"]
-        self.sa = cfg["sw_alloc_delay"]
-        self.st = cfg["st_delay"]
-        self.route_mode = cfg["route_mode"]
-        self.torus_tie = cfg["torus_tie"]
-        self.packet_size = cfg["packet_size"]
-        self.packet_rate = cfg["packet_rate"]
-        classes = cfg.get("classes") or [{"dest_mode": cfg.get("dest_mode", DEST_UNIFORM),
-                                         "process": cfg.get("process", PROC_BERNOULLI),
-                                         "allow_self": cfg["allow_self"], "on_alpha": cfg.get("on_alpha", 0.5),
-                                         "on_beta": cfg.get("on_beta", 0.5), "on_share": cfg.get("on_share", 1.0),
-                                         "sizes": cfg.get("sizes", [self.packet_size]),
-                                         "size_weights": cfg.get("size_weights", [1.0])}]
+        self.V = cfg.vcs
+        self.B = cfg.vc_buffer
+        self.rd = cfg.routing_delay
+        self.va = cfg.vc_alloc_delay
+        self.sa = cfg.sw_alloc_delay
+        self.st = cfg.st_delay
+        self.route_mode = cfg.route_mode
+        self.torus_tie = cfg.torus_tie
+        self.packet_size = cfg.packet_size
+        self.packet_rate = cfg.packet_rate
+        classes = cfg.classes
         self.C = len(classes)
-        self.process = classes[0]["process"]      # PROC_BUDGET (closed loop) runs with one class only
-        self.window_start = cfg["window_start"]
-        self.window_end = cfg["window_end"]
-        self.max_packets = min(int(cfg["max_packets"]), MAX_PACKETS)
-        self.hist_limit = int(cfg.get("hist_limit", 1 << 62))
+        self.process = classes[0].process         # PROC_BUDGET (closed loop) runs with one class only
+        self.window_start = cfg.window_start
+        self.window_end = cfg.window_end
+        self.max_packets = min(int(cfg.max_packets), MAX_PACKETS)
+        self.hist_limit = cfg.hist_limit
         self.log1mp = log(1.0 - self.packet_rate) if 0.0 < self.packet_rate < 1.0 else 0.0
         self.now = 0
 
@@ -676,8 +670,8 @@ cdef class Core:
         in_lat = np.where(kinds == PORT_LINK, lat[np.where(kinds == PORT_LINK, peers, 0)], 1) if len(kinds) else 1
         flit_delay = lat + self.sa + self.st - 1
         credit_delay = np.broadcast_to(in_lat + self.sa, lat.shape)
-        self.P = int(cfg.get("planes", 1))
-        self.plane_policy = int(cfg.get("plane_policy", PLANE_HASH))
+        self.P = cfg.planes
+        self.plane_policy = cfg.plane_policy
         self.draw_keys = (self.route_mode in (ROUTE_DRAGONFLY_VALIANT, ROUTE_DRAGONFLY_UGAL, ROUTE_TABLE_UPDOWN,
                                               ROUTE_TABLE_ECMP)
                           or (self.P > 1 and self.plane_policy != PLANE_RANDOM))
@@ -713,11 +707,11 @@ cdef class Core:
                 key |= coords.reshape(self.n_routers, -1)[:, d].astype(np.uint32) << np.uint32(shift)
             shift += width
         a = arr("router_key", key if self.n_routers else [0], np.uint32); self.router_key = <uint32_t *> a.data
-        self.df_p, self.df_a, self.df_h, self.df_g = cfg.get("dragonfly", (1, 1, 1, 1))
-        self.ugal_threshold = cfg.get("ugal_threshold", 30)
-        self.ecmp_any_vc = bool(cfg.get("ecmp_any_vc", False))
-        self.deadlock_cycles = int(cfg.get("deadlock_cycles", 0))
-        self.check_every_cycle = bool(cfg.get("check", False))
+        self.df_p, self.df_a, self.df_h, self.df_g = cfg.dragonfly
+        self.ugal_threshold = cfg.ugal_threshold
+        self.ecmp_any_vc = cfg.ecmp_any_vc
+        self.deadlock_cycles = cfg.deadlock_cycles
+        self.check_every_cycle = cfg.check
         self.bad[0] = 0
         self.c_last_move = 0
         self.forced_choice = -1
@@ -756,7 +750,7 @@ cdef class Core:
         self.class_mask[CLASS_LOW] = ((<uint64_t>1) << (self.V // 2)) - 1
         self.class_mask[CLASS_HIGH] = self.class_mask[CLASS_ALL] & ~self.class_mask[CLASS_LOW]
         # per-hop classes: hop i of at most `hop_classes` hops gets VCs [i*V/n, (i+1)*V/n)
-        hop_classes = max(1, min(int(cfg.get("hop_classes", 1)), 32, self.V))
+        hop_classes = max(1, min(cfg.hop_classes, 32, self.V))
         for i in range(32):
             j = min(i, hop_classes - 1)
             lo, hi = j * self.V // hop_classes, (j + 1) * self.V // hop_classes
@@ -780,7 +774,7 @@ cdef class Core:
         a = full("link_flit", self.n_ports * self.R, np.int64, -1); self.link_flit = <int64_t *> a.data
         a = arr("port_cpf", cpf if self.n_ports else [1], np.int16); self.port_cpf = <int16_t *> a.data
         a = full("port_free", self.n_ports, np.int64); self.port_free = <int64_t *> a.data
-        if cfg.get("count_ports"):
+        if cfg.count_ports:
             a = full("port_flits", self.n_ports, np.int64); self.port_flits = <int64_t *> a.data
         self.any_slow = bool(self.n_ports and int(cpf.max()) > 1)
         self.WP = (self.max_router_ports + 7) // 8
@@ -803,7 +797,7 @@ cdef class Core:
             self.port[i].credit_delay = cd
             self.port[i].kind = kd
 
-        seed = int(cfg["seed"]) & 0xFFFFFFFFFFFFFFFF
+        seed = int(cfg.seed) & 0xFFFFFFFFFFFFFFFF
         a = full("router_rng", self.n_routers, np.uint64); self.router_rng = <uint64_t *> a.data
         for r in range(self.n_routers):
             self.router_rng[r] = mix_seed(seed, 2 * <uint64_t>r + 1)
@@ -826,7 +820,7 @@ cdef class Core:
         a = raw("ep_ovc", NEV * sizeof(OutVC)); self.ep_ovc = <OutVC *> a.data
         for i in range(NEV):
             self.ep_ovc[i].credits = self.B
-        self.n_threads = max(1, int(cfg.get("threads", 1)))
+        self.n_threads = max(1, cfg.threads)
         # one block of contiguous routers per thread: neighbours then mostly share a thread, and fewer
         # flits and credits cross between the cores' caches. (Eight blocks per thread, taken in turn,
         # measured 3% slower on the 25^3 torus and 5% on clos15488, both on two threads.)
@@ -868,15 +862,15 @@ cdef class Core:
         # traffic: per class and endpoint, destination tables, rates, sizes (fabric/traffic/*.py, engine.py)
         E1 = max(self.n_endpoints, 1)
         G = self.C * E1
-        a = arr("cls_dest_mode", [c["dest_mode"] for c in classes], np.int8); self.cls_dest_mode = <int8_t *> a.data
-        a = arr("cls_process", [c["process"] for c in classes], np.int8); self.cls_process = <int8_t *> a.data
-        a = arr("cls_allow_self", [int(c["allow_self"]) for c in classes], np.int8)
+        a = arr("cls_dest_mode", [c.dest_mode for c in classes], np.int8); self.cls_dest_mode = <int8_t *> a.data
+        a = arr("cls_process", [c.process for c in classes], np.int8); self.cls_process = <int8_t *> a.data
+        a = arr("cls_allow_self", [int(c.allow_self) for c in classes], np.int8)
         self.cls_allow_self = <int8_t *> a.data
         a = full("cls_log1m_alpha", self.C, np.float64); self.cls_log1m_alpha = <double *> a.data
         a = full("cls_log1m_beta", self.C, np.float64); self.cls_log1m_beta = <double *> a.data
         for i, c in enumerate(classes):
-            self.cls_log1m_alpha[i] = log(1.0 - c["on_alpha"]) if c["on_alpha"] < 1.0 else 0.0
-            self.cls_log1m_beta[i] = log(1.0 - c["on_beta"]) if c["on_beta"] < 1.0 else 0.0
+            self.cls_log1m_alpha[i] = log(1.0 - c.on_alpha) if c.on_alpha < 1.0 else 0.0
+            self.cls_log1m_beta[i] = log(1.0 - c.on_beta) if c.on_beta < 1.0 else 0.0
         a = arr("dest_table", net.get("dest_table", np.full(G, -1)), np.int32); self.dest_table = <int32_t *> a.data
         a = arr("alias_row", net.get("alias_row", np.zeros(G)), np.int32); self.alias_row = <int32_t *> a.data
         a = arr("alias_lo", net.get("alias_lo", np.zeros(2)), np.int32); self.alias_lo = <int32_t *> a.data
@@ -887,7 +881,7 @@ cdef class Core:
         rate = np.broadcast_to(np.asarray(net.get("ep_packet_rate", self.packet_rate), np.float64), (G,)).copy()
         table = np.asarray(net.get("dest_table", np.full(G, -1)))
         for i, c in enumerate(classes):
-            if c["dest_mode"] == DEST_TABLE:
+            if c.dest_mode == DEST_TABLE:
                 rate[i * E1:(i + 1) * E1] = np.where(table[i * E1:(i + 1) * E1] >= 0, rate[i * E1:(i + 1) * E1], 0.0)
         a = full("ep_log1mp", G, np.float64); self.ep_log1mp = <double *> a.data
         for i in range(self.C * self.n_endpoints):
@@ -896,9 +890,9 @@ cdef class Core:
         self.ep_period = <double *> a.data
         a = full("ep_phase", G, np.float64); self.ep_phase = <double *> a.data
         a = full("ep_on_until", G, np.int64); self.ep_on_until = <int64_t *> a.data
-        sizes = np.concatenate([np.asarray(c["sizes"], np.int32) for c in classes])
-        cum = np.concatenate([np.cumsum(c["size_weights"]) / np.sum(c["size_weights"]) for c in classes])
-        a = arr("cls_size_lo", np.cumsum([0] + [len(c["sizes"]) for c in classes]), np.int32)
+        sizes = np.concatenate([np.asarray(c.sizes, np.int32) for c in classes])
+        cum = np.concatenate([np.cumsum(c.size_weights) / np.sum(c.size_weights) for c in classes])
+        a = arr("cls_size_lo", np.cumsum([0] + [len(c.sizes) for c in classes]), np.int32)
         self.cls_size_lo = <int32_t *> a.data
         a = arr("size_value", sizes, np.int32); self.size_value = <int32_t *> a.data
         a = arr("size_cum", cum, np.float64); self.size_cum = <double *> a.data
@@ -916,12 +910,12 @@ cdef class Core:
         if self.C > 1:
             for i in range(self.n_endpoints):
                 self.ep_next_arrival[i] = min(self.gen_next[c * self.n_endpoints + i] for c in range(self.C))
-        a = full("ep_budget", E1, np.int64, int(cfg.get("budget", 0))); self.ep_budget = <int64_t *> a.data
+        a = full("ep_budget", E1, np.int64, cfg.budget); self.ep_budget = <int64_t *> a.data
         a = full("ep_last_arrival", E1, np.int64, -1); self.ep_last_arrival = <int64_t *> a.data
         self.c_budget_left = 0
         self.c_last_arrival = -1
         if self.process == PROC_BUDGET:
-            self.c_budget_left = int(cfg.get("budget", 0)) * self.n_endpoints
+            self.c_budget_left = cfg.budget * self.n_endpoints
             for i in range(self.n_endpoints):
                 self.ep_next_arrival[i] = 0 if self.ep_budget[i] > 0 else NO_CYCLE
 
@@ -2076,7 +2070,7 @@ cdef class Core:
                 return first
             off_start = self.ep_on_until[g]
 
-    def _first_arrival(self, int e, int g, int c, double rate, dict cls):
+    def _first_arrival(self, int e, int g, int c, double rate, cls):
         """The cycle of generator g's first packet (endpoint e, class c; the process starts at cycle 0)."""
         cdef uint64_t *rng = &self.ep_rng[e]
         cdef double lp = self.ep_log1mp[g]
@@ -2088,7 +2082,7 @@ cdef class Core:
             return <int64_t>ceil(self.ep_phase[g] - 1e-9)
         if self.cls_process[c] == PROC_ON_OFF:
             # start in the stationary state: ON with probability alpha / (alpha + beta)
-            if rng_uniform(rng) <= cls.get("on_share", 1.0):
+            if rng_uniform(rng) <= cls.on_share:
                 self.ep_on_until[g] = (NO_CYCLE if self.cls_log1m_beta[c] == 0.0 else
                                        rng_geometric(rng, self.cls_log1m_beta[c]))
                 t = 0 if lp == 0.0 else rng_geometric(rng, lp) - 1

@@ -3,6 +3,8 @@ from typing import Any
 
 import numpy as np
 
+from .core_config import CoreConfig
+
 STATUS_OK: int
 STATUS_DRAINED: int
 STATUS_PACKET_LIMIT: int
@@ -24,7 +26,7 @@ class Core:
     workload: Any
     message_steps: Any
     message_dest: Any
-    def __init__(self, net: dict[str, np.ndarray], cfg: dict[str, Any]) -> None: ...
+    def __init__(self, net: dict[str, np.ndarray], cfg: CoreConfig) -> None: ...
     def run(self, until: int, stop_when_drained: bool = ...) -> int: ...
     def counters(self) -> dict[str, int]: ...
     def class_stats(self) -> list[tuple[dict[str, int], np.ndarray]]: ...

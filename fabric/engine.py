@@ -8,6 +8,7 @@ Latency is over labelled packets; accepted throughput counts every flit ejected 
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import time
@@ -24,6 +25,7 @@ import numpy as np  # noqa: E402
 from . import registry
 from ._version import __version__
 from .constants import DEST_MODES, PLANE_POLICIES, PROCESSES, TORUS_TIES
+from .core_config import ROUTING_SETTINGS, CoreConfig, TrafficClass
 from .errors import FabricError, FabricWarning
 from .result import SCHEMA_VERSION, Result
 from .spec import CLOSED_LOOP, MAX_THREADS, mean_packet_size
@@ -170,6 +172,7 @@ def injection_settings(traffic: dict, pattern: dict) -> dict:
         "sizes": [size] if isinstance(size, int) else [s for s, _ in size],
         "size_weights": [1.0] if isinstance(size, int) else [w for _, w in size],
         "packet_rate": traffic["injection_rate"] / mean,
+        "on_alpha": 0.5, "on_beta": 0.5, "on_share": 1.0,          # (used by on_off only)
     }
     if traffic["process"] == "on_off":
         share = traffic["injection_rate"] / traffic["peak_rate"]
@@ -180,16 +183,21 @@ def injection_settings(traffic: dict, pattern: dict) -> dict:
     return out
 
 
-def _class_settings(classes, n: int):
-    """The core's per-class settings and its per-(class, endpoint) arrays, class by class: destination
-    tables, alias rows (each class's rows after the previous class's) and packet rates."""
-    settings, tables, rows, lo, prob, idx, dest, rates = [], [], [], [0], [], [], [], []
+def traffic_class(traffic: dict, pattern: dict) -> TrafficClass:
+    """The core's record of one traffic section."""
+    inj = injection_settings(traffic, pattern)
+    return TrafficClass(dest_mode=inj["dest_mode"], process=inj["process"],
+                        allow_self=bool(pattern.get("allow_self", True)), sizes=tuple(inj["sizes"]),
+                        size_weights=tuple(inj["size_weights"]), on_alpha=inj["on_alpha"], on_beta=inj["on_beta"],
+                        on_share=inj["on_share"])
+
+
+def _class_arrays(classes, n: int) -> dict:
+    """The core's per-(class, endpoint) arrays, class by class: destination tables, alias rows (each
+    class's rows after the previous class's) and packet rates."""
+    tables, rows, lo, prob, idx, dest, rates = [], [], [0], [], [], [], []
     for t, pattern in classes:
         inj = injection_settings(t, pattern)
-        settings.append({"dest_mode": inj["dest_mode"], "process": inj["process"],
-                         "allow_self": int(pattern.get("allow_self", True)), "on_alpha": inj.get("on_alpha", 0.5),
-                         "on_beta": inj.get("on_beta", 0.5), "on_share": inj.get("on_share", 1.0),
-                         "sizes": inj["sizes"], "size_weights": inj["size_weights"]})
         tables.append(np.broadcast_to(np.asarray(pattern.get("dest_table", -1)), (n,)))
         if "alias_lo" in pattern:
             first_row, first_entry = len(lo) - 1, lo[-1]
@@ -206,7 +214,7 @@ def _class_settings(classes, n: int):
     if prob:
         arrays.update(alias_lo=np.asarray(lo), alias_prob=np.concatenate(prob), alias_idx=np.concatenate(idx),
                       alias_dest=np.concatenate(dest))
-    return settings, arrays
+    return arrays
 
 
 def link_settings(net, link: dict):
@@ -256,6 +264,11 @@ def prepare(spec: dict, network=None, max_memory: int | None = None, threads: in
     if not pattern.get("allow_self", True) and net.n_endpoints < 2:
         raise FabricError("traffic.allow_self: false needs at least 2 endpoints")
     r, s = spec["router"], spec["sim"]
+    settings = routing.get("settings", {})
+    unknown = set(settings) - set(ROUTING_SETTINGS)
+    if unknown:
+        raise RuntimeError(f"routing {spec['routing']['algorithm']} gives the core unknown settings {sorted(unknown)}")
+    main = injection_settings(traffic, pattern)
     cfg = {
         "vcs": r["vcs"],
         "vc_buffer": r["vc_buffer"],
@@ -265,8 +278,16 @@ def prepare(spec: dict, network=None, max_memory: int | None = None, threads: in
         "st_delay": r["st_delay"],
         "route_mode": routing["mode"],
         "torus_tie": routing.get("torus_tie", TORUS_TIES["random"]),
-        "allow_self": int(pattern.get("allow_self", True)),
-        **injection_settings(traffic, pattern),
+        "hop_classes": settings.get("hop_classes", 1),
+        "dragonfly": tuple(settings.get("dragonfly", (1, 1, 1, 1))),
+        "ugal_threshold": settings.get("ugal_threshold", 0),
+        "ecmp_any_vc": settings.get("ecmp_any_vc", False),
+        "planes": net.planes,
+        "plane_policy": net.info.get("plane_policy", PLANE_POLICIES["hash"]),
+        "classes": [traffic_class(t, p) for t, p in classes],
+        "packet_size": main["packet_size"],
+        "packet_rate": main["packet_rate"],
+        "budget": 0,
         "seed": s["seed"],
         "threads": threads,
         "count_ports": count_ports,
@@ -276,9 +297,6 @@ def prepare(spec: dict, network=None, max_memory: int | None = None, threads: in
         "window_end": s["warmup_cycles"] + s["measure_cycles"],
         "max_packets": max_packets(net.n_endpoints),
         "hist_limit": run_cycles(spec) + 1,
-        "planes": net.planes,
-        "plane_policy": net.info.get("plane_policy", PLANE_POLICIES["hash"]),
-        **routing.get("settings", {}),
     }
     latency, cycles_per_flit = link_settings(net, spec["link"])
     arrays = {
@@ -295,16 +313,17 @@ def prepare(spec: dict, network=None, max_memory: int | None = None, threads: in
     }
     arrays["ep_packet_rate"] = cfg["packet_rate"] * np.asarray(pattern.get("rate_scale", 1.0), float)
     if len(classes) > 1:
-        cfg["classes"], class_arrays = _class_settings(classes, net.n_endpoints)
-        arrays.update(class_arrays)
+        arrays.update(_class_arrays(classes, net.n_endpoints))
     if "messages" in pattern:           # closed loop: only the workload's messages, all measured
         arrays.update(pattern["messages"].arrays(net.n_endpoints))
         arrays["ep_packet_rate"] = 0.0
         cfg.update(window_start=0, window_end=s["max_cycles"])
     if "budget" in pattern:             # closed loop: a fixed number of packets per source, back to back
-        cfg.update(window_start=0, window_end=s["max_cycles"], process=PROCESSES["budget"], budget=pattern["budget"],
-                   packet_size=pattern["chunk"], sizes=[pattern["chunk"]], size_weights=[1.0])
-    return net, routing, pattern, arrays, cfg
+        budget_class = dataclasses.replace(cfg["classes"][0], process=PROCESSES["budget"], sizes=(pattern["chunk"],),
+                                           size_weights=(1.0,))
+        cfg.update(window_start=0, window_end=s["max_cycles"], budget=pattern["budget"], packet_size=pattern["chunk"],
+                   classes=[budget_class])
+    return net, routing, pattern, arrays, CoreConfig(**{**cfg, "classes": tuple(cfg["classes"])})
 
 
 def validate(spec, max_memory: int | None = None) -> list[str]:

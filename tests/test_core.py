@@ -221,3 +221,18 @@ def test_drain_limit_marks_the_run_saturated():
     assert r["saturated"]
     assert "did not drain" in " ".join(r["saturation_reasons"])
     assert r["packets"]["delivered"] < r["packets"]["measured"]
+
+
+def test_the_core_is_told_every_setting_by_name():
+    import dataclasses
+
+    from fabric.core_config import CoreConfig
+    from fabric.engine import prepare
+
+    _, _, _, _, cfg = prepare(resolve_spec(make_spec(dims=[4, 4])))
+    assert isinstance(cfg, CoreConfig)
+    fields = {f.name for f in dataclasses.fields(CoreConfig)}
+    with pytest.raises(TypeError, match="missing 1 required"):
+        CoreConfig(**{k: getattr(cfg, k) for k in fields - {"vcs"}})
+    with pytest.raises(TypeError, match="unexpected keyword argument 'vc'"):
+        CoreConfig(**{k: getattr(cfg, k) for k in fields}, vc=4)

@@ -1,0 +1,60 @@
+"""What the compiled core is told about a run: typed records, built once in Python (`engine.prepare`) and
+handed to `fabric._core.Core`. Every field is required, so a setting that is misspelled or forgotten is
+an error where the record is made, never a silent default inside the core."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TrafficClass:
+    """One kind of traffic: how its sources pick destinations, when they create packets, and their sizes."""
+
+    dest_mode: int              # constants.DEST_MODES
+    process: int                # constants.PROCESSES
+    allow_self: bool            # uniform: the source may pick itself
+    sizes: tuple                # packet sizes (flits) of the mix,
+    size_weights: tuple         # and their weights
+    on_alpha: float             # on_off: OFF -> ON per cycle (unused by the other processes)
+    on_beta: float              # on_off: ON -> OFF per cycle
+    on_share: float             # on_off: the share of time ON
+
+
+@dataclass(frozen=True)
+class CoreConfig:
+    """The scalar settings of a run (the arrays go beside it, by name)."""
+
+    # routers
+    vcs: int
+    vc_buffer: int
+    routing_delay: int
+    vc_alloc_delay: int
+    sw_alloc_delay: int
+    st_delay: int
+    # routing
+    route_mode: int             # constants.ROUTING_MODES
+    torus_tie: int              # constants.TORUS_TIES
+    hop_classes: int            # VC classes by hop (1: none)
+    dragonfly: tuple            # (p, a, h, groups) of a dragonfly, else (1, 1, 1, 1)
+    ugal_threshold: int         # ugal: flits of bias towards the minimal path
+    ecmp_any_vc: bool           # ecmp without its hop classes (can deadlock; for testing detection)
+    planes: int                 # ports per endpoint, one in each plane
+    plane_policy: int           # constants.PLANE_POLICIES
+    # traffic
+    classes: tuple              # TrafficClass, the main traffic first
+    packet_size: int            # flits per packet of a message (closed loop), else the first size
+    packet_rate: float          # the main class's packets per cycle per endpoint
+    budget: int                 # all-to-all as budgets: packets each source makes (0: none)
+    # the run
+    seed: int
+    threads: int
+    count_ports: bool           # count the flits out of every port (Core.port_flit_counts)
+    deadlock_cycles: int        # stop when nothing moved for this long (0: never)
+    check: bool                 # verify the invariants after every cycle
+    window_start: int           # the measurement window, [start, end)
+    window_end: int
+    max_packets: int            # the packet pool's limit
+    hist_limit: int             # the most latency-histogram bins the run can need
+
+
+ROUTING_SETTINGS = ("hop_classes", "dragonfly", "ugal_threshold", "ecmp_any_vc")
