@@ -90,7 +90,7 @@ def main():
     ap.add_argument("--threads", type=int, default=1, help="threads of both cores")
     a = ap.parse_args()
 
-    import fabric.engine as engine
+    import fabric.build as build
     from fabric.spec import resolve_spec
 
     name, load = a.case.split("@")
@@ -100,18 +100,18 @@ def main():
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="fabric-ab-"))
     try:
         reference = build_reference(a.ref, tmp)
-        current = engine._core
+        current = build._core
         reference.Core = functools.partial(make_reference, reference.Core)
         for name in dir(current):         # limits an older core did not export yet: the current ones
             if name.isupper() and not hasattr(reference, name):
                 setattr(reference, name, getattr(current, name))
         cores = {}
         for label, module in (("reference", reference), ("current", current)):
-            engine._core = module
-            core, net = engine.make_core(spec, threads=a.threads)
+            build._core = module
+            core, net = build.make_core(spec, threads=a.threads)
             core.run(a.warmup)
             cores[label] = core
-        engine._core = current
+        build._core = current
         speed = {label: [] for label in cores}
         for _ in range(a.slices):
             for label, core in cores.items():

@@ -1,7 +1,7 @@
 # cython: language_level=3
 """The cycle-stepped simulation core of fabric.
 
-Python (fabric/engine.py) builds flat arrays describing routers, ports, links and endpoints and hands
+Python (fabric/build.py) builds flat arrays describing routers, ports, links and endpoints and hands
 them to `Core`. `Core.run(until)` steps the network one cycle at a time without the GIL and without
 touching a Python object, writing counters that Python turns into a result.
 
@@ -65,7 +65,7 @@ cdef extern from *:
     int ctz64 "__builtin_ctzll" (unsigned long long x) nogil
     int ctz32 "__builtin_ctz" (unsigned int x) nogil
 
-# Status codes returned by run(); engine.py maps them (the only importer of this module).
+# Status codes returned by run(); fabric/simulation.py and fabric/statistics.py read them.
 cdef enum:
     ST_OK = 0
     ST_DRAINED = 1
@@ -464,7 +464,7 @@ cdef class Core:
 
     # ---- topology (owned numpy arrays in _keep; raw pointers are used in the loop)
     cdef object _keep
-    cdef public object workload         # closed loop: what fabric/engine.py reports about it, else None
+    cdef public object workload         # closed loop: what fabric/statistics.py reports about it, else None
     cdef public object message_steps    # and each message's step (collectives)
     cdef public object message_dest     # and destination
     cdef int32_t *port_indptr       # (n_routers+1) router -> first port
@@ -589,7 +589,7 @@ cdef class Core:
     cdef int64_t hist_cap
     cdef int64_t hist_limit         # the most bins the run can need (its cycles), so the memory estimate holds
 
-    # ---- counters (read by engine.py through counters())
+    # ---- counters (read by fabric/statistics.py through counters())
     cdef int64_t c_created_packets, c_created_flits, c_injected_flits, c_delivered_packets
     cdef int64_t c_delivered_flits, c_flit_hops, c_source_flits
     cdef int64_t c_window_created_flits, c_window_ejected_flits, c_window_injected_flits
@@ -859,7 +859,7 @@ cdef class Core:
             a = full(f"cls_injected{t}", self.C, np.int64); wk.cls_injected = <int64_t *> a.data
         self._keep = keep
 
-        # traffic: per class and endpoint, destination tables, rates, sizes (fabric/traffic/*.py, engine.py)
+        # traffic: per class and endpoint, destination tables, rates, sizes (fabric/traffic/*.py, fabric/build.py)
         E1 = max(self.n_endpoints, 1)
         G = self.C * E1
         a = arr("cls_dest_mode", [c.dest_mode for c in classes], np.int8); self.cls_dest_mode = <int8_t *> a.data
@@ -2477,7 +2477,7 @@ cdef class Core:
         return load_arr, 0
 
     def counters(self):
-        """Event counters and sums since cycle 0 (see engine.py for their meaning)."""
+        """Event counters and sums since cycle 0 (see fabric/statistics.py for their meaning)."""
         return {
             "now": self.now,
             "created_packets": self.c_created_packets,

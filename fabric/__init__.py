@@ -49,7 +49,7 @@ def simulate(spec, *, overrides=(), unset=(), seed=None, threads=1, progress=Non
     ``Result.to_dict()`` is what ``fabric run`` prints; ``result.latency.packet.mean`` reads a figure,
     ``result.to_flat()`` gives dotted keys for a pandas row.
     """
-    from .engine import simulate as _simulate
+    from .simulation import simulate as _simulate
 
     return _simulate(_spec(spec, overrides, seed, unset), progress=progress, max_memory=max_memory,
                      partial=partial, threads=threads)
@@ -66,7 +66,7 @@ def describe(spec, *, overrides=(), unset=()) -> dict:
 def validate(spec, *, overrides=(), unset=(), max_memory=None) -> list:
     """Check a spec as far as running it would (FabricError if `simulate` would refuse it); returns its
     warnings, as strings."""
-    from .engine import validate as _validate
+    from .build import validate as _validate
 
     return _validate(_spec(spec, overrides, None, unset), max_memory=max_memory)
 
@@ -102,6 +102,6 @@ def saturate(spec, *, overrides=(), unset=(), seed=None, tolerance=0.01, factor=
 
 def build_network(spec):
     """The `fabric.network.Network` (flat port arrays) a spec describes."""
-    from .engine import build_network as _build
+    from .build import build_network as _build
 
     return _build(spec)

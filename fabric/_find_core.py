@@ -33,8 +33,7 @@ def source_digest(cext: Path) -> str:
 @functools.cache
 def find_core():
     try:
-        from . import _core
-        return _core
+        return importlib.import_module(f"{__package__}._core")
     except ImportError:
         pass
     cext = HERE.parent / "cext"

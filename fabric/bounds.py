@@ -255,7 +255,7 @@ def _router_cut_load(spec: dict, net, *flows) -> float:
 
 def _link_capacity(spec: dict, net):
     """Each port's link capacity in flits per cycle (0 off links) and its cycles per flit."""
-    from .engine import link_settings
+    from .build import link_settings
 
     _, cpf = link_settings(net, spec["link"])
     cpf = np.maximum(cpf.astype(float), 1.0)

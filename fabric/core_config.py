@@ -1,4 +1,4 @@
-"""What the compiled core is told about a run: typed records, built once in Python (`engine.prepare`) and
+"""What the compiled core is told about a run: typed records, built once in Python (`build.prepare`) and
 handed to `fabric._core.Core`. Every field is required, so a setting that is misspelled or forgotten is
 an error where the record is made, never a silent default inside the core."""
 from __future__ import annotations

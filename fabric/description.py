@@ -20,7 +20,7 @@ def describe(spec: dict) -> dict:
     """Description of a resolved spec's network."""
     import numpy as np
 
-    from .engine import build_network
+    from .build import build_network
     from .network import PORT_ENDPOINT, PORT_LINK
 
     net = build_network(spec)
@@ -33,7 +33,7 @@ def describe(spec: dict) -> dict:
     # slower links: a channel of c cycles per flit carries 1/c flit per cycle. The closed forms name the
     # busiest channel's load, not its class, so with mixed bandwidths the bound takes the fastest class
     # (still an upper bound on throughput, no longer tight)
-    from .engine import link_settings
+    from .build import link_settings
 
     links = net.port_kind == PORT_LINK
     _, cycles_per_flit = link_settings(net, spec["link"])
@@ -58,27 +58,4 @@ def describe(spec: dict) -> dict:
     }
 
 
-def row_loads(k: int) -> float:
-    """Busiest channel of a mesh row of k routers, one unit of traffic from each to each (self
-    included), divided by k: max over cuts of i * (k - i) / k."""
-    return max((i * (k - i) for i in range(k)), default=0) / k
-
-
-def ring_loads(k: int, tie_positive: bool) -> float:
-    """Busiest directional channel of a ring of k routers under minimal routing, per unit of traffic
-    from each router to each (self included), divided by k: the hops each source sends one way."""
-    plus = minus = 0.0
-    for delta in range(1, k):
-        if 2 * delta < k:
-            plus += delta
-        elif 2 * delta > k:
-            minus += k - delta
-        elif tie_positive:
-            plus += delta
-        else:
-            plus += delta / 2
-            minus += delta / 2
-    return max(plus, minus) / k
-
-
-__all__ = ["describe", "row_loads", "ring_loads", "routings"]
+__all__ = ["describe", "routings"]

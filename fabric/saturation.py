@@ -19,7 +19,7 @@ ZERO_LOAD = 0.01
 
 def _run_load(spec: dict, load: float, threads: int) -> dict:
     """One point of the search (in a worker process when jobs > 1)."""
-    from .engine import simulate
+    from .simulation import simulate
 
     s = copy.deepcopy(spec)
     s["traffic"]["injection_rate"] = round(load, 6)

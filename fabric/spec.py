@@ -1,4 +1,4 @@
-"""Load, override and validate a TOML spec into the fully resolved dict the engine runs.
+"""Load, override and validate a TOML spec into the fully resolved dict a run is built from.
 
 The schema is declarative: one `Param` table per section here, plus the table each registered topology,
 routing algorithm and traffic pattern declares, so a new kind adds its keys without editing this file.

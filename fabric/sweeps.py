@@ -126,7 +126,7 @@ def apply(data: dict, point: dict) -> dict:
 def run_point(data: dict, source_name: str, point: dict, seed: int, threads: int = 1) -> dict:
     """One point's NDJSON line: the run's result plus ``point``, ``seed`` and ``ok``; or, when the point
     cannot run, ``ok: false`` and the ``error``. Runs in a worker process (or a Dask worker)."""
-    from .engine import simulate
+    from .simulation import simulate
     from .spec import resolve_spec
 
     line = {"point": point, "seed": seed}

@@ -122,7 +122,7 @@ def runner(tmp_path, monkeypatch):
 
 @pytest.fixture
 def engine_calls(monkeypatch):
-    """Stand in for `fabric.engine` (the compiled core is not needed to test the CLI); records each call."""
+    """Stand in for `fabric.simulation` (the compiled core is not needed to test the CLI); records each call."""
     calls = []
 
     class Result:
@@ -138,9 +138,9 @@ def engine_calls(monkeypatch):
         calls.append({"spec": spec, "progress": progress})
         return Result(spec)
 
-    engine = types.ModuleType("fabric.engine")
+    engine = types.ModuleType("fabric.simulation")
     engine.simulate = simulate
-    monkeypatch.setitem(sys.modules, "fabric.engine", engine)
+    monkeypatch.setitem(sys.modules, "fabric.simulation", engine)
     return calls
 
 
@@ -229,7 +229,7 @@ def test_engine_error_is_a_user_error(runner, tmp_path, engine_calls, monkeypatc
     def refuse(spec, progress=None):
         raise fabric.FabricError("topology.dims: 2 routers are too few for this pattern")
 
-    monkeypatch.setattr(sys.modules["fabric.engine"], "simulate", refuse)
+    monkeypatch.setattr(sys.modules["fabric.simulation"], "simulate", refuse)
     result = runner.invoke(app, ["run", write_spec(tmp_path, VALID_SPEC)])
     assert_user_error(result.exit_code, result.stdout, result.stderr, ["error: spec.toml: topology.dims: 2 routers"])
 
@@ -239,7 +239,7 @@ def test_interrupt_and_closed_pipe_exit_quietly(runner, tmp_path, engine_calls, 
     def stop(spec, progress=None):
         raise exception()
 
-    monkeypatch.setattr(sys.modules["fabric.engine"], "simulate", stop)
+    monkeypatch.setattr(sys.modules["fabric.simulation"], "simulate", stop)
     result = runner.invoke(app, ["run", write_spec(tmp_path, VALID_SPEC)])
     assert (result.exit_code, result.stdout, result.stderr) == (exit_code, "", "")
 
@@ -248,7 +248,7 @@ def test_a_bug_shows_its_traceback_and_exits_70(runner, tmp_path, engine_calls, 
     def crash(spec, progress=None):
         raise ZeroDivisionError("boom")
 
-    monkeypatch.setattr(sys.modules["fabric.engine"], "simulate", crash)
+    monkeypatch.setattr(sys.modules["fabric.simulation"], "simulate", crash)
     result = runner.invoke(app, ["run", write_spec(tmp_path, VALID_SPEC)])
     assert result.exit_code == 70
     assert result.stdout == ""

@@ -95,7 +95,7 @@ def test_oversubscription_lowers_the_bound_and_planes_raise_it():
 
 @pytest.mark.parametrize("policy", ["hash", "random", "least_loaded"])
 def test_every_plane_carries_traffic(policy):
-    from fabric.engine import make_core
+    from fabric.build import make_core
 
     spec = resolve_spec({**clos(radix=8, levels=1, planes=4, plane_policy=policy), "traffic": {"injection_rate": 0.5}})
     core, net = make_core(spec)

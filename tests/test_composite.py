@@ -4,7 +4,7 @@ import pytest
 
 import fabric
 from fabric.description import describe
-from fabric.engine import make_core
+from fabric.build import make_core
 from fabric.errors import SpecError
 from fabric.network import PORT_LINK
 from fabric.spec import resolve_spec

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import fabric
-from fabric.engine import make_core
+from fabric.build import make_core
 from fabric.spec import resolve_spec
 
 from conftest import make_spec
@@ -116,11 +116,11 @@ def test_same_seed_gives_the_same_bytes_and_another_seed_does_not():
 def test_the_general_router_step_gives_what_the_plain_one_gives(monkeypatch, case):
     # the core has two compiled copies of its router step; meshes and tori with one-cycle route and VC
     # allocation stages run the Plain one. Forcing the General one must not change a byte
-    import fabric.engine as engine
+    import fabric.simulation as simulation
 
     spec = make_spec(warmup=300, measure=600, drain=3000, **case)
     plain = fabric.simulate(spec, progress=False).to_dict()
-    original = engine.make_core
+    original = simulation.make_core
 
     def general_core(*args, **kwargs):
         core, net = original(*args, **kwargs)
@@ -128,7 +128,7 @@ def test_the_general_router_step_gives_what_the_plain_one_gives(monkeypatch, cas
         core.plain = False
         return core, net
 
-    monkeypatch.setattr(engine, "make_core", general_core)
+    monkeypatch.setattr(simulation, "make_core", general_core)
     general = fabric.simulate(spec, progress=False).to_dict()
     assert plain["throughput"]["accepted"] > 0.05
     assert without_timing(plain) == without_timing(general)
@@ -185,7 +185,7 @@ def test_no_traffic():
 
 
 def test_percentile_is_the_nearest_rank():
-    from fabric.engine import _percentile
+    from fabric.statistics import _percentile
 
     hist = np.array([0, 3, 0, 5, 1, 1])          # latencies 1, 1, 1, 3, 3, 3, 3, 3, 4, 5 (n = 10)
     assert _percentile(hist, 10, 0.30) == 1      # rank 3
@@ -227,7 +227,7 @@ def test_the_core_is_told_every_setting_by_name():
     import dataclasses
 
     from fabric.core_config import CoreConfig
-    from fabric.engine import prepare
+    from fabric.build import prepare
 
     _, _, _, _, cfg = prepare(resolve_spec(make_spec(dims=[4, 4])))
     assert isinstance(cfg, CoreConfig)

@@ -6,7 +6,7 @@ import sys
 import pytest
 
 import fabric
-from fabric import engine
+from fabric import build
 from fabric.errors import FabricError
 
 from conftest import ROOT
@@ -85,7 +85,7 @@ def test_a_network_beyond_the_cores_widths_is_refused(monkeypatch):
                                           r"65536 input VCs, more than the core's 65535"):
         fabric.simulate({"topology": {"kind": "clos", "levels": 1, "radix": 1024, "endpoints": 1024},
                          "router": {"vcs": 64}})
-    monkeypatch.setattr(engine._core, "MAX_ROUTER_PORTS", 8)
+    monkeypatch.setattr(build._core, "MAX_ROUTER_PORTS", 8)
     with pytest.raises(FabricError, match=r"topology: a router of 10 ports, more than the core's 8"):
         fabric.simulate({"topology": {"kind": "hyperx", "dims": [4, 4, 4], "concentration": 1}})
 
@@ -93,7 +93,7 @@ def test_a_network_beyond_the_cores_widths_is_refused(monkeypatch):
 # peak RSS from VmHWM (ru_maxrss would carry the parent's peak across exec)
 MEASURE_PEAK = """
 import json, sys, fabric
-from fabric.engine import estimate_bytes
+from fabric.build import estimate_bytes
 def peak():
     return next(int(l.split()[1]) * 1024 for l in open("/proc/self/status") if l.startswith("VmHWM"))
 spec = fabric.load_spec(sys.argv[1], sys.argv[2:])

@@ -7,7 +7,7 @@ from collections import defaultdict
 import numpy as np
 import pytest
 
-from fabric.engine import make_core
+from fabric.build import make_core
 from fabric.network import PORT_ENDPOINT, PORT_LINK
 from fabric.spec import resolve_spec
 

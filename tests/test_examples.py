@@ -64,7 +64,7 @@ def test_bounds_hold_on_every_example(path, load):
 
 def test_a_broken_bound_is_a_warning():
     from fabric.bounds import bounds_and_warnings
-    from fabric.engine import link_settings, make_core
+    from fabric.build import link_settings, make_core
     from fabric.spec import resolve_spec
 
     spec = resolve_spec({"topology": {"kind": "mesh", "dims": [4, 4]}})

@@ -6,7 +6,7 @@ from typer.testing import CliRunner
 import fabric
 from fabric.cli import app
 from fabric.description import describe
-from fabric.engine import make_core
+from fabric.build import make_core
 from fabric.errors import SpecError
 from fabric.network import PORT_ENDPOINT, PORT_LINK
 from fabric.spec import resolve_spec

@@ -8,7 +8,7 @@ import fabric
 from fabric.cli import app
 from fabric.description import describe
 from fabric.errors import FabricError, SpecError
-from fabric.engine import make_core
+from fabric.build import make_core
 from fabric.spec import resolve_spec
 
 from conftest import make_spec

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from fabric.engine import make_core
+from fabric.build import make_core
 from fabric.spec import load_spec, resolve_spec
 
 from conftest import ROOT

@@ -9,7 +9,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fabric.engine import make_core
+from fabric.build import make_core
 from fabric.spec import resolve_spec
 
 

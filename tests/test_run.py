@@ -111,7 +111,7 @@ def test_a_network_too_big_for_memory_is_refused_before_allocating(runner):
 
 
 def test_memory_estimate_is_of_the_right_size():
-    from fabric.engine import estimate_bytes
+    from fabric.build import estimate_bytes
     from fabric.spec import resolve_spec
 
     small = estimate_bytes(resolve_spec({"topology": {"kind": "mesh", "dims": [8, 8]}}))
@@ -224,19 +224,19 @@ def test_reference_configurations_pass_the_per_cycle_check(runner, name, load):
 
 
 def test_the_check_reports_a_broken_invariant(monkeypatch):
-    from fabric import engine
+    from fabric import simulation
 
     class Broken:
         workload = None
         now = 7
 
         def run(self, until, stop):
-            return engine._core.STATUS_INVARIANT
+            return simulation._core.STATUS_INVARIANT
 
         def violation(self):
             return "input VC 1 of port 3 holds 9 flits, outside 0..8"
 
-    monkeypatch.setattr(engine, "make_core", lambda spec, **kw: (Broken(), None))
+    monkeypatch.setattr(simulation, "make_core", lambda spec, **kw: (Broken(), None))
     res = CliRunner().invoke(app, ["run", str(TINY), "--check", "--no-progress"])
     assert res.exit_code == 70
     assert res.stderr.strip().endswith("invariant broken at cycle 7: input VC 1 of port 3 holds 9 flits, "

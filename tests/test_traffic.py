@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import fabric
-from fabric.engine import make_core
+from fabric.build import make_core
 from fabric.errors import FabricError, SpecError
 from fabric.registry import traffic_patterns
 from fabric.spec import resolve_spec

@@ -114,7 +114,7 @@ def test_trace_dependencies_hold(tmp_path):
     # b waits for a (64 flits from 0 to 15); c, at cycle 0, does not
     path = tmp_path / "t.csv"
     path.write_text("0,0,15,64,a\n0,15,0,1,b,a\n0,3,4,1,c\n")
-    from fabric.engine import make_core
+    from fabric.build import make_core
 
     core, _ = make_core(resolve_spec(trace_spec(path)))
     core.run(2000, True)
@@ -212,10 +212,10 @@ def test_an_incast_that_only_ejects_for_a_while_is_not_a_deadlock(tmp_path):
 
 def test_a_stall_without_a_cycle_of_waiting_vcs_is_an_internal_error(monkeypatch):
     from conftest import ROOT
-    from fabric import engine
+    from fabric import simulation
 
-    monkeypatch.setattr(engine, "wait_cycle", lambda core, net: [])
-    with pytest.raises(engine.InvariantError, match="no cycle of waiting VCs"):
+    monkeypatch.setattr(simulation, "wait_cycle", lambda core, net: [])
+    with pytest.raises(simulation.InvariantError, match="no cycle of waiting VCs"):
         fabric.simulate(str(ROOT / "examples" / "deadlock_ring.toml"), progress=False)
 
 

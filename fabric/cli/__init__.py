@@ -1,4 +1,4 @@
-"""The ``fabric`` command: a thin Typer layer over `fabric.spec` and `fabric.engine`.
+"""The ``fabric`` command: a thin Typer layer over the library (`fabric.spec`, `fabric.simulation`, ...
 
 stdout carries data only (the result JSON); errors go to stderr through `reports_errors`. numpy and
 the compiled core are imported inside the commands that need them, so ``fabric validate`` and
@@ -73,6 +73,19 @@ class Format(str, enum.Enum):
 FormatOption = Annotated[Format, typer.Option("--format", help="Output format.")]
 
 
+def parse_size(text: str) -> int:
+    """Bytes of '512M', '2G', '1.5G' or a plain number of bytes."""
+    units = {"K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
+    t = text.strip().upper().removesuffix("B").removesuffix("I")
+    try:
+        value = float(t[:-1]) * units[t[-1]] if t and t[-1] in units else float(t)
+    except ValueError:
+        raise FabricError(f"--max-memory: a size like 512M or 2G, got {text!r}") from None
+    if value <= 0:
+        raise FabricError(f"--max-memory: must be above 0, got {text!r}")
+    return int(value)
+
+
 def _print_version(value: bool) -> None:
     if value:
         typer.echo(f"fabric {__version__}")
@@ -112,14 +125,12 @@ def run(
     fmt = fmt.value
     resolved = load_spec(spec, [*(sets or ()), *(["sim.check=true"] if check else [])], seed=seed,
                          unset=unsets or ())
-    from ..engine import simulate
+    from ..simulation import simulate
 
     options = {"partial": True} if partial else {}
     if threads != 1:
         options["threads"] = threads
     if max_memory is not None:
-        from ..engine import parse_size
-
         options["max_memory"] = parse_size(max_memory)
     with _naming(spec):
         result = simulate(resolved, progress=progress, **options)
@@ -325,7 +336,7 @@ def validate(spec: SpecArgument, sets: SetOption = None, unsets: UnsetOption = N
     from ..errors import FabricWarning
 
     resolved = load_spec(spec, sets or (), unset=unsets or ())
-    from ..engine import validate as check
+    from ..build import validate as check
 
     with _naming(spec):
         for warning in check(resolved):

@@ -18,7 +18,6 @@ def analyze(kind: str, topo: dict, routing: dict) -> dict:
     """Diameter, mean minimal hops and the busiest channel under uniform traffic with dimension-order
     routing (see fabric/description.py). Per dimension, a row of k routers carries the traffic of the
     sources in its row: concentration * (loads of one row) for each router-to-router channel."""
-    from ..description import ring_loads, row_loads
 
     dims, c = topo["dims"], topo["concentration"]
     if kind == "torus":
@@ -39,3 +38,26 @@ def analyze(kind: str, topo: dict, routing: dict) -> dict:
         "bisection_links": {"count": bisection, "exact": cut % 2 == 0},
         "max_channel_load": c * gamma,
     }
+
+
+def row_loads(k: int) -> float:
+    """Busiest channel of a mesh row of k routers, one unit of traffic from each to each (self
+    included), divided by k: max over cuts of i * (k - i) / k."""
+    return max((i * (k - i) for i in range(k)), default=0) / k
+
+
+def ring_loads(k: int, tie_positive: bool) -> float:
+    """Busiest directional channel of a ring of k routers under minimal routing, per unit of traffic
+    from each router to each (self included), divided by k: the hops each source sends one way."""
+    plus = minus = 0.0
+    for delta in range(1, k):
+        if 2 * delta < k:
+            plus += delta
+        elif 2 * delta > k:
+            minus += k - delta
+        elif tie_positive:
+            plus += delta
+        else:
+            plus += delta / 2
+            minus += delta / 2
+    return max(plus, minus) / k
