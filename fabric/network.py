@@ -125,6 +125,17 @@ class _Ports:
         self.peer[endpoint_port] = np.arange(len(endpoint_port))
         self.latency[endpoint_port] = 1
 
+    def network(self, kind: str, indptr, endpoint_port, info: dict, coords=None, dims=(), **extra) -> Network:
+        """The finished `Network` of these ports: routers by `indptr`, endpoint e on endpoint_port[e]
+        (routers without coordinates unless `coords` are given)."""
+        n_routers = len(indptr) - 1
+        return Network(kind=kind, n_routers=n_routers, n_endpoints=len(endpoint_port),
+                       port_indptr=np.asarray(indptr).astype(np.int32), port_kind=self.kind, port_peer=self.peer,
+                       port_latency=self.latency, endpoint_port=np.asarray(endpoint_port).astype(np.int32),
+                       router_coords=(np.zeros((n_routers, 0), np.int32) if coords is None
+                                      else np.asarray(coords).astype(np.int32)),
+                       dims=dims, info=info, port_class=self.cls, **extra)
+
 
 def regular_network(kind: str, dims, concentration: int, latency: int, wrap: bool) -> Network:
     """Mesh (wrap=False) or torus (wrap=True) of ``dims`` routers per dimension.
@@ -160,20 +171,8 @@ def regular_network(kind: str, dims, concentration: int, latency: int, wrap: boo
     e = np.arange(n_routers * concentration, dtype=np.int64)
     endpoint_port = (e // concentration) * ports + 2 * n_dims + e % concentration
     arrays.attach(endpoint_port)
-    net = Network(
-        kind=kind,
-        n_routers=n_routers,
-        n_endpoints=n_routers * concentration,
-        port_indptr=(np.arange(n_routers + 1, dtype=np.int64) * ports).astype(np.int32),
-        port_kind=arrays.kind,
-        port_peer=arrays.peer,
-        port_latency=arrays.latency,
-        endpoint_port=endpoint_port.astype(np.int32),
-        router_coords=coords.astype(np.int32),
-        dims=dims,
-        info={"concentration": concentration, "wrap": wrap},
-    )
-    return net
+    return arrays.network(kind, np.arange(n_routers + 1, dtype=np.int64) * ports, endpoint_port,
+                          {"concentration": concentration, "wrap": wrap}, coords=coords, dims=dims)
 
 
 def fat_tree_network(k: int, n: int, latency: int) -> Network:
@@ -230,20 +229,7 @@ def fat_tree_network(k: int, n: int, latency: int) -> Network:
         "tree_up0": np.full(n_routers, k, np.int32),
         "tree_nup": np.where(level > 0, k, 0).astype(np.int32),
     }
-    net = Network(
-        kind="fat_tree",
-        n_routers=n_routers,
-        n_endpoints=n_endpoints,
-        port_indptr=indptr.astype(np.int32),
-        port_kind=arrays.kind,
-        port_peer=arrays.peer,
-        port_latency=arrays.latency,
-        endpoint_port=endpoint_port.astype(np.int32),
-        router_coords=np.zeros((n_routers, 0), np.int32),
-        dims=(),
-        info={"k": k, "n": n, "level": level, "tree": tree},
-    )
-    return net
+    return arrays.network("fat_tree", indptr, endpoint_port, {"k": k, "n": n, "level": level, "tree": tree})
 
 
 def hyperx_network(dims, concentration: int, latency: int) -> Network:
@@ -277,19 +263,9 @@ def hyperx_network(dims, concentration: int, latency: int) -> Network:
     e = np.arange(n_routers * concentration, dtype=np.int64)
     endpoint_port = (e // concentration) * ports + offsets[-1] + e % concentration
     arrays.attach(endpoint_port)
-    return Network(
-        kind="hyperx",
-        n_routers=n_routers,
-        n_endpoints=n_routers * concentration,
-        port_indptr=(np.arange(n_routers + 1, dtype=np.int64) * ports).astype(np.int32),
-        port_kind=arrays.kind,
-        port_peer=arrays.peer,
-        port_latency=arrays.latency,
-        endpoint_port=endpoint_port.astype(np.int32),
-        router_coords=coords.astype(np.int32),
-        dims=dims,
-        info={"concentration": concentration, "row_offsets": offsets[:-1].astype(np.int32)},
-    )
+    return arrays.network("hyperx", np.arange(n_routers + 1, dtype=np.int64) * ports, endpoint_port,
+                          {"concentration": concentration, "row_offsets": offsets[:-1].astype(np.int32)},
+                          coords=coords, dims=dims)
 
 
 def clos_network(radix: int, endpoints: int, latency: int, levels: int = 2, leaf_down: int | None = None,
@@ -365,21 +341,10 @@ def clos_network(radix: int, endpoints: int, latency: int, levels: int = 2, leaf
         "tree_nup": np.tile(np.select([kind == 0, kind == 1], [up if levels > 1 else 0, half], 0),
                             planes).astype(np.int32),
     }
-    return Network(
-        kind="clos",
-        n_routers=n_routers,
-        n_endpoints=endpoints,
-        port_indptr=indptr.astype(np.int32),
-        port_kind=arrays.kind,
-        port_peer=arrays.peer,
-        port_latency=arrays.latency,
-        endpoint_port=slots[:, 0].astype(np.int32),
-        router_coords=np.zeros((n_routers, 0), np.int32),
-        dims=(),
-        info={"radix": radix, "leaves": leaves, "spines": spines, "aggregation": aggs, "levels": levels,
-              "planes": planes, "tree": tree},
-        endpoint_planes=slots.astype(np.int32) if planes > 1 else None,
-    )
+    return arrays.network("clos", indptr, slots[:, 0],
+                          {"radix": radix, "leaves": leaves, "spines": spines, "aggregation": aggs,
+                           "levels": levels, "planes": planes, "tree": tree},
+                          endpoint_planes=slots.astype(np.int32) if planes > 1 else None)
 
 
 def dragonfly_network(p: int, a: int, h: int, latency: int, global_latency: int) -> Network:
@@ -417,21 +382,8 @@ def dragonfly_network(p: int, a: int, h: int, latency: int, global_latency: int)
     e = np.arange(n_routers * p, dtype=np.int64)
     endpoint_port = (e // p) * ports + e % p
     arrays.attach(endpoint_port)
-    return Network(
-        kind="dragonfly",
-        n_routers=n_routers,
-        n_endpoints=n_routers * p,
-        port_indptr=(np.arange(n_routers + 1, dtype=np.int64) * ports).astype(np.int32),
-        port_kind=arrays.kind,
-        port_peer=arrays.peer,
-        port_latency=arrays.latency,
-        endpoint_port=endpoint_port.astype(np.int32),
-        router_coords=np.zeros((n_routers, 0), np.int32),
-        dims=(),
-        info={"p": p, "a": a, "h": h, "groups": g},
-        port_class=arrays.cls,
-        link_classes=("local", "global"),
-    )
+    return arrays.network("dragonfly", np.arange(n_routers + 1, dtype=np.int64) * ports, endpoint_port,
+                          {"p": p, "a": a, "h": h, "groups": g}, link_classes=("local", "global"))
 
 
 def graph_network(n_routers: int, edges, class_names, concentration, latency: int, kind: str = "graph",
@@ -465,21 +417,8 @@ def graph_network(n_routers: int, edges, class_names, concentration, latency: in
     first = np.concatenate(([0], np.cumsum(endpoints)))
     endpoint_port = indptr[router] + degree[router] + np.arange(len(router)) - first[router]
     arrays.attach(endpoint_port)
-    return Network(
-        kind=kind,
-        n_routers=n_routers,
-        n_endpoints=len(router),
-        port_indptr=indptr.astype(np.int32),
-        port_kind=arrays.kind,
-        port_peer=arrays.peer,
-        port_latency=arrays.latency,
-        endpoint_port=endpoint_port.astype(np.int32),
-        router_coords=np.zeros((n_routers, 0), np.int32),
-        dims=(),
-        info={"edges": m, **(info or {})},
-        port_class=arrays.cls,
-        link_classes=tuple(class_names),
-    )
+    return arrays.network(kind, indptr, endpoint_port, {"edges": m, **(info or {})},
+                          link_classes=tuple(class_names))
 
 
 def edges_of(net: Network):
