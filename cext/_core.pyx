@@ -1111,7 +1111,6 @@ cdef class Core:
     cdef int _release(self, int32_t m) noexcept nogil:
         """Message m enters its source's queue as packets of packet_size flits (the last one shorter)."""
         cdef int32_t left = self.msg_flits[m], size, pid, e = self.msg_src[m]
-        cdef Packet *pkt
         self.msg_release[m] = self.now
         if left <= 0:
             self._complete(m, self.now)
@@ -1119,34 +1118,45 @@ cdef class Core:
         while left > 0:
             size = self.packet_size if left > self.packet_size else left
             left -= size
-            pid = self._new_packet()
+            pid = self._queue_packet(e, self.msg_dest[m], size, 0, True)
             if pid < 0:
                 return ST_PACKET_LIMIT if pid == -1 else ST_NO_MEMORY
-            pkt = &self.pkts[pid]
-            if self.draw_keys:
-                self.pkt_key[pid] = <uint32_t>(rng_next(&self.key_rng[e]) >> 32)
-            pkt.dest = self.msg_dest[m]
-            pkt.size = size
-            pkt.hops = 0
-            pkt.next = -1
-            pkt.create = self.now
-            pkt.inject = -1
-            pkt.measured = 1
             self.pkt_msg[pid] = m
             self.msg_left[m] += 1
+        return ST_OK
+
+    cdef inline int32_t _queue_packet(self, int e, int32_t dest, int32_t size, int c, bint measured) noexcept nogil:
+        """A new packet of `size` flits (class c) from endpoint e to `dest`, at the tail of e's source
+        queue; its id, or -1 at the packet limit, -2 out of memory."""
+        cdef int32_t pid = self._new_packet()
+        cdef Packet *pkt
+        if pid < 0:
+            return pid
+        pkt = &self.pkts[pid]
+        if self.draw_keys:
+            self.pkt_key[pid] = <uint32_t>(rng_next(&self.key_rng[e]) >> 32)
+        pkt.dest = dest
+        pkt.size = size
+        pkt.hops = 0
+        pkt.next = -1
+        pkt.create = self.now
+        pkt.inject = -1
+        pkt.cls = <int8_t>c
+        pkt.measured = measured
+        if measured:
             self.c_measured_created += 1
             self.c_measured_outstanding += 1
             self.c_window_created_flits += size
-            if self.ep_q_tail[e] >= 0:
-                self.pkts[self.ep_q_tail[e]].next = pid
-            else:
-                self.ep_q_head[e] = pid
-                self.ep_queued[e >> 6] |= (<uint64_t>1) << (e & 63)
-            self.ep_q_tail[e] = pid
-            self.c_created_packets += 1
-            self.c_created_flits += size
-            self.c_source_flits += size
-        return ST_OK
+        if self.ep_q_tail[e] >= 0:
+            self.pkts[self.ep_q_tail[e]].next = pid
+        else:
+            self.ep_q_head[e] = pid
+            self.ep_queued[e >> 6] |= (<uint64_t>1) << (e & 63)
+        self.ep_q_tail[e] = pid
+        self.c_created_packets += 1
+        self.c_created_flits += size
+        self.c_source_flits += size
+        return pid
 
     cdef void _complete(self, int32_t m, int64_t t) noexcept nogil:
         """Message m's last tail arrived at cycle t: the messages waiting only for it may go from t."""
@@ -1284,26 +1294,36 @@ cdef class Core:
         destination group, across it, then to the destination router. The hop after the global one
         takes the upper VC class, every other hop the lower: the channel dependency graph is then acyclic
         (local-low, global, local-high, ejection)."""
-        cdef int p = self.df_p, a = self.df_a, h = self.df_h, g = self.df_g
-        cdef int dr = dest // p, i = r % a, j, x
+        cdef int p = self.df_p, a = self.df_a
+        cdef int dr = dest // p, i = r % a
         cdef int group = r // a, dgroup = dr // a
         if dr == r:
             in_vc.out_lo = <int16_t>(dest % p)
             in_vc.sel = CLASS_ALL
             return
         if dgroup == group:
-            j = dr % a
             in_vc.sel = CLASS_HIGH if in_local >= p + a - 1 else CLASS_LOW
+            in_vc.out_lo = <int16_t>self._local_port(i, dr % a)
         else:
-            x = dgroup - group - 1
-            if x < 0:
-                x += g
-            j = x // h
             in_vc.sel = CLASS_LOW
-            if j == i:
-                in_vc.out_lo = <int16_t>(p + a - 1 + x % h)
-                return
-        in_vc.out_lo = <int16_t>(p + (j if j < i else j - 1))
+            in_vc.out_lo = <int16_t>self._towards_group(i, group, dgroup)
+
+    cdef inline int _local_port(self, int i, int j) noexcept nogil:
+        """Dragonfly: the port of router index i of a group to router index j of the same group."""
+        return self.df_p + (j if j < i else j - 1)
+
+    cdef inline int _towards_group(self, int i, int group, int target) noexcept nogil:
+        """Dragonfly: the port of router index i of `group` on the minimal way to another group: its
+        global link there, or its local link to the router of the group that has it ("consecutive"
+        arrangement: global link x of the group, x = target - group - 1 mod g, is router x // h's
+        global port x % h)."""
+        cdef int x = target - group - 1, j
+        if x < 0:
+            x += self.df_g
+        j = x // self.df_h
+        if j == i:
+            return self.df_p + self.df_a - 1 + x % self.df_h
+        return self._local_port(i, j)
 
     cdef void _route_valiant(self, int r, int in_local, int in_vc_index, int32_t dest, InVC *in_vc) noexcept nogil:
         """Dragonfly Valiant routing: minimally to an intermediate group, then minimally to the
@@ -1312,8 +1332,8 @@ cdef class Core:
         number of global links crossed so far (0, 1, 2: three equal slices of the VCs), which the router
         reads back from the VC the packet came in on and the port (a global port adds one): dependencies
         only climb classes."""
-        cdef int p = self.df_p, a = self.df_a, h = self.df_h, g = self.df_g
-        cdef int dr = dest // p, i = r % a, j, x, target, crossed
+        cdef int p = self.df_p, a = self.df_a, g = self.df_g
+        cdef int dr = dest // p, i = r % a, target, crossed
         cdef int group = r // a
         cdef uint64_t pid = <uint64_t>((in_vc.front[0] >> PID_SHIFT) & PID_MASK)
         cdef int middle
@@ -1344,26 +1364,13 @@ cdef class Core:
         target = middle if crossed == 0 and middle != group else dr // a
         in_vc.sel = <uint8_t>(CLASS_HOP + (crossed if crossed < 2 else 2))
         if target == group:
-            j = dr % a
+            in_vc.out_lo = <int16_t>self._local_port(i, dr % a)
         else:
-            x = target - group - 1
-            if x < 0:
-                x += g
-            j = x // h
-            if j == i:
-                in_vc.out_lo = <int16_t>(p + a - 1 + x % h)
-                return
-        in_vc.out_lo = <int16_t>(p + (j if j < i else j - 1))
+            in_vc.out_lo = <int16_t>self._towards_group(i, group, target)
 
     cdef int _used_credits(self, int r, int group, int target) noexcept nogil:
         """Occupied downstream buffer slots (all VCs) of router r's port towards group `target`."""
-        cdef int p = self.df_p, a = self.df_a, h = self.df_h, g = self.df_g, i = r % a, j, x, lo, v, used = 0
-        x = target - group - 1
-        if x < 0:
-            x += g
-        j = x // h
-        lo = p + a - 1 + x % h if j == i else p + (j if j < i else j - 1)
-        lo += self.port_indptr[r]
+        cdef int lo = self.port_indptr[r] + self._towards_group(r % self.df_a, group, target), v, used = 0
         for v in range(self.V):
             used += self.B - self.credits[lo * self.V + v]
         return used
@@ -1898,50 +1905,27 @@ cdef class Core:
         cdef cycle_t now = self.now
         cdef int c, g, lo
         cdef int64_t t
-        cdef int32_t pid
+        cdef int32_t pid, dest, size
+        cdef bint measured
         cdef uint64_t *rng = &self.ep_rng[e]
-        cdef Packet *pkt
         # packet creation into the source queue, by every class whose generator is due
         if self.ep_next_arrival[e] <= now:
             for c in range(self.C):
                 g = c * self.n_endpoints + e
                 if self.gen_next[g] > now:
                     continue
-                pid = self._new_packet()
+                dest = self._pick_dest(e, g, c, rng)
+                lo = self.cls_size_lo[c]
+                size = self.size_value[lo] if self.cls_size_lo[c + 1] - lo == 1 else self._pick_size(c, rng)
+                measured = self.window_start <= now < self.window_end
+                pid = self._queue_packet(e, dest, size, c, measured)
                 if pid < 0:
                     return ST_PACKET_LIMIT if pid == -1 else ST_NO_MEMORY
-                pkt = &self.pkts[pid]
                 if self.n_msgs:
                     self.pkt_msg[pid] = -1
-                if self.draw_keys:
-                    self.pkt_key[pid] = <uint32_t>(rng_next(&self.key_rng[e]) >> 32)
-                pkt.dest = self._pick_dest(e, g, c, rng)
-                lo = self.cls_size_lo[c]
-                pkt.size = self.size_value[lo] if self.cls_size_lo[c + 1] - lo == 1 else self._pick_size(c, rng)
-                pkt.hops = 0
-                pkt.next = -1
-                pkt.create = now
-                pkt.inject = -1
-                pkt.cls = <int8_t>c
-                if self.window_start <= now < self.window_end:
-                    pkt.measured = 1
-                    self.c_measured_created += 1
-                    self.c_measured_outstanding += 1
-                    self.c_window_created_flits += pkt.size
-                    if self.C > 1:
-                        self.cls_stats[c * N_CLS_STATS + CS_CREATED_FLITS] += pkt.size
-                        self.cls_stats[c * N_CLS_STATS + CS_MEASURED] += 1
-                else:
-                    pkt.measured = 0
-                if self.ep_q_tail[e] >= 0:
-                    self.pkts[self.ep_q_tail[e]].next = pid
-                else:
-                    self.ep_q_head[e] = pid
-                    self.ep_queued[e >> 6] |= (<uint64_t>1) << (e & 63)
-                self.ep_q_tail[e] = pid
-                self.c_created_packets += 1
-                self.c_created_flits += pkt.size
-                self.c_source_flits += pkt.size
+                if measured and self.C > 1:
+                    self.cls_stats[c * N_CLS_STATS + CS_CREATED_FLITS] += size
+                    self.cls_stats[c * N_CLS_STATS + CS_MEASURED] += 1
                 self.gen_next[g] = self._next_arrival(g, c, now, rng)
             if self.C > 1:
                 t = self.gen_next[e]
