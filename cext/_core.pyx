@@ -573,7 +573,7 @@ cdef class Core:
     cdef int64_t pkt_cap, pkt_live
     cdef int32_t pkt_free
     cdef Packet *pkts
-    # each packet's own random key (pkt_cap), drawn from its source's stream when it is created, for the
+    # each packet's own random key (pkt_cap), drawn from its source's key_rng when it is created, for the
     # routings that choose a path per packet (Valiant's group, UGAL's Valiant candidate, ECMP and
     # up*/down* ports, the hash plane): a fair draw for every packet, whichever pool slot it reuses.
     # NULL when nothing needs it, so the other routings use their streams exactly as before
@@ -1385,9 +1385,9 @@ cdef class Core:
     cdef void _route_table(self, int r, int p, int p0, int32_t dest, InVC *in_vc) noexcept nogil:
         """Distance-table routing on a graph: the ports whose far router is one hop nearer the
         destination router are the candidates, and a hash of the packet's key and the router picks one,
-        uniformly, so the packets of a pair spread evenly over every equal-cost path (ECMP). up*/down*: a packet that came in over a
-        down link may only go down; before that, up links lead on by the up*/down* distance and down
-        links by the down-only one. ecmp: shortest paths, hop i on VC class i."""
+        uniformly, so the packets of a pair spread evenly over every equal-cost path (ECMP). up*/down*:
+        a packet that came in over a down link may only go down; before that, up links lead on by the
+        up*/down* distance and down links by the down-only one. ecmp: shortest paths, hop i on VC class i."""
         cdef int t = self.ep_router[dest], n = self.n_routers, q, count = 0, pick, p1 = self.port_indptr[r + 1]
         cdef int hop, want, came_down = 0
         cdef uint32_t h

@@ -9,10 +9,12 @@ cutting the bracket into N + 1 parts (N = 1 is bisection).
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 
 from .errors import FabricError
+from .workers import worker_pool
 
 ZERO_LOAD = 0.01
 
@@ -28,12 +30,6 @@ def _run_load(spec: dict, load: float, threads: int) -> dict:
             "latency": r["latency"]["packet"]["mean"], "status": r["status"]}
 
 
-def _ignore_sigint():
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 def saturate(spec: dict, tolerance: float = 0.01, factor: float = 3.0, threads: int = 1, jobs: int = 1,
              progress: bool = False) -> dict:
     """The saturation throughput of a resolved spec's open-loop traffic (see the module docstring)."""
@@ -45,34 +41,28 @@ def saturate(spec: dict, tolerance: float = 0.01, factor: float = 3.0, threads: 
                           f"{pattern} workload has none (fabric run gives its completion time)")
     if not 0 < tolerance < 1:
         raise FabricError(f"--tolerance: must be between 0 and 1, got {tolerance:g}")
-    pool = None
-    if jobs > 1:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_ignore_sigint)
-    rounds = math.ceil(math.log((1.0 - ZERO_LOAD) / tolerance) / math.log(jobs + 1)) if tolerance < 1 else 0
-    bar = None
-    if progress:
-        import sys
-
-        from tqdm import tqdm
-
-        bar = tqdm(total=2 + rounds * jobs, unit="point", file=sys.stderr, leave=False)
+    rounds = math.ceil(math.log((1.0 - ZERO_LOAD) / tolerance) / math.log(jobs + 1))
     points = []
+    with contextlib.ExitStack() as stack:
+        pool = stack.enter_context(worker_pool(jobs)) if jobs > 1 else None
+        bar = None
+        if progress:
+            import sys
 
-    def run(loads):
-        if pool is None:
-            out = [_run_load(spec, load, threads) for load in loads]
-        else:
-            out = [f.result() for f in [pool.submit(_run_load, spec, load, threads) for load in loads]]
-        points.extend(out)
-        if bar is not None:
-            bar.update(len(out))
-        return out
+            from tqdm import tqdm
 
-    try:
+            bar = stack.enter_context(tqdm(total=2 + rounds * jobs, unit="point", file=sys.stderr, leave=False))
+
+        def run(loads):
+            if pool is None:
+                out = [_run_load(spec, load, threads) for load in loads]
+            else:
+                out = [f.result() for f in [pool.submit(_run_load, spec, load, threads) for load in loads]]
+            points.extend(out)
+            if bar is not None:
+                bar.update(len(out))
+            return out
+
         zero, top = run([ZERO_LOAD, 1.0])
         threshold = factor * (zero["latency"] or 0.0)
 
@@ -87,18 +77,6 @@ def saturate(spec: dict, tolerance: float = 0.01, factor: float = 3.0, threads: 
                     high = load
                     break
                 low = load
-    except BaseException:
-        if pool is not None:
-            for process in list(getattr(pool, "_processes", {}).values()):
-                process.terminate()
-            pool.shutdown(wait=False, cancel_futures=True)
-            pool = None
-        raise
-    finally:
-        if pool is not None:
-            pool.shutdown()
-        if bar is not None:
-            bar.close()
     return {
         "saturation_throughput": round((low + high) / 2, 4),
         "bracket": [round(low, 4), round(high, 4)],

@@ -221,29 +221,14 @@ def execute(data: dict, source_name: str, points: list, base_seed: int, jobs: in
 
 
 def _execute_local(data, source_name, tasks, jobs):
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures import as_completed
 
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_ignore_sigint)
-    try:
+    from .workers import worker_pool
+
+    with worker_pool(jobs) as pool:
         futures = [pool.submit(run_point, data, source_name, *task) for task in tasks]
         for future in as_completed(futures):
             yield future.result()
-    except BaseException:
-        # Ctrl-C or the consumer gone: stop the points still running rather than wait for them
-        for process in list(getattr(pool, "_processes", {}).values()):
-            process.terminate()
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
-
-
-def _ignore_sigint():
-    """Workers leave Ctrl-C to the sweep, which stops them cleanly."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _execute_dask(data, source_name, tasks, scheduler):

@@ -144,14 +144,7 @@ def run(
         buffer = io.StringIO()
         Writer(buffer, fmt, many=False).write(result.to_dict())
         text = buffer.getvalue()
-    if output is None:
-        with stdout_errors():
-            typer.echo(text, nl=False)
-    else:
-        try:
-            output.write_text(text, encoding="utf-8")
-        except OSError as error:
-            raise FabricError(f"{output}: cannot write the result ({error.strerror or error})") from None
+    _emit(output, text)
     if result.status == "interrupted":
         raise typer.Exit(EXIT_INTERRUPTED)
 
@@ -300,7 +293,7 @@ def _emit(output: Optional[Path], text: str) -> None:
     try:
         output.write_text(text, encoding="utf-8")
     except OSError as error:
-        raise FabricError(f"{output}: cannot write ({error.strerror or error})") from None
+        raise FabricError(f"{output}: cannot write the result ({error.strerror or error})") from None
 
 
 @app.command()
@@ -355,8 +348,7 @@ def describe(spec: SpecArgument, sets: SetOption = None, unsets: UnsetOption = N
 
     with _naming(spec):
         text = json.dumps(describe_network(resolved), indent=1)
-    with stdout_errors():
-        typer.echo(text)
+    _emit(None, text + "\n")
 
 
 def main() -> None:
