@@ -24,11 +24,14 @@ COMPILER_DIRECTIVES = {
 EXTRA_COMPILE_ARGS = (["-O3"] if not DEBUG else ["-O0", "-g"]) + ["-fopenmp", "-fno-wrapv"]
 EXTRA_LINK_ARGS = ["-fopenmp"]
 
+CEXT = Path(__file__).resolve().parent / "cext"
+
+
 def source_digest() -> str:
     """SHA-256 over cext/*.pyx and *.pxd (as fabric/_find_core.py computes it): a checkout run in place
     uses the installed core only if it was built from these very sources."""
     digest = hashlib.sha256()
-    for path in sorted(Path(__file__).resolve().parent.joinpath("cext").glob("*.px[dy]")):
+    for path in sorted([*CEXT.glob("*.pyx"), *CEXT.glob("*.pxd")]):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 

@@ -25,7 +25,7 @@ MISSING = ("fabric's compiled core (fabric._core) is missing: install the packag
 def source_digest(cext: Path) -> str:
     """SHA-256 over the core's sources (cext/*.pyx and *.pxd, by name), as setup.py computes it."""
     digest = hashlib.sha256()
-    for path in sorted(cext.glob("*.px[dy]")):
+    for path in sorted([*cext.glob("*.pyx"), *cext.glob("*.pxd")]):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
