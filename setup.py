@@ -31,15 +31,15 @@ def source_digest() -> str:
     """SHA-256 over cext/*.pyx and *.pxd (as fabric/_find_core.py computes it): a checkout run in place
     uses the installed core only if it was built from these very sources."""
     digest = hashlib.sha256()
-    for path in sorted([*CEXT.glob("*.pyx"), *CEXT.glob("*.pxd")]):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in sorted([*CEXT.rglob("*.pyx"), *CEXT.rglob("*.pxd")]):
+        digest.update(path.relative_to(CEXT).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
 extensions = [
     Extension(
         "fabric._core",
-        ["cext/_core.pyx"],
+        ["cext/fabric/_core.pyx"],
         include_dirs=[np.get_include(), "cext"],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION"),
                        ("FABRIC_SOURCE_DIGEST", f'"{source_digest()}"')],

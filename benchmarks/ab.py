@@ -9,7 +9,7 @@ change of a few percent. Here both cores simulate the same network in one proces
 slices of cycles, and the result is the median of the paired speed ratios: drift hits both alike. Two
 copies of the same build give a ratio within about 2% of 1.
 
-The reference revision's cext/ is compiled into a temporary directory as module ``_core_ref``; its
+The reference revision's cext/ is compiled into a temporary directory as module ``fabric_ref._core``; its
 `Core` must take the same arrays and settings as the current one.
 """
 import argparse
@@ -36,32 +36,46 @@ from Cython.Build import cythonize
 from setuptools import Extension, setup
 sys.path.insert(0, {root!r})
 import setup as project
-ext = Extension("_core_ref", ["_core_ref.pyx"], include_dirs=[np.get_include(), "."],
+ext = Extension("fabric_ref._core", ["fabric_ref/_core.pyx"], include_dirs=[np.get_include(), "."],
                 define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
                 extra_compile_args=project.EXTRA_COMPILE_ARGS,
                 extra_link_args=getattr(project, "EXTRA_LINK_ARGS", []))
 COMPILER_DIRECTIVES = project.COMPILER_DIRECTIVES
-setup(ext_modules=cythonize([ext], compiler_directives=COMPILER_DIRECTIVES, quiet=True),
+setup(ext_modules=cythonize([ext], compiler_directives=COMPILER_DIRECTIVES, include_path=["."], quiet=True),
       script_args=["build_ext", "--inplace", "-q"])
 """
 
+# The routing modes of the cores before they exported ROUTING_MODES
+FIRST_ROUTING_MODES = {"dor_mesh": 0, "dor_torus": 1, "nca": 2, "anca": 3, "dor_hyperx": 4, "dragonfly_min": 5,
+                       "hyperx_adaptive": 6, "dragonfly_valiant": 7, "table_updown": 8, "table_ecmp": 9,
+                       "dragonfly_ugal": 10}
+
 
 def build_reference(rev: str, where: pathlib.Path):
-    """Compile cext/ at git revision `rev` into `where` as module _core_ref."""
-    files = subprocess.run(["git", "ls-tree", "--name-only", rev, "cext/"], cwd=ROOT, check=True,
+    """Compile cext/ at git revision `rev` into `where` as module fabric_ref._core (its core module, at
+    cext/_core.pyx or cext/fabric/_core.pyx, goes to fabric_ref/; its parts stay beside)."""
+    files = subprocess.run(["git", "ls-tree", "-r", "--name-only", rev, "cext/"], cwd=ROOT, check=True,
                            capture_output=True, text=True).stdout.split()
+    (where / "fabric_ref").mkdir()
+    (where / "fabric_ref" / "__init__.py").write_text("")
     for name in files:
+        if not name.endswith((".pyx", ".pxd")):
+            continue
         text = subprocess.run(["git", "show", f"{rev}:{name}"], cwd=ROOT, check=True, capture_output=True,
                               text=True).stdout
-        target = "_core_ref.pyx" if name.endswith("_core.pyx") else pathlib.Path(name).name
-        if target.endswith((".pyx", ".pxd")):
-            (where / target).write_text(text)
+        relative = pathlib.PurePosixPath(name).relative_to("cext")
+        if relative.parts[0] == "fabric":
+            relative = pathlib.PurePosixPath("fabric_ref", *relative.parts[1:])
+        elif relative.name == "_core.pyx":
+            relative = pathlib.PurePosixPath("fabric_ref", "_core.pyx")
+        (where / relative).parent.mkdir(parents=True, exist_ok=True)
+        (where / relative).write_text(text.replace("fabric._core", "fabric_ref._core"))
     built = subprocess.run([sys.executable, "-c", BUILD.format(root=str(ROOT))], cwd=where,
                            capture_output=True, text=True)
     if built.returncode:
         sys.exit(f"error: building the core of {rev} failed:\n{built.stdout}{built.stderr}")
     sys.path.insert(0, str(where))
-    return importlib.import_module("_core_ref")
+    return importlib.import_module("fabric_ref._core")
 
 
 def legacy_settings(cfg) -> dict:
@@ -72,8 +86,12 @@ def legacy_settings(cfg) -> dict:
     return out
 
 
-def make_reference(core_class, arrays, cfg):
-    """The reference core for these settings; a core from before CoreConfig takes them as a dict."""
+def make_reference(core_class, modes, arrays, cfg):
+    """The reference core for these settings, its routing mode renumbered by name as that core numbers
+    them (`modes`: name by current number, and the reference's table); a core from before CoreConfig
+    takes them as a dict."""
+    current_names, reference_modes = modes
+    cfg = dataclasses.replace(cfg, route_mode=reference_modes[current_names[cfg.route_mode]])
     try:
         return core_class(arrays, cfg)
     except TypeError:
@@ -101,7 +119,9 @@ def main():
     try:
         reference = build_reference(a.ref, tmp)
         current = build._core
-        reference.Core = functools.partial(make_reference, reference.Core)
+        modes = ({v: k for k, v in current.ROUTING_MODES.items()},
+                 getattr(reference, "ROUTING_MODES", FIRST_ROUTING_MODES))
+        reference.Core = functools.partial(make_reference, reference.Core, modes)
         for name in dir(current):         # limits an older core did not export yet: the current ones
             if name.isupper() and not hasattr(reference, name):
                 setattr(reference, name, getattr(current, name))

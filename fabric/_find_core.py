@@ -23,10 +23,10 @@ MISSING = ("fabric's compiled core (fabric._core) is missing: install the packag
 
 
 def source_digest(cext: Path) -> str:
-    """SHA-256 over the core's sources (cext/*.pyx and *.pxd, by name), as setup.py computes it."""
+    """SHA-256 over the core's sources (every .pyx and .pxd under cext/, by path), as setup.py computes it."""
     digest = hashlib.sha256()
-    for path in sorted([*cext.glob("*.pyx"), *cext.glob("*.pxd")]):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in sorted([*cext.rglob("*.pyx"), *cext.rglob("*.pxd")]):
+        digest.update(path.relative_to(cext).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 

@@ -40,10 +40,6 @@ def zero_load_latency(spec: dict, net, link_latency, cycles_per_flit, hops: floa
     return 2 + per_router * (hops + 1) + shortest * hops + 1 + (mean_size - 1)
 
 
-# the routings whose paths do not depend on the network's state: their Θ* is exact
-OBLIVIOUS = {("mesh", "dor"), ("torus", "dor"), ("hyperx", "dor"), ("fat_tree", "nca"), ("clos", "nca"),
-             ("dragonfly", "min"), ("graph", "updown"), ("graph", "ecmp"), ("composite", "updown"),
-             ("composite", "ecmp")}
 MAX_DENSE_ROUTERS = 2100        # dense router-by-router demand (all_to_all, hotspot, matrix, uniform)
 MAX_DISTANCE_ROUTERS = 1024     # the capacity term needs every router pair's distance
 MAX_WALK = 50_000_000           # port visits x ports per router in the exact walk (about a second)
@@ -59,7 +55,7 @@ def saturation_bound(spec: dict, core, net):
         from .description import describe
 
         return describe(spec)["uniform"]["saturation_bound"], "channel-load bound under uniform traffic"
-    from .registry import traffic_patterns
+    from .registry import routings, traffic_patterns
 
     patterns = [{"uniform": True} if c["pattern"] == "uniform" else traffic_patterns.get(c["pattern"]).func(net, c)
                 for c in mix]
@@ -75,7 +71,9 @@ def saturation_bound(spec: dict, core, net):
     demand = Demand.mix(demands, [c["injection_rate"] / total if total > 0 else 1 / len(mix) for c in mix], net)
     _, cpf = _link_capacity(spec, net)
     policy = net.info.get("plane_policy", PLANE_POLICIES["hash"])
-    oblivious = (kind, algorithm) in OBLIVIOUS and policy != PLANE_POLICIES["least_loaded"]
+    # a routing registered oblivious=True: its paths do not depend on the network's state, and the walk of
+    # its route computation, split evenly where it draws at random, gives its exact loads
+    oblivious = routings.get(algorithm).extra.get("oblivious", False) and policy != PLANE_POLICIES["least_loaded"]
     if oblivious and demand.walk_cost(net) <= MAX_WALK:
         load = channel_loads(core, net, demand)
         busiest = max((load * cpf).max(initial=0.0), demand.endpoint_load(net))

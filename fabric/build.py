@@ -244,6 +244,7 @@ def prepare(spec: dict, network=None, max_memory: int | None = None, threads: in
         "dragonfly": tuple(settings.get("dragonfly", (1, 1, 1, 1))),
         "ugal_threshold": settings.get("ugal_threshold", 0),
         "ecmp_any_vc": settings.get("ecmp_any_vc", False),
+        "packet_keys": settings.get("packet_keys", False),
         "planes": net.planes,
         "plane_policy": net.info.get("plane_policy", PLANE_POLICIES["hash"]),
         "classes": [traffic_class(t, p) for t, p in classes],

@@ -38,6 +38,7 @@ class CoreConfig:
     dragonfly: tuple            # (p, a, h, groups) of a dragonfly, else (1, 1, 1, 1)
     ugal_threshold: int         # ugal: flits of bias towards the minimal path
     ecmp_any_vc: bool           # ecmp without its hop classes (can deadlock; for testing detection)
+    packet_keys: bool           # the routing draws a random key per packet (its path choices)
     planes: int                 # ports per endpoint, one in each plane
     plane_policy: int           # constants.PLANE_POLICIES
     # traffic
@@ -57,4 +58,4 @@ class CoreConfig:
     hist_limit: int             # the most latency-histogram bins the run can need
 
 
-ROUTING_SETTINGS = ("hop_classes", "dragonfly", "ugal_threshold", "ecmp_any_vc")
+ROUTING_SETTINGS = ("hop_classes", "dragonfly", "ugal_threshold", "ecmp_any_vc", "packet_keys")

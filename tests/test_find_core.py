@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import fabric
 
 from conftest import ROOT
@@ -34,9 +36,11 @@ def test_a_checkout_uses_the_core_built_from_its_sources(tmp_path):
     assert proc.stdout.strip() == source_digest(ROOT / "cext")
 
 
-def test_a_checkout_refuses_a_core_built_from_other_sources(tmp_path):
+@pytest.mark.parametrize("source", ["fabric/_core.pyx", "_router.pxd"])
+def test_a_checkout_refuses_a_core_built_from_other_sources(tmp_path, source):
+    """An edit to the core module or to any of its parts makes the installed core another core's."""
     where = checkout_copy(tmp_path)
-    (where / "cext" / "_core.pyx").write_text((where / "cext" / "_core.pyx").read_text() + "# edited\n")
+    (where / "cext" / source).write_text((where / "cext" / source).read_text() + "# edited\n")
     proc = run_in(where)
     assert proc.returncode != 0
     assert "was built from other sources than" in proc.stderr and "run `pip install .` again" in proc.stderr

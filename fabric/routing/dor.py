@@ -29,7 +29,7 @@ PARAMS = (
 )
 
 
-@routings.register("dor", params=PARAMS, topologies=("mesh", "torus", "hyperx"))
+@routings.register("dor", params=PARAMS, topologies=("mesh", "torus", "hyperx"), oblivious=True)
 def compile_routing(network, routing: dict) -> dict:
     """Core routing mode and its arguments for this network."""
     from ..constants import ROUTING_MODES, TORUS_TIES

@@ -40,7 +40,7 @@ def check(spec: dict):
                              f"class per hop, got {spec['router']['vcs']}")
 
 
-@routings.register("ecmp", topologies=("graph", "composite"), params=PARAMS, check=check)
+@routings.register("ecmp", topologies=("graph", "composite"), params=PARAMS, check=check, oblivious=True)
 def compile_routing(network, routing: dict) -> dict:
     """Core routing mode, the shortest-path table and one VC class per hop."""
     from ..constants import ROUTING_MODES
@@ -49,4 +49,5 @@ def compile_routing(network, routing: dict) -> dict:
     arrays = tables(network, "ecmp")
     tables_only = {k: v for k, v in arrays.items() if k.startswith(("dist", "port"))}
     return {"mode": ROUTING_MODES["table_ecmp"], "arrays": tables_only,
-            "settings": {"hop_classes": arrays["diameter"], "ecmp_any_vc": not routing["hop_classes"]}}
+            "settings": {"hop_classes": arrays["diameter"], "ecmp_any_vc": not routing["hop_classes"],
+                         "packet_keys": True}}

@@ -13,7 +13,7 @@ half of the VCs, every other hop the lower half, so no channel dependency cycle 
 from ..registry import routings
 
 
-@routings.register("min", topologies=("dragonfly",))
+@routings.register("min", topologies=("dragonfly",), oblivious=True)
 def compile_routing(network, routing: dict) -> dict:
     """Core routing mode and the dragonfly's shape."""
     from ..constants import ROUTING_MODES

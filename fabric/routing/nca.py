@@ -12,7 +12,7 @@ dependency graph has no cycle and the routing cannot deadlock.
 from ..registry import routings
 
 
-@routings.register("nca", topologies=("fat_tree", "clos"))
+@routings.register("nca", topologies=("fat_tree", "clos"), oblivious=True)
 def compile_routing(network, routing: dict) -> dict:
     """Core routing mode and the tree's tables (built with the network: network.info["tree"])."""
     from ..constants import ROUTING_MODES

@@ -31,4 +31,4 @@ def compile_routing(network, routing: dict) -> dict:
     i = network.info
     return {"mode": ROUTING_MODES["dragonfly_ugal"],
             "settings": {"dragonfly": (i["p"], i["a"], i["h"], i["groups"]), "hop_classes": 3,
-                         "ugal_threshold": routing["threshold"]}}
+                         "ugal_threshold": routing["threshold"], "packet_keys": True}}

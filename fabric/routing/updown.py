@@ -36,7 +36,7 @@ def check(spec: dict):
         yield "routing.root", f"the graph has routers 0 to {n - 1}, got {spec['routing']['root']}"
 
 
-@routings.register("updown", topologies=("graph", "composite"), params=PARAMS, check=check)
+@routings.register("updown", topologies=("graph", "composite"), params=PARAMS, check=check, oblivious=True)
 def compile_routing(network, routing: dict) -> dict:
     """Core routing mode and the up*/down* distance tables."""
     from ..constants import ROUTING_MODES
@@ -44,4 +44,4 @@ def compile_routing(network, routing: dict) -> dict:
 
     arrays = tables(network, "updown", root_of(network, routing))
     tables_only = {k: v for k, v in arrays.items() if k.startswith(("dist", "port"))}
-    return {"mode": ROUTING_MODES["table_updown"], "arrays": tables_only}
+    return {"mode": ROUTING_MODES["table_updown"], "arrays": tables_only, "settings": {"packet_keys": True}}

@@ -27,4 +27,5 @@ def compile_routing(network, routing: dict) -> dict:
 
     i = network.info
     return {"mode": ROUTING_MODES["dragonfly_valiant"],
-            "settings": {"dragonfly": (i["p"], i["a"], i["h"], i["groups"]), "hop_classes": 3}}
+            "settings": {"dragonfly": (i["p"], i["a"], i["h"], i["groups"]), "hop_classes": 3,
+                         "packet_keys": True}}

@@ -1,0 +1,140 @@
+# Allocators: separable iSLIP with one iteration and round-robin pointers that move only on an
+# accepted grant (McKeown 1999; BookSim's default). The interface another allocator implements:
+#   switch_allocate(core, w, p0, n_in, n_sa) -> n_win: of the n_sa switch requests in w.req_in / req_out /
+#       req_vc (an input port's requests contiguous), keep the winners, moved to the front, at most one per
+#       input and per output; the router step then moves their flits (and the pointers, see _router).
+#   vc_allocate(core, w, r, p0, NV, n_va): each of the n_va input VCs in w.va_req, which may take the free
+#       output VCs in w.va_cand (all on one output port), takes at most one, through grant_vc.
+from _types cimport *
+from fabric._core cimport Core
+
+
+cdef inline int switch_allocate(Core self, Work *w, int p0, int n_in, int n_sa) noexcept nogil:
+    """iSLIP over the n_sa > 1 requests in req_*: returns how many won, moved to the front."""
+    cdef int j, lo, li, dist, best, bi, n_win = 0
+    cdef int32_t *req_in = w.req_in
+    cdef int32_t *req_out = w.req_out
+    cdef int32_t *req_vc = w.req_vc
+    cdef int32_t *mark = w.mark
+    cdef int32_t stamp
+    w.mark_stamp += 1
+    stamp = w.mark_stamp
+    # grant: each output picks the requesting input closest after its pointer
+    for j in range(n_sa):
+        lo = req_out[j]
+        dist = req_in[j] - self.pstate[p0 + lo].sa_gptr
+        if dist < 0:
+            dist += n_in
+        if mark[lo] != stamp or dist < w.best_dist[lo]:
+            mark[lo] = stamp
+            w.best_dist[lo] = dist
+            w.best_req[lo] = j
+    # accept: requests of one input are contiguous; each input takes the granting output
+    # closest after its pointer
+    j = 0
+    while j < n_sa:
+        li = req_in[j]
+        best = -1
+        bi = -1
+        while j < n_sa and req_in[j] == li:
+            lo = req_out[j]
+            if w.best_req[lo] == j:
+                dist = lo - self.pstate[p0 + li].sa_aptr
+                if dist < 0:
+                    dist += n_in
+                if best < 0 or dist < best:
+                    best = dist
+                    bi = j
+            j += 1
+        if bi >= 0:
+            req_in[n_win] = req_in[bi]
+            req_out[n_win] = req_out[bi]
+            req_vc[n_win] = req_vc[bi]
+            n_win += 1
+    return n_win
+
+
+cdef inline void vc_allocate(Core self, Work *w, int r, int p0, int NV, int n_va) noexcept nogil:
+    cdef int j, i, o, ov, lo_v, dist, best, bi, V = self.V, li_v, n
+    cdef uint64_t cand
+    cdef InVC *in_vc
+    # An input VC asks for VCs of one output port only, so allocation splits by output port, and a
+    # port with one requester (the scan counted them) needs no arbitration.
+    n = 0
+    for j in range(n_va):
+        i = w.va_req[j]
+        if not (w.va_more >> (self.ivc[i].out_lo & 63) & 1):
+            va_alone(self, i, r, p0, w.va_cand[j])
+        else:
+            w.va_req[n] = i
+            w.va_cand[n] = w.va_cand[j]
+            n += 1
+    n_va = n
+    w.mark_stamp += 1
+    # grant: each free output VC picks the requesting input VC closest after its pointer
+    for j in range(n_va):
+        i = w.va_req[j]
+        in_vc = &self.ivc[i]
+        li_v = i - p0 * V
+        o = p0 + in_vc.out_lo
+        cand = w.va_cand[j]
+        while cand:
+            ov = ctz64(cand)
+            cand &= cand - 1
+            lo_v = (o - p0) * V + ov
+            dist = li_v - self.va_gptr[o * V + ov]
+            if dist < 0:
+                dist += NV
+            if w.mark[lo_v] != w.mark_stamp or dist < w.best_dist[lo_v]:
+                w.mark[lo_v] = w.mark_stamp
+                w.best_dist[lo_v] = dist
+                w.best_req[lo_v] = j
+    # accept: each input VC takes the granting output VC closest after its pointer
+    for j in range(n_va):
+        i = w.va_req[j]
+        in_vc = &self.ivc[i]
+        o = p0 + in_vc.out_lo
+        best = -1
+        bi = -1
+        cand = w.va_cand[j]
+        while cand:
+            ov = ctz64(cand)
+            cand &= cand - 1
+            lo_v = (o - p0) * V + ov
+            if w.mark[lo_v] == w.mark_stamp and w.best_req[lo_v] == j:
+                dist = lo_v - in_vc.va_aptr
+                if dist < 0:
+                    dist += NV
+                if best < 0 or dist < best:
+                    best = dist
+                    bi = ov
+        if bi >= 0:
+            grant_vc(self, i, r, p0, bi)
+
+
+cdef inline void va_alone(Core self, int i, int r, int p0, uint64_t cand) noexcept nogil:
+    """VC allocation for input VC i when nothing else asks for its output port: every free output
+    VC in its range grants it, and it accepts the one closest after its pointer. The candidates
+    all sit on one port, so that is the first at or after the pointer's place within the port,
+    else the first: the lowest bit of the candidates rotated right by that place (no branch to
+    mispredict)."""
+    cdef InVC *in_vc = &self.ivc[i]
+    cdef uint64_t rot
+    cdef int a = in_vc.va_aptr - in_vc.out_lo * self.V
+    a &= -<int>(<unsigned> a < <unsigned> self.V)   # on another port: from the first candidate
+    rot = (cand >> a) | (cand << ((64 - a) & 63))
+    grant_vc(self, i, r, p0, (a + ctz64(rot)) & 63)
+
+
+cdef inline void grant_vc(Core self, int i, int r, int p0, int ov) noexcept nogil:
+    """Input VC i (global; of router r, whose first port is p0) takes output VC ov of its output port."""
+    cdef InVC *in_vc = &self.ivc[i]
+    cdef int V = self.V, o = p0 + in_vc.out_lo, q = i - p0 * V
+    cdef int next_in = q + 1, next_out = in_vc.out_lo * V + ov + 1
+    self.pstate[o].free_vcs &= ~((<uint64_t>1) << ov)
+    in_vc.sel = <uint8_t>ov
+    in_vc.state = VC_ACTIVE_HEAD
+    self.va_mask[r * self.WV + (q >> 6)] &= ~((<uint64_t>1) << (q & 63))
+    in_vc.wait = self.va - 1
+    self.va_gptr[o * V + ov] = next_in      # (may be the router's VC count: the same as 0, see PortState)
+    in_vc.va_aptr = next_out

@@ -1,0 +1,55 @@
+# Links: flits and credits in flight. A link carries one flit per cycle with a fixed latency, kept as R
+# time slots (slot = cycle & rmask) of one entry per port; per router and slot a byte per local port says
+# which input VC a flit arrives at (arrive) or which output VC a credit returns to (credit_in). The
+# sender writes the slot (router.traverse, sources.endpoint_send); the receiver reads it here.
+from _types cimport *
+from fabric._core cimport Core, mask_words, port_words
+
+
+cdef inline int receive(Core self, int r, int p0, Shape *shape) noexcept nogil:
+    """A: credits arriving at router r's output VCs this cycle. B: flits that arrived on their input
+    links last cycle were written into their buffers then and are usable from now on; doing the
+    write here, just before its first use, keeps the input-VC state in cache. Only the ports whose
+    byte the sender set in credit_in / arrive are visited."""
+    cdef int V = self.V, B = self.B, WV, WP, p, i, q, w, b
+    cdef int64_t flit
+    cdef uint64_t *cm
+    cdef uint64_t *am
+    cdef uint64_t bytes
+    cdef int16_t *credits = &self.credits[p0 * V]
+    cdef int64_t *link_flit = self.link_prev
+    cdef InVC *in_vc
+    WV = mask_words(self, shape)
+    WP = port_words(self, shape)
+    cm = &self.cm_now[r * WP]
+    am = &self.am_prev[r * WP]
+    for w in range(WP):
+        bytes = cm[w]
+        cm[w] = 0
+        while bytes:
+            credits[pop_port_byte(&bytes, w, V)] += 1
+        bytes = am[w]
+        am[w] = 0
+        while bytes:
+            b = pop_port_byte(&bytes, w, V)
+            self.vcmask[r * WV + (b >> 6)] |= (<uint64_t>1) << (b & 63)
+            p = p0 + self.vc_port[b]
+            flit = link_flit[p]
+            link_flit[p] = -1
+            i = p0 * V + b
+            in_vc = &self.ivc[i]
+            q = in_vc.count
+            if q < 2:
+                in_vc.front[q] = flit
+            elif q >= B:
+                return 1
+            else:
+                q += in_vc.ring - 2
+                if q >= B - 2:
+                    q -= B - 2
+                self.buf[<int64_t>i * B + q] = flit
+            in_vc.count += 1
+            # a head is routed soon, by its destination's key: a random line of ep_key, which the
+            # sweep over the network's state has likely pushed out of the caches since last use
+            prefetch(&self.ep_key[(flit >> DEST_SHIFT) & DEST_MASK], 0)
+    return 0

@@ -1,0 +1,965 @@
+# cython: language_level=3
+"""The cycle-stepped simulation core of fabric.
+
+Python (fabric/build.py) builds flat arrays describing routers, ports, links and endpoints and hands
+them to `Core`. `Core.run(until)` steps the network one cycle at a time without the GIL and without
+touching a Python object, writing counters that Python turns into a result.
+
+Model (one cycle = one clock of every router, link and endpoint):
+
+* Router: input-queued, `vcs` virtual channels per input port, each a FIFO of `vc_buffer` flits.
+  A head flit written into its buffer at cycle a does route computation at a+1 (taking routing_delay
+  cycles), then VC allocation (vc_alloc_delay), then switch allocation (sw_alloc_delay) and switch
+  traversal (st_delay); non-speculative. Body flits only need switch allocation. With every delay 1 a flit
+  written at a reaches the next router's buffer at a + 4 + link latency.
+* VC and switch allocation: separable iSLIP with one iteration and round-robin pointers that move only
+  on an accepted grant (McKeown 1999; BookSim's default allocators). A packet holds its output VC from
+  head to tail (wormhole).
+* Links carry one flit per cycle with a fixed latency, modelled as R time slots of per-port entries.
+  Credits return over the reverse channel with the same latency: a credit freed by switch allocation at
+  cycle s is usable upstream from s + sw_alloc_delay + latency (BookSim with credit_delay 0).
+* Endpoints: Bernoulli packet creation into an unbounded source queue; the head packet takes an
+  injection VC that is free and has credit (round robin from the last used, as BookSim) and sends one
+  flit per cycle. Injection takes 2 cycles to the router's buffer; ejection takes 1 cycle and always
+  accepts a flit.
+
+Every read in cycle t sees the state left by cycle t-1: flits and credits written during t land in
+slots of later cycles, and a flit that reaches a router's buffer at cycle t is first used at t+1 (the
+core moves it from its link slot into the buffer at the start of the router's step at t+1).
+
+A flit is one 64-bit word carrying what a real head flit carries, so a hop never touches the packet
+record: packet id (bits 32-61), destination endpoint (bits 11-31), links crossed so far (bits 1-10,
+head flit only) and a tail bit (bit 0); bit 62 is set on a head whose source chose UGAL's non-minimal
+path, and bit 63 stays clear (-1 means no flit).
+"""
+# The parts (each a .pxd of nogil functions on the Core, inlined here; docs/architecture.md):
+#   _types      the vocabulary: widths, constants, the flit word, packet / VC / port records, Shape
+#   _core.pxd   the state of one simulation (the Core's fields)
+#   _links      flits and credits in flight, received at the start of a router's step
+#   _routing    route computation, handed to a family: _routing_dor, _routing_tree, _routing_hyperx,
+#               _routing_dragonfly, _routing_table (shared: _routing_base)
+#   _allocators VC and switch allocation (separable iSLIP)
+#   _router     one router's step: receive, route, allocate, traverse
+#   _packets    the packet pool, source queues' tails, ejection and delivery
+#   _sources    creation processes, destinations, sizes, message release, planes, injection
+#   _messages   the release heap of collectives and traces
+#   _statistics latency histograms and per-class counters
+#   _inspection the per-cycle invariant check and the route probe
+# This file: the cycle loop (one cycle: message releases, endpoint credits, creation, injection, the
+# routers' step on n_threads threads, the merge in router order), construction, and the read-outs.
+cimport cython
+from cython.parallel cimport prange
+from libc.stdlib cimport free
+from libc.string cimport memset
+from libc.math cimport log
+
+from _types cimport *
+from _rng cimport mix_seed
+from _routing_base cimport FAMILY_SHIFT, FAMILY_TABLE
+from _routing_dor cimport dor_modes
+from _routing_tree cimport tree_modes
+from _routing_hyperx cimport hyperx_modes
+from _routing_dragonfly cimport dragonfly_modes
+from _routing_table cimport table_modes
+from _router cimport router_step
+from _packets cimport grow_packets, eject
+from _sources cimport endpoint_create, endpoint_send, release_message, first_arrival
+from _messages cimport heap_push, heap_pop
+from _statistics cimport grow_histograms
+from _inspection cimport check_cycle, probe
+
+import mmap
+
+import numpy as np
+cimport numpy as cnp
+
+cnp.import_array()
+
+cdef extern from *:
+    """
+    #ifndef FABRIC_SOURCE_DIGEST
+    #define FABRIC_SOURCE_DIGEST ""
+    #endif
+    """
+    const char *FABRIC_SOURCE_DIGEST
+
+# what the core was built from (setup.py): fabric/_find_core.py checks a checkout's sources against it
+SOURCE_DIGEST = FABRIC_SOURCE_DIGEST.decode()
+
+STATUS_OK = ST_OK
+STATUS_DRAINED = ST_DRAINED
+STATUS_PACKET_LIMIT = ST_PACKET_LIMIT
+STATUS_NO_MEMORY = ST_NO_MEMORY
+STATUS_INVARIANT = ST_INVARIANT
+STATUS_DEADLOCK = ST_DEADLOCK
+
+# The integers Python hands the core, named here once; fabric/constants.py reads them from these tables.
+# A routing family's file names its own modes
+ROUTING_MODES = {**dor_modes(), **tree_modes(), **hyperx_modes(), **dragonfly_modes(), **table_modes()}
+PORT_KINDS = {"none": PORT_NONE, "link": PORT_LINK, "endpoint": PORT_ENDPOINT}
+TORUS_TIES = {"random": TIE_RANDOM, "positive": TIE_POSITIVE}
+PLANE_POLICIES = {"hash": PLANE_HASH, "random": PLANE_RANDOM, "least_loaded": PLANE_LEAST_LOADED}
+DEST_MODES = {"uniform": DEST_UNIFORM, "table": DEST_TABLE, "alias": DEST_ALIAS, "rotate": DEST_ROTATE}
+PROCESSES = {"bernoulli": PROC_BERNOULLI, "periodic": PROC_PERIODIC, "on_off": PROC_ON_OFF, "budget": PROC_BUDGET}
+
+cdef enum:
+    PREFETCH_ROUTERS = 4    # how far ahead step_block fetches a router's input-VC state
+    PREFETCH_EJECTS = 8     # how far ahead the merge of ejections fetches their packets
+    EJECT_CREDITS = 0x7FFF
+    STAMP_LIMIT = 0x3FFFFFFF
+
+
+CLASS_STATS = ("measured", "created_flits", "ejected_flits", "delivered", "sum_packet_latency",
+               "sum_network_latency", "max_packet_latency", "max_network_latency", "sum_hops", "injected_flits")
+MAX_ENDPOINTS = DEST_MASK
+MAX_HOPS = HOPS_MASK
+MAX_ROUTER_PORTS = 0x7FFF       # a local port is an int16 (out_lo, vc_port, the switch pointers)
+MAX_ROUTER_VCS = 0xFFFF         # ports x VCs of a router: the VC allocation pointers are uint16
+MAX_COORD_BITS = 32             # router coordinates are packed into one 32-bit key
+MAX_PACKETS = 1 << 30
+
+
+HUGE_PAGE = 1 << 21
+ARENA_CHUNK = 16 * HUGE_PAGE
+
+
+class _Arena:
+    """Zeroed, 64-byte aligned blocks from 2 MB-aligned anonymous mappings that the kernel is asked
+    to back with huge pages (MADV_HUGEPAGE; this machine's kernel does so only when asked). A large
+    network's state is ~100 MB touched all over every cycle: with 4 KB pages most cache misses would
+    also miss the TLB."""
+
+    def __init__(self):
+        self.chunk = None
+        self.pos = 0
+
+    def _map(self, size):
+        m = mmap.mmap(-1, size + HUGE_PAGE, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+        try:
+            m.madvise(mmap.MADV_HUGEPAGE)
+        except (AttributeError, OSError):
+            pass        # no huge pages: the same state, only more TLB misses
+        whole = np.frombuffer(m, np.uint8)
+        start = (-whole.ctypes.data) % HUGE_PAGE
+        return whole[start:start + size]
+
+    def take(self, nbytes):
+        nbytes = (max(int(nbytes), 1) + 63) & ~63
+        if nbytes > ARENA_CHUNK // 2:
+            return self._map((nbytes + HUGE_PAGE - 1) // HUGE_PAGE * HUGE_PAGE)[:nbytes]
+        if self.chunk is None or self.pos + nbytes > self.chunk.shape[0]:
+            self.chunk = self._map(ARENA_CHUNK)
+            self.pos = 0
+        out = self.chunk[self.pos:self.pos + nbytes]
+        self.pos += nbytes
+        return out
+
+
+
+@cython.final
+cdef class Core:
+    """One network's complete simulation state.
+
+    Parameters
+    ----------
+    net : dict of ndarray
+        port_indptr (n_routers+1,) int32, port_kind (n_ports,) int8, port_peer (n_ports,) int32,
+        port_latency (n_ports,) int32, endpoint_port (n_endpoints,) int32,
+        router_coords (n_routers, n_dims) int32, dims (n_dims,) int32.
+    cfg : fabric.core_config.CoreConfig
+        Every scalar setting, each one required (its fields and their meaning are there).
+    """
+
+    def __cinit__(self):
+        self.pkts = NULL
+        self.pkt_msg = NULL
+        self.pkt_key = NULL
+        self.port_flits = NULL
+        self.cls_hist = NULL
+        self.C = 1
+        self.n_msgs = 0
+        self.pkt_cap = 0
+        self.pkt_free = -1
+        self.hist_cap = 0
+
+    def __init__(self, dict net, cfg):
+        cdef int64_t i, r
+        cdef cnp.ndarray a
+        keep = {}
+        arena = _Arena()
+
+        def arr(name, src, dtype):
+            src = np.ascontiguousarray(src, dtype=dtype)
+            out = arena.take(src.nbytes).view(dtype)[:src.size].reshape(src.shape)
+            out[...] = src
+            keep[name] = out
+            return out
+
+        def full(name, n, dtype, fill=0):
+            n = max(int(n), 1)
+            out = arena.take(n * np.dtype(dtype).itemsize).view(dtype)[:n]
+            if fill:
+                out.fill(fill)
+            keep[name] = out
+            return out
+
+        def raw(name, nbytes):
+            out = arena.take(nbytes)
+            keep[name] = out
+            return out
+
+        self.V = cfg.vcs
+        self.B = cfg.vc_buffer
+        self.rd = cfg.routing_delay
+        self.va = cfg.vc_alloc_delay
+        self.sa = cfg.sw_alloc_delay
+        self.st = cfg.st_delay
+        self.route_mode = cfg.route_mode
+        self.torus_tie = cfg.torus_tie
+        self.packet_size = cfg.packet_size
+        self.packet_rate = cfg.packet_rate
+        classes = cfg.classes
+        self.C = len(classes)
+        self.process = classes[0].process         # PROC_BUDGET (closed loop) runs with one class only
+        self.window_start = cfg.window_start
+        self.window_end = cfg.window_end
+        self.max_packets = min(int(cfg.max_packets), MAX_PACKETS)
+        self.hist_limit = cfg.hist_limit
+        self.log1mp = log(1.0 - self.packet_rate) if 0.0 < self.packet_rate < 1.0 else 0.0
+        self.now = 0
+
+        indptr = arr("port_indptr", net["port_indptr"], np.int32)
+        self.n_routers = indptr.shape[0] - 1
+        self.n_ports = int(indptr[self.n_routers])
+        a = indptr; self.port_indptr = <int32_t *> a.data
+        kinds = arr("port_kind", net["port_kind"], np.int8)
+        peers = arr("port_peer", net["port_peer"], np.int32)
+        lat = arr("port_latency", net["port_latency"], np.int32)
+        # a link of c cycles per flit sends one flit every c cycles; a flit's last part leaves c - 1
+        # cycles after its first, so it (and the credit back over the same channel) takes c - 1 more
+        cpf = np.ascontiguousarray(net.get("port_cpf", np.ones(len(kinds), np.int16)), np.int16)
+        cpf = np.where(kinds == PORT_LINK, cpf, 1).astype(np.int16)
+        lat = lat + (cpf.astype(np.int32) - 1)
+        in_lat = np.where(kinds == PORT_LINK, lat[np.where(kinds == PORT_LINK, peers, 0)], 1) if len(kinds) else 1
+        flit_delay = lat + self.sa + self.st - 1
+        credit_delay = np.broadcast_to(in_lat + self.sa, lat.shape)
+        self.P = cfg.planes
+        self.plane_policy = cfg.plane_policy
+        self.draw_keys = (cfg.packet_keys or (self.P > 1 and self.plane_policy != PLANE_RANDOM))
+        slots = arr("slot_port", net["endpoint_port"], np.int32)
+        a = slots; self.slot_port = <int32_t *> a.data
+        eport = arr("endpoint_port", slots[::self.P], np.int32)
+        a = eport; self.endpoint_port = <int32_t *> a.data
+        self.n_endpoints = eport.shape[0]
+        # an endpoint port's peer, in the core: its slot (the endpoint's VCs in that plane)
+        peers = peers.copy()
+        peers[slots] = np.arange(len(slots), dtype=np.int32)
+        if self.n_endpoints > MAX_ENDPOINTS:
+            raise ValueError(f"the core supports at most {MAX_ENDPOINTS} endpoints")
+        coords = np.ascontiguousarray(net["router_coords"], dtype=np.int64)
+        dims = arr("dims", net["dims"], np.int32)
+        self.n_dims = dims.shape[0]
+        a = dims; self.dims = <int32_t *> a.data
+        counts = np.diff(indptr)
+        self.max_router_ports = int(counts.max()) if self.n_routers else 1
+        port_router = np.repeat(np.arange(self.n_routers, dtype=np.int32), counts)
+        endpoint_router = port_router[eport] if self.n_endpoints else np.zeros(1, np.int32)
+        bits = [max(int(k) - 1, 0).bit_length() for k in dims.tolist()]
+        if sum(bits) > 32 or len(bits) > 32:
+            raise ValueError("the core packs router coordinates into 32 bits; these dimensions need more")
+        key = np.zeros(self.n_routers, dtype=np.uint32)
+        shift = 0
+        for d, width in enumerate(bits):
+            self.coord_shift[d] = shift
+            self.coord_mask[d] = (1 << width) - 1
+            for b in range(shift, shift + width):
+                self.bit_dim[b] = d
+            if self.n_routers:
+                key |= coords.reshape(self.n_routers, -1)[:, d].astype(np.uint32) << np.uint32(shift)
+            shift += width
+        a = arr("router_key", key if self.n_routers else [0], np.uint32); self.router_key = <uint32_t *> a.data
+        self.df_p, self.df_a, self.df_h, self.df_g = cfg.dragonfly
+        self.ugal_threshold = cfg.ugal_threshold
+        self.ecmp_any_vc = cfg.ecmp_any_vc
+        self.deadlock_cycles = cfg.deadlock_cycles
+        self.check_every_cycle = cfg.check
+        self.bad[0] = 0
+        self.c_last_move = 0
+        self.forced_choice = -1
+        for d, offset in enumerate(np.asarray(net.get("row_offsets", []), dtype=np.int64).tolist()[:32]):
+            self.row_offset[d] = offset
+        zeros = np.zeros(max(self.n_routers, 1), np.int32)
+        a = arr("tree_lo", net.get("tree_lo", zeros), np.int32); self.tree_lo = <int32_t *> a.data
+        a = arr("tree_span", net.get("tree_span", zeros), np.int32); self.tree_span = <int32_t *> a.data
+        a = arr("tree_branch", net.get("tree_branch", zeros + 1), np.int32); self.tree_branch = <int32_t *> a.data
+        a = arr("tree_up0", net.get("tree_up0", zeros), np.int32); self.tree_up0 = <int32_t *> a.data
+        a = arr("tree_nup", net.get("tree_nup", zeros), np.int32); self.tree_nup = <int32_t *> a.data
+        one16 = np.zeros(1, np.int16)
+        a = arr("dist_any", net.get("dist_any", one16), np.int16); self.dist_any = <int16_t *> a.data
+        a = arr("dist_down", net.get("dist_down", one16), np.int16); self.dist_down = <int16_t *> a.data
+        a = arr("port_far", net.get("port_far", np.full(max(self.n_ports, 1), -1, np.int32)), np.int32)
+        self.port_far = <int32_t *> a.data
+        a = arr("port_up", net.get("port_up", np.zeros(max(self.n_ports, 1), np.int8)), np.int8)
+        self.port_up = <int8_t *> a.data
+        a = arr("ep_router", endpoint_router, np.int32); self.ep_router = <int32_t *> a.data
+        if self.route_mode >> FAMILY_SHIFT == FAMILY_TABLE and net.get("dist_any") is None:
+            raise ValueError("table routing needs dist_any")
+        a = arr("ep_key", key[endpoint_router] if self.n_endpoints else [0], np.uint32)
+        self.ep_key = <uint32_t *> a.data
+
+        # Time slots: a power of two larger than the longest flit or credit delay.
+        longest = (int(lat.max()) if self.n_ports else 1) + self.sa + self.st + 2
+        self.R = 1
+        while self.R <= longest:
+            self.R *= 2
+        self.rmask = self.R - 1
+
+        NPV = self.n_ports * self.V
+        a = raw("ivc", NPV * sizeof(InVC) + 64)
+        self.ivc = <InVC *> (a.data + (-(<size_t> a.data) & 63))   # 64-byte aligned
+        self.class_mask[CLASS_ALL] = ((<uint64_t>1) << self.V) - 1 if self.V < 64 else <uint64_t>-1
+        self.class_mask[CLASS_LOW] = ((<uint64_t>1) << (self.V // 2)) - 1
+        self.class_mask[CLASS_HIGH] = self.class_mask[CLASS_ALL] & ~self.class_mask[CLASS_LOW]
+        # per-hop classes: hop i of at most `hop_classes` hops gets VCs [i*V/n, (i+1)*V/n)
+        hop_classes = max(1, min(cfg.hop_classes, 32, self.V))
+        for i in range(32):
+            j = min(i, hop_classes - 1)
+            lo, hi = j * self.V // hop_classes, (j + 1) * self.V // hop_classes
+            self.class_mask[CLASS_HOP + i] = (((<uint64_t>1) << (hi - lo)) - 1) << lo
+        a = raw("buf", NPV * self.B * 8 + 64)
+        self.buf = <int64_t *> (a.data + (-(<size_t> a.data) & 63))   # 64-byte aligned, zeroed
+        self.WV = (self.max_router_ports * self.V + 63) // 64
+        a = full("vcmask", self.n_routers * self.WV, np.uint64); self.vcmask = <uint64_t *> a.data
+        a = full("rc_mask", self.n_routers * self.WV, np.uint64, np.iinfo(np.uint64).max)   # every VC idle
+        self.rc_mask = <uint64_t *> a.data
+        a = full("va_mask", self.n_routers * self.WV, np.uint64); self.va_mask = <uint64_t *> a.data
+        local_vcs = np.arange(self.max_router_ports * self.V)
+        a = arr("vc_port", local_vcs // self.V, np.int16); self.vc_port = <int16_t *> a.data
+        a = arr("vc_index", local_vcs % self.V, np.int8); self.vc_index = <int8_t *> a.data
+        a = raw("pstate", self.n_ports * sizeof(PortState)); self.pstate = <PortState *> a.data
+        for i in range(self.n_ports):
+            self.pstate[i].free_vcs = ((<uint64_t>1) << self.V) - 1 if self.V < 64 else <uint64_t>-1
+        initial = np.where(kinds == PORT_LINK, self.B, np.where(kinds == PORT_ENDPOINT, EJECT_CREDITS, 0))
+        a = arr("credits", np.repeat(initial, self.V), np.int16); self.credits = <int16_t *> a.data
+        a = full("va_gptr", NPV, np.uint16); self.va_gptr = <uint16_t *> a.data
+        a = full("link_flit", self.n_ports * self.R, np.int64, -1); self.link_flit = <int64_t *> a.data
+        a = arr("port_cpf", cpf if self.n_ports else [1], np.int16); self.port_cpf = <int16_t *> a.data
+        a = full("port_free", self.n_ports, np.int64); self.port_free = <int64_t *> a.data
+        if cfg.count_ports:
+            a = full("port_flits", self.n_ports, np.int64); self.port_flits = <int64_t *> a.data
+        self.any_slow = bool(self.n_ports and int(cpf.max()) > 1)
+        self.WP = (self.max_router_ports + 7) // 8
+        self.plain = self.WV == 1 and self.WP == 1 and not self.any_slow and self.rd == 1 and self.va == 1
+        a = full("arrive", self.R * self.n_routers * self.WP, np.uint64); self.arrive = <uint64_t *> a.data
+        a = full("credit_in", self.R * self.n_routers * self.WP, np.uint64)
+        self.credit_in = <uint64_t *> a.data
+        self.slot_bytes = self.n_routers * self.WP * 8
+        # where the far end of each link port (an endpoint port: the port itself) has its byte
+        local = np.arange(self.n_ports, dtype=np.int64) - indptr[port_router].astype(np.int64)
+        far = np.where(kinds == PORT_LINK, peers, np.arange(self.n_ports))
+        far_byte = port_router.astype(np.int64)[far] * self.WP * 8 + local[far]
+        a = raw("port", self.n_ports * sizeof(Port)); self.port = <Port *> a.data
+        columns = zip(peers.tolist(), far_byte.tolist(), flit_delay.tolist(), credit_delay.tolist(),
+                      kinds.tolist())
+        for i, (pp, pb, fd, cd, kd) in enumerate(columns):
+            self.port[i].peer = pp
+            self.port[i].peer_byte = pb
+            self.port[i].flit_delay = fd
+            self.port[i].credit_delay = cd
+            self.port[i].kind = kd
+
+        seed = int(cfg.seed) & 0xFFFFFFFFFFFFFFFF
+        a = full("router_rng", self.n_routers, np.uint64); self.router_rng = <uint64_t *> a.data
+        for r in range(self.n_routers):
+            self.router_rng[r] = mix_seed(seed, 2 * <uint64_t>r + 1)
+        a = full("ep_rng", self.n_endpoints, np.uint64); self.ep_rng = <uint64_t *> a.data
+        for i in range(self.n_endpoints):
+            self.ep_rng[i] = mix_seed(seed, 2 * <uint64_t>i + 2)
+        a = full("key_rng", self.n_endpoints, np.uint64); self.key_rng = <uint64_t *> a.data
+        for i in range(self.n_endpoints):
+            self.key_rng[i] = mix_seed(seed, (<uint64_t>1 << 48) + <uint64_t>i)
+
+        NEV = self.n_endpoints * self.P * self.V
+        a = full("ep_next_arrival", self.n_endpoints, np.int64, NO_CYCLE); self.ep_next_arrival = <int64_t *> a.data
+        a = full("ep_q_head", self.n_endpoints, np.int32, -1); self.ep_q_head = <int32_t *> a.data
+        a = full("ep_q_tail", self.n_endpoints, np.int32, -1); self.ep_q_tail = <int32_t *> a.data
+        a = full("ep_queued", (self.n_endpoints + 63) // 64, np.uint64); self.ep_queued = <uint64_t *> a.data
+        a = full("ep_cur_vc", self.n_endpoints, np.int16, -1); self.ep_cur_vc = <int16_t *> a.data
+        a = full("ep_cur_plane", self.n_endpoints, np.int16, -1); self.ep_cur_plane = <int16_t *> a.data
+        a = full("ep_cur_sent", self.n_endpoints, np.int32); self.ep_cur_sent = <int32_t *> a.data
+        a = full("ep_last_vc", self.n_endpoints * self.P, np.int16, self.V - 1); self.ep_last_vc = <int16_t *> a.data
+        a = raw("ep_ovc", NEV * sizeof(OutVC)); self.ep_ovc = <OutVC *> a.data
+        for i in range(NEV):
+            self.ep_ovc[i].credits = self.B
+        self.n_threads = max(1, cfg.threads)
+        # one block of contiguous routers per thread: neighbours then mostly share a thread, and fewer
+        # flits and credits cross between the cores' caches. (Eight blocks per thread, taken in turn,
+        # measured 3% slower on the 25^3 torus and 5% on clos15488, both on two threads.)
+        self.n_blocks = min(self.n_threads, max(1, self.n_routers))
+        assert sizeof(Work) % 64 == 0, sizeof(Work)
+        assert sizeof(InVC) == 32, sizeof(InVC)            # two VCs to a cache line
+        a = raw("works", self.n_blocks * sizeof(Work) + 64)
+        self.works = <Work *> (a.data + (-(<size_t> a.data) & 63))    # 64-byte aligned
+        MPV = self.max_router_ports * self.V
+        endpoint_ports = np.bincount(port_router[kinds == PORT_ENDPOINT], minlength=self.n_routers)
+        cdef Work *wk
+        cdef int32_t *scratch
+        cdef Py_ssize_t M = MPV
+        for t in range(self.n_blocks):
+            wk = &self.works[t]
+            wk.lo = t * self.n_routers // self.n_blocks
+            wk.hi = (t + 1) * self.n_routers // self.n_blocks
+            wk.cap = max(1, int(endpoint_ports[wk.lo:wk.hi].sum()))
+            wk.e_lo = t * ((self.n_endpoints + 63) // 64) // self.n_blocks    # in words of ep_queued
+            wk.e_hi = (t + 1) * ((self.n_endpoints + 63) // 64) // self.n_blocks
+            # the int32 scratch arrays, MPV entries each, in one block
+            a = full(f"scratch{t}", 7 * MPV, np.int32); scratch = <int32_t *> a.data
+            wk.req_in, wk.req_out, wk.req_vc = scratch, scratch + M, scratch + 2 * M
+            wk.va_req, wk.best_req, wk.best_dist = scratch + 3 * M, scratch + 4 * M, scratch + 5 * M
+            wk.mark = scratch + 6 * M
+            a = full(f"va_cand{t}", MPV, np.uint64); wk.va_cand = <uint64_t *> a.data
+            wk.mark_stamp = 0
+            wk.va_more = 0
+            wk.flit_hops = wk.injected = wk.status = wk.n_eject = 0
+            # at most one flit leaves each injection buffer per cycle: one credit per slot (endpoint, plane)
+            a = full(f"ep_credit{t}", wk.cap * self.R, np.int32); wk.ep_credit = <int32_t *> a.data
+            a = full(f"ep_credit_n{t}", self.R, np.int32); wk.ep_credit_n = <int32_t *> a.data
+            # and at most one flit leaves each ejection channel
+            a = full(f"eject_flit{t}", wk.cap, np.int64); wk.eject_flit = <int64_t *> a.data
+            a = full(f"eject_at{t}", wk.cap, np.int64); wk.eject_at = <int64_t *> a.data
+            a = full(f"cls_injected{t}", self.C, np.int64); wk.cls_injected = <int64_t *> a.data
+        self._keep = keep
+
+        # traffic: per class and endpoint, destination tables, rates, sizes (fabric/traffic/*.py, fabric/build.py)
+        E1 = max(self.n_endpoints, 1)
+        G = self.C * E1
+        a = arr("cls_dest_mode", [c.dest_mode for c in classes], np.int8); self.cls_dest_mode = <int8_t *> a.data
+        a = arr("cls_process", [c.process for c in classes], np.int8); self.cls_process = <int8_t *> a.data
+        a = arr("cls_allow_self", [int(c.allow_self) for c in classes], np.int8)
+        self.cls_allow_self = <int8_t *> a.data
+        a = full("cls_log1m_alpha", self.C, np.float64); self.cls_log1m_alpha = <double *> a.data
+        a = full("cls_log1m_beta", self.C, np.float64); self.cls_log1m_beta = <double *> a.data
+        for i, c in enumerate(classes):
+            self.cls_log1m_alpha[i] = log(1.0 - c.on_alpha) if c.on_alpha < 1.0 else 0.0
+            self.cls_log1m_beta[i] = log(1.0 - c.on_beta) if c.on_beta < 1.0 else 0.0
+        a = arr("dest_table", net.get("dest_table", np.full(G, -1)), np.int32); self.dest_table = <int32_t *> a.data
+        a = arr("alias_row", net.get("alias_row", np.zeros(G)), np.int32); self.alias_row = <int32_t *> a.data
+        a = arr("alias_lo", net.get("alias_lo", np.zeros(2)), np.int32); self.alias_lo = <int32_t *> a.data
+        a = arr("alias_prob", net.get("alias_prob", np.ones(1)), np.float64); self.alias_prob = <double *> a.data
+        a = arr("alias_idx", net.get("alias_idx", np.zeros(1)), np.int32); self.alias_idx = <int32_t *> a.data
+        a = arr("alias_dest", net.get("alias_dest", np.zeros(1)), np.int32); self.alias_dest = <int32_t *> a.data
+        a = full("ep_counter", G, np.int64); self.ep_counter = <int64_t *> a.data
+        rate = np.broadcast_to(np.asarray(net.get("ep_packet_rate", self.packet_rate), np.float64), (G,)).copy()
+        table = np.asarray(net.get("dest_table", np.full(G, -1)))
+        for i, c in enumerate(classes):
+            if c.dest_mode == DEST_TABLE:
+                rate[i * E1:(i + 1) * E1] = np.where(table[i * E1:(i + 1) * E1] >= 0, rate[i * E1:(i + 1) * E1], 0.0)
+        a = full("ep_log1mp", G, np.float64); self.ep_log1mp = <double *> a.data
+        for i in range(self.C * self.n_endpoints):
+            self.ep_log1mp[i] = log(1.0 - rate[i]) if 0.0 < rate[i] < 1.0 else 0.0   # libm's log, as before
+        a = arr("ep_period", np.where(rate > 0, 1.0 / np.maximum(rate, 1e-300), 0.0), np.float64)
+        self.ep_period = <double *> a.data
+        a = full("ep_phase", G, np.float64); self.ep_phase = <double *> a.data
+        a = full("ep_on_until", G, np.int64); self.ep_on_until = <int64_t *> a.data
+        sizes = np.concatenate([np.asarray(c.sizes, np.int32) for c in classes])
+        cum = np.concatenate([np.cumsum(c.size_weights) / np.sum(c.size_weights) for c in classes])
+        a = arr("cls_size_lo", np.cumsum([0] + [len(c.sizes) for c in classes]), np.int32)
+        self.cls_size_lo = <int32_t *> a.data
+        a = arr("size_value", sizes, np.int32); self.size_value = <int32_t *> a.data
+        a = arr("size_cum", cum, np.float64); self.size_cum = <double *> a.data
+        a = full("cls_stats", self.C * N_CLS_STATS, np.int64); self.cls_stats = <int64_t *> a.data
+
+        # First creation of each generator's process (the processes start at cycle 0).
+        if self.C == 1:
+            self.gen_next = self.ep_next_arrival
+        else:
+            a = full("gen_next", G, np.int64, NO_CYCLE); self.gen_next = <int64_t *> a.data
+        for c in range(self.C):
+            for i in range(self.n_endpoints):
+                self.gen_next[c * self.n_endpoints + i] = first_arrival(self, i, c * self.n_endpoints + i, c,
+                                                                             rate[c * self.n_endpoints + i], classes[c].on_share)
+        if self.C > 1:
+            for i in range(self.n_endpoints):
+                self.ep_next_arrival[i] = min(self.gen_next[c * self.n_endpoints + i] for c in range(self.C))
+        a = full("ep_budget", E1, np.int64, cfg.budget); self.ep_budget = <int64_t *> a.data
+        a = full("ep_last_arrival", E1, np.int64, -1); self.ep_last_arrival = <int64_t *> a.data
+        self.c_budget_left = 0
+        self.c_last_arrival = -1
+        if self.process == PROC_BUDGET:
+            self.c_budget_left = cfg.budget * self.n_endpoints
+            for i in range(self.n_endpoints):
+                self.ep_next_arrival[i] = 0 if self.ep_budget[i] > 0 else NO_CYCLE
+
+        # messages: the ones that wait for nothing go on the release heap
+        self.n_msgs = len(net.get("msg_src", ()))
+        M1 = max(self.n_msgs, 1)
+        a = arr("msg_src", net.get("msg_src", np.zeros(1)), np.int32); self.msg_src = <int32_t *> a.data
+        a = arr("msg_dest", net.get("msg_dest", np.zeros(1)), np.int32); self.msg_dest = <int32_t *> a.data
+        a = arr("msg_flits", net.get("msg_flits", np.zeros(1)), np.int32); self.msg_flits = <int32_t *> a.data
+        a = arr("msg_start", net.get("msg_start", np.zeros(1)), np.int64); self.msg_start = <int64_t *> a.data
+        a = arr("msg_ndeps", net.get("msg_ndeps", np.zeros(1)), np.int32); self.msg_ndeps = <int32_t *> a.data
+        a = arr("dep_indptr", net.get("dep_indptr", np.zeros(2)), np.int32); self.dep_indptr = <int32_t *> a.data
+        a = arr("dep_list", net.get("dep_list", np.zeros(1)), np.int32); self.dep_list = <int32_t *> a.data
+        a = full("msg_left", M1, np.int32); self.msg_left = <int32_t *> a.data
+        a = full("msg_release", M1, np.int64, -1); self.msg_release = <int64_t *> a.data
+        a = full("msg_done", M1, np.int64, -1); self.msg_done = <int64_t *> a.data
+        a = full("heap_time", M1, np.int64); self.heap_time = <int64_t *> a.data
+        a = full("heap_msg", M1, np.int32); self.heap_msg = <int32_t *> a.data
+        self.heap_n = 0
+        self.c_msgs_left = self.n_msgs
+        for i in range(self.n_msgs):
+            if self.msg_ndeps[i] == 0:
+                heap_push(self, self.msg_start[i], <int32_t>i)
+
+        if grow_packets(self, min(1024, self.max_packets)) or grow_histograms(self, 1024):
+            raise MemoryError("fabric core: cannot allocate the packet pool")
+
+    def __dealloc__(self):
+        free(self.pkts)
+        free(self.pkt_msg)
+        free(self.pkt_key)
+        free(self.cls_hist)
+        free(self.hist_packet)
+        free(self.hist_network)
+
+    # ------------------------------------------------------------------ running
+
+    def run(self, cycle_t until, bint stop_when_drained=False):
+        """Step the network until cycle `until` (exclusive) or, with stop_when_drained, until every
+        measured packet has arrived. Returns a status code (STATUS_*)."""
+        cdef int status
+        with nogil:
+            status = run_cycles(self, until, stop_when_drained)
+        return status
+
+    # ------------------------------------------------------------------ read-outs: what fabric/statistics.py reports
+
+    def counters(self):
+        """Event counters and sums since cycle 0 (see fabric/statistics.py for their meaning)."""
+        return {
+            "now": self.now,
+            "created_packets": self.c_created_packets,
+            "created_flits": self.c_created_flits,
+            "injected_flits": self.c_injected_flits,
+            "delivered_packets": self.c_delivered_packets,
+            "delivered_flits": self.c_delivered_flits,
+            "flit_hops": self.c_flit_hops,
+            "source_flits": self.c_source_flits,
+            "window_created_flits": self.c_window_created_flits,
+            "window_ejected_flits": self.c_window_ejected_flits,
+            "window_injected_flits": self.c_window_injected_flits,
+            "measured_created": self.c_measured_created,
+            "measured_delivered": self.c_measured_delivered,
+            "measured_outstanding": self.c_measured_outstanding,
+            "sum_packet_latency": self.c_sum_packet_latency,
+            "sum_network_latency": self.c_sum_network_latency,
+            "sum_hops": self.c_sum_hops,
+            "max_packet_latency": self.c_max_packet_latency,
+            "max_network_latency": self.c_max_network_latency,
+            "live_packets": self.pkt_live,
+            "messages_left": self.c_msgs_left,
+            "budget_left": self.c_budget_left,
+            "last_arrival": self.c_last_arrival,
+        }
+
+    def histograms(self):
+        """(packet, network) latency histograms of measured packets: bin = cycles."""
+        cdef int64_t i
+        hp = np.empty(self.hist_cap, np.int64)
+        hn = np.empty(self.hist_cap, np.int64)
+        for i in range(self.hist_cap):
+            hp[i] = self.hist_packet[i]
+            hn[i] = self.hist_network[i]
+        return hp, hn
+
+    def class_stats(self):
+        """Per class (more than one): counters (CLASS_STATS order) and the packet latency histogram."""
+        cdef int64_t c, i
+        out = []
+        for c in range(self.C):
+            counters = {name: self.cls_stats[c * N_CLS_STATS + i] for i, name in enumerate(CLASS_STATS)}
+            hist = np.array([self.cls_hist[c * self.hist_cap + i] for i in range(self.hist_cap)], np.int64) \
+                if self.C > 1 else None
+            out.append((counters, hist))
+        return out
+
+    def messages(self):
+        """(release, done) cycles of every message, -1 where it has not happened."""
+        k = self._keep
+        return k["msg_release"][: self.n_msgs].copy(), k["msg_done"][: self.n_msgs].copy()
+
+    def last_arrivals(self):
+        """Budget workloads: each endpoint's latest tail arrival (-1 none)."""
+        return self._keep["ep_last_arrival"][: self.n_endpoints].copy()
+
+    def port_flit_counts(self):
+        """Flits sent out of each port since cycle 0 (router-to-router links and ejection channels),
+        ndarray (n_ports,); None unless the core was made with cfg count_ports."""
+        if self.port_flits == NULL:
+            return None
+        return np.asarray(self._keep["port_flits"][: self.n_ports]).copy()
+
+    # ------------------------------------------------------------------ inspection: the state inside, for checks and tests
+
+    def violation(self):
+        """The invariant the last run broke, in words (after STATUS_INVARIANT), or None."""
+        what, a, b, value = self.bad[0], self.bad[1], self.bad[2], self.bad[3]
+        if what == CHECK_CREDITS:
+            return f"output VC {b} of port {a} has {value} credits, outside 0..{self.B}"
+        if what == CHECK_BUFFER:
+            return f"input VC {b} of port {a} holds {value} flits, outside 0..{self.B}"
+        if what == CHECK_INJECTION:
+            return f"injection VC {b} of endpoint slot {a} has {value} credits, outside 0..{self.B}"
+        if what == CHECK_CONSERVATION:
+            return (f"{a} flits in buffers and on links, but {b} injected and {value} delivered: "
+                    f"{b - value - a} flits appeared or vanished")
+        return None
+
+    def vc_states(self):
+        """Per input VC (port, vc): flits buffered, state (0 idle, 1 routed, 2-3 active), local output
+        port and the class (routed) or the output VC held (active): four (n_ports, vcs) arrays."""
+        cdef int64_t i, n = self.n_ports * self.V
+        count, state, out, sel = (np.zeros(n, np.int64) for _ in range(4))
+        for i in range(n):
+            count[i] = self.ivc[i].count
+            state[i] = self.ivc[i].state
+            out[i] = self.ivc[i].out_lo
+            sel[i] = self.ivc[i].sel
+        shape = (self.n_ports, self.V)
+        return count.reshape(shape), state.reshape(shape), out.reshape(shape), sel.reshape(shape)
+
+    def class_vcs(self, int cls):
+        """The output VCs (bit mask) class `cls` allows."""
+        return int(self.class_mask[cls])
+
+    def buffer_occupancy(self):
+        """Flits buffered per (port, vc): ndarray of shape (n_ports, vcs)."""
+        return per_vc(self, 0)
+
+    def output_credits(self):
+        """Credits per (port, vc) of the output side: ndarray of shape (n_ports, vcs)."""
+        return per_vc(self, 1)
+
+    def flits_in_network(self):
+        """Flits in router buffers plus flits on links (injection channels included)."""
+        on_links = int(np.count_nonzero(self._keep["link_flit"][: self.n_ports * self.R] >= 0))
+        return int(self.buffer_occupancy().sum()) + on_links
+
+    def check_credits(self, report=False):
+        """True when, for every link and VC, the sender's credits + the receiver's buffered flits +
+        flits and credits in flight equal the buffer depth."""
+        k = self._keep
+        R, B, V, WP = self.R, self.B, self.V, self.WP
+        kinds = k["port_kind"][: self.n_ports]
+        peer = k["port_peer"][: self.n_ports]
+        indptr = k["port_indptr"]
+        router = np.repeat(np.arange(self.n_routers), np.diff(indptr))
+        credits = self.output_credits()
+        count = self.buffer_occupancy()
+        slots = lambda name: k[name][: R * self.n_routers * WP].view(np.uint8).reshape(R, self.n_routers * WP * 8)
+        arriving, crediting = slots("arrive"), slots("credit_in")
+
+        def in_flight(bytes_, port, v):
+            column = bytes_[:, router[port] * WP * 8 + port - indptr[router[port]]]
+            return int(np.count_nonzero(column == v + 1))
+
+        wrong = []
+        for p in np.flatnonzero(kinds == PORT_LINK):
+            q = peer[p]
+            for v in range(V):
+                total = credits[p, v] + count[q, v] + in_flight(arriving, q, v) + in_flight(crediting, p, v)
+                if total != B:
+                    if not report:
+                        return False
+                    wrong.append((int(p), v, int(credits[p, v]), int(count[q, v]), in_flight(arriving, q, v),
+                                  in_flight(crediting, p, v)))
+        return wrong if report else True
+
+    def probe_route(self, int router, int in_port, int in_vc, int dest, int choice=0, int hops=0, int pid=0):
+        """What route computation decides for a head flit to endpoint `dest` that came in on local port
+        `in_port`, VC `in_vc`, of `router`, having crossed `hops` links: (local output port, bit mask of
+        the output VCs allowed).
+        `choice` stands in for the routing's random draws (up port index, coin), and `pid` is the packet
+        id (Valiant's intermediate group), so tests can follow every path the routing may take. Leaves the simulation state as it was."""
+        cdef uint64_t allowed
+        cdef int out_port = probe(self, router, self.port_indptr[router] + in_port, in_vc, dest, choice, hops, pid,
+                                        &allowed)
+        return out_port, int(allowed)
+
+    @cython.boundscheck(False)
+    @cython.wraparound(False)
+    def expected_loads(self, start_port, dest, weight, owner, is_link, peer, int max_hops=4096):
+        """Expected flits per cycle on every port for flows (start_port[i] -> endpoint dest[i], weight[i]
+        flits per cycle), sorted by dest. Each flow follows this core's own route computation hop by hop,
+        split evenly over the distinct output ports its random draws can give (probing draws 0, 1, ...
+        up to the router's port count). Flows to one destination move together, so the cost is the
+        ports they touch, not the number of sources. Returns (loads, 0) or (None, hops) when a flow was
+        still in the network after max_hops hops (a routing loop)."""
+        cdef int32_t[::1] sp = np.ascontiguousarray(start_port, np.int32)
+        cdef int32_t[::1] ds = np.ascontiguousarray(dest, np.int32)
+        cdef double[::1] w = np.ascontiguousarray(weight, np.float64)
+        cdef int32_t[::1] own = np.ascontiguousarray(owner, np.int32)
+        cdef uint8_t[::1] link = np.ascontiguousarray(is_link, np.uint8)
+        cdef int32_t[::1] far = np.ascontiguousarray(peer, np.int32)
+        cdef Py_ssize_t n = sp.shape[0], i = 0, j
+        load_arr = np.zeros(self.n_ports)
+        cdef double[::1] load = load_arr
+        cdef double[::1] cm = np.zeros(self.n_ports)
+        cdef double[::1] nm = np.zeros(self.n_ports)
+        cdef int32_t[::1] cl = np.empty(self.n_ports, np.int32)
+        cdef int32_t[::1] nl = np.empty(self.n_ports, np.int32)
+        cdef int32_t[::1] outs = np.empty(max(1, int(np.diff(self._keep["port_indptr"][: self.n_routers + 1]).max(initial=1))), np.int32)
+        cdef double *cur_m = &cm[0]
+        cdef double *next_m = &nm[0]
+        cdef double *tmp_m
+        cdef int32_t *cur_l = &cl[0]
+        cdef int32_t *next_l = &nl[0]
+        cdef int32_t *tmp_l
+        cdef int d, p, q, r, a, b, c, k, out, ncur, nnext, hops, nports, first, second
+        cdef double m, share
+        cdef uint64_t allowed
+        with nogil:
+            while i < n:
+                d = ds[i]
+                ncur = 0
+                j = i
+                while j < n and ds[j] == d:
+                    p = sp[j]
+                    if cur_m[p] == 0.0:
+                        cur_l[ncur] = p
+                        ncur += 1
+                    cur_m[p] += w[j]
+                    j += 1
+                i = j
+                hops = 0
+                while ncur > 0:
+                    if hops >= max_hops:
+                        with gil:
+                            return None, hops
+                    nnext = 0
+                    for a in range(ncur):
+                        p = cur_l[a]
+                        m = cur_m[p]
+                        cur_m[p] = 0.0
+                        if m == 0.0:
+                            continue
+                        r = own[p]
+                        first = probe(self, r, p, 0, d, 0, hops, 0, &allowed)
+                        second = probe(self, r, p, 0, d, 1, hops, 0, &allowed)
+                        k = 1
+                        outs[0] = first
+                        if second != first:     # the routing draws: collect every distinct port
+                            nports = self.port_indptr[r + 1] - self.port_indptr[r]
+                            for c in range(1, nports):
+                                out = second if c == 1 else probe(self, r, p, 0, d, c, hops, 0, &allowed)
+                                for b in range(k):
+                                    if outs[b] == out:
+                                        break
+                                else:
+                                    outs[k] = out
+                                    k += 1
+                        share = m / k
+                        for b in range(k):
+                            q = self.port_indptr[r] + outs[b]
+                            if not link[q]:
+                                continue                    # ejection
+                            load[q] += share
+                            q = far[q]
+                            if next_m[q] == 0.0:
+                                next_l[nnext] = q
+                                nnext += 1
+                            next_m[q] += share
+                    tmp_m = cur_m; cur_m = next_m; next_m = tmp_m
+                    tmp_l = cur_l; cur_l = next_l; next_l = tmp_l
+                    ncur = nnext
+                    hops += 1
+        return load_arr, 0
+
+
+# ---------------------------------------------------------------------- the cycle loop
+
+
+cdef void send_endpoints(Core self) noexcept nogil:
+    """Every endpoint with a packet queued sends a flit if it can (on n_threads threads, each taking
+    its block's endpoints; what they did is merged with the routers' step)."""
+    cdef int t
+    if self.n_threads == 1:
+        send_block(self, &self.works[0], 0, (self.n_endpoints + 63) // 64)
+    else:
+        for t in prange(self.n_blocks, num_threads=self.n_threads, schedule="static", chunksize=1):
+            send_block(self, &self.works[t], self.works[t].e_lo, self.works[t].e_hi)
+
+
+cdef inline void send_block(Core self, Work *w, int lo, int hi) noexcept nogil:
+    """The endpoints of words lo .. hi-1 of ep_queued with a packet queued send, in endpoint order."""
+    cdef int k
+    cdef uint64_t bits
+    for k in range(lo, hi):
+        bits = self.ep_queued[k]
+        while bits:
+            endpoint_send(self, w, 64 * k + ctz64(bits))
+            bits &= bits - 1
+
+
+cdef int step_routers(Core self) noexcept nogil:
+    """Every router's step of this cycle, on n_threads threads (each a contiguous block of routers),
+    then what they did, merged block by block, in router order: the result does not depend on the
+    thread count, as every read in a cycle sees the state the previous cycle left (the bytes a
+    router writes for another, a flit or a credit on its way, are for later cycles)."""
+    cdef int t, i, status = ST_OK
+    cdef Work *w
+    cdef Plain *plain = NULL
+    cdef General *general = NULL
+    self.cm_now = &self.credit_in[(self.now & self.rmask) * self.n_routers * self.WP]
+    self.am_prev = &self.arrive[((self.now - 1) & self.rmask) * self.n_routers * self.WP]
+    self.link_prev = &self.link_flit[((self.now - 1) & self.rmask) * self.n_ports]
+    if self.n_threads == 1:
+        if self.plain:
+            step_block(self, &self.works[0], plain)
+        else:
+            step_block(self, &self.works[0], general)
+    else:
+        for t in prange(self.n_blocks, num_threads=self.n_threads, schedule="static", chunksize=1):
+            if self.plain:
+                step_block(self, &self.works[t], plain)
+            else:
+                step_block(self, &self.works[t], general)
+    for t in range(self.n_blocks):
+        w = &self.works[t]
+        if w.status != ST_OK and status == ST_OK:
+            status = w.status
+        w.status = ST_OK
+        if w.flit_hops or w.injected or w.n_eject:    # a flit moved onto a link, in, or out
+            self.c_last_move = self.now
+        self.c_flit_hops += w.flit_hops
+        w.flit_hops = 0
+        self.c_injected_flits += w.injected
+        self.c_source_flits -= w.injected
+        if self.window_start <= self.now < self.window_end:
+            self.c_window_injected_flits += w.injected
+            if self.C > 1:
+                for i in range(self.C):
+                    self.cls_stats[i * N_CLS_STATS + CS_INJECTED_FLITS] += w.cls_injected[i]
+        if self.C > 1:
+            memset(w.cls_injected, 0, self.C * sizeof(int64_t))
+        w.injected = 0
+        for i in range(w.n_eject):
+            # each ejection reads its packet, a random line of the pool: fetch a few ahead (this
+            # merge is serial, and waiting for those lines was three quarters of it)
+            if i + PREFETCH_EJECTS < w.n_eject:
+                prefetch(&self.pkts[(w.eject_flit[i + PREFETCH_EJECTS] >> PID_SHIFT) & PID_MASK], 1)
+            eject(self, w.eject_flit[i], w.eject_at[i])
+        w.n_eject = 0
+    return status
+
+
+cdef void prefetch_vcs(Core self, int r) noexcept nogil:
+    """Fetch the state of router r's input VCs that hold flits or that flits arrive at (General copy:
+    a high-radix router has too much VC state to fetch whole)."""
+    cdef int i, WV = self.WV, WP = self.WP
+    cdef uint64_t bits
+    cdef InVC *base = &self.ivc[self.port_indptr[r] * self.V]
+    for i in range(WV):
+        bits = self.vcmask[r * WV + i]
+        while bits:
+            prefetch(&base[64 * i + ctz64(bits)], 1)
+            bits &= bits - 1
+    for i in range(WP):
+        bits = self.am_prev[r * WP + i]
+        while bits:
+            prefetch(&base[pop_port_byte(&bits, i, self.V)], 1)
+
+
+cdef void step_block(Core self, Work *w, Shape *shape) noexcept nogil:
+    """The step of block w's routers (w.lo .. w.hi-1) in this cycle. A router with no flits buffered
+    and no flit or credit arriving has nothing to do (its step would change nothing): it is skipped
+    after a look at its VC mask and arrival and credit words."""
+    cdef int r, ahead, WV = mask_words(self, shape), WP = port_words(self, shape)
+    cdef uint64_t busy
+    cdef uint64_t *cm = self.cm_now
+    cdef uint64_t *am = self.am_prev
+    cdef uint64_t *vm = self.vcmask
+    cdef char *line
+    cdef char *end
+    for r in range(w.lo, w.hi):
+        # Fetch the input-VC state of the router PREFETCH_ROUTERS ahead (2 ahead measured the same):
+        # the steps touch a few VCs each, too sparsely for the hardware to see a stream, and waiting
+        # for those lines took a third of the time on the 25^3 torus. A Plain router's state is
+        # fetched whole if it holds or receives flits (inline: a call per router cost 23%)
+        ahead = r + PREFETCH_ROUTERS
+        if ahead < w.hi:
+            if Shape is Plain:
+                if vm[ahead] | am[ahead]:
+                    line = <char *> &self.ivc[self.port_indptr[ahead] * self.V]
+                    end = <char *> &self.ivc[self.port_indptr[ahead + 1] * self.V]
+                    while line < end:
+                        prefetch(line, 1)
+                        line += 64
+            else:
+                prefetch_vcs(self, ahead)
+        if Shape is Plain:
+            busy = vm[r] | cm[r] | am[r]
+        else:
+            busy = any_set(&vm[r * WV], WV) or any_set(&cm[r * WP], WP) or any_set(&am[r * WP], WP)
+        if busy and w.status == ST_OK:
+            w.status = router_step(self, w, r, shape)
+
+
+cdef int run_cycles(Core self, cycle_t until, bint stop_when_drained) noexcept nogil:
+    cdef int e, status, i, t
+    cdef int64_t slot
+    cdef Work *w
+    while self.now < until:
+        if stop_when_drained and drained(self):
+            return ST_DRAINED
+        while self.heap_n > 0 and self.heap_time[0] <= self.now:
+            status = release_message(self, heap_pop(self))
+            if status != ST_OK:
+                return status
+        slot = self.now & self.rmask
+        for t in range(self.n_blocks):
+            w = &self.works[t]
+            if w.mark_stamp > STAMP_LIMIT:
+                memset(w.mark, 0, self.max_router_ports * self.V * sizeof(int32_t))
+                w.mark_stamp = 0
+            # credits returning to the endpoints this cycle, from the routers' injection buffers
+            for i in range(w.ep_credit_n[slot]):
+                self.ep_ovc[w.ep_credit[slot * w.cap + i]].credits += 1
+            w.ep_credit_n[slot] = 0
+        for e in range(self.n_endpoints):
+            # most endpoints have nothing to create this cycle
+            if self.ep_next_arrival[e] <= self.now:
+                status = endpoint_create(self, e)
+                if status != ST_OK:
+                    return status
+        send_endpoints(self)
+        status = step_routers(self)
+        if status != ST_OK:
+            return status
+        self.now += 1
+        if self.check_every_cycle and check_cycle(self):
+            return ST_INVARIANT
+        if self.deadlock_cycles and self.now - self.c_last_move > self.deadlock_cycles \
+                and self.c_injected_flits > self.c_delivered_flits:
+            return ST_DEADLOCK
+    if stop_when_drained and drained(self):
+        return ST_DRAINED
+    return ST_OK
+
+
+cdef inline bint drained(Core self) noexcept nogil:
+    """Every measured packet has arrived (after the window); with messages, every message is done."""
+    if self.n_msgs:
+        return self.c_msgs_left == 0
+    if self.process == PROC_BUDGET:
+        return self.c_budget_left == 0 and self.c_measured_outstanding == 0
+    return self.c_measured_outstanding == 0 and self.now >= self.window_end
+
+
+cdef object per_vc(Core self, bint credits):
+    cdef int64_t i
+    out = np.zeros(self.n_ports * self.V, np.int64)
+    for i in range(self.n_ports * self.V):
+        out[i] = self.credits[i] if credits else self.ivc[i].count
+    return out.reshape(self.n_ports, self.V)
+
