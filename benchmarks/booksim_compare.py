@@ -4,7 +4,9 @@ Uniform traffic with 1- and 4-flit packets, set up as BookSim was:
 
 * the 8x8 mesh and torus (tests/data/booksim_uniform_64node.csv; topologies/mesh8x8.toml, torus8x8.toml);
 * the 4-ary 3-tree with nca and anca routing (tests/data/booksim_fattree_k4n3.csv;
-  topologies/fattree_k4n3.toml), see tests/data/booksim_fattree_README.md.
+  topologies/fattree_k4n3.toml), see tests/data/booksim_fattree_README.md;
+* ROMM on the 8x8 mesh under uniform and transpose traffic, and dimension order under transpose
+  (tests/data/booksim_romm_8x8mesh.csv, see tests/data/booksim_romm_README.md).
 
 Two checks per curve:
 
@@ -19,6 +21,10 @@ is noisy (2x between seeds on the 4-flit torus at 0.53), so fabric's figures are
 
     python benchmarks/booksim_compare.py [--jobs 2] [--seeds 1,2,3] [--only mesh/1,fattree_anca/4]
     python benchmarks/booksim_compare.py --patterns     # transpose, bit_complement, ... at 0.1 on the mesh
+    python benchmarks/booksim_compare.py --romm         # ROMM's curves and saturation throughputs
+
+Saturation throughput (--romm): BookSim's `sim_type = throughput` rows, accepted flits per node per cycle
+at offered load 1.0, against fabric's accepted rate at 1.0 over the same window.
 
 prints a human table on stderr and the JSON on stdout.
 """
@@ -33,7 +39,8 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"
 TOPOLOGIES = ROOT / "topologies"
 # curve family -> (reference CSV, its topology column, its routing_function column or None, fabric spec,
-# fabric overrides, highest load at which latency must agree within 5%)
+# fabric overrides, highest load at which latency must agree within 5%[, its traffic column])
+ROMM = DATA / "booksim_romm_8x8mesh.csv"
 FAMILIES = {
     "mesh": (DATA / "booksim_uniform_64node.csv", "mesh", None, TOPOLOGIES / "mesh8x8.toml", [], 0.35),
     "torus": (DATA / "booksim_uniform_64node.csv", "torus", None, TOPOLOGIES / "torus8x8.toml", [], 0.45),
@@ -41,22 +48,32 @@ FAMILIES = {
                 ["routing.algorithm=nca"], 0.60),
     "fattree_anca": (DATA / "booksim_fattree_k4n3.csv", "fattree", "anca_fattree", TOPOLOGIES / "fattree_k4n3.toml",
                      ["routing.algorithm=anca"], 0.60),
+    # BookSim's ROMM curves stop at their last stable load, below 3x the zero-load latency: no knee
+    "romm": (ROMM, "mesh", "romm_mesh", TOPOLOGIES / "mesh8x8.toml", ["routing.algorithm=romm"], 0.30),
+    "romm_transpose": (ROMM, "mesh", "romm_mesh", TOPOLOGIES / "mesh8x8.toml",
+                       ["routing.algorithm=romm", "traffic.pattern=transpose"], 0.20, "transpose"),
+    "dor_transpose": (ROMM, "mesh", "dim_order_mesh", TOPOLOGIES / "mesh8x8.toml", ["traffic.pattern=transpose"],
+                      0.10, "transpose"),
 }
 REFERENCE = DATA / "booksim_uniform_64node.csv"
 LATENCY_MAX_LOAD = {name: family[5] for name, family in FAMILIES.items()}
 CURVES = ("mesh/1", "mesh/4", "torus/1", "torus/4")
 FAT_TREE_CURVES = ("fattree/1", "fattree/4", "fattree_anca/1", "fattree_anca/4")
+ROMM_CURVES = ("romm/1", "romm/4", "romm_transpose/1", "romm_transpose/4", "dor_transpose/1", "dor_transpose/4")
 ZERO_LOAD = 0.01
 
 
-def reference(curve):
-    """BookSim's latency-mode rows of one curve ("mesh/1"), as {load: row}."""
+def reference(curve, sim_type="latency"):
+    """BookSim's rows of one curve ("mesh/1") in latency mode (or `sim_type`), as {load: row}; a run BookSim
+    stopped without figures (an empty latency) is left out."""
     family, size = curve.split("/")
     path, topo, routing, *_ = FAMILIES[family]
+    traffic = FAMILIES[family][6] if len(FAMILIES[family]) > 6 else "uniform"
     with open(path) as f:
         return {float(r["offered_flits_per_node_cycle"]): r for r in csv.DictReader(f)
-                if r["sim_type"] == "latency" and r["topology"] == topo and r["packet_size_flits"] == size
-                and (routing is None or r["routing_function"] == routing)}
+                if r["sim_type"] == sim_type and r["topology"] == topo and r["packet_size_flits"] == size
+                and (routing is None or r["routing_function"] == routing) and r["traffic"] == traffic
+                and r["packet_latency_avg"] != ""}
 
 
 def run_point(args):
@@ -65,7 +82,7 @@ def run_point(args):
     import fabric
 
     family, size = curve.split("/")
-    _, _, _, path, overrides, _ = FAMILIES[family]
+    path, overrides = FAMILIES[family][3:5]
     spec = fabric.load_spec(path, overrides + [f"traffic.injection_rate={load}", f"traffic.packet_size={size}",
                                                f"sim.measure_cycles={measure}", f"sim.seed={seed}"])
     r = fabric.simulate(spec, progress=False).to_dict()
@@ -131,6 +148,21 @@ def compare(curves=CURVES, seeds=(1, 2, 3), measure=3000, jobs=2, with_knee=True
     return {"seeds": list(seeds), "measure_cycles": measure, "points": points, "knees": knees}
 
 
+def compare_throughput(curves=ROMM_CURVES, seeds=(1, 2, 3), measure=3000, jobs=2):
+    """Accepted flits per node per cycle at offered load 1.0, fabric against BookSim's throughput rows."""
+    curves = [c for c in curves if 1.0 in reference(c, "throughput")]
+    tasks = [(curve, 1.0, seed, measure) for curve in curves for seed in seeds]
+    with ProcessPoolExecutor(jobs) as pool:
+        done = dict(zip(tasks, pool.map(run_point, tasks)))
+    points = []
+    for curve in curves:
+        theirs = float(reference(curve, "throughput")[1.0]["accepted_flits_per_node_cycle"])
+        ours = _mean([done[(curve, 1.0, s, measure)][1] for s in seeds])
+        points.append({"curve": curve, "booksim_accepted": theirs, "fabric_accepted": ours,
+                       "ratio": round(ours / theirs, 4)})
+    return points
+
+
 PATTERNS = DATA / "booksim_patterns_8x8mesh.csv"
 # BookSim's traffic names -> fabric's
 PATTERN_NAMES = {"bitcomp": "bit_complement", "bitrev": "bit_reverse", "transpose": "transpose",
@@ -176,8 +208,22 @@ def main():
                     help="comma list of curves, e.g. mesh/1,torus/4,fattree/1,fattree_anca/4")
     ap.add_argument("--patterns", action="store_true",
                     help="instead: the synthetic patterns on the 8x8 mesh at 0.1 (tests/data/booksim_patterns_8x8mesh.csv)")
+    ap.add_argument("--romm", action="store_true",
+                    help="instead: ROMM's curves and saturation throughputs (tests/data/booksim_romm_8x8mesh.csv)")
     a = ap.parse_args()
     seeds = tuple(int(s) for s in a.seeds.split(","))
+    if a.romm:
+        out = compare(ROMM_CURVES, seeds, a.measure, a.jobs, with_knee=False)
+        out["throughput"] = compare_throughput(ROMM_CURVES, seeds, a.measure, a.jobs)
+        for p in out["points"]:
+            print(f"{p['curve']:18s} load={p['load']:.2f}  booksim={p['booksim_latency']:7.2f}  "
+                  f"fabric={p['fabric_latency']:7.2f}  ratio={p['ratio']:.3f}", file=sys.stderr)
+        for p in out["throughput"]:
+            print(f"{p['curve']:18s} saturation throughput  booksim={p['booksim_accepted']:.4f}  "
+                  f"fabric={p['fabric_accepted']:.4f}  ratio={p['ratio']:.3f}", file=sys.stderr)
+        json.dump(out, sys.stdout, indent=1)
+        print()
+        return
     if a.patterns:
         points = compare_patterns(seeds, a.measure, a.jobs)
         for p in points:

@@ -23,16 +23,28 @@ def dependency_graph(spec):
     owner = net.port_router
     local = np.arange(net.n_ports) - net.port_indptr[owner]
     choices = range(int(np.diff(net.port_indptr).max()))   # up ports, coins
-    # Valiant's path depends on the packet id (its intermediate group): follow one packet id at a time
-    # (UGAL's choice too: probe_route takes the packet id's lowest bit for it)
-    pids = range(2 * net.n_routers) if spec.get("routing", {}).get("algorithm") in ("valiant", "ugal") else [0]
+    algorithm = spec.get("routing", {}).get("algorithm")
+    coords = net.router_coords
     edges = defaultdict(set)
     longest = 0
+
+    def pids(source, dest):
+        """The packet ids to follow: Valiant's path depends on the packet id (its intermediate group; UGAL's
+        choice too: probe_route takes the packet id's lowest bit for it), and ROMM's on the intermediate
+        router it names, one of the minimal box between the source and destination routers."""
+        if algorithm in ("valiant", "ugal"):
+            return range(2 * net.n_routers)
+        if algorithm == "romm":
+            there = coords[owner[net.endpoint_port[dest]]]
+            low, high = np.minimum(coords[source], there), np.maximum(coords[source], there)
+            return np.flatnonzero(((coords >= low) & (coords <= high)).all(axis=1)).tolist()
+        return [0]
+
     for dest in range(net.n_endpoints):
         seen = set()
         # (router, local input port, VC, links crossed, the channel held, or None at injection)
         stack = [(int(owner[p]), int(local[p]), v, 0, None, pid)
-                 for p in net.endpoint_port for v in range(V) for pid in pids]
+                 for p in net.endpoint_port for v in range(V) for pid in pids(int(owner[p]), dest)]
         while stack:
             router, in_port, vc, hops, held, pid = stack.pop()
             if (router, in_port, vc, hops, held, pid) in seen:
@@ -94,6 +106,7 @@ def test_the_check_finds_a_cycle():
 
 @pytest.mark.parametrize("spec", [
     {"topology": {"kind": "mesh", "dims": [4, 3]}, "router": {"vcs": 1}},
+    {"topology": {"kind": "mesh", "dims": [4, 3, 2]}, "router": {"vcs": 2}, "routing": {"algorithm": "romm"}},
     {"topology": {"kind": "torus", "dims": [4, 4]}, "router": {"vcs": 2}},
     {"topology": {"kind": "torus", "dims": [5, 3]}, "router": {"vcs": 4}, "routing": {"torus_tie": "positive"}},
     {"topology": {"kind": "hyperx", "dims": [3, 3], "concentration": 2}, "router": {"vcs": 1}},
@@ -144,6 +157,17 @@ def test_ecmp_on_a_ring_needs_its_hop_classes():
     # shortest paths around a ring with the per-hop VC classes merged close a cycle
     edges = dependency_graph({"topology": {"kind": "graph", "file": RING}, "router": {"vcs": 3},
                               "routing": {"algorithm": "ecmp"}})
+    merged = defaultdict(set)
+    for (port, _), successors in edges.items():
+        merged[port].update(p for p, _ in successors)
+    assert has_cycle(merged)
+
+
+def test_romm_needs_its_phase_classes():
+    # ROMM's two phases with the VC classes merged: a phase-1 packet's X hop after a phase-0 Y hop closes
+    # a cycle of turns
+    edges = dependency_graph({"topology": {"kind": "mesh", "dims": [3, 3]}, "router": {"vcs": 2},
+                              "routing": {"algorithm": "romm"}})
     merged = defaultdict(set)
     for (port, _), successors in edges.items():
         merged[port].update(p for p, _ in successors)

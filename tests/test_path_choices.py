@@ -156,3 +156,25 @@ def test_measured_channel_loads_match_the_even_split(name, sets):
     allowed = np.maximum(0.05 * want, 5 * np.sqrt(want / cycles))
     worst = np.max(np.abs(measured[busiest] - want) / allowed)
     assert worst < 1, (worst, (measured[busiest] / want).min(), (measured[busiest] / want).max())
+
+
+@pytest.mark.parametrize("rate, cycles", [(0.01, 150_000), (1.0, 3_000)], ids=["low", "high"])
+def test_romm_intermediate_router_is_uniform_per_packet(tmp_path, rate, cycles):
+    # router (0,0) to router (3,3) of a 4x4 mesh: the intermediate (x, y) is uniform over all 16 routers.
+    # Phase 0 goes along row 0 to column x, then up it to y; phase 1 along row y to column 3, then up.
+    # So the + y link out of (x, 0), x < 3, carries the packets of column x with y >= 1 (3 in 16 each),
+    # and the + x link out of (0, y), y >= 1, those of (0, y) alone (1 in 16 each)
+    spec = one_flow(tmp_path, 0, 15, rate, topology={"kind": "mesh", "dims": [4, 4]}, routing={"algorithm": "romm"})
+    core, net, flits = counted(spec, cycles)
+    c = core.counters()
+    assert c["sum_hops"] == 6 * c["measured_delivered"] > 0      # every path minimal
+    router = {tuple(c): r for r, c in enumerate(net.router_coords.tolist())}
+    plus_x, plus_y = 0, 2                                   # local ports: 2d is dimension d's + way
+    port = lambda xy, local: int(flits[net.port_indptr[router[xy]] + local])
+    total = port((0, 0), plus_x) + port((0, 0), plus_y)
+    assert total >= 1000
+    turns = [port((x, 0), plus_y) for x in range(3)]
+    assert uniformity_p(turns + [total - sum(turns)], [3 / 16] * 3 + [7 / 16]) > ALPHA, (turns, total)
+    rows = [port((0, y), plus_x) for y in (1, 2, 3)]
+    assert uniformity_p(rows) > ALPHA, rows
+    assert sum(rows) == pytest.approx(3 / 16 * total, rel=0.2)

@@ -93,15 +93,16 @@ def specs(draw):
         }
     n_dims = draw(st.integers(1, 4))
     dims = draw(st.lists(st.integers(1 if kind == "mesh" else 2, 5), min_size=n_dims, max_size=n_dims))
+    algorithm = draw(st.sampled_from({"mesh": ["dor", "romm"], "hyperx": ["dor", "min_adaptive"]}.get(kind, ["dor"])))
     return {
         "topology": {"kind": kind, "dims": dims, "concentration": draw(st.integers(1, 3))},
-        "router": {"vcs": draw(st.integers({"torus": 2, "hyperx": n_dims}.get(kind, 1), 4)),
+        "router": {"vcs": draw(st.integers({"torus": 2, "hyperx": n_dims}.get(kind, 2 if algorithm == "romm" else 1), 4)),
                    "vc_buffer": draw(st.integers(1, 5)),
                    "routing_delay": draw(st.integers(1, 2)), "vc_alloc_delay": draw(st.integers(1, 2)),
                    "sw_alloc_delay": draw(st.integers(1, 2)), "st_delay": draw(st.integers(1, 2))},
         "link": {"latency": draw(st.integers(1, 3))},
         "routing": ({"torus_tie": draw(st.sampled_from(["random", "positive"]))} if kind == "torus" else
-                    {"algorithm": draw(st.sampled_from(["dor", "min_adaptive"]))} if kind == "hyperx" else {}),
+                    {"algorithm": algorithm}),
         "traffic": {"injection_rate": draw(st.floats(0.0, 1.0)), "packet_size": draw(st.integers(1, 5))},
         "sim": {"seed": draw(st.integers(0, 2**32)), "warmup_cycles": 50, "measure_cycles": 200,
                 "drain_cycles": 0, "check": True},
