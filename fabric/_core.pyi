@@ -1,4 +1,4 @@
-"""Type stub for the compiled core (cext/_core.pyx); engine.py is its only importer."""
+"""Type stub for the compiled core (cext/fabric/_core.pyx), found by fabric/_find_core.py."""
 from typing import Any
 
 import numpy as np

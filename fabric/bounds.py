@@ -184,7 +184,7 @@ def upper_bound_load(spec: dict, net, demand: Demand) -> float:
         spec, net, *(np.bincount(side[leaves], demand.weight[leaves], minlength=net.n_routers)
                      for side in (demand.src, demand.dst))))
     if net.n_routers <= MAX_DISTANCE_ROUTERS:
-        from .routing._tables import links, shortest
+        from .topologies.graph._tables import links, shortest
 
         _, a, b = links(net)
         hops = shortest(net.n_routers, a, b)[demand.src, demand.dst].astype(float)

@@ -213,7 +213,6 @@ def prepare(spec: dict, network=None, max_memory: int | None = None, threads: in
             count_ports: bool = False):
     """Everything a run needs short of the core itself: (network, routing, pattern, arrays, settings),
     each checked. `fabric validate` stops here, so a spec it passes is one `run` will take."""
-    import fabric.routing  # noqa: F401
     import fabric.traffic  # noqa: F401
 
     net = network if network is not None else build_network(spec, max_memory)

@@ -21,7 +21,7 @@ import os
 import sys
 import tomllib
 
-from . import routing, topologies, traffic  # noqa: F401  (importing them registers the built-in kinds)
+from . import topologies, traffic  # noqa: F401  (importing them registers the built-in kinds and routings)
 from .errors import FabricError, SpecError
 from .params import Param
 from .registry import routings, topologies as topology_kinds, traffic_patterns

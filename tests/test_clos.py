@@ -5,7 +5,8 @@ import pytest
 import fabric
 from fabric.description import describe
 from fabric.errors import SpecError
-from fabric.network import PORT_LINK, clos_network
+from fabric.network import PORT_LINK
+from fabric.topologies.tree._network import clos_network
 from fabric.spec import resolve_spec
 
 

@@ -91,8 +91,8 @@ def has_cycle(edges):
 
 def max_table_hops(spec):
     """up*/down*: the longest route its distance table allows."""
-    from fabric.routing._tables import tables
-    from fabric.routing.updown import root_of
+    from fabric.topologies.graph._tables import tables
+    from fabric.topologies.graph.updown import root_of
 
     resolved = resolve_spec(spec)
     core, net = make_core(resolved)

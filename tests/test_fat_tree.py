@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 import fabric
-from fabric.network import PORT_ENDPOINT, PORT_LINK, fat_tree_network
+from fabric.network import PORT_ENDPOINT, PORT_LINK
+from fabric.topologies.tree._network import fat_tree_network
 
 
 def test_sizes_and_radix_as_booksim():

@@ -80,7 +80,7 @@ def test_ports_pair_up_in_edge_order_with_classes(tmp_path):
 def test_every_route_arrives_by_the_table_distance(path, algorithm):
     spec = resolve_spec(graph_spec(path, algorithm, concentration=1))
     core, net = make_core(spec)
-    from fabric.routing._tables import tables
+    from fabric.topologies.graph._tables import tables
 
     dist = tables(net, algorithm)["dist_any"].reshape(net.n_routers, net.n_routers)
     owner = net.port_router

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 import fabric
-from fabric.network import PORT_LINK, hyperx_network
+from fabric.network import PORT_LINK
+from fabric.topologies.grid._network import hyperx_network
 
 
 def test_rows_are_complete_graphs():

@@ -113,7 +113,7 @@ def mean_minimal_hops(spec, net):
     """Minimal router-to-router distance for every (source, destination) endpoint pair (for a graph,
     the routing's own distance: up*/down* paths may be longer than the shortest)."""
     if spec["topology"]["kind"] in ("graph", "composite"):
-        from fabric.routing._tables import tables
+        from fabric.topologies.graph._tables import tables
 
         root = net.info.get("root", 0)
         dist = tables(net, spec["routing"]["algorithm"], root)["dist_any"].reshape(net.n_routers, net.n_routers)

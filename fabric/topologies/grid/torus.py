@@ -13,8 +13,8 @@ dimension (dateline), so ``router.vcs`` must be at least 2.
 
 Reference: Dally & Towles ch. 5 and 14.2 (dateline VC classes).
 """
-from ..params import Param
-from ..registry import topologies
+from ...params import Param
+from ...registry import topologies
 from . import _regular
 
 PARAMS = (

@@ -12,8 +12,8 @@ JSAC 1991).
     algorithm = "updown"
     root = 0                 # optional
 """
-from ..params import Param
-from ..registry import routings
+from ...params import Param
+from ...registry import routings
 
 
 PARAMS = (Param("root", "int", -1, "router at the top of the up*/down* order; -1: the topology's choice "
@@ -25,8 +25,8 @@ def root_of(network, routing: dict) -> int:
 
 
 def check(spec: dict):
-    from ..errors import FabricError
-    from ..registry import topologies
+    from ...errors import FabricError
+    from ...registry import topologies
 
     try:
         n = topologies.get(spec["topology"]["kind"]).extra["size"](spec["topology"])[0]
@@ -39,7 +39,7 @@ def check(spec: dict):
 @routings.register("updown", topologies=("graph", "composite"), params=PARAMS, check=check, oblivious=True)
 def compile_routing(network, routing: dict) -> dict:
     """Core routing mode and the up*/down* distance tables."""
-    from ..constants import ROUTING_MODES
+    from ...constants import ROUTING_MODES
     from ._tables import tables
 
     arrays = tables(network, "updown", root_of(network, routing))

@@ -12,7 +12,7 @@ at least the number of dimensions.
     [routing]
     algorithm = "min_adaptive"
 """
-from ..registry import routings
+from ...registry import routings
 
 
 def check(spec: dict):
@@ -25,7 +25,7 @@ def check(spec: dict):
 @routings.register("min_adaptive", topologies=("hyperx",), check=check)
 def compile_routing(network, routing: dict) -> dict:
     """Core routing mode, row offsets and the number of hop classes."""
-    from ..constants import ROUTING_MODES
+    from ...constants import ROUTING_MODES
 
     return {"mode": ROUTING_MODES["hyperx_adaptive"], "arrays": {"row_offsets": network.info["row_offsets"]},
             "settings": {"hop_classes": len(network.dims)}}

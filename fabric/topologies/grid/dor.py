@@ -20,8 +20,8 @@ dimension a packet takes a single hop, so no dependency cycle can form.
     algorithm = "dor"
     torus_tie = "random"
 """
-from ..params import Param
-from ..registry import routings
+from ...params import Param
+from ...registry import routings
 
 PARAMS = (
     Param("torus_tie", "str", "random", "torus: which way a packet goes at distance k/2",
@@ -32,7 +32,7 @@ PARAMS = (
 @routings.register("dor", params=PARAMS, topologies=("mesh", "torus", "hyperx"), oblivious=True)
 def compile_routing(network, routing: dict) -> dict:
     """Core routing mode and its arguments for this network."""
-    from ..constants import ROUTING_MODES, TORUS_TIES
+    from ...constants import ROUTING_MODES, TORUS_TIES
 
     if network.kind == "hyperx":
         return {"mode": ROUTING_MODES["dor_hyperx"], "arrays": {"row_offsets": network.info["row_offsets"]}}

@@ -33,9 +33,9 @@ from __future__ import annotations
 
 import copy
 
-from ..errors import FabricError, SpecError
-from ..params import Param
-from ..registry import topologies
+from ...errors import FabricError, SpecError
+from ...params import Param
+from ...registry import topologies
 
 PARAMS = (
     Param("pod", "table", {"kind": "hyperx", "dims": [4, 4], "concentration": 1},
@@ -50,7 +50,7 @@ MAX_ROUTERS = 8192      # the routing tables hold a distance per (router, router
 
 def _pod_spec(topo: dict) -> dict:
     """The pod's topology table, resolved (its defaults filled in) by the spec loader."""
-    from ..spec import resolve_spec
+    from ...spec import resolve_spec
 
     pod = copy.deepcopy(topo["pod"])
     if pod.get("kind") == "composite":
@@ -91,15 +91,15 @@ def size(topo: dict):
 
 
 def analyze(topo: dict, routing: dict) -> dict:
-    """Distances and channel loads from the composed graph itself (fabric/routing/_tables.py)."""
-    from ..routing import _tables
+    """Distances and channel loads from the composed graph itself (_tables.py)."""
+    from . import _tables
 
     net = _compose(topo, 1)
     return _tables.analyze(net, routing["algorithm"], _root(net, routing))
 
 
 def _root(net, routing: dict) -> int:
-    from ..routing.updown import root_of
+    from .updown import root_of
 
     return root_of(net, routing) if "root" in routing else 0
 
@@ -107,7 +107,7 @@ def _root(net, routing: dict) -> int:
 def _compose(topo: dict, latency: int):
     import numpy as np
 
-    from ..network import edges_of, graph_network
+    from ...network import edges_of, graph_network
 
     pod = _pod_spec(topo)
     inner = topologies.get(pod["kind"]).func(pod, {"latency": latency, "cycles_per_flit": 1, "classes": {}})

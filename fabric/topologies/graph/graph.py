@@ -24,9 +24,9 @@ import functools
 import os
 import tomllib
 
-from ..errors import FabricError
-from ..params import Param
-from ..registry import topologies
+from ...errors import FabricError
+from ...params import Param
+from ...registry import topologies
 
 PARAMS = (
     Param("file", "str", "", "edge list: CSV (router,router[,class] per line) or TOML (edges = [[a, b], ...])"),
@@ -143,11 +143,11 @@ def size(topo: dict):
 
 
 def analyze(topo: dict, routing: dict) -> dict:
-    """Distances and channel loads computed from the graph itself (fabric/routing/_tables.py)."""
-    from ..network import graph_network
-    from ..routing import _tables
+    """Distances and channel loads computed from the graph itself (_tables.py)."""
+    from ...network import graph_network
+    from . import _tables
 
-    from ..routing.updown import root_of
+    from .updown import root_of
 
     net = graph_network(*load(topo), topo["concentration"], 1)
     return _tables.analyze(net, routing["algorithm"], root_of(net, routing) if "root" in routing else 0)
@@ -155,6 +155,6 @@ def analyze(topo: dict, routing: dict) -> dict:
 
 @topologies.register("graph", params=PARAMS, default_routing="updown", size=size, analyze=analyze, check=check)
 def build(topo: dict, link: dict):
-    from ..network import graph_network  # numpy, loaded only when a network is built
+    from ...network import graph_network  # numpy, loaded only when a network is built
 
     return graph_network(*load(topo), topo["concentration"], link["latency"])

@@ -10,13 +10,13 @@ half of the VCs, every other hop the lower half, so no channel dependency cycle 
     [routing]
     algorithm = "min"
 """
-from ..registry import routings
+from ...registry import routings
 
 
 @routings.register("min", topologies=("dragonfly",), oblivious=True)
 def compile_routing(network, routing: dict) -> dict:
     """Core routing mode and the dragonfly's shape."""
-    from ..constants import ROUTING_MODES
+    from ...constants import ROUTING_MODES
 
     i = network.info
     return {"mode": ROUTING_MODES["dragonfly_min"], "settings": {"dragonfly": (i["p"], i["a"], i["h"], i["groups"])},

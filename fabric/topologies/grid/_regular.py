@@ -9,7 +9,7 @@ def size(topo: dict):
 
 
 def build(kind: str, topo: dict, link: dict, wrap: bool):
-    from ..network import regular_network  # numpy, loaded only when a network is built
+    from ._network import regular_network  # numpy, loaded only when a network is built
 
     return regular_network(kind, topo["dims"], topo["concentration"], link["latency"], wrap=wrap)
 

@@ -9,8 +9,8 @@ goes to a higher class. ``router.vcs`` must be at least the diameter.
     [routing]
     algorithm = "ecmp"
 """
-from ..params import Param
-from ..registry import routings
+from ...params import Param
+from ...registry import routings
 
 
 PARAMS = (Param("hop_classes", "bool", True,
@@ -18,7 +18,7 @@ PARAMS = (Param("hop_classes", "bool", True,
 
 
 def _diameter(topo: dict) -> int:
-    from ..registry import topologies
+    from ...registry import topologies
     from ._tables import links, shortest
 
     net = topologies.get(topo["kind"]).func(topo, {"latency": 1, "cycles_per_flit": 1, "classes": {}})
@@ -27,7 +27,7 @@ def _diameter(topo: dict) -> int:
 
 
 def check(spec: dict):
-    from ..errors import FabricError
+    from ...errors import FabricError
 
     if not spec["routing"]["hop_classes"]:
         return
@@ -43,7 +43,7 @@ def check(spec: dict):
 @routings.register("ecmp", topologies=("graph", "composite"), params=PARAMS, check=check, oblivious=True)
 def compile_routing(network, routing: dict) -> dict:
     """Core routing mode, the shortest-path table and one VC class per hop."""
-    from ..constants import ROUTING_MODES
+    from ...constants import ROUTING_MODES
     from ._tables import tables
 
     arrays = tables(network, "ecmp")

@@ -13,8 +13,8 @@ numbering (FatTree::_BuildNet), so a packet's path is the one BookSim would take
 Reference: Petrini & Vanneschi, "k-ary n-trees: high performance networks for massively parallel
 architectures", IPPS 1997; BookSim 2 src/networks/fattree.cpp.
 """
-from ..params import Param
-from ..registry import topologies
+from ...params import Param
+from ...registry import topologies
 
 PARAMS = (
     Param("k", "int", 4, "down ports per router (and up ports below the top level)", min=2, max=256),
@@ -46,6 +46,6 @@ def analyze(topo: dict, routing: dict) -> dict:
 
 @topologies.register("fat_tree", params=PARAMS, default_routing="nca", size=size, analyze=analyze)
 def build(topo: dict, link: dict):
-    from ..network import fat_tree_network  # numpy, loaded only when a network is built
+    from ._network import fat_tree_network  # numpy, loaded only when a network is built
 
     return fat_tree_network(topo["k"], topo["n"], link["latency"])

@@ -17,8 +17,8 @@ With p = h = 8 and a = 16: 129 groups, 2,064 routers of radix 31, 16,512 endpoin
 BookSim's dragonflynew with k = 8). Reference: Kim, Dally, Scott & Abts, "Technology-driven, highly-
 scalable dragonfly topology", ISCA 2008.
 """
-from ..params import Param
-from ..registry import topologies
+from ...params import Param
+from ...registry import topologies
 
 PARAMS = (
     Param("p", "int", 2, "endpoints per router", min=1),
@@ -58,6 +58,6 @@ def analyze(topo: dict, routing: dict) -> dict:
 @topologies.register("dragonfly", params=PARAMS, default_routing="min", size=size, analyze=analyze,
                      min_vcs=2)
 def build(topo: dict, link: dict):
-    from ..network import dragonfly_network  # numpy, loaded only when a network is built
+    from ._network import dragonfly_network  # numpy, loaded only when a network is built
 
     return dragonfly_network(topo["p"], topo["a"], topo["h"], link["latency"], topo["global_latency"])

@@ -14,8 +14,8 @@ classes, so ``router.vcs`` must be at least 3); minimal paths use the same class
     algorithm = "ugal"
     threshold = 30
 """
-from ..params import Param
-from ..registry import routings
+from ...params import Param
+from ...registry import routings
 from .valiant import check
 
 
@@ -26,7 +26,7 @@ PARAMS = (Param("threshold", "int", 30, "flits of bias towards the minimal path 
 @routings.register("ugal", topologies=("dragonfly",), params=PARAMS, check=check)
 def compile_routing(network, routing: dict) -> dict:
     """Core routing mode, the dragonfly's shape, three hop classes and the threshold."""
-    from ..constants import ROUTING_MODES
+    from ...constants import ROUTING_MODES
 
     i = network.info
     return {"mode": ROUTING_MODES["dragonfly_ugal"],

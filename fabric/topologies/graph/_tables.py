@@ -1,4 +1,4 @@
-"""Distance tables for routing on an arbitrary graph (fabric/routing/updown.py, ecmp.py), and the
+"""Distance tables for routing on an arbitrary graph (updown.py, ecmp.py), and the
 channel loads those routings put on a graph under uniform traffic (for ``fabric describe``).
 
 Tables hold, for every (router v, destination router t), the hops from v to t: int16, n x n, row v.
@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import FabricError
-from ..network import PORT_ENDPOINT, PORT_LINK
+from ...errors import FabricError
+from ...network import PORT_ENDPOINT, PORT_LINK
 
 UNREACHABLE = np.iinfo(np.int16).max
 

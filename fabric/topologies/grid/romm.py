@@ -16,7 +16,7 @@ the upper half, and at the destination router every VC may be used. ``router.vcs
     [routing]
     algorithm = "romm"
 """
-from ..registry import routings
+from ...registry import routings
 
 
 def check(spec: dict):
@@ -27,6 +27,6 @@ def check(spec: dict):
 @routings.register("romm", topologies=("mesh",), check=check)
 def compile_routing(network, routing: dict) -> dict:
     """Core routing mode, two VC classes, and a key per packet (its intermediate router)."""
-    from ..constants import ROUTING_MODES
+    from ...constants import ROUTING_MODES
 
     return {"mode": ROUTING_MODES["romm_mesh"], "vc_classes": 2, "settings": {"packet_keys": True}}

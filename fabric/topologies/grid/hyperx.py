@@ -15,8 +15,8 @@ efficient large-scale networks", SC 2009. Huawei's UB-Mesh uses the same nD-full
 """
 import math
 
-from ..params import Param
-from ..registry import topologies
+from ...params import Param
+from ...registry import topologies
 
 PARAMS = (
     Param("dims", "int_list", [4, 4, 4], "routers per dimension (each at least 2)", min=2),
@@ -49,6 +49,6 @@ def analyze(topo: dict, routing: dict) -> dict:
 
 @topologies.register("hyperx", params=PARAMS, default_routing="dor", size=size, analyze=analyze)
 def build(topo: dict, link: dict):
-    from ..network import hyperx_network  # numpy, loaded only when a network is built
+    from ._network import hyperx_network  # numpy, loaded only when a network is built
 
     return hyperx_network(topo["dims"], topo["concentration"], link["latency"])

@@ -9,12 +9,12 @@ dependency graph has no cycle and the routing cannot deadlock.
     [routing]
     algorithm = "nca"
 """
-from ..registry import routings
+from ...registry import routings
 
 
 @routings.register("nca", topologies=("fat_tree", "clos"), oblivious=True)
 def compile_routing(network, routing: dict) -> dict:
     """Core routing mode and the tree's tables (built with the network: network.info["tree"])."""
-    from ..constants import ROUTING_MODES
+    from ...constants import ROUTING_MODES
 
     return {"mode": ROUTING_MODES["nca"], "arrays": network.info["tree"]}

@@ -11,7 +11,7 @@ Deadlock freedom: the VC class of a hop is the number of global links the packet
     [routing]
     algorithm = "valiant"
 """
-from ..registry import routings
+from ...registry import routings
 
 
 def check(spec: dict):
@@ -23,7 +23,7 @@ def check(spec: dict):
 @routings.register("valiant", topologies=("dragonfly",), check=check)
 def compile_routing(network, routing: dict) -> dict:
     """Core routing mode, the dragonfly's shape and three hop classes."""
-    from ..constants import ROUTING_MODES
+    from ...constants import ROUTING_MODES
 
     i = network.info
     return {"mode": ROUTING_MODES["dragonfly_valiant"],

@@ -8,12 +8,12 @@ away from congested subtrees. Deadlock-free for the same reason as ``nca`` (up*/
     [routing]
     algorithm = "anca"
 """
-from ..registry import routings
+from ...registry import routings
 
 
 @routings.register("anca", topologies=("fat_tree", "clos"))
 def compile_routing(network, routing: dict) -> dict:
     """Core routing mode and the tree's tables (built with the network: network.info["tree"])."""
-    from ..constants import ROUTING_MODES
+    from ...constants import ROUTING_MODES
 
     return {"mode": ROUTING_MODES["anca"], "arrays": network.info["tree"]}

@@ -11,8 +11,8 @@ Endpoint ``e`` sits on router ``e // concentration``.
 
 Reference: Dally & Towles, Principles and Practices of Interconnection Networks, ch. 5.
 """
-from ..params import Param
-from ..registry import topologies
+from ...params import Param
+from ...registry import topologies
 from . import _regular
 
 PARAMS = (

@@ -30,8 +30,8 @@ Al-Fares, Loukissas & Vahdat, "A scalable, commodity data center network archite
 """
 from fractions import Fraction
 
-from ..params import Param
-from ..registry import topologies
+from ...params import Param
+from ...registry import topologies
 
 PARAMS = (
     Param("radix", "int", 16, "ports per switch (even)", min=2, max=4096),
@@ -122,8 +122,8 @@ def analyze(topo: dict, routing: dict) -> dict:
 
 @topologies.register("clos", params=PARAMS, default_routing="nca", size=size, analyze=analyze, check=check)
 def build(topo: dict, link: dict):
-    from ..constants import PLANE_POLICIES
-    from ..network import clos_network  # numpy, loaded only when a network is built
+    from ...constants import PLANE_POLICIES
+    from ._network import clos_network  # numpy, loaded only when a network is built
 
     net = clos_network(topo["radix"], _endpoints(topo), link["latency"], topo["levels"], leaf_down(topo),
                        topo["planes"])
