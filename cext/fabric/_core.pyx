@@ -123,6 +123,45 @@ HUGE_PAGE = 1 << 21
 ARENA_CHUNK = 16 * HUGE_PAGE
 
 
+class _Shared:
+    """What the set-up steps share: the ports' arrays as built (see Core._set_up_ports)."""
+
+    def __init__(self, **mem):
+        self.__dict__.update(mem)
+
+
+class _Arrays:
+    """The core's mem, taken from an _Arena and kept by name (Core._keep holds them, so they live as long
+    as the core, and the read-outs find them)."""
+
+    def __init__(self):
+        self.arena = _Arena()
+        self.keep = {}
+
+    def copy(self, name, src, dtype):
+        """A copy of src."""
+        src = np.ascontiguousarray(src, dtype=dtype)
+        out = self.arena.take(src.nbytes).view(dtype)[:src.size].reshape(src.shape)
+        out[...] = src
+        self.keep[name] = out
+        return out
+
+    def full(self, name, n, dtype, fill=0):
+        """n (at least 1) entries of `fill`."""
+        n = max(int(n), 1)
+        out = self.arena.take(n * np.dtype(dtype).itemsize).view(dtype)[:n]
+        if fill:
+            out.fill(fill)
+        self.keep[name] = out
+        return out
+
+    def raw(self, name, nbytes):
+        """nbytes zeroed bytes."""
+        out = self.arena.take(nbytes)
+        self.keep[name] = out
+        return out
+
+
 class _Arena:
     """Zeroed, 64-byte aligned blocks from 2 MB-aligned anonymous mappings that the kernel is asked
     to back with huge pages (MADV_HUGEPAGE; this machine's kernel does so only when asked). A large
@@ -183,31 +222,23 @@ cdef class Core:
         self.hist_cap = 0
 
     def __init__(self, dict net, cfg):
-        cdef int64_t i, r
-        cdef cnp.ndarray a
-        keep = {}
-        arena = _Arena()
+        mem = _Arrays()
+        self._keep = mem.keep
+        self._set_up_settings(cfg)
+        ports = self._set_up_ports(net, cfg, mem)
+        self._set_up_routing(net, cfg, mem, ports)
+        self._set_up_router_state(cfg, mem, ports)
+        self._set_up_links(cfg, mem, ports)
+        self._set_up_streams(cfg, mem)
+        self._set_up_endpoints(mem)
+        self._set_up_blocks(cfg, mem, ports)
+        self._set_up_traffic(net, cfg, mem)
+        self._set_up_messages(net, mem)
+        if grow_packets(self, min(1024, self.max_packets)) or grow_histograms(self, 1024):
+            raise MemoryError("fabric core: cannot allocate the packet pool")
 
-        def arr(name, src, dtype):
-            src = np.ascontiguousarray(src, dtype=dtype)
-            out = arena.take(src.nbytes).view(dtype)[:src.size].reshape(src.shape)
-            out[...] = src
-            keep[name] = out
-            return out
-
-        def full(name, n, dtype, fill=0):
-            n = max(int(n), 1)
-            out = arena.take(n * np.dtype(dtype).itemsize).view(dtype)[:n]
-            if fill:
-                out.fill(fill)
-            keep[name] = out
-            return out
-
-        def raw(name, nbytes):
-            out = arena.take(nbytes)
-            keep[name] = out
-            return out
-
+    def _set_up_settings(self, cfg):
+        """The scalar settings, and the run's checks."""
         self.V = cfg.vcs
         self.B = cfg.vc_buffer
         self.rd = cfg.routing_delay
@@ -227,14 +258,21 @@ cdef class Core:
         self.hist_limit = cfg.hist_limit
         self.log1mp = log(1.0 - self.packet_rate) if 0.0 < self.packet_rate < 1.0 else 0.0
         self.now = 0
+        self.deadlock_cycles = cfg.deadlock_cycles
+        self.check_every_cycle = cfg.check
+        self.bad[0] = 0
+        self.c_last_move = 0
 
-        indptr = arr("port_indptr", net["port_indptr"], np.int32)
+    def _set_up_ports(self, dict net, cfg, mem):
+        """Ports, endpoints and router coordinates (packed into keys); what the later steps share."""
+        cdef cnp.ndarray a
+        indptr = mem.copy("port_indptr", net["port_indptr"], np.int32)
         self.n_routers = indptr.shape[0] - 1
         self.n_ports = int(indptr[self.n_routers])
         a = indptr; self.port_indptr = <int32_t *> a.data
-        kinds = arr("port_kind", net["port_kind"], np.int8)
-        peers = arr("port_peer", net["port_peer"], np.int32)
-        lat = arr("port_latency", net["port_latency"], np.int32)
+        kinds = mem.copy("port_kind", net["port_kind"], np.int8)
+        peers = mem.copy("port_peer", net["port_peer"], np.int32)
+        lat = mem.copy("port_latency", net["port_latency"], np.int32)
         # a link of c cycles per flit sends one flit every c cycles; a flit's last part leaves c - 1
         # cycles after its first, so it (and the credit back over the same channel) takes c - 1 more
         cpf = np.ascontiguousarray(net.get("port_cpf", np.ones(len(kinds), np.int16)), np.int16)
@@ -246,9 +284,9 @@ cdef class Core:
         self.P = cfg.planes
         self.plane_policy = cfg.plane_policy
         self.draw_keys = (cfg.packet_keys or (self.P > 1 and self.plane_policy != PLANE_RANDOM))
-        slots = arr("slot_port", net["endpoint_port"], np.int32)
+        slots = mem.copy("slot_port", net["endpoint_port"], np.int32)
         a = slots; self.slot_port = <int32_t *> a.data
-        eport = arr("endpoint_port", slots[::self.P], np.int32)
+        eport = mem.copy("endpoint_port", slots[::self.P], np.int32)
         a = eport; self.endpoint_port = <int32_t *> a.data
         self.n_endpoints = eport.shape[0]
         # an endpoint port's peer, in the core: its slot (the endpoint's VCs in that plane)
@@ -257,7 +295,7 @@ cdef class Core:
         if self.n_endpoints > MAX_ENDPOINTS:
             raise ValueError(f"the core supports at most {MAX_ENDPOINTS} endpoints")
         coords = np.ascontiguousarray(net["router_coords"], dtype=np.int64)
-        dims = arr("dims", net["dims"], np.int32)
+        dims = mem.copy("dims", net["dims"], np.int32)
         self.n_dims = dims.shape[0]
         a = dims; self.dims = <int32_t *> a.data
         counts = np.diff(indptr)
@@ -277,45 +315,45 @@ cdef class Core:
             if self.n_routers:
                 key |= coords.reshape(self.n_routers, -1)[:, d].astype(np.uint32) << np.uint32(shift)
             shift += width
-        a = arr("router_key", key if self.n_routers else [0], np.uint32); self.router_key = <uint32_t *> a.data
+        a = mem.copy("router_key", key if self.n_routers else [0], np.uint32); self.router_key = <uint32_t *> a.data
+        return _Shared(indptr=indptr, kinds=kinds, peers=peers, lat=lat, cpf=cpf, flit_delay=flit_delay,
+                       credit_delay=credit_delay, port_router=port_router, endpoint_router=endpoint_router, key=key)
+
+    def _set_up_routing(self, dict net, cfg, mem, ports):
+        """The routing families' tables (cext/_routing_*.pxd)."""
+        cdef cnp.ndarray a
         self.df_p, self.df_a, self.df_h, self.df_g = cfg.dragonfly
         self.ugal_threshold = cfg.ugal_threshold
         self.ecmp_any_vc = cfg.ecmp_any_vc
-        self.deadlock_cycles = cfg.deadlock_cycles
-        self.check_every_cycle = cfg.check
-        self.bad[0] = 0
-        self.c_last_move = 0
         self.forced_choice = -1
         for d, offset in enumerate(np.asarray(net.get("row_offsets", []), dtype=np.int64).tolist()[:32]):
             self.row_offset[d] = offset
         zeros = np.zeros(max(self.n_routers, 1), np.int32)
-        a = arr("tree_lo", net.get("tree_lo", zeros), np.int32); self.tree_lo = <int32_t *> a.data
-        a = arr("tree_span", net.get("tree_span", zeros), np.int32); self.tree_span = <int32_t *> a.data
-        a = arr("tree_branch", net.get("tree_branch", zeros + 1), np.int32); self.tree_branch = <int32_t *> a.data
-        a = arr("tree_up0", net.get("tree_up0", zeros), np.int32); self.tree_up0 = <int32_t *> a.data
-        a = arr("tree_nup", net.get("tree_nup", zeros), np.int32); self.tree_nup = <int32_t *> a.data
+        a = mem.copy("tree_lo", net.get("tree_lo", zeros), np.int32); self.tree_lo = <int32_t *> a.data
+        a = mem.copy("tree_span", net.get("tree_span", zeros), np.int32); self.tree_span = <int32_t *> a.data
+        a = mem.copy("tree_branch", net.get("tree_branch", zeros + 1), np.int32)
+        self.tree_branch = <int32_t *> a.data
+        a = mem.copy("tree_up0", net.get("tree_up0", zeros), np.int32); self.tree_up0 = <int32_t *> a.data
+        a = mem.copy("tree_nup", net.get("tree_nup", zeros), np.int32); self.tree_nup = <int32_t *> a.data
         one16 = np.zeros(1, np.int16)
-        a = arr("dist_any", net.get("dist_any", one16), np.int16); self.dist_any = <int16_t *> a.data
-        a = arr("dist_down", net.get("dist_down", one16), np.int16); self.dist_down = <int16_t *> a.data
-        a = arr("port_far", net.get("port_far", np.full(max(self.n_ports, 1), -1, np.int32)), np.int32)
+        a = mem.copy("dist_any", net.get("dist_any", one16), np.int16); self.dist_any = <int16_t *> a.data
+        a = mem.copy("dist_down", net.get("dist_down", one16), np.int16); self.dist_down = <int16_t *> a.data
+        a = mem.copy("port_far", net.get("port_far", np.full(max(self.n_ports, 1), -1, np.int32)), np.int32)
         self.port_far = <int32_t *> a.data
-        a = arr("port_up", net.get("port_up", np.zeros(max(self.n_ports, 1), np.int8)), np.int8)
+        a = mem.copy("port_up", net.get("port_up", np.zeros(max(self.n_ports, 1), np.int8)), np.int8)
         self.port_up = <int8_t *> a.data
-        a = arr("ep_router", endpoint_router, np.int32); self.ep_router = <int32_t *> a.data
+        a = mem.copy("ep_router", ports.endpoint_router, np.int32); self.ep_router = <int32_t *> a.data
         if self.route_mode >> FAMILY_SHIFT == FAMILY_TABLE and net.get("dist_any") is None:
             raise ValueError("table routing needs dist_any")
-        a = arr("ep_key", key[endpoint_router] if self.n_endpoints else [0], np.uint32)
+        a = mem.copy("ep_key", ports.key[ports.endpoint_router] if self.n_endpoints else [0], np.uint32)
         self.ep_key = <uint32_t *> a.data
 
-        # Time slots: a power of two larger than the longest flit or credit delay.
-        longest = (int(lat.max()) if self.n_ports else 1) + self.sa + self.st + 2
-        self.R = 1
-        while self.R <= longest:
-            self.R *= 2
-        self.rmask = self.R - 1
-
+    def _set_up_router_state(self, cfg, mem, ports):
+        """Input VCs and their buffers, the VC masks, output VCs and their credits, the allocators' pointers."""
+        cdef cnp.ndarray a
+        cdef int64_t i
         NPV = self.n_ports * self.V
-        a = raw("ivc", NPV * sizeof(InVC) + 64)
+        a = mem.raw("ivc", NPV * sizeof(InVC) + 64)
         self.ivc = <InVC *> (a.data + (-(<size_t> a.data) & 63))   # 64-byte aligned
         self.class_mask[CLASS_ALL] = ((<uint64_t>1) << self.V) - 1 if self.V < 64 else <uint64_t>-1
         self.class_mask[CLASS_LOW] = ((<uint64_t>1) << (self.V // 2)) - 1
@@ -326,41 +364,53 @@ cdef class Core:
             j = min(i, hop_classes - 1)
             lo, hi = j * self.V // hop_classes, (j + 1) * self.V // hop_classes
             self.class_mask[CLASS_HOP + i] = (((<uint64_t>1) << (hi - lo)) - 1) << lo
-        a = raw("buf", NPV * self.B * 8 + 64)
+        a = mem.raw("buf", NPV * self.B * 8 + 64)
         self.buf = <int64_t *> (a.data + (-(<size_t> a.data) & 63))   # 64-byte aligned, zeroed
         self.WV = (self.max_router_ports * self.V + 63) // 64
-        a = full("vcmask", self.n_routers * self.WV, np.uint64); self.vcmask = <uint64_t *> a.data
-        a = full("rc_mask", self.n_routers * self.WV, np.uint64, np.iinfo(np.uint64).max)   # every VC idle
+        a = mem.full("vcmask", self.n_routers * self.WV, np.uint64); self.vcmask = <uint64_t *> a.data
+        a = mem.full("rc_mask", self.n_routers * self.WV, np.uint64, np.iinfo(np.uint64).max)   # every VC idle
         self.rc_mask = <uint64_t *> a.data
-        a = full("va_mask", self.n_routers * self.WV, np.uint64); self.va_mask = <uint64_t *> a.data
+        a = mem.full("va_mask", self.n_routers * self.WV, np.uint64); self.va_mask = <uint64_t *> a.data
         local_vcs = np.arange(self.max_router_ports * self.V)
-        a = arr("vc_port", local_vcs // self.V, np.int16); self.vc_port = <int16_t *> a.data
-        a = arr("vc_index", local_vcs % self.V, np.int8); self.vc_index = <int8_t *> a.data
-        a = raw("pstate", self.n_ports * sizeof(PortState)); self.pstate = <PortState *> a.data
+        a = mem.copy("vc_port", local_vcs // self.V, np.int16); self.vc_port = <int16_t *> a.data
+        a = mem.copy("vc_index", local_vcs % self.V, np.int8); self.vc_index = <int8_t *> a.data
+        a = mem.raw("pstate", self.n_ports * sizeof(PortState)); self.pstate = <PortState *> a.data
         for i in range(self.n_ports):
             self.pstate[i].free_vcs = ((<uint64_t>1) << self.V) - 1 if self.V < 64 else <uint64_t>-1
-        initial = np.where(kinds == PORT_LINK, self.B, np.where(kinds == PORT_ENDPOINT, EJECT_CREDITS, 0))
-        a = arr("credits", np.repeat(initial, self.V), np.int16); self.credits = <int16_t *> a.data
-        a = full("va_gptr", NPV, np.uint16); self.va_gptr = <uint16_t *> a.data
-        a = full("link_flit", self.n_ports * self.R, np.int64, -1); self.link_flit = <int64_t *> a.data
-        a = arr("port_cpf", cpf if self.n_ports else [1], np.int16); self.port_cpf = <int16_t *> a.data
-        a = full("port_free", self.n_ports, np.int64); self.port_free = <int64_t *> a.data
+        initial = np.where(ports.kinds == PORT_LINK, self.B, np.where(ports.kinds == PORT_ENDPOINT, EJECT_CREDITS, 0))
+        a = mem.copy("credits", np.repeat(initial, self.V), np.int16); self.credits = <int16_t *> a.data
+        a = mem.full("va_gptr", NPV, np.uint16); self.va_gptr = <uint16_t *> a.data
+
+    def _set_up_links(self, cfg, mem, ports):
+        """The links' time slots and the ports' records (cext/_links.pxd)."""
+        cdef cnp.ndarray a
+        cdef int64_t i
+        # Time slots: a power of two larger than the longest flit or credit delay.
+        longest = (int(ports.lat.max()) if self.n_ports else 1) + self.sa + self.st + 2
+        self.R = 1
+        while self.R <= longest:
+            self.R *= 2
+        self.rmask = self.R - 1
+
+        a = mem.full("link_flit", self.n_ports * self.R, np.int64, -1); self.link_flit = <int64_t *> a.data
+        a = mem.copy("port_cpf", ports.cpf if self.n_ports else [1], np.int16); self.port_cpf = <int16_t *> a.data
+        a = mem.full("port_free", self.n_ports, np.int64); self.port_free = <int64_t *> a.data
         if cfg.count_ports:
-            a = full("port_flits", self.n_ports, np.int64); self.port_flits = <int64_t *> a.data
-        self.any_slow = bool(self.n_ports and int(cpf.max()) > 1)
+            a = mem.full("port_flits", self.n_ports, np.int64); self.port_flits = <int64_t *> a.data
+        self.any_slow = bool(self.n_ports and int(ports.cpf.max()) > 1)
         self.WP = (self.max_router_ports + 7) // 8
         self.plain = self.WV == 1 and self.WP == 1 and not self.any_slow and self.rd == 1 and self.va == 1
-        a = full("arrive", self.R * self.n_routers * self.WP, np.uint64); self.arrive = <uint64_t *> a.data
-        a = full("credit_in", self.R * self.n_routers * self.WP, np.uint64)
+        a = mem.full("arrive", self.R * self.n_routers * self.WP, np.uint64); self.arrive = <uint64_t *> a.data
+        a = mem.full("credit_in", self.R * self.n_routers * self.WP, np.uint64)
         self.credit_in = <uint64_t *> a.data
         self.slot_bytes = self.n_routers * self.WP * 8
         # where the far end of each link port (an endpoint port: the port itself) has its byte
-        local = np.arange(self.n_ports, dtype=np.int64) - indptr[port_router].astype(np.int64)
-        far = np.where(kinds == PORT_LINK, peers, np.arange(self.n_ports))
-        far_byte = port_router.astype(np.int64)[far] * self.WP * 8 + local[far]
-        a = raw("port", self.n_ports * sizeof(Port)); self.port = <Port *> a.data
-        columns = zip(peers.tolist(), far_byte.tolist(), flit_delay.tolist(), credit_delay.tolist(),
-                      kinds.tolist())
+        local = np.arange(self.n_ports, dtype=np.int64) - ports.indptr[ports.port_router].astype(np.int64)
+        far = np.where(ports.kinds == PORT_LINK, ports.peers, np.arange(self.n_ports))
+        far_byte = ports.port_router.astype(np.int64)[far] * self.WP * 8 + local[far]
+        a = mem.raw("port", self.n_ports * sizeof(Port)); self.port = <Port *> a.data
+        columns = zip(ports.peers.tolist(), far_byte.tolist(), ports.flit_delay.tolist(), ports.credit_delay.tolist(),
+                      ports.kinds.tolist())
         for i, (pp, pb, fd, cd, kd) in enumerate(columns):
             self.port[i].peer = pp
             self.port[i].peer_byte = pb
@@ -368,29 +418,43 @@ cdef class Core:
             self.port[i].credit_delay = cd
             self.port[i].kind = kd
 
+    def _set_up_streams(self, cfg, mem):
+        """The random streams: one per router, and two per endpoint (its draws, and its packets' keys)."""
+        cdef cnp.ndarray a
+        cdef int64_t i, r
         seed = int(cfg.seed) & 0xFFFFFFFFFFFFFFFF
-        a = full("router_rng", self.n_routers, np.uint64); self.router_rng = <uint64_t *> a.data
+        a = mem.full("router_rng", self.n_routers, np.uint64); self.router_rng = <uint64_t *> a.data
         for r in range(self.n_routers):
             self.router_rng[r] = mix_seed(seed, 2 * <uint64_t>r + 1)
-        a = full("ep_rng", self.n_endpoints, np.uint64); self.ep_rng = <uint64_t *> a.data
+        a = mem.full("ep_rng", self.n_endpoints, np.uint64); self.ep_rng = <uint64_t *> a.data
         for i in range(self.n_endpoints):
             self.ep_rng[i] = mix_seed(seed, 2 * <uint64_t>i + 2)
-        a = full("key_rng", self.n_endpoints, np.uint64); self.key_rng = <uint64_t *> a.data
+        a = mem.full("key_rng", self.n_endpoints, np.uint64); self.key_rng = <uint64_t *> a.data
         for i in range(self.n_endpoints):
             self.key_rng[i] = mix_seed(seed, (<uint64_t>1 << 48) + <uint64_t>i)
 
+    def _set_up_endpoints(self, mem):
+        """Source queues and injection channels (cext/_sources.pxd)."""
+        cdef cnp.ndarray a
+        cdef int64_t i
         NEV = self.n_endpoints * self.P * self.V
-        a = full("ep_next_arrival", self.n_endpoints, np.int64, NO_CYCLE); self.ep_next_arrival = <int64_t *> a.data
-        a = full("ep_q_head", self.n_endpoints, np.int32, -1); self.ep_q_head = <int32_t *> a.data
-        a = full("ep_q_tail", self.n_endpoints, np.int32, -1); self.ep_q_tail = <int32_t *> a.data
-        a = full("ep_queued", (self.n_endpoints + 63) // 64, np.uint64); self.ep_queued = <uint64_t *> a.data
-        a = full("ep_cur_vc", self.n_endpoints, np.int16, -1); self.ep_cur_vc = <int16_t *> a.data
-        a = full("ep_cur_plane", self.n_endpoints, np.int16, -1); self.ep_cur_plane = <int16_t *> a.data
-        a = full("ep_cur_sent", self.n_endpoints, np.int32); self.ep_cur_sent = <int32_t *> a.data
-        a = full("ep_last_vc", self.n_endpoints * self.P, np.int16, self.V - 1); self.ep_last_vc = <int16_t *> a.data
-        a = raw("ep_ovc", NEV * sizeof(OutVC)); self.ep_ovc = <OutVC *> a.data
+        a = mem.full("ep_next_arrival", self.n_endpoints, np.int64, NO_CYCLE)
+        self.ep_next_arrival = <int64_t *> a.data
+        a = mem.full("ep_q_head", self.n_endpoints, np.int32, -1); self.ep_q_head = <int32_t *> a.data
+        a = mem.full("ep_q_tail", self.n_endpoints, np.int32, -1); self.ep_q_tail = <int32_t *> a.data
+        a = mem.full("ep_queued", (self.n_endpoints + 63) // 64, np.uint64); self.ep_queued = <uint64_t *> a.data
+        a = mem.full("ep_cur_vc", self.n_endpoints, np.int16, -1); self.ep_cur_vc = <int16_t *> a.data
+        a = mem.full("ep_cur_plane", self.n_endpoints, np.int16, -1); self.ep_cur_plane = <int16_t *> a.data
+        a = mem.full("ep_cur_sent", self.n_endpoints, np.int32); self.ep_cur_sent = <int32_t *> a.data
+        a = mem.full("ep_last_vc", self.n_endpoints * self.P, np.int16, self.V - 1)
+        self.ep_last_vc = <int16_t *> a.data
+        a = mem.raw("ep_ovc", NEV * sizeof(OutVC)); self.ep_ovc = <OutVC *> a.data
         for i in range(NEV):
             self.ep_ovc[i].credits = self.B
+
+    def _set_up_blocks(self, cfg, mem, ports):
+        """The routers' blocks, one per thread, with their scratch (Work)."""
+        cdef cnp.ndarray a
         self.n_threads = max(1, cfg.threads)
         # one block of contiguous routers per thread: neighbours then mostly share a thread, and fewer
         # flits and credits cross between the cores' caches. (Eight blocks per thread, taken in turn,
@@ -398,10 +462,10 @@ cdef class Core:
         self.n_blocks = min(self.n_threads, max(1, self.n_routers))
         assert sizeof(Work) % 64 == 0, sizeof(Work)
         assert sizeof(InVC) == 32, sizeof(InVC)            # two VCs to a cache line
-        a = raw("works", self.n_blocks * sizeof(Work) + 64)
+        a = mem.raw("works", self.n_blocks * sizeof(Work) + 64)
         self.works = <Work *> (a.data + (-(<size_t> a.data) & 63))    # 64-byte aligned
         MPV = self.max_router_ports * self.V
-        endpoint_ports = np.bincount(port_router[kinds == PORT_ENDPOINT], minlength=self.n_routers)
+        endpoint_ports = np.bincount(ports.port_router[ports.kinds == PORT_ENDPOINT], minlength=self.n_routers)
         cdef Work *wk
         cdef int32_t *scratch
         cdef Py_ssize_t M = MPV
@@ -412,77 +476,83 @@ cdef class Core:
             wk.cap = max(1, int(endpoint_ports[wk.lo:wk.hi].sum()))
             wk.e_lo = t * ((self.n_endpoints + 63) // 64) // self.n_blocks    # in words of ep_queued
             wk.e_hi = (t + 1) * ((self.n_endpoints + 63) // 64) // self.n_blocks
-            # the int32 scratch arrays, MPV entries each, in one block
-            a = full(f"scratch{t}", 7 * MPV, np.int32); scratch = <int32_t *> a.data
+            # the int32 scratch mem, MPV entries each, in one block
+            a = mem.full(f"scratch{t}", 7 * MPV, np.int32); scratch = <int32_t *> a.data
             wk.req_in, wk.req_out, wk.req_vc = scratch, scratch + M, scratch + 2 * M
             wk.va_req, wk.best_req, wk.best_dist = scratch + 3 * M, scratch + 4 * M, scratch + 5 * M
             wk.mark = scratch + 6 * M
-            a = full(f"va_cand{t}", MPV, np.uint64); wk.va_cand = <uint64_t *> a.data
+            a = mem.full(f"va_cand{t}", MPV, np.uint64); wk.va_cand = <uint64_t *> a.data
             wk.mark_stamp = 0
             wk.va_more = 0
             wk.flit_hops = wk.injected = wk.status = wk.n_eject = 0
             # at most one flit leaves each injection buffer per cycle: one credit per slot (endpoint, plane)
-            a = full(f"ep_credit{t}", wk.cap * self.R, np.int32); wk.ep_credit = <int32_t *> a.data
-            a = full(f"ep_credit_n{t}", self.R, np.int32); wk.ep_credit_n = <int32_t *> a.data
+            a = mem.full(f"ep_credit{t}", wk.cap * self.R, np.int32); wk.ep_credit = <int32_t *> a.data
+            a = mem.full(f"ep_credit_n{t}", self.R, np.int32); wk.ep_credit_n = <int32_t *> a.data
             # and at most one flit leaves each ejection channel
-            a = full(f"eject_flit{t}", wk.cap, np.int64); wk.eject_flit = <int64_t *> a.data
-            a = full(f"eject_at{t}", wk.cap, np.int64); wk.eject_at = <int64_t *> a.data
-            a = full(f"cls_injected{t}", self.C, np.int64); wk.cls_injected = <int64_t *> a.data
-        self._keep = keep
+            a = mem.full(f"eject_flit{t}", wk.cap, np.int64); wk.eject_flit = <int64_t *> a.data
+            a = mem.full(f"eject_at{t}", wk.cap, np.int64); wk.eject_at = <int64_t *> a.data
+            a = mem.full(f"cls_injected{t}", self.C, np.int64); wk.cls_injected = <int64_t *> a.data
 
+    def _set_up_traffic(self, dict net, cfg, mem):
+        """Per class and endpoint: destination tables, rates, sizes, and each generator's first creation
+        (fabric/traffic/*.py, fabric/build.py)."""
+        cdef cnp.ndarray a
+        cdef int64_t i
+        classes = cfg.classes
         # traffic: per class and endpoint, destination tables, rates, sizes (fabric/traffic/*.py, fabric/build.py)
         E1 = max(self.n_endpoints, 1)
         G = self.C * E1
-        a = arr("cls_dest_mode", [c.dest_mode for c in classes], np.int8); self.cls_dest_mode = <int8_t *> a.data
-        a = arr("cls_process", [c.process for c in classes], np.int8); self.cls_process = <int8_t *> a.data
-        a = arr("cls_allow_self", [int(c.allow_self) for c in classes], np.int8)
+        a = mem.copy("cls_dest_mode", [c.dest_mode for c in classes], np.int8); self.cls_dest_mode = <int8_t *> a.data
+        a = mem.copy("cls_process", [c.process for c in classes], np.int8); self.cls_process = <int8_t *> a.data
+        a = mem.copy("cls_allow_self", [int(c.allow_self) for c in classes], np.int8)
         self.cls_allow_self = <int8_t *> a.data
-        a = full("cls_log1m_alpha", self.C, np.float64); self.cls_log1m_alpha = <double *> a.data
-        a = full("cls_log1m_beta", self.C, np.float64); self.cls_log1m_beta = <double *> a.data
+        a = mem.full("cls_log1m_alpha", self.C, np.float64); self.cls_log1m_alpha = <double *> a.data
+        a = mem.full("cls_log1m_beta", self.C, np.float64); self.cls_log1m_beta = <double *> a.data
         for i, c in enumerate(classes):
             self.cls_log1m_alpha[i] = log(1.0 - c.on_alpha) if c.on_alpha < 1.0 else 0.0
             self.cls_log1m_beta[i] = log(1.0 - c.on_beta) if c.on_beta < 1.0 else 0.0
-        a = arr("dest_table", net.get("dest_table", np.full(G, -1)), np.int32); self.dest_table = <int32_t *> a.data
-        a = arr("alias_row", net.get("alias_row", np.zeros(G)), np.int32); self.alias_row = <int32_t *> a.data
-        a = arr("alias_lo", net.get("alias_lo", np.zeros(2)), np.int32); self.alias_lo = <int32_t *> a.data
-        a = arr("alias_prob", net.get("alias_prob", np.ones(1)), np.float64); self.alias_prob = <double *> a.data
-        a = arr("alias_idx", net.get("alias_idx", np.zeros(1)), np.int32); self.alias_idx = <int32_t *> a.data
-        a = arr("alias_dest", net.get("alias_dest", np.zeros(1)), np.int32); self.alias_dest = <int32_t *> a.data
-        a = full("ep_counter", G, np.int64); self.ep_counter = <int64_t *> a.data
+        a = mem.copy("dest_table", net.get("dest_table", np.full(G, -1)), np.int32)
+        self.dest_table = <int32_t *> a.data
+        a = mem.copy("alias_row", net.get("alias_row", np.zeros(G)), np.int32); self.alias_row = <int32_t *> a.data
+        a = mem.copy("alias_lo", net.get("alias_lo", np.zeros(2)), np.int32); self.alias_lo = <int32_t *> a.data
+        a = mem.copy("alias_prob", net.get("alias_prob", np.ones(1)), np.float64); self.alias_prob = <double *> a.data
+        a = mem.copy("alias_idx", net.get("alias_idx", np.zeros(1)), np.int32); self.alias_idx = <int32_t *> a.data
+        a = mem.copy("alias_dest", net.get("alias_dest", np.zeros(1)), np.int32); self.alias_dest = <int32_t *> a.data
+        a = mem.full("ep_counter", G, np.int64); self.ep_counter = <int64_t *> a.data
         rate = np.broadcast_to(np.asarray(net.get("ep_packet_rate", self.packet_rate), np.float64), (G,)).copy()
         table = np.asarray(net.get("dest_table", np.full(G, -1)))
         for i, c in enumerate(classes):
             if c.dest_mode == DEST_TABLE:
                 rate[i * E1:(i + 1) * E1] = np.where(table[i * E1:(i + 1) * E1] >= 0, rate[i * E1:(i + 1) * E1], 0.0)
-        a = full("ep_log1mp", G, np.float64); self.ep_log1mp = <double *> a.data
+        a = mem.full("ep_log1mp", G, np.float64); self.ep_log1mp = <double *> a.data
         for i in range(self.C * self.n_endpoints):
             self.ep_log1mp[i] = log(1.0 - rate[i]) if 0.0 < rate[i] < 1.0 else 0.0   # libm's log, as before
-        a = arr("ep_period", np.where(rate > 0, 1.0 / np.maximum(rate, 1e-300), 0.0), np.float64)
+        a = mem.copy("ep_period", np.where(rate > 0, 1.0 / np.maximum(rate, 1e-300), 0.0), np.float64)
         self.ep_period = <double *> a.data
-        a = full("ep_phase", G, np.float64); self.ep_phase = <double *> a.data
-        a = full("ep_on_until", G, np.int64); self.ep_on_until = <int64_t *> a.data
+        a = mem.full("ep_phase", G, np.float64); self.ep_phase = <double *> a.data
+        a = mem.full("ep_on_until", G, np.int64); self.ep_on_until = <int64_t *> a.data
         sizes = np.concatenate([np.asarray(c.sizes, np.int32) for c in classes])
         cum = np.concatenate([np.cumsum(c.size_weights) / np.sum(c.size_weights) for c in classes])
-        a = arr("cls_size_lo", np.cumsum([0] + [len(c.sizes) for c in classes]), np.int32)
+        a = mem.copy("cls_size_lo", np.cumsum([0] + [len(c.sizes) for c in classes]), np.int32)
         self.cls_size_lo = <int32_t *> a.data
-        a = arr("size_value", sizes, np.int32); self.size_value = <int32_t *> a.data
-        a = arr("size_cum", cum, np.float64); self.size_cum = <double *> a.data
-        a = full("cls_stats", self.C * N_CLS_STATS, np.int64); self.cls_stats = <int64_t *> a.data
+        a = mem.copy("size_value", sizes, np.int32); self.size_value = <int32_t *> a.data
+        a = mem.copy("size_cum", cum, np.float64); self.size_cum = <double *> a.data
+        a = mem.full("cls_stats", self.C * N_CLS_STATS, np.int64); self.cls_stats = <int64_t *> a.data
 
         # First creation of each generator's process (the processes start at cycle 0).
         if self.C == 1:
             self.gen_next = self.ep_next_arrival
         else:
-            a = full("gen_next", G, np.int64, NO_CYCLE); self.gen_next = <int64_t *> a.data
+            a = mem.full("gen_next", G, np.int64, NO_CYCLE); self.gen_next = <int64_t *> a.data
         for c in range(self.C):
             for i in range(self.n_endpoints):
-                self.gen_next[c * self.n_endpoints + i] = first_arrival(self, i, c * self.n_endpoints + i, c,
-                                                                             rate[c * self.n_endpoints + i], classes[c].on_share)
+                g = c * self.n_endpoints + i
+                self.gen_next[g] = first_arrival(self, i, g, c, rate[g], classes[c].on_share)
         if self.C > 1:
             for i in range(self.n_endpoints):
                 self.ep_next_arrival[i] = min(self.gen_next[c * self.n_endpoints + i] for c in range(self.C))
-        a = full("ep_budget", E1, np.int64, cfg.budget); self.ep_budget = <int64_t *> a.data
-        a = full("ep_last_arrival", E1, np.int64, -1); self.ep_last_arrival = <int64_t *> a.data
+        a = mem.full("ep_budget", E1, np.int64, cfg.budget); self.ep_budget = <int64_t *> a.data
+        a = mem.full("ep_last_arrival", E1, np.int64, -1); self.ep_last_arrival = <int64_t *> a.data
         self.c_budget_left = 0
         self.c_last_arrival = -1
         if self.process == PROC_BUDGET:
@@ -490,29 +560,30 @@ cdef class Core:
             for i in range(self.n_endpoints):
                 self.ep_next_arrival[i] = 0 if self.ep_budget[i] > 0 else NO_CYCLE
 
+    def _set_up_messages(self, dict net, mem):
+        """The messages of a closed-loop workload: the ones that wait for nothing go on the release heap."""
+        cdef cnp.ndarray a
+        cdef int64_t i
         # messages: the ones that wait for nothing go on the release heap
         self.n_msgs = len(net.get("msg_src", ()))
         M1 = max(self.n_msgs, 1)
-        a = arr("msg_src", net.get("msg_src", np.zeros(1)), np.int32); self.msg_src = <int32_t *> a.data
-        a = arr("msg_dest", net.get("msg_dest", np.zeros(1)), np.int32); self.msg_dest = <int32_t *> a.data
-        a = arr("msg_flits", net.get("msg_flits", np.zeros(1)), np.int32); self.msg_flits = <int32_t *> a.data
-        a = arr("msg_start", net.get("msg_start", np.zeros(1)), np.int64); self.msg_start = <int64_t *> a.data
-        a = arr("msg_ndeps", net.get("msg_ndeps", np.zeros(1)), np.int32); self.msg_ndeps = <int32_t *> a.data
-        a = arr("dep_indptr", net.get("dep_indptr", np.zeros(2)), np.int32); self.dep_indptr = <int32_t *> a.data
-        a = arr("dep_list", net.get("dep_list", np.zeros(1)), np.int32); self.dep_list = <int32_t *> a.data
-        a = full("msg_left", M1, np.int32); self.msg_left = <int32_t *> a.data
-        a = full("msg_release", M1, np.int64, -1); self.msg_release = <int64_t *> a.data
-        a = full("msg_done", M1, np.int64, -1); self.msg_done = <int64_t *> a.data
-        a = full("heap_time", M1, np.int64); self.heap_time = <int64_t *> a.data
-        a = full("heap_msg", M1, np.int32); self.heap_msg = <int32_t *> a.data
+        a = mem.copy("msg_src", net.get("msg_src", np.zeros(1)), np.int32); self.msg_src = <int32_t *> a.data
+        a = mem.copy("msg_dest", net.get("msg_dest", np.zeros(1)), np.int32); self.msg_dest = <int32_t *> a.data
+        a = mem.copy("msg_flits", net.get("msg_flits", np.zeros(1)), np.int32); self.msg_flits = <int32_t *> a.data
+        a = mem.copy("msg_start", net.get("msg_start", np.zeros(1)), np.int64); self.msg_start = <int64_t *> a.data
+        a = mem.copy("msg_ndeps", net.get("msg_ndeps", np.zeros(1)), np.int32); self.msg_ndeps = <int32_t *> a.data
+        a = mem.copy("dep_indptr", net.get("dep_indptr", np.zeros(2)), np.int32); self.dep_indptr = <int32_t *> a.data
+        a = mem.copy("dep_list", net.get("dep_list", np.zeros(1)), np.int32); self.dep_list = <int32_t *> a.data
+        a = mem.full("msg_left", M1, np.int32); self.msg_left = <int32_t *> a.data
+        a = mem.full("msg_release", M1, np.int64, -1); self.msg_release = <int64_t *> a.data
+        a = mem.full("msg_done", M1, np.int64, -1); self.msg_done = <int64_t *> a.data
+        a = mem.full("heap_time", M1, np.int64); self.heap_time = <int64_t *> a.data
+        a = mem.full("heap_msg", M1, np.int32); self.heap_msg = <int32_t *> a.data
         self.heap_n = 0
         self.c_msgs_left = self.n_msgs
         for i in range(self.n_msgs):
             if self.msg_ndeps[i] == 0:
                 heap_push(self, self.msg_start[i], <int32_t>i)
-
-        if grow_packets(self, min(1024, self.max_packets)) or grow_histograms(self, 1024):
-            raise MemoryError("fabric core: cannot allocate the packet pool")
 
     def __dealloc__(self):
         free(self.pkts)
@@ -532,7 +603,7 @@ cdef class Core:
             status = run_cycles(self, until, stop_when_drained)
         return status
 
-    # ------------------------------------------------------------------ read-outs: what fabric/statistics.py reports
+    # ------------------------------------------------------------------ read-outs (fabric/statistics.py)
 
     def counters(self):
         """Event counters and sums since cycle 0 (see fabric/statistics.py for their meaning)."""
@@ -599,7 +670,7 @@ cdef class Core:
             return None
         return np.asarray(self._keep["port_flits"][: self.n_ports]).copy()
 
-    # ------------------------------------------------------------------ inspection: the state inside, for checks and tests
+    # ------------------------------------------------------------------ inspection: for checks and tests
 
     def violation(self):
         """The invariant the last run broke, in words (after STATUS_INVARIANT), or None."""
@@ -680,7 +751,8 @@ cdef class Core:
         `in_port`, VC `in_vc`, of `router`, having crossed `hops` links: (local output port, bit mask of
         the output VCs allowed).
         `choice` stands in for the routing's random draws (up port index, coin), and `pid` is the packet
-        id (Valiant's intermediate group), so tests can follow every path the routing may take. Leaves the simulation state as it was."""
+        id (Valiant's intermediate group, ROMM's intermediate router), so tests can follow every path the
+        routing may take. Leaves the simulation state as it was."""
         cdef uint64_t allowed
         cdef int out_port = probe(self, router, self.port_indptr[router] + in_port, in_vc, dest, choice, hops, pid,
                                         &allowed)
@@ -708,7 +780,7 @@ cdef class Core:
         cdef double[::1] nm = np.zeros(self.n_ports)
         cdef int32_t[::1] cl = np.empty(self.n_ports, np.int32)
         cdef int32_t[::1] nl = np.empty(self.n_ports, np.int32)
-        cdef int32_t[::1] outs = np.empty(max(1, int(np.diff(self._keep["port_indptr"][: self.n_routers + 1]).max(initial=1))), np.int32)
+        cdef int32_t[::1] outs = np.empty(max(1, self.max_router_ports), np.int32)
         cdef double *cur_m = &cm[0]
         cdef double *next_m = &nm[0]
         cdef double *tmp_m
