@@ -7,6 +7,7 @@
 #       output VCs in w.va_cand (all on one output port), takes at most one, through grant_vc.
 from _types cimport *
 from fabric._core cimport Core
+from _statistics cimport stat_vc_grant
 
 
 cdef inline int switch_allocate(Core self, Work *w, int p0, int n_in, int n_sa) noexcept nogil:
@@ -132,6 +133,7 @@ cdef inline void grant_vc(Core self, int i, int r, int p0, int ov) noexcept nogi
     cdef int V = self.V, o = p0 + in_vc.out_lo, q = i - p0 * V
     cdef int next_in = q + 1, next_out = in_vc.out_lo * V + ov + 1
     self.pstate[o].free_vcs &= ~((<uint64_t>1) << ov)
+    stat_vc_grant(self, r)
     in_vc.sel = <uint8_t>ov
     in_vc.state = VC_ACTIVE_HEAD
     self.va_mask[r * self.WV + (q >> 6)] &= ~((<uint64_t>1) << (q & 63))

@@ -2,7 +2,7 @@
 # packet's life, its flits leaving through the ejection channel and its tail's delivery.
 from _types cimport *
 from fabric._core cimport Core
-from _statistics cimport grow_histograms, class_delivered
+from _statistics cimport grow_histograms, class_delivered, stat_created, stat_accepted, stat_delivered
 from _messages cimport complete_message
 from _rng cimport rng_next
 
@@ -40,6 +40,7 @@ cdef inline void deliver(Core self, int32_t pid, cycle_t arrival) noexcept nogil
     cdef int64_t lat_p, lat_n
     cdef Packet *pkt = &self.pkts[pid]
     self.c_delivered_packets += 1
+    stat_delivered(self, pkt, arrival)
     if arrival > self.c_last_arrival:
         self.c_last_arrival = arrival
     if self.process == PROC_BUDGET:
@@ -103,6 +104,7 @@ cdef inline int32_t queue_packet(Core self, int e, int32_t dest, int32_t size, i
     self.c_created_packets += 1
     self.c_created_flits += size
     self.c_source_flits += size
+    stat_created(self, e, c, size)
     return pid
 
 
@@ -115,6 +117,7 @@ cdef inline void eject(Core self, int64_t flit, int64_t at) noexcept nogil:
     if at & 1:
         self.pkts[pid].hops = <int16_t>((flit >> HOPS_SHIFT) & HOPS_MASK)
     self.c_delivered_flits += 1
+    stat_accepted(self, flit, arrival)
     if self.window_start <= arrival < self.window_end:
         self.c_window_ejected_flits += 1
         if self.C > 1:

@@ -7,6 +7,7 @@ from fabric._core cimport Core, mask_words, port_words
 from _links cimport receive
 from _routing cimport route
 from _allocators cimport switch_allocate, vc_allocate, va_alone
+from _statistics cimport stat_flit_left, stat_credit_stall, stat_router_step
 
 
 cdef inline int router_step(Core self, Work *w, int r, Shape *shape) noexcept nogil:
@@ -31,6 +32,7 @@ cdef inline int router_step(Core self, Work *w, int r, Shape *shape) noexcept no
     # E. switch allocation: iSLIP over input ports x output ports, one iteration; the winners
     # (the requests that keep their place in req_*) then cross the switch
     n_win = switch_allocate(self, w, p0, n_in, n_sa) if flags & SA_CONFLICT else n_sa
+    stat_router_step(self, r, n_va, n_sa, n_win)
     for j in range(n_win):
         if traverse(self, w, r, p0, w.req_in[j], w.req_out[j], w.req_vc[j], shape):
             return ST_INVARIANT
@@ -123,6 +125,7 @@ cdef inline int scan(Core self, Work *w, int r, int p0, int *n_va, int *n_sa, Sh
                 continue
             lo = in_vc.out_lo
             if self.credits[(p0 + lo) * V + in_vc.sel] <= 0:
+                stat_credit_stall(self, p0 + lo)
                 continue
             if Shape is General:
                 if self.any_slow and self.port_free[p0 + lo] > self.now:
@@ -221,6 +224,7 @@ cdef inline int traverse(Core self, Work *w, int r, int p0, int li, int lo, int 
     arrival = now + pout.flit_delay
     if self.port_flits != NULL:
         self.port_flits[o] += 1
+    stat_flit_left(self, i)
     if Shape is General:
         if self.any_slow:
             self.port_free[o] = now + self.port_cpf[o]

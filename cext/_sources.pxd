@@ -7,6 +7,7 @@ from _rng cimport rng_below, rng_uniform, rng_geometric
 from libc.math cimport ceil
 from _packets cimport queue_packet
 from _messages cimport complete_message
+from _statistics cimport stat_injected
 
 
 cdef inline int release_message(Core self, int32_t m) noexcept nogil:
@@ -109,6 +110,7 @@ cdef inline void endpoint_send(Core self, Work *w, int e) noexcept nogil:
         pkt.inject = now
     self.ep_cur_sent[e] += 1
     w.injected += 1
+    stat_injected(self, e)
     if self.C > 1:
         w.cls_injected[pkt.cls] += 1
     if self.ep_cur_sent[e] == pkt.size:

@@ -1,7 +1,42 @@
-# Statistics: latency histograms of measured packets and the per-class counters.
+# Statistics: latency histograms of measured packets and the per-class counters; and, when a run asks for
+# them (stats), the activity counters of every link, router and endpoint and the time series. Those count
+# from cycle 0: fabric/statistics.py takes a window's share as the difference of two read-outs
+# (Core.activity) at its start and end. Each stat_* function is called where its event happens, and does
+# nothing unless its counters exist. A new statistic is counted here.
 from _types cimport *
 from fabric._core cimport Core
 from libc.string cimport memset, memmove
+
+cdef enum:
+    # per router (st_router)
+    SR_VA_REQUESTS = 0      # VC-allocation requests (an input VC asking, in a cycle, for a free output VC)
+    SR_VA_GRANTS = 1        # output VCs granted
+    SR_SA_REQUESTS = 2      # switch-allocation requests (an input port asking for an output, in a cycle)
+    SR_SA_GRANTS = 3        # flits that crossed the switch
+    N_SR = 4
+    # per endpoint (st_endpoint)
+    SE_CREATED_PACKETS = 0
+    SE_CREATED_FLITS = 1
+    SE_INJECTED_FLITS = 2
+    SE_ACCEPTED_FLITS = 3   # flits that arrived at it
+    SE_QUEUE_CYCLES = 4     # flit-cycles in its source queue, less now x the flits queued (Core.activity adds it)
+    SE_DELIVERED = 5        # measured packets delivered to it,
+    SE_LATENCY_SUM = 6      # the sum of their packet latencies,
+    SE_LATENCY_MAX = 7      # and the largest
+    N_SE = 8
+    # per class, from cycle 0 (st_class_flow): what the series' samples subtract
+    SF_CREATED = 0
+    SF_INJECTED = 1
+    SF_ACCEPTED = 2
+    N_SF = 3
+    # per series bucket and class (series)
+    SS_CREATED_FLITS = 0    # flits created in the bucket's cycles
+    SS_ACCEPTED_FLITS = 1   # flits that arrived in them
+    SS_DELIVERED = 2        # packets whose tail arrived in them,
+    SS_LATENCY_SUM = 3      # and the sum of their packet latencies
+    SS_IN_NETWORK = 4       # sampled as the bucket starts: flits injected and not yet arrived,
+    SS_QUEUED = 5           # and flits created and not yet injected
+    N_SS = 6
 
 
 cdef inline int grow_histograms(Core self, int64_t new_cap) noexcept nogil:
@@ -34,3 +69,156 @@ cdef inline void class_delivered(Core self, Packet *pkt, int64_t lat_p, int64_t 
         st[CS_MAX_NETWORK] = lat_n
     if lat_p < self.hist_cap:
         self.cls_hist[pkt.cls * self.hist_cap + lat_p] += 1
+
+
+# ---------------------------------------------------------------------- activity counters
+
+
+cdef inline void stat_flit_seen(Core self, int64_t i) noexcept nogil:
+    """A flit is in input VC i's buffer from now (the router's step that receives it)."""
+    if self.st_vc_cycles != NULL:
+        self.st_vc_cycles[i] -= self.now
+
+
+cdef inline void stat_flit_left(Core self, int64_t i) noexcept nogil:
+    """A flit left input VC i's buffer now: with stat_flit_seen, the flit-cycles it spent there."""
+    if self.st_vc_cycles != NULL:
+        self.st_vc_cycles[i] += self.now
+
+
+cdef inline void stat_credit_stall(Core self, int o) noexcept nogil:
+    """A flit holding an output VC of port o could not ask for the switch this cycle: no credit."""
+    if self.st_credit_stall != NULL:
+        self.st_credit_stall[o] += 1
+
+
+cdef inline void stat_router_step(Core self, int r, int n_va, int n_sa, int n_win) noexcept nogil:
+    cdef int64_t *s
+    if self.st_router != NULL:
+        s = &self.st_router[<int64_t>r * N_SR]
+        s[SR_VA_REQUESTS] += n_va
+        s[SR_SA_REQUESTS] += n_sa
+        s[SR_SA_GRANTS] += n_win
+
+
+cdef inline void stat_vc_grant(Core self, int r) noexcept nogil:
+    if self.st_router != NULL:
+        self.st_router[<int64_t>r * N_SR + SR_VA_GRANTS] += 1
+
+
+cdef inline void stat_created(Core self, int e, int c, int32_t size) noexcept nogil:
+    """Endpoint e queued a packet of `size` flits (class c) now. (Endpoints create in turn: one thread.)"""
+    cdef int64_t *s
+    if self.st_endpoint != NULL:
+        s = &self.st_endpoint[<int64_t>e * N_SE]
+        s[SE_CREATED_PACKETS] += 1
+        s[SE_CREATED_FLITS] += size
+        s[SE_QUEUE_CYCLES] -= self.now * size
+    if self.series_counts != NULL:
+        self.st_class_flow[c * N_SF + SF_CREATED] += size
+        series_add(self, self.now, c, SS_CREATED_FLITS, size)
+
+
+cdef inline void stat_injected(Core self, int e) noexcept nogil:
+    """Endpoint e sent a flit into the network now (endpoints send in parallel: e's own counters only)."""
+    cdef int64_t *s
+    if self.st_endpoint != NULL:
+        s = &self.st_endpoint[<int64_t>e * N_SE]
+        s[SE_INJECTED_FLITS] += 1
+        s[SE_QUEUE_CYCLES] += self.now
+
+
+cdef inline void stat_class_injected(Core self, int64_t *per_class) noexcept nogil:
+    """A block's flits injected this cycle, per class (the merge after the routers' step)."""
+    cdef int c
+    if self.series_counts != NULL:
+        for c in range(self.C):
+            self.st_class_flow[c * N_SF + SF_INJECTED] += per_class[c]
+
+
+cdef inline void stat_accepted(Core self, int64_t flit, int64_t arrival) noexcept nogil:
+    """A flit arrives at its destination at cycle `arrival` (the merge of ejections)."""
+    cdef int c
+    if self.st_endpoint != NULL:
+        self.st_endpoint[<int64_t>flit_dest(flit) * N_SE + SE_ACCEPTED_FLITS] += 1
+    if self.series_counts != NULL:
+        c = self.pkts[flit_pid(flit)].cls
+        self.st_class_flow[c * N_SF + SF_ACCEPTED] += 1
+        series_add(self, arrival, c, SS_ACCEPTED_FLITS, 1)
+
+
+cdef inline void stat_delivered(Core self, Packet *pkt, int64_t arrival) noexcept nogil:
+    """The tail of packet pkt arrived at its destination at cycle `arrival`."""
+    cdef int64_t latency = arrival - pkt.create
+    cdef int64_t *s
+    if self.st_endpoint != NULL and pkt.measured:
+        s = &self.st_endpoint[<int64_t>pkt.dest * N_SE]
+        s[SE_DELIVERED] += 1
+        s[SE_LATENCY_SUM] += latency
+        if latency > s[SE_LATENCY_MAX]:
+            s[SE_LATENCY_MAX] = latency
+    if self.series_counts != NULL:
+        series_add(self, arrival, pkt.cls, SS_DELIVERED, 1)
+        series_add(self, arrival, pkt.cls, SS_LATENCY_SUM, latency)
+
+
+# ---------------------------------------------------------------------- the time series
+
+
+cdef inline int64_t series_bucket(Core self, int64_t t) noexcept nogil:
+    """The bucket of cycle t: stats_interval cycles each, with edges at the window's start and end (so the
+    buckets inside the window add up to it; the first one, and the last one inside the window, may be
+    shorter). fabric/statistics.py has the same rule (series_edges)."""
+    cdef int64_t n = self.series_interval, start = self.window_start, end = self.window_end
+    cdef int64_t before = (start + n - 1) // n
+    if t < start:
+        return before - 1 - (start - 1 - t) // n
+    if t < end:
+        return before + (t - start) // n
+    return before + (end - start + n - 1) // n + (t - end) // n
+
+
+cdef inline int64_t series_start(Core self, int64_t b) noexcept nogil:
+    """The first cycle of bucket b."""
+    cdef int64_t n = self.series_interval, start = self.window_start, end = self.window_end
+    cdef int64_t before = (start + n - 1) // n, inside = (end - start + n - 1) // n
+    if b < before:
+        return max(0, start - (before - b) * n)
+    if b < before + inside:
+        return start + (b - before) * n
+    return end + (b - before - inside) * n
+
+
+cdef inline int grow_series(Core self, int64_t b) noexcept nogil:
+    """Room for bucket b; 1 when there is no memory (the count is then dropped, and Core.series says so)."""
+    cdef int64_t old = self.series_cap, cap = max(2 * self.series_cap, b + 1), row = self.C * N_SS
+    if not grow_block(<void **>&self.series_counts, cap * row * 8):
+        self.series_lost = 1
+        return 1
+    memset(&self.series_counts[old * row], 0, (cap - old) * row * 8)
+    self.series_cap = cap
+    return 0
+
+
+cdef inline void series_add(Core self, int64_t t, int c, int field, int64_t value) noexcept nogil:
+    cdef int64_t b = series_bucket(self, t)
+    if b >= self.series_cap and grow_series(self, b):
+        return
+    if b >= self.series_used:
+        self.series_used = b + 1
+    self.series_counts[(b * self.C + c) * N_SS + field] += value
+
+
+cdef inline void series_sample(Core self) noexcept nogil:
+    """At the start of a bucket (now): the flits in the network and in source queues, per class."""
+    cdef int64_t b = series_bucket(self, self.now), *flow
+    cdef int c
+    if b >= self.series_cap and grow_series(self, b):
+        return
+    if b >= self.series_used:
+        self.series_used = b + 1
+    for c in range(self.C):
+        flow = &self.st_class_flow[c * N_SF]
+        self.series_counts[(b * self.C + c) * N_SS + SS_IN_NETWORK] = flow[SF_INJECTED] - flow[SF_ACCEPTED]
+        self.series_counts[(b * self.C + c) * N_SS + SS_QUEUED] = flow[SF_CREATED] - flow[SF_INJECTED]
+    self.series_next = series_start(self, b + 1)

@@ -37,14 +37,16 @@ def _spec(spec, overrides=(), seed=None, unset=()):
 
 
 def simulate(spec, *, overrides=(), unset=(), seed=None, threads=1, progress=None, max_memory=None,
-             partial=False):
+             partial=False, stats=None):
     """Run one simulation and return its `fabric.result.Result`.
 
     spec: a path or a dict. overrides, unset, seed: as ``--set``, ``--unset`` and ``--seed``.
     threads: routers stepped on this many threads (same result for any number). progress: a bar on
     stderr (None: when stderr is a terminal). max_memory: bytes; a network estimated to need more is
     refused before anything is allocated. partial: Ctrl-C returns the figures so far with status
-    "interrupted" instead of raising KeyboardInterrupt.
+    "interrupted" instead of raising KeyboardInterrupt. stats: count the activity of every link, router
+    and endpoint ("links,routers,endpoints,series", a list of those, or True for all): the result gains
+    its summary as ``stats`` and the tables as ``result.tables`` (README.md, "Inside a run").
 
     ``Result.to_dict()`` is what ``fabric run`` prints; ``result.latency.packet.mean`` reads a figure,
     ``result.to_flat()`` gives dotted keys for a pandas row.
@@ -52,7 +54,7 @@ def simulate(spec, *, overrides=(), unset=(), seed=None, threads=1, progress=Non
     from .simulation import simulate as _simulate
 
     return _simulate(_spec(spec, overrides, seed, unset), progress=progress, max_memory=max_memory,
-                     partial=partial, threads=threads)
+                     partial=partial, threads=threads, stats=stats)
 
 
 def describe(spec, *, overrides=(), unset=()) -> dict:

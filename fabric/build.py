@@ -55,11 +55,12 @@ def run_cycles(spec: dict) -> int:
     return s["warmup_cycles"] + s["measure_cycles"] + s["drain_cycles"]
 
 
-def estimate_bytes(spec: dict) -> int:
+def estimate_bytes(spec: dict, stats: bool = False) -> int:
     """The most memory the core can need for a resolved spec, from the network's size alone (nothing
     is built): per port its VC state, buffers and link slots; per endpoint its injection state; the
     arrays Python builds on the way; and what grows during the run, at its limits: the packet pool (at
-    the packet limit) and the latency histograms (one bin per cycle the run can last)."""
+    the packet limit) and the latency histograms (one bin per cycle the run can last). With `stats`, the
+    activity counters, the two read-outs and the tables made of them, and the time series."""
     import fabric.topologies  # noqa: F401
 
     routers, ports, endpoints = registry.topologies.get(spec["topology"]["kind"]).extra["size"](spec["topology"])
@@ -74,8 +75,13 @@ def estimate_bytes(spec: dict) -> int:
     per_port = vcs * (32 + 8 + 8 * depth) + slots * 10 + 64
     per_endpoint = vcs * 8 + slots + 64
     histograms = 2 * 8 * (run_cycles(spec) + 1) * (1 + len(spec["traffic"].get("classes", {})))
-    return (ports * per_port + endpoints * per_endpoint + routers * 64 + max_packets(endpoints) * PACKET_BYTES
-            + histograms)
+    total = (ports * per_port + endpoints * per_endpoint + routers * 64 + max_packets(endpoints) * PACKET_BYTES
+             + histograms)
+    if stats:
+        counters = ports * (16 + 8 * vcs) + routers * 8 * 4 + endpoints * 8 * 8
+        series = (run_cycles(spec) // spec["stats"]["interval"] + 3) * 6 * 8 * (1 + len(spec["traffic"].get("classes", {})))
+        total += 4 * counters + 3 * series
+    return total
 
 
 def available_bytes() -> int:
@@ -90,9 +96,9 @@ def available_bytes() -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
-def check_memory(spec: dict, max_bytes: int | None = None) -> None:
+def check_memory(spec: dict, max_bytes: int | None = None, stats: bool = False) -> None:
     """Refuse, before allocating anything, a network that would not fit in memory (or in max_bytes)."""
-    need, have = estimate_bytes(spec), available_bytes()
+    need, have = estimate_bytes(spec, stats), available_bytes()
     key = "topology.dims" if "dims" in spec["topology"] else "topology"
     if max_bytes is not None and need > max_bytes:
         raise FabricError(f"{key}: this {spec['topology']['kind']} needs about {need / 2**30:.2f} GiB, more than "
@@ -104,10 +110,10 @@ def check_memory(spec: dict, max_bytes: int | None = None) -> None:
         )
 
 
-def build_network(spec, max_memory: int | None = None):
-    """The `fabric.network.Network` of a spec (path or dict)."""
+def build_network(spec, max_memory: int | None = None, stats: bool = False):
+    """The `fabric.network.Network` of a spec (path or dict); `stats`: the run will count activity."""
     spec = _resolve(spec)
-    check_memory(spec, max_memory)
+    check_memory(spec, max_memory, stats)
     entry = registry.topologies.get(spec["topology"]["kind"])
     return entry.func(spec["topology"], spec["link"])
 
@@ -210,12 +216,12 @@ def vc_class_warning(spec: dict, routing: dict) -> str | None:
 
 
 def prepare(spec: dict, network=None, max_memory: int | None = None, threads: int = 1,
-            count_ports: bool = False):
+            count_ports: bool = False, stats: bool = False):
     """Everything a run needs short of the core itself: (network, routing, pattern, arrays, settings),
     each checked. `fabric validate` stops here, so a spec it passes is one `run` will take."""
     import fabric.traffic  # noqa: F401
 
-    net = network if network is not None else build_network(spec, max_memory)
+    net = network if network is not None else build_network(spec, max_memory, stats)
     routing = registry.routings.get(spec["routing"]["algorithm"]).func(net, spec["routing"])
     traffic = spec["traffic"]
     pattern = registry.traffic_patterns.get(traffic["pattern"]).func(net, traffic)
@@ -253,6 +259,8 @@ def prepare(spec: dict, network=None, max_memory: int | None = None, threads: in
         "seed": s["seed"],
         "threads": threads,
         "count_ports": count_ports,
+        "stats": stats,
+        "stats_interval": spec["stats"]["interval"] if stats else 0,
         "deadlock_cycles": s["deadlock_cycles"],
         "check": s["check"],
         "window_start": s["warmup_cycles"],
@@ -298,10 +306,10 @@ def validate(spec, max_memory: int | None = None) -> list[str]:
 
 
 def make_core(spec: dict, network=None, max_memory: int | None = None, threads: int = 1,
-              count_ports: bool = False):
+              count_ports: bool = False, stats: bool = False):
     """The compiled `Core` for a resolved spec (and its network), stepping its routers on `threads`
     threads; with `count_ports`, it counts the flits sent out of every port (`Core.port_flit_counts`)."""
-    net, routing, pattern, arrays, cfg = prepare(spec, network, max_memory, threads, count_ports)
+    net, routing, pattern, arrays, cfg = prepare(spec, network, max_memory, threads, count_ports, stats)
     warning = vc_class_warning(spec, routing)
     if warning:
         warnings.warn(FabricWarning(warning), stacklevel=2)

@@ -50,6 +50,8 @@ class CoreConfig:
     seed: int
     threads: int
     count_ports: bool           # count the flits out of every port (Core.port_flit_counts)
+    stats: bool                 # the activity counters of links, routers and endpoints (Core.activity)
+    stats_interval: int         # cycles per bucket of the time series (Core.series), 0: none
     deadlock_cycles: int        # stop when nothing moved for this long (0: never)
     check: bool                 # verify the invariants after every cycle
     window_start: int           # the measurement window, [start, end)

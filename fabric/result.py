@@ -63,8 +63,15 @@ class Result:
     attributes (``result.throughput.accepted``, ``result.latency.packet.p99``), and ``to_flat()`` gives
     them as dotted keys, one row of a table (``pandas.DataFrame([r.to_flat() for r in results])``)."""
 
-    def __init__(self, data: dict):
+    def __init__(self, data: dict, tables: dict | None = None):
         self._data = _finite(data)
+        self._tables = tables or {}
+
+    @property
+    def tables(self) -> dict:
+        """With ``stats``: the tables asked for (links, routers, endpoints, series), each a dict of
+        columns (fabric/activity.py); else empty."""
+        return self._tables
 
     def __getattr__(self, name):
         if name.startswith("_"):
@@ -75,7 +82,7 @@ class Result:
             raise AttributeError(f"the result has no {name} (it has: {', '.join(self._data)})") from None
 
     def __dir__(self):
-        return [*self._data, "to_dict", "to_json", "to_flat"]
+        return [*self._data, "to_dict", "to_json", "to_flat", "tables"]
 
     def to_flat(self) -> dict:
         """Every figure under its dotted key (lists as JSON text), as CSV output has them."""

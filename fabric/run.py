@@ -39,9 +39,11 @@ def _run_phase(core, until, stop_when_drained, bar):
     return status
 
 
-def run_phases(core, sim: dict, progress=None, partial: bool = False) -> tuple[int, bool]:
+def run_phases(core, sim: dict, progress=None, partial: bool = False, reads: dict | None = None) -> tuple[int, bool]:
     """Run a core made for a spec whose ``sim`` table is given: (its last status, whether Ctrl-C cut it
-    short). With ``partial``, Ctrl-C stops the run; else it raises KeyboardInterrupt."""
+    short). With ``partial``, Ctrl-C stops the run; else it raises KeyboardInterrupt. With ``reads`` (a
+    dict), the run stops at the window's start and end to put the core's activity there, as "start" and
+    "end" (a workload's window is the whole run)."""
     window_end = sim["warmup_cycles"] + sim["measure_cycles"]
     closed_loop = core.workload is not None
     # a workload's length is unknown (the bar counts cycles); a run's is its window and drain budget,
@@ -49,9 +51,17 @@ def run_phases(core, sim: dict, progress=None, partial: bool = False) -> tuple[i
     bar = _progress_bar(progress, None if closed_loop else window_end + sim["drain_cycles"])
     try:
         if closed_loop:                 # until every message has arrived
+            _read(core, reads, "start")
             status = _run_phase(core, sim["max_cycles"], True, bar)
+            _read(core, reads, "end")
         else:
-            status = _run_phase(core, window_end, False, bar)
+            status = _core.STATUS_OK
+            if reads is not None:
+                status = _run_phase(core, sim["warmup_cycles"], False, bar)
+                _read(core, reads, "start")
+            if status == _core.STATUS_OK:
+                status = _run_phase(core, window_end, False, bar)
+            _read(core, reads, "end")
             if status == _core.STATUS_OK and sim["drain_cycles"] > 0:
                 status = _run_phase(core, window_end + sim["drain_cycles"], True, bar)
             if bar is not None and status == _core.STATUS_DRAINED:
@@ -59,8 +69,16 @@ def run_phases(core, sim: dict, progress=None, partial: bool = False) -> tuple[i
     except KeyboardInterrupt:
         if not partial:
             raise
+        _read(core, reads, "start")
+        _read(core, reads, "end")
         return _core.STATUS_OK, True
     finally:
         if bar is not None:
             bar.close()
     return status, False
+
+
+def _read(core, reads, name):
+    """The core's activity now into reads[name], unless there is already one (or no reads are wanted)."""
+    if reads is not None and name not in reads:
+        reads[name] = core.activity()

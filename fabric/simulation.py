@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from . import activity
 from .bounds import bounds_and_warnings
 from .build import _core, _resolve, link_settings, make_core
 from .errors import FabricError
@@ -27,20 +28,29 @@ class InvariantError(RuntimeError):
 
 
 def simulate(spec, progress=None, max_memory: int | None = None, partial: bool = False,
-             threads: int = 1) -> Result:
+             threads: int = 1, stats=None) -> Result:
     """Run one simulation; see the module docstring for the phases. ``max_memory`` (bytes) refuses a
     network whose estimated memory is larger, before anything is allocated. With ``partial``, Ctrl-C
     returns the statistics so far with status "interrupted" instead of raising KeyboardInterrupt.
     ``threads`` steps the routers of each cycle on that many threads; the result is the same for any
-    number (only ``timing`` differs)."""
+    number (only ``timing`` differs). ``stats`` (kinds of `fabric.activity.KINDS`, a comma list, or
+    True for all) counts the activity of every link, router and endpoint, adds its summary to the
+    result as ``stats`` and the tables asked for as ``Result.tables``."""
     if isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= MAX_THREADS:
         raise FabricError(f"threads: must be a whole number from 1 to {MAX_THREADS}, got {threads!r}")
+    kinds = ()
+    if stats:
+        try:
+            kinds = activity.parse_kinds(stats)
+        except ValueError as e:
+            raise FabricError(f"stats: {e}") from None
     spec = _resolve(spec)
     s = spec["sim"]
     started = time.perf_counter()
-    core, net = make_core(spec, max_memory=max_memory, threads=threads)
+    core, net = make_core(spec, max_memory=max_memory, threads=threads, stats=bool(kinds))
     closed_loop = core.workload is not None
-    status, interrupted = run_phases(core, s, progress, partial)
+    reads = {} if kinds else None
+    status, interrupted = run_phases(core, s, progress, partial, reads)
     wall = time.perf_counter() - started
     if status == _core.STATUS_INVARIANT:
         raise InvariantError(f"invariant broken at cycle {core.now}: "
@@ -55,6 +65,12 @@ def simulate(spec, progress=None, max_memory: int | None = None, partial: bool =
         latency, cycles_per_flit = link_settings(net, spec["link"])
         result["bounds"], result["warnings"] = bounds_and_warnings(spec, core, net, result, latency, cycles_per_flit,
                                                                    closed_loop)
+    tables = {}
+    if kinds:
+        tables = _activity_tables(spec, net, core, reads)
+        result["stats"] = activity.summary(tables, reads["end"]["now"] - reads["start"]["now"],
+                                           spec["stats"]["interval"])
+        tables = {k: v for k, v in tables.items() if k in kinds}
     if "timing" in result:
         result["timing"]["threads"] = threads
     if interrupted:         # its rates are over the cycles that ran; its drain never ended
@@ -67,4 +83,13 @@ def simulate(spec, progress=None, max_memory: int | None = None, partial: bool =
         result.update(status="deadlock", saturated=False, saturation_reasons=[],
                       deadlock={"detected_at": int(core.now), "no_flit_moved_for": s["deadlock_cycles"],
                                 "cycle": cycle})
-    return Result(result)
+    return Result(result, tables)
+
+
+def _activity_tables(spec, net, core, reads) -> dict:
+    """The tables of a run made with stats, from its two read-outs and its series."""
+    _, cycles_per_flit = link_settings(net, spec["link"])
+    window = activity.window_activity(reads["start"], reads["end"])
+    names = ("main", *spec["traffic"].get("classes", {}))
+    return activity.tables(net, window, window["now"], cycles_per_flit, core.series(), spec["stats"]["interval"],
+                           spec, names, now=core.now)

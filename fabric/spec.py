@@ -94,6 +94,10 @@ SIM = (
           "most cycles spent draining measured packets after the window; 0 = no drain, stop when the window ends",
           min=0, max=MAX_CYCLES),
 )
+STATS = (
+    Param("interval", "int", 100, "cycles per bucket of the time series (fabric run --stats series)",
+          min=1, max=MAX_CYCLES),
+)
 
 SECTIONS: dict[str, tuple[Param, ...]] = {
     "topology": TOPOLOGY,
@@ -102,6 +106,7 @@ SECTIONS: dict[str, tuple[Param, ...]] = {
     "routing": ROUTING,
     "traffic": TRAFFIC,
     "sim": SIM,
+    "stats": STATS,
 }
 
 # Sections whose first key names a registered kind that brings its own keys.

@@ -123,21 +123,38 @@ def apply(data: dict, point: dict) -> dict:
     return out
 
 
-def run_point(data: dict, source_name: str, point: dict, seed: int, threads: int = 1) -> dict:
+def run_point(data: dict, source_name: str, point: dict, seed: int, threads: int = 1, stats=None,
+              stats_dir: str | None = None) -> dict:
     """One point's NDJSON line: the run's result plus ``point``, ``seed`` and ``ok``; or, when the point
-    cannot run, ``ok: false`` and the ``error``. Runs in a worker process (or a Dask worker)."""
+    cannot run, ``ok: false`` and the ``error``. With ``stats`` the result has its activity summary, and
+    with ``stats_dir`` its tables go to a folder of their own there (``stats_dir`` in the line). Runs in a
+    worker process (or a Dask worker)."""
     from .simulation import simulate
     from .spec import resolve_spec
 
     line = {"point": point, "seed": seed}
     try:
         spec = resolve_spec(apply(data, {**point, "sim.seed": seed}), source_name)
-        result = simulate(spec, progress=False, threads=threads).to_dict()
+        run = simulate(spec, progress=False, threads=threads, stats=stats)
+        result = run.to_dict()
+        if stats_dir is not None:
+            from .table_files import write_tables
+
+            folder = os.path.join(stats_dir, point_folder(point))
+            write_tables(run.tables, folder)
+            line["stats_dir"] = folder
     except FabricError as error:
         return {**line, "ok": False, "error": str(error)}
     except Exception as error:  # noqa: BLE001 - a point's crash must not stop the sweep
         return {**line, "ok": False, "error": f"internal error: {type(error).__name__}: {error}"}
     return {**result, **line, "ok": True}
+
+
+def point_folder(point: dict) -> str:
+    """A point's folder name: its keys and values, e.g. traffic.injection_rate=0.1 (characters a file
+    name cannot hold become _)."""
+    name = ",".join(f"{k}={json.dumps(v, separators=(',', ':'))}" for k, v in sorted(point.items())) or "point"
+    return "".join(c if c.isalnum() or c in "._=,-+" else "_" for c in name)
 
 
 def check_points(data: dict, source_name: str, points: list) -> None:
@@ -208,9 +225,10 @@ def done_records(path) -> dict:
 
 
 def execute(data: dict, source_name: str, points: list, base_seed: int, jobs: int = 1, scheduler: str | None = None,
-            threads: int = 1):
-    """Run the points, each on `threads` threads; yields each line as it finishes (in completion order)."""
-    tasks = [(point, point_seed(base_seed, point), threads) for point in points]
+            threads: int = 1, stats=None, stats_dir: str | None = None):
+    """Run the points, each on `threads` threads (with `stats`, and their tables in `stats_dir`); yields
+    each line as it finishes (in completion order)."""
+    tasks = [(point, point_seed(base_seed, point), threads, stats, stats_dir) for point in points]
     if scheduler:
         yield from _execute_dask(data, source_name, tasks, scheduler)
     elif jobs <= 1 or len(tasks) <= 1:

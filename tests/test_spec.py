@@ -22,6 +22,7 @@ DEFAULTS = {
                 "burst_length": 8.0, "peak_rate": 1.0, "classes": {}, "allow_self": True},
     "sim": {"seed": 1, "warmup_cycles": 3000, "measure_cycles": 10000, "max_cycles": 10_000_000, "check": False, "deadlock_cycles": 10000,
             "drain_cycles": 10000},
+    "stats": {"interval": 100},
 }
 PROBLEM = re.compile(r"^spec\.toml: (--set |--seed)?[a-z_]*(\.[a-z_]+)?(\[\d+\])?: \S")
 
@@ -50,7 +51,7 @@ def problems_of(source, overrides=(), **kwargs):
 def test_minimal_spec_gets_every_default_in_order(write_spec):
     spec = load_spec(write_spec("[topology]\nkind = \"mesh\"\n"))
     assert spec == DEFAULTS
-    assert list(spec) == ["topology", "router", "link", "routing", "traffic", "sim"]
+    assert list(spec) == ["topology", "router", "link", "routing", "traffic", "sim", "stats"]
     assert {s: list(keys) for s, keys in spec.items()} == {s: list(keys) for s, keys in DEFAULTS.items()}
 
 

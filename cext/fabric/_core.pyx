@@ -65,7 +65,8 @@ from _router cimport router_step
 from _packets cimport grow_packets, eject
 from _sources cimport endpoint_create, endpoint_send, release_message, first_arrival
 from _messages cimport heap_push, heap_pop
-from _statistics cimport grow_histograms
+from _statistics cimport (grow_histograms, grow_series, series_sample, stat_class_injected, N_SR, N_SE, N_SF,
+                          N_SS, SE_CREATED_FLITS, SE_INJECTED_FLITS, SE_QUEUE_CYCLES)
 from _inspection cimport check_cycle, probe
 
 import mmap
@@ -215,6 +216,10 @@ cdef class Core:
         self.pkt_key = NULL
         self.port_flits = NULL
         self.cls_hist = NULL
+        self.series_counts = NULL
+        self.st_credit_stall = self.st_vc_cycles = self.st_router = self.st_endpoint = self.st_class_flow = NULL
+        self.series_cap = self.series_used = 0
+        self.series_next = NO_CYCLE
         self.C = 1
         self.n_msgs = 0
         self.pkt_cap = 0
@@ -234,6 +239,7 @@ cdef class Core:
         self._set_up_blocks(cfg, mem, ports)
         self._set_up_traffic(net, cfg, mem)
         self._set_up_messages(net, mem)
+        self._set_up_statistics(cfg, mem)
         if grow_packets(self, min(1024, self.max_packets)) or grow_histograms(self, 1024):
             raise MemoryError("fabric core: cannot allocate the packet pool")
 
@@ -395,7 +401,7 @@ cdef class Core:
         a = mem.full("link_flit", self.n_ports * self.R, np.int64, -1); self.link_flit = <int64_t *> a.data
         a = mem.copy("port_cpf", ports.cpf if self.n_ports else [1], np.int16); self.port_cpf = <int16_t *> a.data
         a = mem.full("port_free", self.n_ports, np.int64); self.port_free = <int64_t *> a.data
-        if cfg.count_ports:
+        if cfg.count_ports or cfg.stats:
             a = mem.full("port_flits", self.n_ports, np.int64); self.port_flits = <int64_t *> a.data
         self.any_slow = bool(self.n_ports and int(ports.cpf.max()) > 1)
         self.WP = (self.max_router_ports + 7) // 8
@@ -585,6 +591,22 @@ cdef class Core:
             if self.msg_ndeps[i] == 0:
                 heap_push(self, self.msg_start[i], <int32_t>i)
 
+    def _set_up_statistics(self, cfg, mem):
+        """The activity counters and the time series, when the run asks for them (cfg stats, stats_interval)."""
+        cdef cnp.ndarray a
+        if not cfg.stats:
+            return
+        a = mem.full("st_credit_stall", self.n_ports, np.int64); self.st_credit_stall = <int64_t *> a.data
+        a = mem.full("st_vc_cycles", self.n_ports * self.V, np.int64); self.st_vc_cycles = <int64_t *> a.data
+        a = mem.full("st_router", self.n_routers * N_SR, np.int64); self.st_router = <int64_t *> a.data
+        a = mem.full("st_endpoint", self.n_endpoints * N_SE, np.int64); self.st_endpoint = <int64_t *> a.data
+        if cfg.stats_interval > 0:
+            self.series_interval = cfg.stats_interval
+            a = mem.full("st_class_flow", self.C * N_SF, np.int64); self.st_class_flow = <int64_t *> a.data
+            if grow_series(self, min(self.hist_limit // self.series_interval + 2, 1 << 16)):
+                raise MemoryError("fabric core: cannot allocate the time series")
+            series_sample(self)         # the first bucket's start: cycle 0
+
     def __dealloc__(self):
         free(self.pkts)
         free(self.pkt_msg)
@@ -592,6 +614,7 @@ cdef class Core:
         free(self.cls_hist)
         free(self.hist_packet)
         free(self.hist_network)
+        free(self.series_counts)
 
     # ------------------------------------------------------------------ running
 
@@ -669,6 +692,47 @@ cdef class Core:
         if self.port_flits == NULL:
             return None
         return np.asarray(self._keep["port_flits"][: self.n_ports]).copy()
+
+    def activity(self):
+        """The activity counters since cycle 0 (cfg stats), copies, or None: a dict of
+        ``now``; ``port_flits`` and ``credit_stall`` (n_ports,); ``vc_cycles`` (n_ports, vcs), flit-cycles
+        spent in each input VC's buffer; ``router`` (n_routers, 4): VC-allocation requests and grants,
+        switch-allocation requests and grants; ``endpoint`` (n_endpoints, 8): packets and flits created,
+        flits injected and accepted, flit-cycles in the source queue, and the measured packets delivered
+        to it with the sum and the largest of their latencies. All but the last two grow with time, so
+        the difference of two read-outs is what happened between them."""
+        cdef int64_t i
+        if self.st_endpoint == NULL:
+            return None
+        k = self._keep
+        count = self.buffer_occupancy()
+        endpoint = k["st_endpoint"][: self.n_endpoints * N_SE].reshape(-1, N_SE).copy()
+        # a flit still buffered or queued has been there until now
+        queued = endpoint[:, SE_CREATED_FLITS] - endpoint[:, SE_INJECTED_FLITS]
+        endpoint[:, SE_QUEUE_CYCLES] += queued * self.now
+        return {
+            "now": self.now,
+            "port_flits": k["port_flits"][: self.n_ports].copy(),
+            "credit_stall": k["st_credit_stall"][: self.n_ports].copy(),
+            "vc_cycles": k["st_vc_cycles"][: self.n_ports * self.V].reshape(-1, self.V) + count * self.now,
+            "router": k["st_router"][: self.n_routers * N_SR].reshape(-1, N_SR).copy(),
+            "endpoint": endpoint,
+        }
+
+    def series(self):
+        """The time series (cfg stats_interval), or None: (counts, lost). counts is (buckets, classes, 6):
+        flits created, flits accepted, packets delivered and the sum of their latencies in each bucket's
+        cycles, and the flits in the network and in source queues as it started (a bucket that starts after
+        now was not sampled yet). lost is
+        True if a bucket could not be stored. fabric/statistics.py (series_edges) gives the buckets' cycles."""
+        cdef int64_t i, n
+        if self.series_counts == NULL:
+            return None
+        n = self.series_used * self.C * N_SS
+        out = np.empty(n, np.int64)
+        for i in range(n):
+            out[i] = self.series_counts[i]
+        return out.reshape(self.series_used, self.C, N_SS), bool(self.series_lost)
 
     # ------------------------------------------------------------------ inspection: for checks and tests
 
@@ -912,6 +976,7 @@ cdef int step_routers(Core self) noexcept nogil:
             if self.C > 1:
                 for i in range(self.C):
                     self.cls_stats[i * N_CLS_STATS + CS_INJECTED_FLITS] += w.cls_injected[i]
+        stat_class_injected(self, w.cls_injected if self.C > 1 else &w.injected)
         if self.C > 1:
             memset(w.cls_injected, 0, self.C * sizeof(int64_t))
         w.injected = 0
@@ -1009,6 +1074,8 @@ cdef int run_cycles(Core self, cycle_t until, bint stop_when_drained) noexcept n
         if status != ST_OK:
             return status
         self.now += 1
+        if self.now == self.series_next:
+            series_sample(self)
         if self.check_every_cycle and check_cycle(self):
             return ST_INVARIANT
         if self.deadlock_cycles and self.now - self.c_last_move > self.deadlock_cycles \

@@ -71,6 +71,25 @@ class Format(str, enum.Enum):
 
 
 FormatOption = Annotated[Format, typer.Option("--format", help="Output format.")]
+StatsOption = Annotated[Optional[str], typer.Option(
+    "--stats", metavar="KINDS", help="Count the activity of every link, router and endpoint: the result gains a "
+                                     "`stats` summary, and --stats-dir gets these tables: a comma list of links, "
+                                     "routers, endpoints, series, or all.")]
+StatsDirOption = Annotated[Optional[Path], typer.Option(
+    "--stats-dir", metavar="DIR", help="Write the --stats tables here (Parquet with pyarrow, else CSV); alone, "
+                                       "all of them.")]
+
+
+def _stats_kinds(stats, stats_dir):
+    """The tables --stats asks for (all, with --stats-dir alone), or None."""
+    if stats is None and stats_dir is None:
+        return None
+    from ..activity import parse_kinds
+
+    try:
+        return parse_kinds(stats if stats is not None else "all")
+    except ValueError as error:
+        raise FabricError(f"--stats: {error}") from None
 
 
 def parse_size(text: str) -> int:
@@ -120,9 +139,12 @@ def run(
     check: Annotated[bool, typer.Option(
         "--check", help="Verify credits, buffers and flit conservation after every cycle (sets sim.check).")] = False,
     threads: ThreadsOption = 1,
+    stats: StatsOption = None,
+    stats_dir: StatsDirOption = None,
 ) -> None:
     """Simulate SPEC and print the result as one JSON object."""
     fmt = fmt.value
+    kinds = _stats_kinds(stats, stats_dir)
     resolved = load_spec(spec, [*(sets or ()), *(["sim.check=true"] if check else [])], seed=seed,
                          unset=unsets or ())
     from ..simulation import simulate
@@ -132,8 +154,14 @@ def run(
         options["threads"] = threads
     if max_memory is not None:
         options["max_memory"] = parse_size(max_memory)
+    if kinds:
+        options["stats"] = kinds
     with _naming(spec):
         result = simulate(resolved, progress=progress, **options)
+    if stats_dir is not None:
+        from ..table_files import write_tables
+
+        write_tables(result.tables, stats_dir)
     if fmt == "json":
         text = result.to_json() + "\n"
     else:
@@ -173,6 +201,10 @@ def sweep(
     progress: ProgressOption = None,
     fmt: FormatOption = Format.json,
     threads: ThreadsOption = 1,
+    stats: StatsOption = None,
+    stats_dir: Annotated[Optional[Path], typer.Option(
+        "--stats-dir", metavar="DIR", help="Write each point's --stats tables to a folder of its own here, named "
+                                           "by the point (Parquet with pyarrow, else CSV); alone, all of them.")] = None,
 ) -> None:
     """Run SPEC at every point of the --vary values and print one result per line (NDJSON), each as it
     finishes, with its `point`, `seed` and `ok`; a point that fails is an `ok: false` line."""
@@ -183,6 +215,7 @@ def sweep(
     from ..spec import load_raw
 
     fmt = fmt.value
+    kinds = _stats_kinds(stats, stats_dir)
     from ..sweeps import check_points, check_resume, done_records, execute, plan, point_id
 
     if resume and output is None:
@@ -210,7 +243,7 @@ def sweep(
     failed = 0
     try:
         for line in execute(data, source_name, todo, resolved["sim"]["seed"], jobs or os.cpu_count() or 1, scheduler,
-                            threads):
+                            threads, kinds, None if stats_dir is None else str(stats_dir.resolve())):
             with stdout_errors():
                 writer.write(line)
             failed += not line["ok"]
