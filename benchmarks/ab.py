@@ -3,6 +3,7 @@
     python benchmarks/ab.py                          # HEAD~1 against the built fabric._core
     python benchmarks/ab.py --ref 848b6a1 --case mesh32x32@0.1 --slices 60
     python benchmarks/ab.py --ref 848b6a1 --threads 2
+    python benchmarks/ab.py --ref HEAD --stats       # the cost of --stats: this build with and without it
 
 This machine's speed drifts by tens of percent over minutes, so two separate runs say little about a
 change of a few percent. Here both cores simulate the same network in one process, alternating short
@@ -106,6 +107,7 @@ def main():
     ap.add_argument("--slices", type=int, default=40, help="timed slices per core")
     ap.add_argument("--slice-cycles", type=int, default=25)
     ap.add_argument("--threads", type=int, default=1, help="threads of both cores")
+    ap.add_argument("--stats", action="store_true", help="the current core counts every statistic (--stats all)")
     a = ap.parse_args()
 
     import fabric.build as build
@@ -128,7 +130,8 @@ def main():
         cores = {}
         for label, module in (("reference", reference), ("current", current)):
             build._core = module
-            core, net = build.make_core(spec, threads=a.threads)
+            stats = {"stats": True} if a.stats and label == "current" else {}
+            core, net = build.make_core(spec, threads=a.threads, **stats)
             core.run(a.warmup)
             cores[label] = core
         build._core = current
@@ -142,6 +145,7 @@ def main():
         print(json.dumps({
             "case": a.case,
             "threads": a.threads,
+            "stats": a.stats,
             "reference": a.ref,
             "router_cycles_per_second": {k: round(statistics.median(v), 1) for k, v in speed.items()},
             "current_over_reference": round(statistics.median(ratios), 4),

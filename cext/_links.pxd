@@ -50,7 +50,7 @@ cdef inline int receive(Core self, int r, int p0, Shape *shape) noexcept nogil:
                     q -= B - 2
                 self.buf[<int64_t>i * B + q] = flit
             in_vc.count += 1
-            stat_flit_seen(self, i)
+            stat_flit_seen(self, in_vc)
             # a head is routed soon, by its destination's key: a random line of ep_key, which the
             # sweep over the network's state has likely pushed out of the caches since last use
             prefetch(&self.ep_key[(flit >> DEST_SHIFT) & DEST_MASK], 0)

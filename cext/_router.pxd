@@ -224,7 +224,7 @@ cdef inline int traverse(Core self, Work *w, int r, int p0, int li, int lo, int 
     arrival = now + pout.flit_delay
     if self.port_flits != NULL:
         self.port_flits[o] += 1
-    stat_flit_left(self, i)
+    stat_flit_left(self, in_vc)
     if Shape is General:
         if self.any_slow:
             self.port_free[o] = now + self.port_cpf[o]

@@ -8,23 +8,25 @@ from fabric._core cimport Core
 from libc.string cimport memset, memmove
 
 cdef enum:
+    CYCLES_PERIOD = 1 << 16
     # per router (st_router)
     SR_VA_REQUESTS = 0      # VC-allocation requests (an input VC asking, in a cycle, for a free output VC)
     SR_VA_GRANTS = 1        # output VCs granted
     SR_SA_REQUESTS = 2      # switch-allocation requests (an input port asking for an output, in a cycle)
     SR_SA_GRANTS = 3        # flits that crossed the switch
     N_SR = 4
-    # per endpoint (st_endpoint)
+    # per endpoint (st_endpoint): what it does as a source, then what it does as a destination (see ep_stat)
     SE_CREATED_PACKETS = 0
     SE_CREATED_FLITS = 1
     SE_INJECTED_FLITS = 2
-    SE_ACCEPTED_FLITS = 3   # flits that arrived at it
-    SE_QUEUE_CYCLES = 4     # flit-cycles in its source queue, less now x the flits queued (Core.activity adds it)
+    SE_QUEUE_CYCLES = 3     # flit-cycles in its source queue, less now x the flits queued (Core.activity adds it)
+    SE_ACCEPTED_FLITS = 4   # flits that arrived at it
     SE_DELIVERED = 5        # measured packets delivered to it,
     SE_LATENCY_SUM = 6      # the sum of their packet latencies,
     SE_LATENCY_MAX = 7      # and the largest
     N_SE = 8
-    # per class, from cycle 0 (st_class_flow): what the series' samples subtract
+    SE_SIDE = 4             # counters per side
+    # per class, from cycle 0 (st_class_flow, with more than one class): what the series' samples subtract
     SF_CREATED = 0
     SF_INJECTED = 1
     SF_ACCEPTED = 2
@@ -74,16 +76,30 @@ cdef inline void class_delivered(Core self, Packet *pkt, int64_t lat_p, int64_t 
 # ---------------------------------------------------------------------- activity counters
 
 
-cdef inline void stat_flit_seen(Core self, int64_t i) noexcept nogil:
-    """A flit is in input VC i's buffer from now (the router's step that receives it)."""
+cdef inline void stat_flit_seen(Core self, InVC *in_vc) noexcept nogil:
+    """A flit is in the input VC's buffer from now (the router's step that receives it). The count is kept
+    in the VC's own record, which the step has in cache, relative to cycles_base so it fits 32 bits."""
     if self.st_vc_cycles != NULL:
-        self.st_vc_cycles[i] -= self.now
+        in_vc.cycles -= <int32_t>(self.now - self.cycles_base)
 
 
-cdef inline void stat_flit_left(Core self, int64_t i) noexcept nogil:
-    """A flit left input VC i's buffer now: with stat_flit_seen, the flit-cycles it spent there."""
+cdef inline void stat_flit_left(Core self, InVC *in_vc) noexcept nogil:
+    """A flit left the input VC's buffer now: with stat_flit_seen, the flit-cycles it spent there."""
     if self.st_vc_cycles != NULL:
-        self.st_vc_cycles[i] += self.now
+        in_vc.cycles += <int32_t>(self.now - self.cycles_base)
+
+
+cdef inline void flush_vc_cycles(Core self) noexcept nogil:
+    """Move every input VC's flit-cycles since cycles_base into st_vc_cycles, up to now, and start again
+    from now. Done every CYCLES_PERIOD cycles: a VC's count then stays within 2 x vc_buffer x the period
+    (< 2^31), and at each read-out."""
+    cdef int64_t i, elapsed = self.now - self.cycles_base
+    cdef InVC *in_vc
+    for i in range(<int64_t>self.n_ports * self.V):
+        in_vc = &self.ivc[i]
+        self.st_vc_cycles[i] += in_vc.cycles + in_vc.count * elapsed
+        in_vc.cycles = 0
+    self.cycles_base = self.now
 
 
 cdef inline void stat_credit_stall(Core self, int o) noexcept nogil:
@@ -106,57 +122,63 @@ cdef inline void stat_vc_grant(Core self, int r) noexcept nogil:
         self.st_router[<int64_t>r * N_SR + SR_VA_GRANTS] += 1
 
 
+cdef inline int64_t *ep_stat(Core self, int field, int64_t e) noexcept nogil:
+    """Endpoint e's counter `field` (SE_*). The four a source counts sit together in one 32-byte row per
+    endpoint, and after all those the four a destination counts: an event touches one line."""
+    if field < SE_SIDE:
+        return &self.st_endpoint[e * SE_SIDE + field]
+    return &self.st_endpoint[(self.n_endpoints + e) * SE_SIDE + field - SE_SIDE]
+
+
 cdef inline void stat_created(Core self, int e, int c, int32_t size) noexcept nogil:
     """Endpoint e queued a packet of `size` flits (class c) now. (Endpoints create in turn: one thread.)"""
-    cdef int64_t *s
     if self.st_endpoint != NULL:
-        s = &self.st_endpoint[<int64_t>e * N_SE]
-        s[SE_CREATED_PACKETS] += 1
-        s[SE_CREATED_FLITS] += size
-        s[SE_QUEUE_CYCLES] -= self.now * size
+        ep_stat(self, SE_CREATED_PACKETS, e)[0] += 1
+        ep_stat(self, SE_CREATED_FLITS, e)[0] += size
+        ep_stat(self, SE_QUEUE_CYCLES, e)[0] -= self.now * size
     if self.series_counts != NULL:
-        self.st_class_flow[c * N_SF + SF_CREATED] += size
+        if self.C > 1:
+            self.st_class_flow[c * N_SF + SF_CREATED] += size
         series_add(self, self.now, c, SS_CREATED_FLITS, size)
 
 
 cdef inline void stat_injected(Core self, int e) noexcept nogil:
     """Endpoint e sent a flit into the network now (endpoints send in parallel: e's own counters only)."""
-    cdef int64_t *s
     if self.st_endpoint != NULL:
-        s = &self.st_endpoint[<int64_t>e * N_SE]
-        s[SE_INJECTED_FLITS] += 1
-        s[SE_QUEUE_CYCLES] += self.now
+        ep_stat(self, SE_INJECTED_FLITS, e)[0] += 1
+        ep_stat(self, SE_QUEUE_CYCLES, e)[0] += self.now
 
 
 cdef inline void stat_class_injected(Core self, int64_t *per_class) noexcept nogil:
     """A block's flits injected this cycle, per class (the merge after the routers' step)."""
     cdef int c
-    if self.series_counts != NULL:
+    if self.series_counts != NULL and self.C > 1:
         for c in range(self.C):
             self.st_class_flow[c * N_SF + SF_INJECTED] += per_class[c]
 
 
 cdef inline void stat_accepted(Core self, int64_t flit, int64_t arrival) noexcept nogil:
     """A flit arrives at its destination at cycle `arrival` (the merge of ejections)."""
-    cdef int c
+    cdef int c = 0
     if self.st_endpoint != NULL:
-        self.st_endpoint[<int64_t>flit_dest(flit) * N_SE + SE_ACCEPTED_FLITS] += 1
+        ep_stat(self, SE_ACCEPTED_FLITS, flit_dest(flit))[0] += 1
     if self.series_counts != NULL:
-        c = self.pkts[flit_pid(flit)].cls
-        self.st_class_flow[c * N_SF + SF_ACCEPTED] += 1
+        if self.C > 1:
+            c = self.pkts[flit_pid(flit)].cls
+            self.st_class_flow[c * N_SF + SF_ACCEPTED] += 1
         series_add(self, arrival, c, SS_ACCEPTED_FLITS, 1)
 
 
 cdef inline void stat_delivered(Core self, Packet *pkt, int64_t arrival) noexcept nogil:
     """The tail of packet pkt arrived at its destination at cycle `arrival`."""
     cdef int64_t latency = arrival - pkt.create
-    cdef int64_t *s
+    cdef int64_t *most
     if self.st_endpoint != NULL and pkt.measured:
-        s = &self.st_endpoint[<int64_t>pkt.dest * N_SE]
-        s[SE_DELIVERED] += 1
-        s[SE_LATENCY_SUM] += latency
-        if latency > s[SE_LATENCY_MAX]:
-            s[SE_LATENCY_MAX] = latency
+        ep_stat(self, SE_DELIVERED, pkt.dest)[0] += 1
+        ep_stat(self, SE_LATENCY_SUM, pkt.dest)[0] += latency
+        most = ep_stat(self, SE_LATENCY_MAX, pkt.dest)
+        if latency > most[0]:
+            most[0] = latency
     if self.series_counts != NULL:
         series_add(self, arrival, pkt.cls, SS_DELIVERED, 1)
         series_add(self, arrival, pkt.cls, SS_LATENCY_SUM, latency)
@@ -201,10 +223,12 @@ cdef inline int grow_series(Core self, int64_t b) noexcept nogil:
 
 
 cdef inline void series_add(Core self, int64_t t, int c, int field, int64_t value) noexcept nogil:
-    cdef int64_t b = series_bucket(self, t)
-    if b >= self.series_cap and grow_series(self, b):
-        return
+    """Add to bucket of cycle t (>= now): most events fall in the bucket now is in, which the sample at
+    its start remembered (series_bucket divides)."""
+    cdef int64_t b = self.series_now if t < self.series_next else series_bucket(self, t)
     if b >= self.series_used:
+        if b >= self.series_cap and grow_series(self, b):
+            return
         self.series_used = b + 1
     self.series_counts[(b * self.C + c) * N_SS + field] += value
 
@@ -217,8 +241,12 @@ cdef inline void series_sample(Core self) noexcept nogil:
         return
     if b >= self.series_used:
         self.series_used = b + 1
-    for c in range(self.C):
+    if self.C == 1:     # one class: the core's own counters (st_class_flow counts only with several)
+        self.series_counts[b * N_SS + SS_IN_NETWORK] = self.c_injected_flits - self.c_delivered_flits
+        self.series_counts[b * N_SS + SS_QUEUED] = self.c_source_flits
+    for c in range(self.C if self.C > 1 else 0):
         flow = &self.st_class_flow[c * N_SF]
         self.series_counts[(b * self.C + c) * N_SS + SS_IN_NETWORK] = flow[SF_INJECTED] - flow[SF_ACCEPTED]
         self.series_counts[(b * self.C + c) * N_SS + SS_QUEUED] = flow[SF_CREATED] - flow[SF_INJECTED]
+    self.series_now = b
     self.series_next = series_start(self, b + 1)

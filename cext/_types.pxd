@@ -138,6 +138,8 @@ cdef struct InVC:
     uint8_t sel             # VC_ROUTED: the output-VC class allowed; VC_ACTIVE*: the output VC held
     int16_t ring            # buf index of the third flit
     uint16_t va_aptr        # VC allocation: next local output VC to favour (at most ports x VCs)
+    int32_t cycles          # stats: flit-cycles in the buffer since Core.cycles_base, less (now - base) per
+                            # flit it holds (cext/_statistics.pxd, flush_vc_cycles)
 
 
 cdef struct Port:

@@ -21,7 +21,7 @@ HISTOGRAM_EDGES = tuple(round(0.1 * i, 1) for i in range(11))
 
 # Core.activity's column order (cext/_statistics.pxd: SR_*, SE_*, SS_*)
 ROUTER_COUNTS = ("va_requests", "va_grants", "sa_requests", "sa_grants")
-ENDPOINT_COUNTS = ("created_packets", "created_flits", "injected_flits", "accepted_flits", "queue_flit_cycles",
+ENDPOINT_COUNTS = ("created_packets", "created_flits", "injected_flits", "queue_flit_cycles", "accepted_flits",
                    "delivered_packets", "latency_sum", "latency_max")
 SERIES_COUNTS = ("created_flits", "accepted_flits", "delivered_packets", "latency_sum", "in_network_flits",
                  "queued_flits")

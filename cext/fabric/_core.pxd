@@ -189,12 +189,14 @@ cdef class Core:
 
     # ---- activity counters and the time series (cext/_statistics.pxd), NULL unless cfg stats asks for them
     cdef int64_t *st_credit_stall   # (n_ports) cycles a flit holding an output VC of the port waited for a credit
-    cdef int64_t *st_vc_cycles      # (n_ports*V) flit-cycles in each input VC's buffer, less now x its flits
+    cdef int64_t *st_vc_cycles      # (n_ports*V) flit-cycles in each input VC's buffer up to cycles_base
+    cdef int64_t cycles_base        # (the VCs count on from there, in InVC.cycles)
     cdef int64_t *st_router         # (n_routers*N_SR) allocation requests and grants
-    cdef int64_t *st_endpoint       # (n_endpoints*N_SE) created, injected, accepted, queue, latency
+    cdef int64_t *st_endpoint       # (N_SE*n_endpoints) created, injected, accepted, queue, latency
     cdef int64_t *st_class_flow     # (C*N_SF) flits created, injected and accepted per class, from cycle 0
     cdef int64_t *series_counts     # (series_cap*C*N_SS) per bucket and class (growable), NULL without a series
-    cdef int64_t series_interval, series_cap, series_used, series_next
+    cdef int64_t series_interval, series_cap, series_used
+    cdef int64_t series_now, series_next     # the bucket now is in, and the first cycle of the next one
     cdef bint series_lost           # a bucket could not be grown (no memory): its counts were dropped
 
     # ---- latency histograms of measured packets (growable, one bin per cycle)

@@ -65,8 +65,9 @@ from _router cimport router_step
 from _packets cimport grow_packets, eject
 from _sources cimport endpoint_create, endpoint_send, release_message, first_arrival
 from _messages cimport heap_push, heap_pop
-from _statistics cimport (grow_histograms, grow_series, series_sample, stat_class_injected, N_SR, N_SE, N_SF,
-                          N_SS, SE_CREATED_FLITS, SE_INJECTED_FLITS, SE_QUEUE_CYCLES)
+from _statistics cimport (grow_histograms, grow_series, series_sample, stat_class_injected, flush_vc_cycles,
+                          CYCLES_PERIOD, N_SR, N_SE, N_SF, N_SS, SE_CREATED_FLITS, SE_INJECTED_FLITS,
+                          SE_ACCEPTED_FLITS, SE_QUEUE_CYCLES, ep_stat)
 from _inspection cimport check_cycle, probe
 
 import mmap
@@ -705,8 +706,9 @@ cdef class Core:
         if self.st_endpoint == NULL:
             return None
         k = self._keep
-        count = self.buffer_occupancy()
-        endpoint = k["st_endpoint"][: self.n_endpoints * N_SE].reshape(-1, N_SE).copy()
+        flush_vc_cycles(self)
+        sides = k["st_endpoint"][: self.n_endpoints * N_SE].reshape(2, self.n_endpoints, N_SE // 2)
+        endpoint = np.concatenate([sides[0], sides[1]], axis=1)     # (n_endpoints, N_SE) in SE_* order
         # a flit still buffered or queued has been there until now
         queued = endpoint[:, SE_CREATED_FLITS] - endpoint[:, SE_INJECTED_FLITS]
         endpoint[:, SE_QUEUE_CYCLES] += queued * self.now
@@ -714,7 +716,7 @@ cdef class Core:
             "now": self.now,
             "port_flits": k["port_flits"][: self.n_ports].copy(),
             "credit_stall": k["st_credit_stall"][: self.n_ports].copy(),
-            "vc_cycles": k["st_vc_cycles"][: self.n_ports * self.V].reshape(-1, self.V) + count * self.now,
+            "vc_cycles": k["st_vc_cycles"][: self.n_ports * self.V].reshape(-1, self.V).copy(),
             "router": k["st_router"][: self.n_routers * N_SR].reshape(-1, N_SR).copy(),
             "endpoint": endpoint,
         }
@@ -985,6 +987,8 @@ cdef int step_routers(Core self) noexcept nogil:
             # merge is serial, and waiting for those lines was three quarters of it)
             if i + PREFETCH_EJECTS < w.n_eject:
                 prefetch(&self.pkts[(w.eject_flit[i + PREFETCH_EJECTS] >> PID_SHIFT) & PID_MASK], 1)
+                if self.st_endpoint != NULL:
+                    prefetch(ep_stat(self, SE_ACCEPTED_FLITS, flit_dest(w.eject_flit[i + PREFETCH_EJECTS])), 1)
             eject(self, w.eject_flit[i], w.eject_at[i])
         w.n_eject = 0
     return status
@@ -1034,6 +1038,9 @@ cdef void step_block(Core self, Work *w, Shape *shape) noexcept nogil:
                         line += 64
             else:
                 prefetch_vcs(self, ahead)
+            if self.st_router != NULL:      # stats: the counters the step will add to
+                prefetch(&self.st_router[ahead * N_SR], 1)
+                prefetch(&self.port_flits[self.port_indptr[ahead]], 1)
         if Shape is Plain:
             busy = vm[r] | cm[r] | am[r]
         else:
@@ -1076,6 +1083,8 @@ cdef int run_cycles(Core self, cycle_t until, bint stop_when_drained) noexcept n
         self.now += 1
         if self.now == self.series_next:
             series_sample(self)
+        if self.st_vc_cycles != NULL and self.now - self.cycles_base >= CYCLES_PERIOD:
+            flush_vc_cycles(self)
         if self.check_every_cycle and check_cycle(self):
             return ST_INVARIANT
         if self.deadlock_cycles and self.now - self.c_last_move > self.deadlock_cycles \

@@ -1,0 +1,179 @@
+"""Inside a run (`--stats`): the activity counters add up to the core's own counts, per-link loads match
+the exact expected channel loads of the oblivious routings, a transpose shows its hot links, the time
+series adds up to the window and shows a collective's steps; the tables and the summary."""
+import json
+
+import numpy as np
+import pytest
+
+import fabric
+from fabric import activity
+from fabric.build import make_core, link_settings
+from fabric.spec import load_spec
+
+from conftest import ROOT
+
+MESH = str(ROOT / "topologies" / "mesh8x8.toml")
+
+
+def read_window(spec):
+    """(core, net, the activity over the window, the core's counters at the window's start and end)."""
+    core, net = make_core(spec, stats=True)
+    s = spec["sim"]
+    core.run(s["warmup_cycles"])
+    start, c0 = core.activity(), core.counters()
+    core.run(s["warmup_cycles"] + s["measure_cycles"])
+    end, c1 = core.activity(), core.counters()
+    return core, net, activity.window_activity(start, end), c0, c1
+
+
+@pytest.mark.parametrize("sets", [
+    ["traffic.injection_rate=0.3", "traffic.packet_size=4"],
+    ["topology.kind='torus'", "router.vcs=2", "traffic.injection_rate=0.9"],           # saturated
+    ["traffic.classes.b={pattern='transpose', injection_rate=0.05}", "router.routing_delay=2"],
+], ids=["mesh", "torus-saturated", "two-classes"])
+def test_counters_add_up_to_the_core_counts(sets):
+    spec = load_spec(MESH, sets + ["sim.warmup_cycles=500", "sim.measure_cycles=1500", "stats.interval=64"])
+    core, net, w, c0, c1 = read_window(spec)
+    delta = {k: c1[k] - c0[k] for k in c0}
+    _, cpf = link_settings(net, spec["link"])
+    t = activity.tables(net, w, w["now"], cpf, core.series(), 64, spec, ("main", "b"), now=core.now)
+    links, routers, endpoints = t["links"], t["routers"], t["endpoints"]
+    on_links = links["kind"] == "link"
+    assert links["flits"][on_links].sum() == delta["flit_hops"] > 0          # flits carried = flit-hops
+    assert links["flits"][~on_links].sum() == delta["delivered_flits"]       # the ejection channels
+    assert routers["flits_switched"].sum() == links["flits"].sum()           # every traversal leaves by a port
+    assert endpoints["accepted_flits"].sum() == delta["delivered_flits"]
+    assert endpoints["injected_flits"].sum() == delta["injected_flits"]
+    assert endpoints["created_flits"].sum() == delta["created_flits"]
+    assert endpoints["created_packets"].sum() == delta["created_packets"]
+    assert endpoints["delivered_packets"].sum() == c1["measured_delivered"]
+    assert (routers["sa_grants"] <= routers["sa_requests"]).all() and (routers["va_grants"] <= routers["va_requests"]).all()
+    # the buffers' flit-cycles: at most vcs x depth per input VC per cycle, and a flit buffered for a cycle counts
+    assert 0 < w["vc_cycles"].sum() <= net.n_ports * spec["router"]["vcs"] * spec["router"]["vc_buffer"] * w["now"]
+    # the series: its buckets inside the window add up to the window's own counts
+    series = t["series"]
+    inside = (series["start"] >= 500) & (series["end"] <= 2000) & (series["class"] == series["class"][0])
+    accepted = (series["accepted"] * (series["end"] - series["start"]) * net.n_endpoints)[inside].sum()
+    created = (series["created"] * (series["end"] - series["start"]) * net.n_endpoints)[inside].sum()
+    assert round(accepted) == c1["window_ejected_flits"]
+    assert round(created) == c1["window_created_flits"]
+
+
+def test_credit_stalls_are_counted_where_flits_wait():
+    # a saturated torus with one VC per class: flits wait for credits, and only on links
+    spec = load_spec(MESH, ["topology.kind='torus'", "router.vcs=2", "router.vc_buffer=2", "traffic.injection_rate=0.8",
+                            "sim.warmup_cycles=300", "sim.measure_cycles=1000"])
+    _, net, w, _, _ = read_window(spec)
+    assert w["credit_stall"][net.port_kind == 1].sum() > 0
+    assert w["credit_stall"][net.port_kind == 2].sum() == 0                  # ejection always has room
+
+
+OBLIVIOUS = [("mesh8x8", []), ("torus8x8", []), ("fattree_k4n3", []), ("dragonfly_p2a4h2", []), ("petersen", [])]
+
+
+@pytest.mark.parametrize("name, sets", OBLIVIOUS, ids=[n for n, _ in OBLIVIOUS])
+def test_link_loads_match_the_exact_expected_loads(name, sets):
+    # the stats tables' link loads over a long run at half of Θ*, against the walk of the routing that
+    # makes Θ* exact (bounds.channel_loads): the busiest tenth of the links within 5% (or 5 sigma)
+    from fabric.bounds import Demand, channel_loads, saturation_bound
+
+    path = str(ROOT / "topologies" / f"{name}.toml")
+    spec = load_spec(path, sets)
+    core, net = make_core(spec)
+    theta, how = saturation_bound(spec, core, net)
+    assert how.startswith("exact") or how.startswith("channel-load")
+    expected = channel_loads(core, net, Demand.of({"uniform": True}, net))
+    rate = round(0.5 * theta, 3)
+    cycles = 20_000
+    result = fabric.simulate(path, overrides=sets + [f"traffic.injection_rate={rate}", "sim.warmup_cycles=1000",
+                                                     f"sim.measure_cycles={cycles}", "sim.drain_cycles=0"],
+                             stats="links", progress=False)
+    links = result.tables["links"]
+    link = links["kind"] == "link"
+    port = links["port"][link]
+    busiest = np.argsort(expected[port])[::-1][: max(1, len(port) // 10)]
+    want = rate * expected[port[busiest]]
+    measured = links["utilisation"][link][busiest]
+    allowed = np.maximum(0.05 * want, 5 * np.sqrt(want / cycles))
+    assert np.max(np.abs(measured - want) / allowed) < 1
+
+
+def test_transpose_shows_its_hot_links():
+    # dimension order under transpose turns every packet at the diagonal router of its row: the links into
+    # and out of the corner routers (0,0) and (7,7) carry 7 flows each, the most of any link
+    result = fabric.simulate(MESH, overrides=["traffic.pattern='transpose'", "traffic.injection_rate=0.1",
+                                              "sim.warmup_cycles=1000", "sim.measure_cycles=20000"],
+                             stats="links", progress=False)
+    summary = result.to_dict()["stats"]
+    net = fabric.build_network(MESH)
+    router = {tuple(c): r for r, c in enumerate(net.router_coords.tolist())}
+    corner_links = {(router[(1, 0)], router[(0, 0)]), (router[(0, 0)], router[(0, 1)]),
+                    (router[(6, 7)], router[(7, 7)]), (router[(7, 7)], router[(7, 6)])}
+    top = summary["busiest_links"]
+    assert len(top) == activity.BUSIEST
+    assert {(link["router"], link["to_router"]) for link in top[:4]} == corner_links
+    for link in top[:4]:
+        assert link["utilisation"] == pytest.approx(0.7, rel=0.05)
+    assert all(link["utilisation"] <= top[3]["utilisation"] for link in top[4:])
+
+
+def test_series_of_a_ring_all_reduce_shows_its_steps():
+    # the accepted flits of a ring all-reduce rise and fall once per step of the ring: the series' strongest
+    # period is the step time the workload reports
+    result = fabric.simulate(str(ROOT / "examples" / "allreduce_ring.toml"), overrides=["stats.interval=4"],
+                             stats="series", progress=False)
+    steps = result.to_dict()["workload"]["steps"]
+    step = np.mean([s["cycles"] for s in steps])
+    series = result.tables["series"]
+    accepted = series["accepted"] - series["accepted"].mean()
+    spectrum = np.abs(np.fft.rfft(accepted))
+    spectrum[0] = 0
+    period = len(accepted) / np.argmax(spectrum) * 4
+    assert period == pytest.approx(step, rel=0.05)
+    delivered = (series["accepted"] * (series["end"] - series["start"])).sum() * result.to_dict()["topology"]["endpoints"]
+    assert round(delivered) == result.to_dict()["flits"]["delivered"]
+
+
+def test_summary_and_tables(tmp_path):
+    result = fabric.simulate(MESH, overrides=["sim.warmup_cycles=200", "sim.measure_cycles=1000"], stats=True,
+                             progress=False)
+    d = result.to_dict()["stats"]
+    assert set(result.tables) == set(activity.KINDS)
+    assert d["window_cycles"] == 1000
+    assert 0.9 < d["fairness"]["jain_accepted"] <= 1
+    groups = d["link_utilisation"]["groups"]
+    assert set(groups) == {"dim 0 +", "dim 0 -", "dim 1 +", "dim 1 -", "ejection"}
+    assert groups["dim 0 +"]["links"] == 56 and sum(groups["dim 0 +"]["histogram"]) == 56
+    assert len(d["worst_endpoints"]) == activity.WORST
+    latencies = [e["latency_mean"] for e in d["worst_endpoints"]]
+    assert latencies == sorted(latencies, reverse=True)
+    json.dumps(d)                                           # plain JSON types only
+    from fabric.table_files import write_tables
+
+    files = write_tables(result.tables, tmp_path / "stats", fmt="csv")
+    assert sorted(f.name for f in files) == ["endpoints.csv", "links.csv", "routers.csv", "series.csv"]
+    header = (tmp_path / "stats" / "links.csv").read_text().splitlines()[0].split(",")
+    assert header[:4] == ["port", "router", "local_port", "kind"]
+
+
+def test_jain():
+    assert activity.jain([1, 1, 1, 1]) == 1
+    assert activity.jain([1, 0, 0, 0]) == 0.25
+    assert activity.jain([0, 0]) is None
+
+
+def test_series_edges_follow_the_window():
+    spec = {"sim": {"warmup_cycles": 250, "measure_cycles": 1000}}
+    start, end = activity.series_edges(spec, 100, 15)
+    assert start[:5].tolist() == [0, 50, 150, 250, 350] and end[:4].tolist() == [50, 150, 250, 350]
+    assert 1250 in start and 1250 in end                   # an edge at the window's end
+    assert (start[1:] == end[:-1]).all()
+
+
+def test_without_stats_nothing_is_counted():
+    core, _ = make_core(load_spec(MESH, ["sim.warmup_cycles=10", "sim.measure_cycles=10"]))
+    core.run(20)
+    assert core.activity() is None and core.series() is None
+    assert "stats" not in fabric.simulate(MESH, overrides=["sim.warmup_cycles=10", "sim.measure_cycles=10"],
+                                          progress=False).to_dict()
