@@ -177,3 +177,41 @@ def test_without_stats_nothing_is_counted():
     assert core.activity() is None and core.series() is None
     assert "stats" not in fabric.simulate(MESH, overrides=["sim.warmup_cycles=10", "sim.measure_cycles=10"],
                                           progress=False).to_dict()
+
+
+@pytest.mark.parametrize("topology, sets", [
+    ("mesh8x8", []), ("torus8x8", ["topology.dims=[4,4,2]"]), ("dragonfly_p2a4h2", []), ("fattree_k4n3", []),
+])
+def test_pictures_of_a_stats_folder(tmp_path, topology, sets):
+    pytest.importorskip("matplotlib")
+    from fabric.plot_stats import plot_stats
+
+    result = fabric.simulate(str(ROOT / "topologies" / f"{topology}.toml"),
+                             overrides=sets + ["sim.warmup_cycles=100", "sim.measure_cycles=500"], stats=True,
+                             progress=False)
+    from fabric.table_files import write_tables
+
+    write_tables(result.tables, tmp_path, fmt="csv")
+    for what in ("links", "series"):
+        plot_stats(tmp_path, tmp_path / f"{what}.png", what)
+        assert (tmp_path / f"{what}.png").stat().st_size > 1000
+
+
+def test_stats_on_the_command_line(tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "out"
+    run = subprocess.run([sys.executable, "-m", "fabric", "run", MESH, "--set", "sim.measure_cycles=300",
+                          "--set", "sim.warmup_cycles=100", "--stats", "links,endpoints", "--stats-dir", str(out)],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert "busiest_links" in json.loads(run.stdout)["stats"]
+    assert sorted(p.stem for p in out.iterdir()) == ["endpoints", "links"]
+    bad = subprocess.run([sys.executable, "-m", "fabric", "run", MESH, "--stats", "links,bogus"],
+                         capture_output=True, text=True)
+    assert bad.returncode == 1 and bad.stderr.strip().splitlines() == [
+        "error: --stats: unknown statistics bogus (known: links, routers, endpoints, series)"]
+    picture = subprocess.run([sys.executable, "-m", "fabric", "plot", str(out), "--stats", "series",
+                              "--output", str(tmp_path / "s.png")], capture_output=True, text=True)
+    assert picture.returncode == 1 and "no series table" in picture.stderr

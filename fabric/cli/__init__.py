@@ -333,10 +333,14 @@ def _emit(output: Optional[Path], text: str) -> None:
 @reports_errors
 def plot(
     results: Annotated[Path, typer.Argument(
-        metavar="RESULTS", help="Results: NDJSON lines from fabric sweep, or the JSON of fabric run or saturate.")],
-    x: Annotated[str, typer.Option("--x", help="Dotted key for the x axis, e.g. throughput.offered.")],
-    y: Annotated[str, typer.Option("--y", help="Dotted key for the y axis, e.g. latency.packet.mean.")],
+        metavar="RESULTS", help="Results: NDJSON lines from fabric sweep, or the JSON of fabric run or saturate; "
+                                "or a --stats-dir folder.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="The picture: .png or .svg.")],
+    x: Annotated[Optional[str], typer.Option("--x", help="Dotted key for the x axis, e.g. throughput.offered.")] = None,
+    y: Annotated[Optional[str], typer.Option("--y", help="Dotted key for the y axis, e.g. latency.packet.mean.")] = None,
+    stats: Annotated[str, typer.Option(
+        "--stats", metavar="WHAT", help="With a --stats-dir folder: links (utilisation: a heat map on a mesh or "
+                                        "torus, by kind of link elsewhere) or series.")] = "links",
     group: Annotated[Optional[str], typer.Option("--group", help="Dotted key: one line per value.")] = None,
     log_x: Annotated[bool, typer.Option("--log-x", help="Logarithmic x axis.")] = False,
     log_y: Annotated[bool, typer.Option("--log-y", help="Logarithmic y axis.")] = False,
@@ -345,7 +349,15 @@ def plot(
     ylim: Annotated[Optional[str], typer.Option(
         "--ylim", metavar="LOW,HIGH", help="y axis range; an end may be empty.")] = None,
 ) -> None:
-    """Draw Y against X from results, one line per GROUP value; saturated points are drawn hollow."""
+    """Draw Y against X from results, one line per GROUP value; saturated points are drawn hollow. Or, for a
+    --stats-dir folder, its link utilisation or time series."""
+    if results.is_dir():
+        from ..plot_stats import plot_stats
+
+        plot_stats(results, output, stats)
+        return
+    if x is None or y is None:
+        raise FabricError("fabric plot: give --x and --y (the keys to draw), or a --stats-dir folder")
     from ..plot import plot as draw
 
     draw(results, x, y, output, group, log_x, log_y, xlim, ylim)
