@@ -185,6 +185,18 @@ def _class_arrays(classes, n: int) -> dict:
     return arrays
 
 
+def check_class_names(spec: dict, net) -> None:
+    """energy.links and cost.links name link classes of this network, and prices are numbers."""
+    for key in ("energy.links", "cost.links"):
+        section, sub = key.split(".")
+        for name, value in spec[section][sub].items():
+            if name not in net.link_classes:
+                raise FabricError(f"{key}.{name}: a {net.kind} has no link class {name!r} "
+                                  f"(its classes: {', '.join(net.link_classes)})")
+            if section == "cost" and (isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0):
+                raise FabricError(f"{key}.{name}: a price must be a number of at least 0, got {value!r}")
+
+
 def link_settings(net, link: dict):
     """(latency, cycles per flit) of every port's outgoing link: the builder's latency and
     ``link.cycles_per_flit``, replaced per class by ``[link.classes.NAME]``."""
@@ -228,6 +240,7 @@ def prepare(spec: dict, network=None, max_memory: int | None = None, threads: in
     classes = [(traffic, pattern)] + [(t, registry.traffic_patterns.get(t["pattern"]).func(net, t))
                                       for t in traffic.get("classes", {}).values()]
     check_core_limits(net, spec["router"]["vcs"])
+    check_class_names(spec, net)
     if not pattern.get("allow_self", True) and net.n_endpoints < 2:
         raise FabricError("traffic.allow_self: false needs at least 2 endpoints")
     r, s = spec["router"], spec["sim"]

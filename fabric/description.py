@@ -39,6 +39,11 @@ def describe(spec: dict) -> dict:
     _, cycles_per_flit = link_settings(net, spec["link"])
     speeds = set(cycles_per_flit[links].tolist()) or {1}
     gamma *= min(speeds)
+    from .build import check_class_names
+    from .energy import static_side
+
+    check_class_names(spec, net)
+    bisection = analysis.get("bisection_links", {}).get("count")
     return {
         "kind": net.kind,
         "routing": spec["routing"]["algorithm"],
@@ -55,6 +60,7 @@ def describe(spec: dict) -> dict:
             **({"bound_note": "links differ in bandwidth: the bound assumes the fastest everywhere"}
                if len(speeds) > 1 else {}),
         },
+        "static": static_side(spec, net, bisection),
     }
 
 

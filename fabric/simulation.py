@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from . import activity
+from . import activity, energy
 from .bounds import bounds_and_warnings
 from .build import _core, _resolve, link_settings, make_core
 from .errors import FabricError
@@ -68,8 +68,10 @@ def simulate(spec, progress=None, max_memory: int | None = None, partial: bool =
     tables = {}
     if kinds:
         tables = _activity_tables(spec, net, core, reads)
-        result["stats"] = activity.summary(tables, reads["end"]["now"] - reads["start"]["now"],
-                                           spec["stats"]["interval"])
+        cycles = reads["end"]["now"] - reads["start"]["now"]
+        result["stats"] = activity.summary(tables, cycles, spec["stats"]["interval"])
+        result["energy"] = energy.run_energy(spec, net, tables, cycles,
+                                             int(tables["endpoints"]["accepted_flits"].sum()))
         tables = {k: v for k, v in tables.items() if k in kinds}
     if "timing" in result:
         result["timing"]["threads"] = threads

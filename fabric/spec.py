@@ -60,6 +60,8 @@ LINK = (
           "per link class (the names the topology gives its links, e.g. local and global in a dragonfly): "
           "a table with latency and/or cycles_per_flit replacing the defaults for that class",
           fields=LINK_CLASS),
+    Param("flit_bytes", "int", 16, "bytes a flit carries (128 bits, BookSim's channel_width): for energy per "
+          "bit and bandwidths in Gb/s", min=1, max=1 << 20),
 )
 ROUTING = (
     Param("algorithm", "str", None, "routing algorithm; default: the topology kind's own (its default_routing)"),
@@ -93,6 +95,42 @@ SIM = (
     Param("drain_cycles", "int", 10000,
           "most cycles spent draining measured packets after the window; 0 = no drain, stop when the window ends",
           min=0, max=MAX_CYCLES),
+    Param("clock_ghz", "float", 1.0, "the clock of routers and links, GHz: turns cycles into seconds", min=1e-6,
+          max=1e4),
+)
+# Energy (fabric/energy.py). Defaults: DSENT's 32 nm model of a 5-port router with 128-bit flits, as the
+# FLOV simulator (a BookSim 2 fork, github jyhuang91/flyover, src/booksim_config.cpp) sets them; links
+# by medium; README.md, "Energy and cost", gives every source
+ENERGY_LINK = (
+    Param("medium", "str", None, "wire (pJ/bit/mm x length), serdes or optics (pJ/bit)",
+          choices=("wire", "serdes", "optics")),
+    Param("pj_per_bit", "float", None, "energy per bit per traversal; overrides the medium's", min=0),
+    Param("pj_per_bit_mm", "float", None, "wire: energy per bit per mm", min=0),
+    Param("length_mm", "float", None, "wire: length", min=0),
+)
+ENERGY = (
+    Param("buffer_write_pj", "float", 3.38124, "a flit written into an input buffer", min=0),
+    Param("buffer_read_pj", "float", 3.1597, "a flit read from an input buffer", min=0),
+    Param("crossbar_pj", "float", 1.17159, "a flit crossing the switch", min=0),
+    Param("sw_allocation_pj", "float", 0.1182228, "a switch-allocation grant (both stages)", min=0),
+    Param("vc_allocation_pj", "float", 0.0, "a VC-allocation grant (DSENT and BookSim do not model it)", min=0),
+    Param("clock_pj", "float", 0.555204, "a router's clock, every cycle", min=0),
+    Param("router_static_mw", "float", 0.4440, "leakage of a router's switch, allocator and clock tree", min=0),
+    Param("port_static_mw", "float", 1.549, "leakage of a port in use (its input buffers)", min=0),
+    Param("link_static_mw", "float", 0.0109, "leakage of a router-to-router channel", min=0),
+    Param("link_medium", "str", "wire", "the medium of links whose class sets none", choices=("wire", "serdes", "optics")),
+    Param("wire_pj_per_bit_mm", "float", 0.0323958, "on-chip wire, per bit per mm (DSENT repeated link)", min=0),
+    Param("wire_length_mm", "float", 1.0, "on-chip wire length", min=0),
+    Param("serdes_pj_per_bit", "float", 5.0, "electrical SerDes link, transmitter and receiver", min=0),
+    Param("optics_pj_per_bit", "float", 21.25, "pluggable optics (800G OSFP, 17 W)", min=0),
+    Param("endpoint_pj_per_bit", "float", 0.000621875, "injection and ejection channels", min=0),
+    Param("links", "tables", {}, "per link class: medium, pj_per_bit, pj_per_bit_mm, length_mm",
+          fields=ENERGY_LINK),
+)
+COST = (
+    Param("switch", "float", 0.0, "price of a router (switch), any unit", min=0),
+    Param("port", "float", 0.0, "price of a router port in use", min=0),
+    Param("links", "table", {}, "price of a link (cable or transceiver pair, both directions) per link class"),
 )
 STATS = (
     Param("interval", "int", 100, "cycles per bucket of the time series (fabric run --stats series)",
@@ -107,6 +145,8 @@ SECTIONS: dict[str, tuple[Param, ...]] = {
     "traffic": TRAFFIC,
     "sim": SIM,
     "stats": STATS,
+    "energy": ENERGY,
+    "cost": COST,
 }
 
 # Sections whose first key names a registered kind that brings its own keys.

@@ -215,3 +215,56 @@ def test_stats_on_the_command_line(tmp_path):
     picture = subprocess.run([sys.executable, "-m", "fabric", "plot", str(out), "--stats", "series",
                               "--output", str(tmp_path / "s.png")], capture_output=True, text=True)
     assert picture.returncode == 1 and "no series table" in picture.stderr
+
+
+def test_energy_of_one_packet_is_the_hand_calculation(tmp_path):
+    # one 1-flit message from router (0,0) to router (3,3) of a 4x4 mesh: 6 links, 7 routers; the
+    # run is the message's life, so every event is inside the window
+    (tmp_path / "one.csv").write_text("cycle,source,destination,size\n5,0,15,1\n")
+    spec = {"topology": {"kind": "mesh", "dims": [4, 4]}, "traffic": {"pattern": "trace", "file": str(tmp_path / "one.csv"),
+                                                                       "packet_size": 1},
+            "energy": {"links": {"link": {"medium": "wire", "length_mm": 2.0}}}, "sim": {"clock_ghz": 2.0}}
+    result = fabric.simulate(spec, stats=True, progress=False).to_dict()
+    e = result["energy"]
+    p = result["spec"]["energy"]
+    cycles = result["stats"]["window_cycles"]             # the run, from cycle 0 to the tail's arrival
+    bits = 128
+    assert e["events"] == {"buffer_writes": 7, "buffer_reads": 7, "crossbar": 7, "vc_allocations": 7,
+                           "sw_allocations": 7, "link_bits": {"link": 6 * bits}, "endpoint_bits": 2 * bits}
+    dynamic = (7 * (p["buffer_write_pj"] + p["buffer_read_pj"] + p["crossbar_pj"] + p["sw_allocation_pj"]
+                    + p["vc_allocation_pj"]) + 16 * cycles * p["clock_pj"]
+               + 6 * bits * p["wire_pj_per_bit_mm"] * 2.0 + 2 * bits * p["endpoint_pj_per_bit"]) * 1e-12
+    seconds = cycles / 2e9
+    static = (16 * p["router_static_mw"] + (16 + 48) * p["port_static_mw"] + 48 * p["link_static_mw"]) * 1e-3 * seconds
+    assert e["joules"] == pytest.approx(dynamic + static, rel=1e-5)
+    assert e["seconds"] == pytest.approx(seconds)
+    assert e["pj_per_bit"] == pytest.approx((dynamic + static) / 1e-12 / bits, rel=1e-5)
+    assert sum(e["by_part"].values()) == pytest.approx(e["joules"], rel=1e-5)
+
+
+def test_energy_scales_with_the_activity():
+    # twice the load: the dynamic energy follows the events (about twice), the static part stays
+    runs = [fabric.simulate(MESH, overrides=[f"traffic.injection_rate={rate}", "sim.warmup_cycles=500",
+                                             "sim.measure_cycles=5000"], stats=True, progress=False).to_dict()["energy"]
+            for rate in (0.1, 0.2)]
+    low, high = runs
+    assert high["by_part"]["static"] == low["by_part"]["static"]
+    assert high["by_part"]["clock"] == low["by_part"]["clock"]
+    for part, event in (("crossbar", "crossbar"), ("buffers", "buffer_writes")):
+        ratio = high["by_part"][part] / low["by_part"][part]
+        assert ratio == pytest.approx(high["events"][event] / low["events"][event], rel=0.01)
+        assert 1.8 < ratio < 2.2
+
+
+def test_describe_gives_the_static_side_and_cost():
+    d = fabric.describe(str(ROOT / "topologies" / "dragonfly_p2a4h2.toml"),
+                        overrides=["cost.switch=1000", "cost.port=10", "cost.links={global=300, local=50}"])
+    s = d["static"]
+    assert s["switches"] == 36 and s["ports"] == 36 * 7 and s["links_by_class"] == {"local": 108, "global": 72}
+    total = 36 * 1000 + 252 * 10 + 72 / 2 * 300 + 108 / 2 * 50
+    assert s["cost"]["total"] == total and s["cost"]["per_endpoint"] == pytest.approx(total / 72)
+    assert s["bisection_gbps"] == d["bisection_links"]["count"] / 2 * 128
+    assert s["cost"]["bisection_gbps_per_unit"] == pytest.approx(s["bisection_gbps"] / total, rel=1e-5)
+    assert "cost" not in fabric.describe(MESH)["static"]
+    with pytest.raises(fabric.FabricError, match="energy.links.global: a mesh has no link class"):
+        fabric.describe(MESH, overrides=["energy.links={global={medium='optics'}}"])

@@ -16,13 +16,18 @@ DEFAULTS = {
     "topology": {"kind": "mesh", "dims": [8, 8], "concentration": 1},
     "router": {"vcs": 4, "vc_buffer": 8, "routing_delay": 1, "vc_alloc_delay": 1, "sw_alloc_delay": 1,
                "st_delay": 1},
-    "link": {"latency": 1, "cycles_per_flit": 1, "classes": {}},
+    "link": {"latency": 1, "cycles_per_flit": 1, "classes": {}, "flit_bytes": 16},
     "routing": {"algorithm": "dor", "torus_tie": "random"},
     "traffic": {"pattern": "uniform", "injection_rate": 0.1, "packet_size": 1, "process": "bernoulli",
                 "burst_length": 8.0, "peak_rate": 1.0, "classes": {}, "allow_self": True},
     "sim": {"seed": 1, "warmup_cycles": 3000, "measure_cycles": 10000, "max_cycles": 10_000_000, "check": False, "deadlock_cycles": 10000,
-            "drain_cycles": 10000},
+            "drain_cycles": 10000, "clock_ghz": 1.0},
     "stats": {"interval": 100},
+    "energy": {"buffer_write_pj": 3.38124, "buffer_read_pj": 3.1597, "crossbar_pj": 1.17159, "sw_allocation_pj": 0.1182228,
+               "vc_allocation_pj": 0.0, "clock_pj": 0.555204, "router_static_mw": 0.444, "port_static_mw": 1.549,
+               "link_static_mw": 0.0109, "link_medium": "wire", "wire_pj_per_bit_mm": 0.0323958, "wire_length_mm": 1.0,
+               "serdes_pj_per_bit": 5.0, "optics_pj_per_bit": 21.25, "endpoint_pj_per_bit": 0.000621875, "links": {}},
+    "cost": {"switch": 0.0, "port": 0.0, "links": {}},
 }
 PROBLEM = re.compile(r"^spec\.toml: (--set |--seed)?[a-z_]*(\.[a-z_]+)?(\[\d+\])?: \S")
 
@@ -51,7 +56,7 @@ def problems_of(source, overrides=(), **kwargs):
 def test_minimal_spec_gets_every_default_in_order(write_spec):
     spec = load_spec(write_spec("[topology]\nkind = \"mesh\"\n"))
     assert spec == DEFAULTS
-    assert list(spec) == ["topology", "router", "link", "routing", "traffic", "sim", "stats"]
+    assert list(spec) == ["topology", "router", "link", "routing", "traffic", "sim", "stats", "energy", "cost"]
     assert {s: list(keys) for s, keys in spec.items()} == {s: list(keys) for s, keys in DEFAULTS.items()}
 
 
@@ -176,7 +181,7 @@ def test_unknown_key_suggests_the_closest(write_spec):
 def test_unknown_key_without_a_close_match_lists_the_known_ones(write_spec):
     [problem] = problems_of(write_spec("[link]\nspeed = 2\n"))
     assert problem == ("spec.toml: link.speed: unknown key "
-                       "(known: link.bandwidth, link.classes, link.cycles_per_flit, link.latency)")
+                       "(known: link.bandwidth, link.classes, link.cycles_per_flit, link.flit_bytes, link.latency)")
 
 
 def test_key_at_the_top_level_points_to_its_section(write_spec):
