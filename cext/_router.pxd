@@ -222,8 +222,7 @@ cdef inline int traverse(Core self, Work *w, int r, int p0, int li, int lo, int 
         w.ep_credit_n[slot] += 1
     # onto the output link, or out through the ejection channel (1 cycle, always accepts)
     arrival = now + pout.flit_delay
-    if self.port_flits != NULL:
-        self.port_flits[o] += 1
+    ps[o].flits += 1                    # (counted always: a store to a line the traversal writes anyway)
     stat_flit_left(self, in_vc)
     if Shape is General:
         if self.any_slow:

@@ -8,18 +8,19 @@ from fabric._core cimport Core
 from libc.string cimport memset, memmove
 
 cdef enum:
-    CYCLES_PERIOD = 1 << 16
+    COUNTS_PERIOD = 1 << 15     # cycles between flushes of the counts kept in VC and port records
     # per router (st_router)
     SR_VA_REQUESTS = 0      # VC-allocation requests (an input VC asking, in a cycle, for a free output VC)
     SR_VA_GRANTS = 1        # output VCs granted
     SR_SA_REQUESTS = 2      # switch-allocation requests (an input port asking for an output, in a cycle)
     SR_SA_GRANTS = 3        # flits that crossed the switch
     N_SR = 4
-    # per endpoint (st_endpoint): what it does as a source, then what it does as a destination (see ep_stat)
-    SE_CREATED_PACKETS = 0
-    SE_CREATED_FLITS = 1
-    SE_INJECTED_FLITS = 2
-    SE_QUEUE_CYCLES = 3     # flit-cycles in its source queue, less now x the flits queued (Core.activity adds it)
+    # per endpoint (st_endpoint): what it does as a source, then what it does as a destination (see ep_stat).
+    # A source counts when it injects (what it created is that and what its queue holds, which Core.activity
+    # reads from the queue), so creating a packet touches no counter
+    SE_INJECTED_PACKETS = 0 # packets whose head it injected
+    SE_INJECTED_FLITS = 1
+    SE_QUEUE_CYCLES = 2     # cycles each injected flit waited in the source queue, summed
     SE_ACCEPTED_FLITS = 4   # flits that arrived at it
     SE_DELIVERED = 5        # measured packets delivered to it,
     SE_LATENCY_SUM = 6      # the sum of their packet latencies,
@@ -78,28 +79,34 @@ cdef inline void class_delivered(Core self, Packet *pkt, int64_t lat_p, int64_t 
 
 cdef inline void stat_flit_seen(Core self, InVC *in_vc) noexcept nogil:
     """A flit is in the input VC's buffer from now (the router's step that receives it). The count is kept
-    in the VC's own record, which the step has in cache, relative to cycles_base so it fits 32 bits."""
+    in the VC's own record, which the step has in cache, relative to counts_base so it fits 32 bits."""
     if self.st_vc_cycles != NULL:
-        in_vc.cycles -= <int32_t>(self.now - self.cycles_base)
+        in_vc.cycles -= <int32_t>(self.now - self.counts_base)
 
 
 cdef inline void stat_flit_left(Core self, InVC *in_vc) noexcept nogil:
     """A flit left the input VC's buffer now: with stat_flit_seen, the flit-cycles it spent there."""
     if self.st_vc_cycles != NULL:
-        in_vc.cycles += <int32_t>(self.now - self.cycles_base)
+        in_vc.cycles += <int32_t>(self.now - self.counts_base)
 
 
-cdef inline void flush_vc_cycles(Core self) noexcept nogil:
-    """Move every input VC's flit-cycles since cycles_base into st_vc_cycles, up to now, and start again
-    from now. Done every CYCLES_PERIOD cycles: a VC's count then stays within 2 x vc_buffer x the period
-    (< 2^31), and at each read-out."""
-    cdef int64_t i, elapsed = self.now - self.cycles_base
+cdef inline void flush_counts(Core self) noexcept nogil:
+    """Move the counts kept in the VC and port records since counts_base into st_vc_cycles (every input VC's
+    flit-cycles, up to now) and port_flits, and start again from now. Done every COUNTS_PERIOD cycles,
+    so a VC's count stays within 2 x vc_buffer x the period (< 2^31) and a port's below 2^16, and at each
+    read-out."""
+    cdef int64_t i, elapsed = self.now - self.counts_base
     cdef InVC *in_vc
-    for i in range(<int64_t>self.n_ports * self.V):
-        in_vc = &self.ivc[i]
-        self.st_vc_cycles[i] += in_vc.cycles + in_vc.count * elapsed
-        in_vc.cycles = 0
-    self.cycles_base = self.now
+    if self.st_vc_cycles != NULL:
+        for i in range(<int64_t>self.n_ports * self.V):
+            in_vc = &self.ivc[i]
+            self.st_vc_cycles[i] += in_vc.cycles + in_vc.count * elapsed
+            in_vc.cycles = 0
+    if self.port_flits != NULL:
+        for i in range(self.n_ports):
+            self.port_flits[i] += self.pstate[i].flits
+            self.pstate[i].flits = 0
+    self.counts_base = self.now
 
 
 cdef inline void stat_credit_stall(Core self, int o) noexcept nogil:
@@ -131,22 +138,20 @@ cdef inline int64_t *ep_stat(Core self, int field, int64_t e) noexcept nogil:
 
 
 cdef inline void stat_created(Core self, int e, int c, int32_t size) noexcept nogil:
-    """Endpoint e queued a packet of `size` flits (class c) now. (Endpoints create in turn: one thread.)"""
-    if self.st_endpoint != NULL:
-        ep_stat(self, SE_CREATED_PACKETS, e)[0] += 1
-        ep_stat(self, SE_CREATED_FLITS, e)[0] += size
-        ep_stat(self, SE_QUEUE_CYCLES, e)[0] -= self.now * size
+    """Endpoint e queued a packet of `size` flits (class c) now: the series counts it."""
     if self.series_counts != NULL:
         if self.C > 1:
             self.st_class_flow[c * N_SF + SF_CREATED] += size
         series_add(self, self.now, c, SS_CREATED_FLITS, size)
 
 
-cdef inline void stat_injected(Core self, int e) noexcept nogil:
-    """Endpoint e sent a flit into the network now (endpoints send in parallel: e's own counters only)."""
+cdef inline void stat_injected(Core self, int e, Packet *pkt, bint head) noexcept nogil:
+    """Endpoint e sent a flit of packet pkt into the network now, its head if `head` (endpoints send in
+    parallel: e's own counters only)."""
     if self.st_endpoint != NULL:
+        ep_stat(self, SE_INJECTED_PACKETS, e)[0] += head
         ep_stat(self, SE_INJECTED_FLITS, e)[0] += 1
-        ep_stat(self, SE_QUEUE_CYCLES, e)[0] += self.now
+        ep_stat(self, SE_QUEUE_CYCLES, e)[0] += self.now - pkt.create
 
 
 cdef inline void stat_class_injected(Core self, int64_t *per_class) noexcept nogil:

@@ -161,6 +161,8 @@ cdef struct PortState:
     int16_t sa_gptr         # output side: next local input port to favour in switch allocation
     int16_t sa_aptr         # input side: next local output port to favour
     int16_t sa_vptr         # input side: next VC to favour
+    uint16_t flits          # output side: flits sent since Core.counts_base (wraps when nothing reads it;
+                            # cext/_statistics.pxd, flush_counts, moves it to Core.port_flits in time)
 
 
 cdef struct OutVC:

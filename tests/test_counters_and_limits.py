@@ -111,3 +111,18 @@ def test_memory_estimate_covers_a_run_to_the_packet_limit(tmp_path):
     m = json.loads(out.stdout)
     assert "packet limit" in m["reasons"][0]
     assert 0.5 * m["estimate"] < m["grew"] <= m["estimate"]
+
+
+MEASURE_PEAK_STATS = MEASURE_PEAK.replace("fabric.simulate(spec)", "fabric.simulate(spec, stats=True)").replace(
+    "estimate_bytes(spec)", "estimate_bytes(spec, stats=True)")
+
+
+def test_memory_estimate_covers_a_run_with_every_statistic(tmp_path):
+    # what the statistics add (the counters, the two read-outs and the tables of a 4,096-router torus, and its
+    # series at interval 10) is within what the estimate adds for them
+    args = [str(ROOT / "topologies" / "torus8x8.toml"), "topology.dims=[16,16,16]", "traffic.injection_rate=0.2",
+            "sim.warmup_cycles=200", "sim.measure_cycles=2000", "stats.interval=10"]
+    runs = [json.loads(subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True,
+                                      check=True, cwd=tmp_path).stdout) for script in (MEASURE_PEAK, MEASURE_PEAK_STATS)]
+    without, with_stats = runs
+    assert 0 < with_stats["grew"] - without["grew"] <= with_stats["estimate"] - without["estimate"], runs

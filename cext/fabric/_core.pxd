@@ -185,12 +185,13 @@ cdef class Core:
     cdef bint draw_keys
     cdef uint64_t *key_rng          # (n_endpoints) the streams keys are drawn from: apart from ep_rng, so
                                     # drawing them leaves every other draw of the run as it was
-    cdef int64_t *port_flits        # (n_ports) flits sent out of each port (cfg count_ports or stats), else NULL
+    cdef int64_t *port_flits        # (n_ports) flits sent out of each port up to counts_base (cfg count_ports or
+                                    # stats), else NULL
 
     # ---- activity counters and the time series (cext/_statistics.pxd), NULL unless cfg stats asks for them
     cdef int64_t *st_credit_stall   # (n_ports) cycles a flit holding an output VC of the port waited for a credit
-    cdef int64_t *st_vc_cycles      # (n_ports*V) flit-cycles in each input VC's buffer up to cycles_base
-    cdef int64_t cycles_base        # (the VCs count on from there, in InVC.cycles)
+    cdef int64_t *st_vc_cycles      # (n_ports*V) flit-cycles in each input VC's buffer up to counts_base
+    cdef int64_t counts_base        # (the VCs and ports count on from there, in InVC.cycles and PortState.flits)
     cdef int64_t *st_router         # (n_routers*N_SR) allocation requests and grants
     cdef int64_t *st_endpoint       # (N_SE*n_endpoints) created, injected, accepted, queue, latency
     cdef int64_t *st_class_flow     # (C*N_SF) flits created, injected and accepted per class, from cycle 0

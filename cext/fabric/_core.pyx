@@ -65,8 +65,8 @@ from _router cimport router_step
 from _packets cimport grow_packets, eject
 from _sources cimport endpoint_create, endpoint_send, release_message, first_arrival
 from _messages cimport heap_push, heap_pop
-from _statistics cimport (grow_histograms, grow_series, series_sample, stat_class_injected, flush_vc_cycles,
-                          CYCLES_PERIOD, N_SR, N_SE, N_SF, N_SS, SE_CREATED_FLITS, SE_INJECTED_FLITS,
+from _statistics cimport (grow_histograms, grow_series, series_sample, stat_class_injected, flush_counts,
+                          COUNTS_PERIOD, N_SR, N_SE, N_SF, N_SS, SE_INJECTED_PACKETS, SE_INJECTED_FLITS,
                           SE_ACCEPTED_FLITS, SE_QUEUE_CYCLES, ep_stat)
 from _inspection cimport check_cycle, probe
 
@@ -692,6 +692,7 @@ cdef class Core:
         ndarray (n_ports,); None unless the core was made with cfg count_ports."""
         if self.port_flits == NULL:
             return None
+        flush_counts(self)
         return np.asarray(self._keep["port_flits"][: self.n_ports]).copy()
 
     def activity(self):
@@ -699,19 +700,36 @@ cdef class Core:
         ``now``; ``port_flits`` and ``credit_stall`` (n_ports,); ``vc_cycles`` (n_ports, vcs), flit-cycles
         spent in each input VC's buffer; ``router`` (n_routers, 4): VC-allocation requests and grants,
         switch-allocation requests and grants; ``endpoint`` (n_endpoints, 8): packets and flits created,
-        flits injected and accepted, flit-cycles in the source queue, and the measured packets delivered
-        to it with the sum and the largest of their latencies. All but the last two grow with time, so
-        the difference of two read-outs is what happened between them."""
-        cdef int64_t i
+        flits injected, flit-cycles in the source queue, flits accepted, and the measured packets
+        delivered to it with the sum and the largest of their latencies. All but the last two grow with
+        time, so the difference of two read-outs is what happened between them."""
+        cdef int64_t e, i, flits, packets, waited
+        cdef int32_t pid
+        cdef Packet *pkt
         if self.st_endpoint == NULL:
             return None
         k = self._keep
-        flush_vc_cycles(self)
+        flush_counts(self)
         sides = k["st_endpoint"][: self.n_endpoints * N_SE].reshape(2, self.n_endpoints, N_SE // 2)
         endpoint = np.concatenate([sides[0], sides[1]], axis=1)     # (n_endpoints, N_SE) in SE_* order
-        # a flit still buffered or queued has been there until now
-        queued = endpoint[:, SE_CREATED_FLITS] - endpoint[:, SE_INJECTED_FLITS]
-        endpoint[:, SE_QUEUE_CYCLES] += queued * self.now
+        # what the source queues hold: created, not yet injected, and waiting until now
+        queued = np.zeros((self.n_endpoints, 3), np.int64)
+        for e in range(self.n_endpoints):
+            pid = self.ep_q_head[e]
+            flits = packets = waited = 0
+            i = self.ep_cur_sent[e]             # flits of the front packet already sent
+            while pid >= 0:
+                pkt = &self.pkts[pid]
+                flits += pkt.size - i
+                packets += i == 0
+                waited += (pkt.size - i) * (self.now - pkt.create)
+                i = 0
+                pid = pkt.next
+            queued[e, 0], queued[e, 1], queued[e, 2] = packets, flits, waited
+        endpoint[:, SE_INJECTED_PACKETS] += queued[:, 0]      # now: created packets
+        endpoint[:, SE_QUEUE_CYCLES] += queued[:, 2]
+        endpoint = np.insert(endpoint, 1, endpoint[:, SE_INJECTED_FLITS] + queued[:, 1], axis=1)    # created flits
+        endpoint = np.delete(endpoint, N_SE // 2, axis=1)     # (the spare source column)
         return {
             "now": self.now,
             "port_flits": k["port_flits"][: self.n_ports].copy(),
@@ -1040,7 +1058,6 @@ cdef void step_block(Core self, Work *w, Shape *shape) noexcept nogil:
                 prefetch_vcs(self, ahead)
             if self.st_router != NULL:      # stats: the counters the step will add to
                 prefetch(&self.st_router[ahead * N_SR], 1)
-                prefetch(&self.port_flits[self.port_indptr[ahead]], 1)
         if Shape is Plain:
             busy = vm[r] | cm[r] | am[r]
         else:
@@ -1083,8 +1100,8 @@ cdef int run_cycles(Core self, cycle_t until, bint stop_when_drained) noexcept n
         self.now += 1
         if self.now == self.series_next:
             series_sample(self)
-        if self.st_vc_cycles != NULL and self.now - self.cycles_base >= CYCLES_PERIOD:
-            flush_vc_cycles(self)
+        if self.port_flits != NULL and self.now - self.counts_base >= COUNTS_PERIOD:
+            flush_counts(self)
         if self.check_every_cycle and check_cycle(self):
             return ST_INVARIANT
         if self.deadlock_cycles and self.now - self.c_last_move > self.deadlock_cycles \
