@@ -67,33 +67,43 @@ def _links(folder, plt):
     return _by_group(links, groups, plt)
 
 
-def _grid_heat_maps(links, groups, routers, plt):
-    """One panel per dimension and direction of a mesh or torus: each router's output link that way,
-    coloured by utilisation, on the grid of the first two coordinates (averaged over the others)."""
+def link_grids(links, routers) -> dict:
+    """Per (dimension, way) of a mesh or torus, the utilisation of each router's output link that way on
+    the grid of its first two coordinates (y, x), averaged over the other coordinates; NaN where a router
+    has no such link."""
+    groups = np.asarray([str(g) for g in links["group"]])
     coords = np.stack([routers[k] for k in sorted(k for k in routers if k.startswith("coord"))], axis=1).astype(int)
     dims = coords.max(axis=0) + 1
     width, height = dims[0], (dims[1] if len(dims) > 1 else 1)
-    names = sorted({g for g in groups if g.startswith("dim ")}, key=lambda g: (int(g.split()[1]), g[-1] == "-"))
-    n_dims = max(int(g.split()[1]) for g in names) + 1
-    fig, axes = plt.subplots(n_dims, 2, figsize=(7.2, 3.2 * n_dims), dpi=120, squeeze=False)
     router_of = np.asarray(links["router"]).astype(int)
     utilisation = np.asarray(links["utilisation"], float)
-    top = max(float(np.nanmax(utilisation)) if len(utilisation) else 0.0, 1e-9)
+    grids = {}
+    for name in sorted({g for g in groups if g.startswith("dim ") and g[-1] in "+-"}):
+        total, count = np.zeros((height, width)), np.zeros((height, width))
+        for i in np.flatnonzero(groups == name):
+            c = coords[router_of[i]]
+            y = c[1] if len(c) > 1 else 0
+            total[y, c[0]] += utilisation[i]
+            count[y, c[0]] += 1
+        grids[(int(name.split()[1]), name[-1])] = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    return grids
+
+
+def _grid_heat_maps(links, groups, routers, plt):
+    """One panel per dimension and direction of a mesh or torus (link_grids), coloured by utilisation."""
+    grids = link_grids(links, routers)
+    n_dims = max(d for d, _ in grids) + 1
+    fig, axes = plt.subplots(n_dims, 2, figsize=(7.2, 3.2 * n_dims), dpi=120, squeeze=False)
+    top = max(max(float(np.nanmax(g)) if np.isfinite(g).any() else 0.0 for g in grids.values()), 1e-9)
     image = None
     for d in range(n_dims):
         for j, way in enumerate("+-"):
             ax = axes[d, j]
-            total, count = np.zeros((height, width)), np.zeros((height, width))
-            for i in np.flatnonzero(np.asarray(groups) == f"dim {d} {way}"):
-                c = coords[router_of[i]]
-                y = c[1] if len(c) > 1 else 0
-                total[y, c[0]] += utilisation[i]
-                count[y, c[0]] += 1
-            grid = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+            grid = grids.get((d, way), np.full((1, 1), np.nan))
             image = ax.imshow(grid, origin="lower", cmap="viridis", vmin=0, vmax=top, interpolation="nearest")
             ax.set_title(f"dimension {d}, {way} way", fontsize=9)
             ax.set_xlabel("coordinate 0")
-            ax.set_ylabel("coordinate 1" if len(dims) > 1 else "")
+            ax.set_ylabel("coordinate 1" if grid.shape[0] > 1 else "")
     fig.colorbar(image, ax=axes, shrink=0.8, label="link utilisation (output port of the router)")
     return fig
 

@@ -105,6 +105,7 @@ def test_transpose_shows_its_hot_links():
     result = fabric.simulate(MESH, overrides=["traffic.pattern='transpose'", "traffic.injection_rate=0.1",
                                               "sim.warmup_cycles=1000", "sim.measure_cycles=20000"],
                              stats="links", progress=False)
+    assert result.tables["links"]["utilisation"].max() <= 1
     summary = result.to_dict()["stats"]
     net = fabric.build_network(MESH)
     router = {tuple(c): r for r, c in enumerate(net.router_coords.tolist())}
@@ -116,6 +117,13 @@ def test_transpose_shows_its_hot_links():
     for link in top[:4]:
         assert link["utilisation"] == pytest.approx(0.7, rel=0.05)
     assert all(link["utilisation"] <= top[3]["utilisation"] for link in top[4:])
+    # and the heat map has them: on each panel, its hottest cell is a router next to a corner of the diagonal
+    from fabric.plot_stats import link_grids
+
+    grids = link_grids(result.tables["links"], fabric.simulate(MESH, overrides=["sim.warmup_cycles=10",
+                       "sim.measure_cycles=10"], stats="routers", progress=False).tables["routers"])
+    hottest = {key: np.unravel_index(np.nanargmax(g), g.shape)[::-1] for key, g in grids.items()}   # (x, y)
+    assert hottest == {(0, "+"): (6, 7), (0, "-"): (1, 0), (1, "+"): (0, 0), (1, "-"): (7, 7)}
 
 
 def test_series_of_a_ring_all_reduce_shows_its_steps():
@@ -268,3 +276,19 @@ def test_describe_gives_the_static_side_and_cost():
     assert "cost" not in fabric.describe(MESH)["static"]
     with pytest.raises(fabric.FabricError, match="energy.links.global: a mesh has no link class"):
         fabric.describe(MESH, overrides=["energy.links={global={medium='optics'}}"])
+
+
+def test_a_sweep_writes_a_folder_per_point(tmp_path):
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-m", "fabric", "sweep", MESH, "--vary", "traffic.injection_rate=0.1,0.2",
+                          "--set", "sim.measure_cycles=300", "--set", "sim.warmup_cycles=100", "--jobs", "1",
+                          "--stats-dir", str(tmp_path / "s")], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    lines = [json.loads(line) for line in run.stdout.splitlines()]
+    folders = sorted(p.name for p in (tmp_path / "s").iterdir())
+    assert folders == ["traffic.injection_rate=0.1", "traffic.injection_rate=0.2"]
+    assert {line["stats_dir"] for line in lines} == {str(tmp_path / "s" / f) for f in folders}
+    assert all("stats" in line and "energy" in line for line in lines)
+    assert sorted(p.stem for p in (tmp_path / "s" / folders[0]).iterdir()) == sorted(activity.KINDS)
