@@ -110,7 +110,7 @@ cdef inline void endpoint_send(Core self, Work *w, int e) noexcept nogil:
         pkt.inject = now
     self.ep_cur_sent[e] += 1
     w.injected += 1
-    stat_injected(self, e, pkt, self.ep_cur_sent[e] == 1)
+    stat_injected(self, e, pkt)
     if self.C > 1:
         w.cls_injected[pkt.cls] += 1
     if self.ep_cur_sent[e] == pkt.size:

@@ -15,18 +15,18 @@ cdef enum:
     SR_SA_REQUESTS = 2      # switch-allocation requests (an input port asking for an output, in a cycle)
     SR_SA_GRANTS = 3        # flits that crossed the switch
     N_SR = 4
-    # per endpoint (st_endpoint): what it does as a source, then what it does as a destination (see ep_stat).
-    # A source counts when it injects (what it created is that and what its queue holds, which Core.activity
-    # reads from the queue), so creating a packet touches no counter
-    SE_INJECTED_PACKETS = 0 # packets whose head it injected
-    SE_INJECTED_FLITS = 1
+    # per endpoint (st_endpoint, see ep_stat): what it created (a pair per endpoint, touched when it
+    # creates), the cycles its injected flits waited (one per endpoint, touched per flit it injects; what
+    # it injected is what it created less what its queue holds, which Core.activity reads from the queue),
+    # and what it received (a row of four, touched per flit and packet that arrives)
+    SE_CREATED_PACKETS = 0
+    SE_CREATED_FLITS = 1
     SE_QUEUE_CYCLES = 2     # cycles each injected flit waited in the source queue, summed
     SE_ACCEPTED_FLITS = 4   # flits that arrived at it
     SE_DELIVERED = 5        # measured packets delivered to it,
     SE_LATENCY_SUM = 6      # the sum of their packet latencies,
     SE_LATENCY_MAX = 7      # and the largest
-    N_SE = 8
-    SE_SIDE = 4             # counters per side
+    N_SE = 7                # int64 counters per endpoint
     # per class, from cycle 0 (st_class_flow, with more than one class): what the series' samples subtract
     SF_CREATED = 0
     SF_INJECTED = 1
@@ -130,27 +130,33 @@ cdef inline void stat_vc_grant(Core self, int r) noexcept nogil:
 
 
 cdef inline int64_t *ep_stat(Core self, int field, int64_t e) noexcept nogil:
-    """Endpoint e's counter `field` (SE_*). The four a source counts sit together in one 32-byte row per
-    endpoint, and after all those the four a destination counts: an event touches one line."""
-    if field < SE_SIDE:
-        return &self.st_endpoint[e * SE_SIDE + field]
-    return &self.st_endpoint[(self.n_endpoints + e) * SE_SIDE + field - SE_SIDE]
+    """Endpoint e's counter `field` (SE_*): the created pairs, then the queue cycles, then the destination
+    rows, so that each event touches one line of a compact array."""
+    cdef int64_t n = self.n_endpoints
+    if field < SE_QUEUE_CYCLES:
+        return &self.st_endpoint[2 * e + field]
+    if field == SE_QUEUE_CYCLES:
+        return &self.st_endpoint[2 * n + e]
+    return &self.st_endpoint[3 * n + 4 * e + field - SE_ACCEPTED_FLITS]
 
 
 cdef inline void stat_created(Core self, int e, int c, int32_t size) noexcept nogil:
-    """Endpoint e queued a packet of `size` flits (class c) now: the series counts it."""
+    """Endpoint e queued a packet of `size` flits (class c) now. (Endpoints create in turn: one thread.)"""
+    cdef int64_t *created
+    if self.st_endpoint != NULL:
+        created = ep_stat(self, SE_CREATED_PACKETS, e)
+        created[0] += 1
+        created[1] += size
     if self.series_counts != NULL:
         if self.C > 1:
             self.st_class_flow[c * N_SF + SF_CREATED] += size
         series_add(self, self.now, c, SS_CREATED_FLITS, size)
 
 
-cdef inline void stat_injected(Core self, int e, Packet *pkt, bint head) noexcept nogil:
-    """Endpoint e sent a flit of packet pkt into the network now, its head if `head` (endpoints send in
-    parallel: e's own counters only)."""
+cdef inline void stat_injected(Core self, int e, Packet *pkt) noexcept nogil:
+    """Endpoint e sent a flit of packet pkt into the network now (endpoints send in parallel: e's own
+    counter only)."""
     if self.st_endpoint != NULL:
-        ep_stat(self, SE_INJECTED_PACKETS, e)[0] += head
-        ep_stat(self, SE_INJECTED_FLITS, e)[0] += 1
         ep_stat(self, SE_QUEUE_CYCLES, e)[0] += self.now - pkt.create
 
 

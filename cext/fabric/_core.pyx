@@ -66,8 +66,7 @@ from _packets cimport grow_packets, eject
 from _sources cimport endpoint_create, endpoint_send, release_message, first_arrival
 from _messages cimport heap_push, heap_pop
 from _statistics cimport (grow_histograms, grow_series, series_sample, stat_class_injected, flush_counts,
-                          COUNTS_PERIOD, N_SR, N_SE, N_SF, N_SS, SE_INJECTED_PACKETS, SE_INJECTED_FLITS,
-                          SE_ACCEPTED_FLITS, SE_QUEUE_CYCLES, ep_stat)
+                          COUNTS_PERIOD, N_SR, N_SE, N_SF, N_SS, SE_ACCEPTED_FLITS, ep_stat)
 from _inspection cimport check_cycle, probe
 
 import mmap
@@ -703,33 +702,32 @@ cdef class Core:
         flits injected, flit-cycles in the source queue, flits accepted, and the measured packets
         delivered to it with the sum and the largest of their latencies. All but the last two grow with
         time, so the difference of two read-outs is what happened between them."""
-        cdef int64_t e, i, flits, packets, waited
+        cdef int64_t e, i, n, flits, waited
         cdef int32_t pid
         cdef Packet *pkt
         if self.st_endpoint == NULL:
             return None
         k = self._keep
         flush_counts(self)
-        sides = k["st_endpoint"][: self.n_endpoints * N_SE].reshape(2, self.n_endpoints, N_SE // 2)
-        endpoint = np.concatenate([sides[0], sides[1]], axis=1)     # (n_endpoints, N_SE) in SE_* order
-        # what the source queues hold: created, not yet injected, and waiting until now
-        queued = np.zeros((self.n_endpoints, 3), np.int64)
-        for e in range(self.n_endpoints):
+        n = self.n_endpoints
+        counts = k["st_endpoint"][: n * N_SE]
+        created, queue_cycles = counts[: 2 * n].reshape(n, 2), counts[2 * n: 3 * n]
+        received = counts[3 * n:].reshape(n, 4)
+        # what the source queues hold: flits created, not yet injected, and waiting until now
+        queued = np.zeros((n, 2), np.int64)
+        for e in range(n):
             pid = self.ep_q_head[e]
-            flits = packets = waited = 0
+            flits = waited = 0
             i = self.ep_cur_sent[e]             # flits of the front packet already sent
             while pid >= 0:
                 pkt = &self.pkts[pid]
                 flits += pkt.size - i
-                packets += i == 0
                 waited += (pkt.size - i) * (self.now - pkt.create)
                 i = 0
                 pid = pkt.next
-            queued[e, 0], queued[e, 1], queued[e, 2] = packets, flits, waited
-        endpoint[:, SE_INJECTED_PACKETS] += queued[:, 0]      # now: created packets
-        endpoint[:, SE_QUEUE_CYCLES] += queued[:, 2]
-        endpoint = np.insert(endpoint, 1, endpoint[:, SE_INJECTED_FLITS] + queued[:, 1], axis=1)    # created flits
-        endpoint = np.delete(endpoint, N_SE // 2, axis=1)     # (the spare source column)
+            queued[e, 0], queued[e, 1] = flits, waited
+        # in fabric/activity.py's ENDPOINT_COUNTS order: injected = created - queued
+        endpoint = np.column_stack([created, created[:, 1] - queued[:, 0], queue_cycles + queued[:, 1], received])
         return {
             "now": self.now,
             "port_flits": k["port_flits"][: self.n_ports].copy(),
