@@ -7,7 +7,7 @@ from fabric._core cimport Core, mask_words, port_words
 from _statistics cimport stat_flit_seen
 
 
-cdef inline int receive(Core self, int r, int p0, Shape *shape) noexcept nogil:
+cdef inline int receive(Core self, int r, int p0, Shape *shape, Count *counts) noexcept nogil:
     """A: credits arriving at router r's output VCs this cycle. B: flits that arrived on their input
     links last cycle were written into their buffers then and are usable from now on; doing the
     write here, just before its first use, keeps the input-VC state in cache. Only the ports whose
@@ -50,7 +50,8 @@ cdef inline int receive(Core self, int r, int p0, Shape *shape) noexcept nogil:
                     q -= B - 2
                 self.buf[<int64_t>i * B + q] = flit
             in_vc.count += 1
-            stat_flit_seen(self, in_vc)
+            if Count is Counting:
+                stat_flit_seen(self, in_vc)
             # a head is routed soon, by its destination's key: a random line of ep_key, which the
             # sweep over the network's state has likely pushed out of the caches since last use
             prefetch(&self.ep_key[(flit >> DEST_SHIFT) & DEST_MASK], 0)

@@ -10,7 +10,7 @@ from _allocators cimport switch_allocate, vc_allocate, va_alone
 from _statistics cimport stat_flit_left, stat_credit_stall, stat_router_step
 
 
-cdef inline int router_step(Core self, Work *w, int r, Shape *shape) noexcept nogil:
+cdef inline int router_step(Core self, Work *w, int r, Shape *shape, Count *counts) noexcept nogil:
     """One cycle of router r. The stages are functions of their own: the hot loops then keep fewer
     values live and spill less (measured +5-10% for the scan)."""
     cdef int p0 = self.port_indptr[r], p1 = self.port_indptr[r + 1]
@@ -18,7 +18,7 @@ cdef inline int router_step(Core self, Work *w, int r, Shape *shape) noexcept no
 
     # A and B: credits and flits arriving at our ports; C. route computation, and gather VC- and
     # switch-allocation requests
-    flags = scan(self, w, r, p0, &n_va, &n_sa, shape)
+    flags = scan(self, w, r, p0, &n_va, &n_sa, shape, counts)
     if flags < 0:
         return ST_INVARIANT
 
@@ -32,9 +32,10 @@ cdef inline int router_step(Core self, Work *w, int r, Shape *shape) noexcept no
     # E. switch allocation: iSLIP over input ports x output ports, one iteration; the winners
     # (the requests that keep their place in req_*) then cross the switch
     n_win = switch_allocate(self, w, p0, n_in, n_sa) if flags & SA_CONFLICT else n_sa
-    stat_router_step(self, r, n_va, n_sa, n_win)
+    if Count is Counting:
+        stat_router_step(self, r, n_va, n_sa, n_win)
     for j in range(n_win):
-        if traverse(self, w, r, p0, w.req_in[j], w.req_out[j], w.req_vc[j], shape):
+        if traverse(self, w, r, p0, w.req_in[j], w.req_out[j], w.req_vc[j], shape, counts):
             return ST_INVARIANT
     return ST_OK
 
@@ -49,7 +50,8 @@ cdef inline bint waiting(Core self, InVC *in_vc, Shape *shape) noexcept nogil:
     return False
 
 
-cdef inline int scan(Core self, Work *w, int r, int p0, int *n_va, int *n_sa, Shape *shape) noexcept nogil:
+cdef inline int scan(Core self, Work *w, int r, int p0, int *n_va, int *n_sa, Shape *shape,
+                     Count *counts) noexcept nogil:
     """Visit router r's input VCs holding flits, port by port: route new heads, and append VC- and
     switch-allocation requests. An input port asks for an output once, through the VC that comes
     first in round-robin order from the port's VC pointer.
@@ -74,7 +76,7 @@ cdef inline int scan(Core self, Work *w, int r, int p0, int *n_va, int *n_sa, Sh
     words = &self.vcmask[r * WV]
     rc_words = &self.rc_mask[r * WV]
     va_words = &self.va_mask[r * WV]
-    if receive(self, r, p0, shape):
+    if receive(self, r, p0, shape, counts):
         return -1
     for wi in range(WV):
         held = words[wi]
@@ -125,7 +127,8 @@ cdef inline int scan(Core self, Work *w, int r, int p0, int *n_va, int *n_sa, Sh
                 continue
             lo = in_vc.out_lo
             if self.credits[(p0 + lo) * V + in_vc.sel] <= 0:
-                stat_credit_stall(self, p0 + lo)
+                if Count is Counting:
+                    stat_credit_stall(self, p0 + lo)
                 continue
             if Shape is General:
                 if self.any_slow and self.port_free[p0 + lo] > self.now:
@@ -172,7 +175,7 @@ cdef inline int scan(Core self, Work *w, int r, int p0, int *n_va, int *n_sa, Sh
 
 
 cdef inline int traverse(Core self, Work *w, int r, int p0, int li, int lo, int v,
-                          Shape *shape) noexcept nogil:
+                          Shape *shape, Count *counts) noexcept nogil:
     """Input port li, VC v won output port lo: move its front flit through the switch. Fields of
     self are read into locals first: the byte-wide stores below may alias anything, and would
     otherwise force them to be reloaded."""
@@ -222,8 +225,9 @@ cdef inline int traverse(Core self, Work *w, int r, int p0, int li, int lo, int 
         w.ep_credit_n[slot] += 1
     # onto the output link, or out through the ejection channel (1 cycle, always accepts)
     arrival = now + pout.flit_delay
-    ps[o].flits += 1                    # (counted always: a store to a line the traversal writes anyway)
-    stat_flit_left(self, in_vc)
+    if Count is Counting:
+        ps[o].flits += 1
+        stat_flit_left(self, in_vc)
     if Shape is General:
         if self.any_slow:
             self.port_free[o] = now + self.port_cpf[o]

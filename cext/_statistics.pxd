@@ -246,7 +246,8 @@ cdef inline void series_add(Core self, int64_t t, int c, int field, int64_t valu
 
 cdef inline void series_sample(Core self) noexcept nogil:
     """At the start of a bucket (now): the flits in the network and in source queues, per class."""
-    cdef int64_t b = series_bucket(self, self.now), *flow
+    cdef int64_t b = series_bucket(self, self.now)
+    cdef int64_t *flow
     cdef int c
     if b >= self.series_cap and grow_series(self, b):
         return

@@ -161,8 +161,8 @@ cdef struct PortState:
     int16_t sa_gptr         # output side: next local input port to favour in switch allocation
     int16_t sa_aptr         # input side: next local output port to favour
     int16_t sa_vptr         # input side: next VC to favour
-    uint16_t flits          # output side: flits sent since Core.counts_base (wraps when nothing reads it;
-                            # cext/_statistics.pxd, flush_counts, moves it to Core.port_flits in time)
+    uint16_t flits          # output side: flits sent since Core.counts_base, while the run counts (stats,
+                            # count_ports; cext/_statistics.pxd, flush_counts, moves it to Core.port_flits)
 
 
 cdef struct OutVC:
@@ -216,6 +216,18 @@ cdef struct General:
 ctypedef fused Shape:
     Plain
     General
+
+# And whether the step counts activity (stats, or count_ports): a run that does not count gets a copy of
+# the router step without the counting in it.
+cdef struct Silent:
+    char unused
+
+cdef struct Counting:
+    char unused
+
+ctypedef fused Count:
+    Silent
+    Counting
 
 
 

@@ -964,20 +964,32 @@ cdef int step_routers(Core self) noexcept nogil:
     cdef Work *w
     cdef Plain *plain = NULL
     cdef General *general = NULL
+    cdef Silent *silent = NULL
+    cdef Counting *counting = NULL
     self.cm_now = &self.credit_in[(self.now & self.rmask) * self.n_routers * self.WP]
     self.am_prev = &self.arrive[((self.now - 1) & self.rmask) * self.n_routers * self.WP]
     self.link_prev = &self.link_flit[((self.now - 1) & self.rmask) * self.n_ports]
     if self.n_threads == 1:
-        if self.plain:
-            step_block(self, &self.works[0], plain)
+        if self.port_flits == NULL:
+            if self.plain:
+                step_block(self, &self.works[0], plain, silent)
+            else:
+                step_block(self, &self.works[0], general, silent)
+        elif self.plain:
+            step_block(self, &self.works[0], plain, counting)
         else:
-            step_block(self, &self.works[0], general)
+            step_block(self, &self.works[0], general, counting)
     else:
         for t in prange(self.n_blocks, num_threads=self.n_threads, schedule="static", chunksize=1):
-            if self.plain:
-                step_block(self, &self.works[t], plain)
+            if self.port_flits == NULL:
+                if self.plain:
+                    step_block(self, &self.works[t], plain, silent)
+                else:
+                    step_block(self, &self.works[t], general, silent)
+            elif self.plain:
+                step_block(self, &self.works[t], plain, counting)
             else:
-                step_block(self, &self.works[t], general)
+                step_block(self, &self.works[t], general, counting)
     for t in range(self.n_blocks):
         w = &self.works[t]
         if w.status != ST_OK and status == ST_OK:
@@ -1027,7 +1039,7 @@ cdef void prefetch_vcs(Core self, int r) noexcept nogil:
             prefetch(&base[pop_port_byte(&bits, i, self.V)], 1)
 
 
-cdef void step_block(Core self, Work *w, Shape *shape) noexcept nogil:
+cdef void step_block(Core self, Work *w, Shape *shape, Count *counts) noexcept nogil:
     """The step of block w's routers (w.lo .. w.hi-1) in this cycle. A router with no flits buffered
     and no flit or credit arriving has nothing to do (its step would change nothing): it is skipped
     after a look at its VC mask and arrival and credit words."""
@@ -1054,14 +1066,15 @@ cdef void step_block(Core self, Work *w, Shape *shape) noexcept nogil:
                         line += 64
             else:
                 prefetch_vcs(self, ahead)
-            if self.st_router != NULL:      # stats: the counters the step will add to
-                prefetch(&self.st_router[ahead * N_SR], 1)
+            if Count is Counting:
+                if self.st_router != NULL:      # stats: the counters the step will add to
+                    prefetch(&self.st_router[ahead * N_SR], 1)
         if Shape is Plain:
             busy = vm[r] | cm[r] | am[r]
         else:
             busy = any_set(&vm[r * WV], WV) or any_set(&cm[r * WP], WP) or any_set(&am[r * WP], WP)
         if busy and w.status == ST_OK:
-            w.status = router_step(self, w, r, shape)
+            w.status = router_step(self, w, r, shape, counts)
 
 
 cdef int run_cycles(Core self, cycle_t until, bint stop_when_drained) noexcept nogil:
