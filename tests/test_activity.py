@@ -69,10 +69,13 @@ def test_credit_stalls_are_counted_where_flits_wait():
     assert w["credit_stall"][net.port_kind == 2].sum() == 0                  # ejection always has room
 
 
-OBLIVIOUS = [("mesh8x8", []), ("torus8x8", []), ("fattree_k4n3", []), ("dragonfly_p2a4h2", []), ("petersen", [])]
+# every oblivious routing (dor on the three grids, nca on both trees, dragonfly min, ecmp, updown)
+OBLIVIOUS = [("mesh8x8", []), ("torus8x8", []), ("hyperx4x4x4", []), ("fattree_k4n3", []),
+             ("clos_r16", ["routing.algorithm='nca'"]), ("dragonfly_p2a4h2", []), ("petersen", []),
+             ("petersen", ["routing.algorithm='updown'"])]
 
 
-@pytest.mark.parametrize("name, sets", OBLIVIOUS, ids=[n for n, _ in OBLIVIOUS])
+@pytest.mark.parametrize("name, sets", OBLIVIOUS, ids=[n + "-".join(s) for n, s in OBLIVIOUS])
 def test_link_loads_match_the_exact_expected_loads(name, sets):
     # the stats tables' link loads over a long run at half of Θ*, against the walk of the routing that
     # makes Θ* exact (bounds.channel_loads): the busiest tenth of the links within 5% (or 5 sigma)
@@ -292,3 +295,17 @@ def test_a_sweep_writes_a_folder_per_point(tmp_path):
     assert {line["stats_dir"] for line in lines} == {str(tmp_path / "s" / f) for f in folders}
     assert all("stats" in line and "energy" in line for line in lines)
     assert sorted(p.stem for p in (tmp_path / "s" / folders[0]).iterdir()) == sorted(activity.KINDS)
+
+
+def test_parquet_tables_read_back(tmp_path):
+    pytest.importorskip("pyarrow")
+    from fabric.plot_stats import read_table
+    from fabric.table_files import write_tables
+
+    result = fabric.simulate(MESH, overrides=["sim.warmup_cycles=100", "sim.measure_cycles=300"], stats=True,
+                             progress=False)
+    files = write_tables(result.tables, tmp_path)
+    assert sorted(f.suffix for f in files) == [".parquet"] * 4
+    links = read_table(tmp_path, "links")
+    assert np.array_equal(links["flits"], result.tables["links"]["flits"])
+    assert list(links["group"][:2]) == list(result.tables["links"]["group"][:2])
