@@ -108,9 +108,18 @@ def _grid_heat_maps(links, groups, routers, plt):
     return fig
 
 
+def group_order(name: str):
+    """Kinds of link in the order a packet meets them: up a tree's tiers, then down, then ejection."""
+    kind, _, tiers = name.partition(" ")
+    if kind in ("up", "down") and "-" in tiers:
+        low = int(tiers.split("-")[0])
+        return (1, 0, low) if kind == "up" else (1, 1, -low)
+    return (2 if name == "ejection" else 0, 0, name)
+
+
 def _by_group(links, groups, plt):
     """Utilisation of every link, one column per kind of link (tiers, link classes, ejection)."""
-    names = sorted(set(groups), key=lambda g: (g == "ejection", g))
+    names = sorted(set(groups), key=group_order)
     utilisation = np.asarray(links["utilisation"], float)
     fig, ax = plt.subplots(figsize=(max(4.8, 1.1 * len(names) + 2), 4.4), dpi=120)
     data = [utilisation[np.asarray(groups) == g] for g in names]
