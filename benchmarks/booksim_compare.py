@@ -6,7 +6,9 @@ Uniform traffic with 1- and 4-flit packets, set up as BookSim was:
 * the 4-ary 3-tree with nca and anca routing (tests/data/booksim_fattree_k4n3.csv;
   topologies/fattree_k4n3.toml), see tests/data/booksim_fattree_README.md;
 * ROMM on the 8x8 mesh under uniform and transpose traffic, and dimension order under transpose
-  (tests/data/booksim_romm_8x8mesh.csv, see tests/data/booksim_romm_README.md).
+  (tests/data/booksim_romm_8x8mesh.csv, see tests/data/booksim_romm_README.md);
+* the 8x8 mesh with three iterations of both iSLIP allocators (tests/data/booksim_islip3_8x8mesh.csv, see
+  tests/data/booksim_islip3_README.md).
 
 Two checks per curve:
 
@@ -22,6 +24,7 @@ is noisy (2x between seeds on the 4-flit torus at 0.53), so fabric's figures are
     python benchmarks/booksim_compare.py [--jobs 2] [--seeds 1,2,3] [--only mesh/1,fattree_anca/4]
     python benchmarks/booksim_compare.py --patterns     # transpose, bit_complement, ... at 0.1 on the mesh
     python benchmarks/booksim_compare.py --romm         # ROMM's curves and saturation throughputs
+    python benchmarks/booksim_compare.py --only islip3/1,islip3/4   # three iSLIP iterations
 
 Saturation throughput (--romm): BookSim's `sim_type = throughput` rows, accepted flits per node per cycle
 at offered load 1.0, against fabric's accepted rate at 1.0 over the same window.
@@ -39,8 +42,10 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"
 TOPOLOGIES = ROOT / "topologies"
 # curve family -> (reference CSV, its topology column, its routing_function column or None, fabric spec,
-# fabric overrides, highest load at which latency must agree within 5%[, its traffic column])
+# fabric overrides, highest load at which latency must agree within 5% (or per packet size)[, other columns' values,
+# default traffic uniform])
 ROMM = DATA / "booksim_romm_8x8mesh.csv"
+ISLIP3 = DATA / "booksim_islip3_8x8mesh.csv"
 FAMILIES = {
     "mesh": (DATA / "booksim_uniform_64node.csv", "mesh", None, TOPOLOGIES / "mesh8x8.toml", [], 0.35),
     "torus": (DATA / "booksim_uniform_64node.csv", "torus", None, TOPOLOGIES / "torus8x8.toml", [], 0.45),
@@ -51,14 +56,18 @@ FAMILIES = {
     # BookSim's ROMM curves stop at their last stable load, below 3x the zero-load latency: no knee
     "romm": (ROMM, "mesh", "romm_mesh", TOPOLOGIES / "mesh8x8.toml", ["routing.algorithm=romm"], 0.30),
     "romm_transpose": (ROMM, "mesh", "romm_mesh", TOPOLOGIES / "mesh8x8.toml",
-                       ["routing.algorithm=romm", "traffic.pattern=transpose"], 0.20, "transpose"),
+                       ["routing.algorithm=romm", "traffic.pattern=transpose"], 0.20, {"traffic": "transpose"}),
     "dor_transpose": (ROMM, "mesh", "dim_order_mesh", TOPOLOGIES / "mesh8x8.toml", ["traffic.pattern=transpose"],
-                      0.10, "transpose"),
+                      0.10, {"traffic": "transpose"}),
+    # three iterations of both iSLIP allocators (BookSim: islip(3); its alloc_iters key does nothing)
+    "islip3": (ISLIP3, "mesh", None, TOPOLOGIES / "mesh8x8.toml", ["router.alloc_iters=3"], {"1": 0.40, "4": 0.35},
+               {"allocators": "islip(3) both"}),
 }
 REFERENCE = DATA / "booksim_uniform_64node.csv"
 LATENCY_MAX_LOAD = {name: family[5] for name, family in FAMILIES.items()}
 CURVES = ("mesh/1", "mesh/4", "torus/1", "torus/4")
 FAT_TREE_CURVES = ("fattree/1", "fattree/4", "fattree_anca/1", "fattree_anca/4")
+ISLIP3_CURVES = ("islip3/1", "islip3/4")
 ROMM_CURVES = ("romm/1", "romm/4", "romm_transpose/1", "romm_transpose/4", "dor_transpose/1", "dor_transpose/4")
 ZERO_LOAD = 0.01
 
@@ -68,12 +77,12 @@ def reference(curve, sim_type="latency"):
     stopped without figures (an empty latency) is left out."""
     family, size = curve.split("/")
     path, topo, routing, *_ = FAMILIES[family]
-    traffic = FAMILIES[family][6] if len(FAMILIES[family]) > 6 else "uniform"
+    columns = {"traffic": "uniform", **(FAMILIES[family][6] if len(FAMILIES[family]) > 6 else {})}
     with open(path) as f:
         return {float(r["offered_flits_per_node_cycle"]): r for r in csv.DictReader(f)
                 if r["sim_type"] == sim_type and r["topology"] == topo and r["packet_size_flits"] == size
-                and (routing is None or r["routing_function"] == routing) and r["traffic"] == traffic
-                and r["packet_latency_avg"] != ""}
+                and (routing is None or r["routing_function"] == routing)
+                and all(r[k] == v for k, v in columns.items()) and r["packet_latency_avg"] != ""}
 
 
 def run_point(args):
@@ -110,8 +119,10 @@ def compare(curves=CURVES, seeds=(1, 2, 3), measure=3000, jobs=2, with_knee=True
     tasks = {}
 
     def latency_loads(curve):
-        topo = curve.split("/")[0]
-        return sorted(x for x in reference(curve) if x <= LATENCY_MAX_LOAD[topo] + 1e-9
+        topo, size = curve.split("/")
+        limit = LATENCY_MAX_LOAD[topo]
+        limit = limit[size] if isinstance(limit, dict) else limit      # (per packet size)
+        return sorted(x for x in reference(curve) if x <= limit + 1e-9
                       and (loads is None or any(abs(x - y) < 1e-9 for y in loads)))
 
     for curve in curves:

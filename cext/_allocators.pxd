@@ -55,10 +55,67 @@ cdef inline int switch_allocate(Core self, Work *w, int p0, int n_in, int n_sa) 
     return n_win
 
 
+cdef inline int switch_allocate_iterated(Core self, Work *w, int p0, int n_in, int n_sa) noexcept nogil:
+    """iSLIP with alloc_iters iterations over the n_sa requests in req_*: each iteration matches the inputs
+    and outputs still unmatched; pointers move on the first iteration's matches only (McKeown 1999;
+    BookSim's islip.cpp, whose iterations are asked for as islip(N)). Marks w.won[j] with the iteration
+    (from 1) request j won in, 0 for none; returns how many won."""
+    cdef int j, lo, li, dist, best, bi, it, n_win = 0, n_new
+    cdef int32_t *req_in = w.req_in
+    cdef int32_t *req_out = w.req_out
+    cdef int32_t *mark = w.mark
+    cdef int32_t *in_done = w.done
+    cdef int32_t *out_done = w.done + self.max_router_ports
+    cdef int32_t stamp, match
+    w.mark_stamp += 1
+    match = w.mark_stamp                 # this allocation's stamp of the matched inputs and outputs
+    for j in range(n_sa):
+        w.won[j] = 0
+    for it in range(self.alloc_iters):
+        w.mark_stamp += 1
+        stamp = w.mark_stamp
+        # grant: each unmatched output picks the unmatched requesting input closest after its pointer
+        for j in range(n_sa):
+            lo = req_out[j]
+            if out_done[lo] == match or in_done[req_in[j]] == match:
+                continue
+            dist = req_in[j] - self.pstate[p0 + lo].sa_gptr
+            if dist < 0:
+                dist += n_in
+            if mark[lo] != stamp or dist < w.best_dist[lo]:
+                mark[lo] = stamp
+                w.best_dist[lo] = dist
+                w.best_req[lo] = j
+        # accept: each unmatched input takes the granting output closest after its pointer
+        n_new = 0
+        j = 0
+        while j < n_sa:
+            li = req_in[j]
+            best = -1
+            bi = -1
+            while j < n_sa and req_in[j] == li:
+                lo = req_out[j]
+                if in_done[li] != match and mark[lo] == stamp and w.best_req[lo] == j:
+                    dist = lo - self.pstate[p0 + li].sa_aptr
+                    if dist < 0:
+                        dist += n_in
+                    if best < 0 or dist < best:
+                        best = dist
+                        bi = j
+                j += 1
+            if bi >= 0:
+                w.won[bi] = it + 1
+                in_done[li] = match
+                out_done[req_out[bi]] = match
+                n_new += 1
+        n_win += n_new
+        if n_new == 0:
+            break
+    return n_win
+
+
 cdef inline void vc_allocate(Core self, Work *w, int r, int p0, int NV, int n_va) noexcept nogil:
-    cdef int j, i, o, ov, lo_v, dist, best, bi, V = self.V, li_v, n
-    cdef uint64_t cand
-    cdef InVC *in_vc
+    cdef int j, i, n, it
     # An input VC asks for VCs of one output port only, so allocation splits by output port, and a
     # port with one requester (the scan counted them) needs no arbitration.
     n = 0
@@ -71,14 +128,31 @@ cdef inline void vc_allocate(Core self, Work *w, int r, int p0, int NV, int n_va
             w.va_cand[n] = w.va_cand[j]
             n += 1
     n_va = n
+    for it in range(self.alloc_iters):
+        if not vc_iteration(self, w, r, p0, NV, n_va, it == 0):
+            break
+
+
+cdef inline bint vc_iteration(Core self, Work *w, int r, int p0, int NV, int n_va, bint first) noexcept nogil:
+    """One iSLIP iteration of VC allocation over the n_va requests in va_req / va_cand: the input VCs still
+    waiting and the output VCs still free. Pointers move on the first iteration's grants only (McKeown
+    1999; BookSim's islip.cpp). Returns whether a VC was granted."""
+    cdef int j, i, o, ov, lo_v, dist, best, bi, V = self.V, li_v
+    cdef uint64_t cand
+    cdef bint granted = False
+    cdef InVC *in_vc
     w.mark_stamp += 1
     # grant: each free output VC picks the requesting input VC closest after its pointer
     for j in range(n_va):
         i = w.va_req[j]
         in_vc = &self.ivc[i]
+        if not first and in_vc.state != VC_ROUTED:
+            continue                        # granted in an earlier iteration
         li_v = i - p0 * V
         o = p0 + in_vc.out_lo
         cand = w.va_cand[j]
+        if not first:
+            cand &= self.pstate[o].free_vcs
         while cand:
             ov = ctz64(cand)
             cand &= cand - 1
@@ -94,10 +168,14 @@ cdef inline void vc_allocate(Core self, Work *w, int r, int p0, int NV, int n_va
     for j in range(n_va):
         i = w.va_req[j]
         in_vc = &self.ivc[i]
+        if not first and in_vc.state != VC_ROUTED:
+            continue
         o = p0 + in_vc.out_lo
         best = -1
         bi = -1
         cand = w.va_cand[j]
+        if not first:
+            cand &= self.pstate[o].free_vcs
         while cand:
             ov = ctz64(cand)
             cand &= cand - 1
@@ -110,7 +188,9 @@ cdef inline void vc_allocate(Core self, Work *w, int r, int p0, int NV, int n_va
                     best = dist
                     bi = ov
         if bi >= 0:
-            grant_vc(self, i, r, p0, bi)
+            grant_vc(self, i, r, p0, bi, first)
+            granted = True
+    return granted
 
 
 cdef inline void va_alone(Core self, int i, int r, int p0, uint64_t cand) noexcept nogil:
@@ -124,11 +204,12 @@ cdef inline void va_alone(Core self, int i, int r, int p0, uint64_t cand) noexce
     cdef int a = in_vc.va_aptr - in_vc.out_lo * self.V
     a &= -<int>(<unsigned> a < <unsigned> self.V)   # on another port: from the first candidate
     rot = (cand >> a) | (cand << ((64 - a) & 63))
-    grant_vc(self, i, r, p0, (a + ctz64(rot)) & 63)
+    grant_vc(self, i, r, p0, (a + ctz64(rot)) & 63, True)
 
 
-cdef inline void grant_vc(Core self, int i, int r, int p0, int ov) noexcept nogil:
-    """Input VC i (global; of router r, whose first port is p0) takes output VC ov of its output port."""
+cdef inline void grant_vc(Core self, int i, int r, int p0, int ov, bint pointers) noexcept nogil:
+    """Input VC i (global; of router r, whose first port is p0) takes output VC ov of its output port; the
+    round-robin pointers move past them with `pointers` (a first-iteration grant)."""
     cdef InVC *in_vc = &self.ivc[i]
     cdef int V = self.V, o = p0 + in_vc.out_lo, q = i - p0 * V
     cdef int next_in = q + 1, next_out = in_vc.out_lo * V + ov + 1
@@ -138,5 +219,6 @@ cdef inline void grant_vc(Core self, int i, int r, int p0, int ov) noexcept nogi
     in_vc.state = VC_ACTIVE_HEAD
     self.va_mask[r * self.WV + (q >> 6)] &= ~((<uint64_t>1) << (q & 63))
     in_vc.wait = self.va - 1
-    self.va_gptr[o * V + ov] = next_in      # (may be the router's VC count: the same as 0, see PortState)
-    in_vc.va_aptr = next_out
+    if pointers:
+        self.va_gptr[o * V + ov] = next_in      # (may be the router's VC count: the same as 0, see PortState)
+        in_vc.va_aptr = next_out

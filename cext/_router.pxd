@@ -6,7 +6,7 @@ from _types cimport *
 from fabric._core cimport Core, mask_words, port_words
 from _links cimport receive
 from _routing cimport route
-from _allocators cimport switch_allocate, vc_allocate, va_alone
+from _allocators cimport switch_allocate, switch_allocate_iterated, vc_allocate, va_alone
 from _statistics cimport stat_flit_left, stat_credit_stall, stat_router_step
 
 
@@ -31,11 +31,21 @@ cdef inline int router_step(Core self, Work *w, int r, Shape *shape, Count *coun
 
     # E. switch allocation: iSLIP over input ports x output ports, one iteration; the winners
     # (the requests that keep their place in req_*) then cross the switch
+    if self.alloc_iters > 1 and flags & SA_CONFLICT:
+        # several iterations: the winners stay where they are, marked by the iteration they won in
+        n_win = switch_allocate_iterated(self, w, p0, n_in, n_sa)
+        if Count is Counting:
+            stat_router_step(self, r, n_va, n_sa, n_win)
+        for j in range(n_sa):
+            if w.won[j] and traverse(self, w, r, p0, w.req_in[j], w.req_out[j], w.req_vc[j], w.won[j] == 1,
+                                     shape, counts):
+                return ST_INVARIANT
+        return ST_OK
     n_win = switch_allocate(self, w, p0, n_in, n_sa) if flags & SA_CONFLICT else n_sa
     if Count is Counting:
         stat_router_step(self, r, n_va, n_sa, n_win)
     for j in range(n_win):
-        if traverse(self, w, r, p0, w.req_in[j], w.req_out[j], w.req_vc[j], shape, counts):
+        if traverse(self, w, r, p0, w.req_in[j], w.req_out[j], w.req_vc[j], True, shape, counts):
             return ST_INVARIANT
     return ST_OK
 
@@ -174,7 +184,7 @@ cdef inline int scan(Core self, Work *w, int r, int p0, int *n_va, int *n_sa, Sh
     return flags
 
 
-cdef inline int traverse(Core self, Work *w, int r, int p0, int li, int lo, int v,
+cdef inline int traverse(Core self, Work *w, int r, int p0, int li, int lo, int v, bint first,
                           Shape *shape, Count *counts) noexcept nogil:
     """Input port li, VC v won output port lo: move its front flit through the switch. Fields of
     self are read into locals first: the byte-wide stores below may alias anything, and would
@@ -212,8 +222,10 @@ cdef inline int traverse(Core self, Work *w, int r, int p0, int li, int lo, int 
     else:
         in_vc.state = VC_ACTIVE
     # round-robin pointers move past the winner (iSLIP; n_in and V stand for 0, see PortState)
-    ps[o].sa_gptr = li + 1
-    ps[p].sa_aptr = lo + 1
+    # (the switch allocator's pointers only on a first-iteration match, as iSLIP; the input's VC pointer on every one)
+    if first:
+        ps[o].sa_gptr = li + 1
+        ps[p].sa_aptr = lo + 1
     ps[p].sa_vptr = v + 1
     # the freed slot's credit crosses the reverse channel
     slot = (now + pin.credit_delay) & rmask

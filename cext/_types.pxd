@@ -181,6 +181,8 @@ cdef struct Work:
     int32_t *best_req       # per local output (VC): request granted so far
     int32_t *best_dist      # and its round-robin distance
     int32_t *mark           # stamp of the evaluation that last wrote best_*
+    int32_t *won            # switch allocation with iterations: the iteration each request won in (0: none)
+    int32_t *done           # and stamps of the matched input ports (first half) and output ports
     uint64_t *va_cand       # per VC-allocation request: the free output VCs it may take
     uint64_t va_more        # bits (output port mod 64) the scan saw asked for by more than one input VC
     int32_t mark_stamp
@@ -197,7 +199,7 @@ cdef struct Work:
     int32_t lo, hi          # its routers: lo .. hi-1
     int32_t e_lo, e_hi      # and the endpoints it sends for: those of words e_lo .. e_hi-1 of ep_queued
     int64_t *cls_injected   # (C) flits its endpoints injected per traffic class (with more than one)
-    char pad[24]            # to 192 bytes, so that no two blocks (perhaps on two threads) share a cache line
+    char pad[8]             # to 192 bytes, so that no two blocks (perhaps on two threads) share a cache line
 
 
 # The shapes of network the router step is compiled for: Cython makes one copy of each hot function per

@@ -258,6 +258,7 @@ def prepare(spec: dict, network=None, max_memory: int | None = None, threads: in
         "vc_alloc_delay": r["vc_alloc_delay"],
         "sw_alloc_delay": r["sw_alloc_delay"],
         "st_delay": r["st_delay"],
+        "alloc_iters": r["alloc_iters"],
         "route_mode": routing["mode"],
         "torus_tie": routing.get("torus_tie", TORUS_TIES["random"]),
         "hop_classes": settings.get("hop_classes", 1),

@@ -31,6 +31,7 @@ class CoreConfig:
     vc_alloc_delay: int
     sw_alloc_delay: int
     st_delay: int
+    alloc_iters: int            # iterations of the iSLIP VC and switch allocators
     # routing
     route_mode: int             # constants.ROUTING_MODES
     torus_tie: int              # constants.TORUS_TIES

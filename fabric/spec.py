@@ -42,6 +42,8 @@ ROUTER = (
     Param("vc_alloc_delay", "int", 1, PIPELINE_STAGE_DOC, min=1, max=1000),
     Param("sw_alloc_delay", "int", 1, PIPELINE_STAGE_DOC, min=1, max=1000),
     Param("st_delay", "int", 1, PIPELINE_STAGE_DOC, min=1, max=1000),
+    Param("alloc_iters", "int", 1, "iterations of the separable iSLIP VC and switch allocators (BookSim's "
+          "islip(N); its alloc_iters key never reaches the router, docs/booksim-router.md)", min=1, max=64),
 )
 LINK_CLASS = (
     Param("latency", "int", 1, "cycles on a link of this class", min=1, max=100_000),

@@ -47,7 +47,7 @@ def specs(draw):
         return {
             "topology": {"kind": kind, "pod": pod, "pods": pods, "uplinks": uplinks, "planes": draw(st.integers(1, 2)),
                          "spines": draw(st.integers(1, min(3, routers * uplinks)))},
-            "router": {"vcs": draw(st.integers(8 if algorithm == "ecmp" else 1, 8)), "vc_buffer": draw(st.integers(1, 5))},
+            "router": {"vcs": draw(st.integers(8 if algorithm == "ecmp" else 1, 8)), "vc_buffer": draw(st.integers(1, 5)), "alloc_iters": draw(st.integers(1, 3))},
             "link": {"classes": {"scale_out": {"latency": draw(st.integers(1, 4)),
                                                "cycles_per_flit": draw(st.integers(1, 3))}}},
             "routing": {"algorithm": algorithm},
@@ -61,7 +61,7 @@ def specs(draw):
         return {
             "topology": {"kind": kind, "file": graph_file(edges), "concentration": draw(st.integers(1, 2))},
             "router": {"vcs": draw(st.integers(8 if algorithm == "ecmp" else 1, 8)),
-                       "vc_buffer": draw(st.integers(1, 5))},
+                       "vc_buffer": draw(st.integers(1, 5)), "alloc_iters": draw(st.integers(1, 3))},
             "link": {"latency": draw(st.integers(1, 3)), "cycles_per_flit": draw(st.integers(1, 2))},
             "routing": {"algorithm": algorithm},
             "traffic": {"injection_rate": draw(st.floats(0.0, 1.0)), "packet_size": draw(st.integers(1, 5))},
@@ -84,7 +84,7 @@ def specs(draw):
         return {
             "topology": topology,
             "router": {"vcs": draw(st.integers(3 if kind == "dragonfly" else 1, 4)),
-                       "vc_buffer": draw(st.integers(1, 5))},
+                       "vc_buffer": draw(st.integers(1, 5)), "alloc_iters": draw(st.integers(1, 3))},
             "link": {"latency": draw(st.integers(1, 3))},
             "routing": {"algorithm": draw(st.sampled_from(["min", "valiant", "ugal"] if kind == "dragonfly" else ["nca", "anca"]))},
             "traffic": {"injection_rate": draw(st.floats(0.0, 1.0)), "packet_size": draw(st.integers(1, 5))},
@@ -97,7 +97,7 @@ def specs(draw):
     return {
         "topology": {"kind": kind, "dims": dims, "concentration": draw(st.integers(1, 3))},
         "router": {"vcs": draw(st.integers({"torus": 2, "hyperx": n_dims}.get(kind, 2 if algorithm == "romm" else 1), 4)),
-                   "vc_buffer": draw(st.integers(1, 5)),
+                   "vc_buffer": draw(st.integers(1, 5)), "alloc_iters": draw(st.integers(1, 3)),
                    "routing_delay": draw(st.integers(1, 2)), "vc_alloc_delay": draw(st.integers(1, 2)),
                    "sw_alloc_delay": draw(st.integers(1, 2)), "st_delay": draw(st.integers(1, 2))},
         "link": {"latency": draw(st.integers(1, 3))},

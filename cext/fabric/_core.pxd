@@ -10,6 +10,7 @@ cdef class Core:
     # ---- sizes and configuration
     cdef int n_routers, n_ports, n_endpoints, n_dims, V, B, R, rmask, max_router_ports
     cdef int rd, va, sa, st
+    cdef int alloc_iters            # iterations of the iSLIP allocators (router.alloc_iters)
     cdef int route_mode, torus_tie, packet_size
     cdef double packet_rate, log1mp
     # traffic: C classes, each a generator per endpoint (index g = class * n_endpoints + endpoint) with

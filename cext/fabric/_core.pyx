@@ -251,6 +251,7 @@ cdef class Core:
         self.va = cfg.vc_alloc_delay
         self.sa = cfg.sw_alloc_delay
         self.st = cfg.st_delay
+        self.alloc_iters = cfg.alloc_iters
         self.route_mode = cfg.route_mode
         self.torus_tie = cfg.torus_tie
         self.packet_size = cfg.packet_size
@@ -483,10 +484,11 @@ cdef class Core:
             wk.e_lo = t * ((self.n_endpoints + 63) // 64) // self.n_blocks    # in words of ep_queued
             wk.e_hi = (t + 1) * ((self.n_endpoints + 63) // 64) // self.n_blocks
             # the int32 scratch mem, MPV entries each, in one block
-            a = mem.full(f"scratch{t}", 7 * MPV, np.int32); scratch = <int32_t *> a.data
+            a = mem.full(f"scratch{t}", 10 * MPV, np.int32); scratch = <int32_t *> a.data
             wk.req_in, wk.req_out, wk.req_vc = scratch, scratch + M, scratch + 2 * M
             wk.va_req, wk.best_req, wk.best_dist = scratch + 3 * M, scratch + 4 * M, scratch + 5 * M
             wk.mark = scratch + 6 * M
+            wk.won, wk.done = scratch + 7 * M, scratch + 8 * M
             a = mem.full(f"va_cand{t}", MPV, np.uint64); wk.va_cand = <uint64_t *> a.data
             wk.mark_stamp = 0
             wk.va_more = 0
@@ -1093,6 +1095,7 @@ cdef int run_cycles(Core self, cycle_t until, bint stop_when_drained) noexcept n
             w = &self.works[t]
             if w.mark_stamp > STAMP_LIMIT:
                 memset(w.mark, 0, self.max_router_ports * self.V * sizeof(int32_t))
+                memset(w.done, 0, 2 * self.max_router_ports * sizeof(int32_t))
                 w.mark_stamp = 0
             # credits returning to the endpoints this cycle, from the routers' injection buffers
             for i in range(w.ep_credit_n[slot]):
