@@ -128,6 +128,9 @@ cdef inline void vc_allocate(Core self, Work *w, int r, int p0, int NV, int n_va
             w.va_cand[n] = w.va_cand[j]
             n += 1
     n_va = n
+    if self.alloc_iters == 1:           # (a constant first: the checks for later iterations fold away)
+        vc_iteration(self, w, r, p0, NV, n_va, True)
+        return
     for it in range(self.alloc_iters):
         if not vc_iteration(self, w, r, p0, NV, n_va, it == 0):
             break
