@@ -1,8 +1,10 @@
-# Allocators: separable iSLIP with one iteration and round-robin pointers that move only on an
-# accepted grant (McKeown 1999; BookSim's default). The interface another allocator implements:
+# Allocators: separable iSLIP, router.alloc_iters iterations (one by default, BookSim's default), with
+# round-robin pointers that move only on a first-iteration accepted grant (McKeown 1999). The interface
+# another allocator implements:
 #   switch_allocate(core, w, p0, n_in, n_sa) -> n_win: of the n_sa switch requests in w.req_in / req_out /
 #       req_vc (an input port's requests contiguous), keep the winners, moved to the front, at most one per
 #       input and per output; the router step then moves their flits (and the pointers, see _router).
+#       With several iterations, switch_allocate_iterated marks the winners in w.won instead.
 #   vc_allocate(core, w, r, p0, NV, n_va): each of the n_va input VCs in w.va_req, which may take the free
 #       output VCs in w.va_cand (all on one output port), takes at most one, through grant_vc.
 from _types cimport *
