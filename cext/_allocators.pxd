@@ -12,47 +12,53 @@ from fabric._core cimport Core
 from _statistics cimport stat_vc_grant
 
 
-cdef inline int switch_allocate(Core self, Work *w, int p0, int n_in, int n_sa) noexcept nogil:
-    """iSLIP over the n_sa > 1 requests in req_*: returns how many won, moved to the front."""
-    cdef int j, lo, li, dist, best, bi, n_win = 0
-    cdef int32_t *req_in = w.req_in
-    cdef int32_t *req_out = w.req_out
-    cdef int32_t *req_vc = w.req_vc
-    cdef int32_t *mark = w.mark
-    cdef int32_t stamp
-    w.mark_stamp += 1
-    stamp = w.mark_stamp
-    # grant: each output picks the requesting input closest after its pointer
+cdef inline void sa_grant(Core self, Work *w, int p0, int n_in, int n_sa, int32_t stamp, int32_t match,
+                          bint first) noexcept nogil:
+    """Grant: each output picks the requesting input closest after its pointer. After the first iteration
+    only the outputs and inputs not matched yet (stamped `match` in w.done) take part."""
+    cdef int j, lo, dist
+    cdef int32_t *out_done = w.done + self.max_router_ports
     for j in range(n_sa):
-        lo = req_out[j]
-        dist = req_in[j] - self.pstate[p0 + lo].sa_gptr
+        lo = w.req_out[j]
+        if not first and (out_done[lo] == match or w.done[w.req_in[j]] == match):
+            continue
+        dist = w.req_in[j] - self.pstate[p0 + lo].sa_gptr
         if dist < 0:
             dist += n_in
-        if mark[lo] != stamp or dist < w.best_dist[lo]:
-            mark[lo] = stamp
+        if w.mark[lo] != stamp or dist < w.best_dist[lo]:
+            w.mark[lo] = stamp
             w.best_dist[lo] = dist
             w.best_req[lo] = j
-    # accept: requests of one input are contiguous; each input takes the granting output
-    # closest after its pointer
-    j = 0
+
+
+cdef inline int sa_accept(Core self, Work *w, int p0, int n_in, int n_sa, int *j, int32_t stamp) noexcept nogil:
+    """Accept, for the input whose requests start at j[0] (an input's requests are contiguous): the granting
+    output closest after its pointer. Returns that request (-1 none) and moves j[0] past the input's."""
+    cdef int li = w.req_in[j[0]], lo, dist, best = -1, bi = -1
+    while j[0] < n_sa and w.req_in[j[0]] == li:
+        lo = w.req_out[j[0]]
+        if w.mark[lo] == stamp and w.best_req[lo] == j[0]:
+            dist = lo - self.pstate[p0 + li].sa_aptr
+            if dist < 0:
+                dist += n_in
+            if best < 0 or dist < best:
+                best = dist
+                bi = j[0]
+        j[0] += 1
+    return bi
+
+
+cdef inline int switch_allocate(Core self, Work *w, int p0, int n_in, int n_sa) noexcept nogil:
+    """One iSLIP iteration over the n_sa > 1 requests in req_*: returns how many won, moved to the front."""
+    cdef int j = 0, bi, n_win = 0
+    w.mark_stamp += 1
+    sa_grant(self, w, p0, n_in, n_sa, w.mark_stamp, 0, True)
     while j < n_sa:
-        li = req_in[j]
-        best = -1
-        bi = -1
-        while j < n_sa and req_in[j] == li:
-            lo = req_out[j]
-            if w.best_req[lo] == j:
-                dist = lo - self.pstate[p0 + li].sa_aptr
-                if dist < 0:
-                    dist += n_in
-                if best < 0 or dist < best:
-                    best = dist
-                    bi = j
-            j += 1
+        bi = sa_accept(self, w, p0, n_in, n_sa, &j, w.mark_stamp)
         if bi >= 0:
-            req_in[n_win] = req_in[bi]
-            req_out[n_win] = req_out[bi]
-            req_vc[n_win] = req_vc[bi]
+            w.req_in[n_win] = w.req_in[bi]
+            w.req_out[n_win] = w.req_out[bi]
+            w.req_vc[n_win] = w.req_vc[bi]
             n_win += 1
     return n_win
 
@@ -62,53 +68,28 @@ cdef inline int switch_allocate_iterated(Core self, Work *w, int p0, int n_in, i
     and outputs still unmatched; pointers move on the first iteration's matches only (McKeown 1999;
     BookSim's islip.cpp, whose iterations are asked for as islip(N)). Marks w.won[j] with the iteration
     (from 1) request j won in, 0 for none; returns how many won."""
-    cdef int j, lo, li, dist, best, bi, it, n_win = 0, n_new
-    cdef int32_t *req_in = w.req_in
-    cdef int32_t *req_out = w.req_out
-    cdef int32_t *mark = w.mark
-    cdef int32_t *in_done = w.done
-    cdef int32_t *out_done = w.done + self.max_router_ports
-    cdef int32_t stamp, match
+    cdef int j, bi, it, n_win = 0, n_new
+    cdef int32_t match
     w.mark_stamp += 1
-    match = w.mark_stamp                 # this allocation's stamp of the matched inputs and outputs
+    match = w.mark_stamp                 # this allocation's stamp of the matched inputs and outputs in w.done
     for j in range(n_sa):
         w.won[j] = 0
     for it in range(self.alloc_iters):
         w.mark_stamp += 1
-        stamp = w.mark_stamp
-        # grant: each unmatched output picks the unmatched requesting input closest after its pointer
-        for j in range(n_sa):
-            lo = req_out[j]
-            if out_done[lo] == match or in_done[req_in[j]] == match:
-                continue
-            dist = req_in[j] - self.pstate[p0 + lo].sa_gptr
-            if dist < 0:
-                dist += n_in
-            if mark[lo] != stamp or dist < w.best_dist[lo]:
-                mark[lo] = stamp
-                w.best_dist[lo] = dist
-                w.best_req[lo] = j
-        # accept: each unmatched input takes the granting output closest after its pointer
+        sa_grant(self, w, p0, n_in, n_sa, w.mark_stamp, match, it == 0)
         n_new = 0
         j = 0
         while j < n_sa:
-            li = req_in[j]
-            best = -1
-            bi = -1
-            while j < n_sa and req_in[j] == li:
-                lo = req_out[j]
-                if in_done[li] != match and mark[lo] == stamp and w.best_req[lo] == j:
-                    dist = lo - self.pstate[p0 + li].sa_aptr
-                    if dist < 0:
-                        dist += n_in
-                    if best < 0 or dist < best:
-                        best = dist
-                        bi = j
-                j += 1
+            if w.done[w.req_in[j]] == match:            # matched in an earlier iteration
+                bi = w.req_in[j]
+                while j < n_sa and w.req_in[j] == bi:
+                    j += 1
+                continue
+            bi = sa_accept(self, w, p0, n_in, n_sa, &j, w.mark_stamp)
             if bi >= 0:
                 w.won[bi] = it + 1
-                in_done[li] = match
-                out_done[req_out[bi]] = match
+                w.done[w.req_in[bi]] = match
+                w.done[self.max_router_ports + w.req_out[bi]] = match
                 n_new += 1
         n_win += n_new
         if n_new == 0:
