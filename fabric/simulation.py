@@ -67,9 +67,12 @@ def simulate(spec, progress=None, max_memory: int | None = None, partial: bool =
                                                                    closed_loop)
     tables = {}
     if kinds:
-        tables = _activity_tables(spec, net, core, reads)
+        series = core.series()
+        tables = _activity_tables(spec, net, core, reads, series)
         cycles = reads["end"]["now"] - reads["start"]["now"]
         result["stats"] = activity.summary(tables, cycles, spec["stats"]["interval"])
+        if series[1]:               # a bucket could not be stored (no memory): the series is short of counts
+            result["stats"]["series_lost"] = True
         result["energy"] = energy.run_energy(spec, net, tables, cycles,
                                              int(tables["endpoints"]["accepted_flits"].sum()))
         tables = {k: v for k, v in tables.items() if k in kinds}
@@ -88,10 +91,10 @@ def simulate(spec, progress=None, max_memory: int | None = None, partial: bool =
     return Result(result, tables)
 
 
-def _activity_tables(spec, net, core, reads) -> dict:
+def _activity_tables(spec, net, core, reads, series) -> dict:
     """The tables of a run made with stats, from its two read-outs and its series."""
     _, cycles_per_flit = link_settings(net, spec["link"])
     window = activity.window_activity(reads["start"], reads["end"])
     names = ("main", *spec["traffic"].get("classes", {}))
-    return activity.tables(net, window, window["now"], cycles_per_flit, core.series(), spec["stats"]["interval"],
+    return activity.tables(net, window, window["now"], cycles_per_flit, series, spec["stats"]["interval"],
                            spec, names, now=core.now)

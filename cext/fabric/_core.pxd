@@ -194,7 +194,7 @@ cdef class Core:
     cdef int64_t *st_vc_cycles      # (n_ports*V) flit-cycles in each input VC's buffer up to counts_base
     cdef int64_t counts_base        # (the VCs and ports count on from there, in InVC.cycles and PortState.flits)
     cdef int64_t *st_router         # (n_routers*N_SR) allocation requests and grants
-    cdef int64_t *st_endpoint       # (N_SE*n_endpoints) created, injected, accepted, queue, latency
+    cdef int64_t *st_endpoint       # (N_SE*n_endpoints) created, queue cycles, received (see _statistics.ep_stat)
     cdef int64_t *st_class_flow     # (C*N_SF) flits created, injected and accepted per class, from cycle 0
     cdef int64_t *series_counts     # (series_cap*C*N_SS) per bucket and class (growable), NULL without a series
     cdef int64_t series_interval, series_cap, series_used
