@@ -3,12 +3,13 @@
 from _types cimport *
 from fabric._core cimport Core
 from _routing cimport route
+from _output_queues cimport queued_flits
 
 
 cdef inline int check_cycle(Core self) noexcept nogil:
     """After a cycle: every output VC's credits and every input VC's flits within 0..vc_buffer,
-    every injection channel's credits too, and the flits injected and not delivered all in buffers or
-    on links. Records the first violation in self.bad and returns 1."""
+    every injection channel's credits too, and the flits injected and not delivered all in buffers,
+    output queues or on links. Records the first violation in self.bad and returns 1."""
     cdef int64_t i, j, n = self.n_ports * self.V, held = 0, on_links = 0
     for i in range(n):
         if self.port[i // self.V].kind == PORT_LINK and not 0 <= self.credits[i] <= self.B:
@@ -25,6 +26,7 @@ cdef inline int check_cycle(Core self) noexcept nogil:
     for j in range(self.R * self.n_ports):
         if self.link_flit[j] >= 0:
             on_links += 1
+    held += queued_flits(self)
     if held + on_links != self.c_injected_flits - self.c_delivered_flits:
         self.bad[0], self.bad[1], self.bad[2] = CHECK_CONSERVATION, held + on_links, self.c_injected_flits
         self.bad[3] = self.c_delivered_flits

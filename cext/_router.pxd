@@ -8,13 +8,30 @@ from _links cimport receive
 from _routing cimport route
 from _allocators cimport switch_allocate, switch_allocate_iterated, vc_allocate, va_alone
 from _statistics cimport stat_flit_left, stat_credit_stall, stat_router_step
+from _output_queues cimport departure, queue_flit, send_queued, credit_cycle
+
+
+cdef inline int router_cycle(Core self, Work *w, int r, Shape *shape, Count *counts) noexcept nogil:
+    """Router r's cycle with output queues: its internal steps (internal_speedup of them a cycle, BookSim's
+    Router::Evaluate; each runs every stage once, at the same simulated time), then each output port
+    sends a queued flit."""
+    cdef int k, status
+    for k in range(self.steps_now):
+        w.step = k
+        status = router_step(self, w, r, shape, counts)
+        if status != ST_OK:
+            w.step = 0
+            return status
+    w.step = 0
+    return send_queued(self, w, r, self.port_indptr[r], counts)
 
 
 cdef inline int router_step(Core self, Work *w, int r, Shape *shape, Count *counts) noexcept nogil:
     """One cycle of router r. The stages are functions of their own: the hot loops then keep fewer
     values live and spill less (measured +5-10% for the scan)."""
     cdef int p0 = self.port_indptr[r], p1 = self.port_indptr[r + 1]
-    cdef int n_in = p1 - p0, li, j, n_sa = 0, n_va = 0, n_win, flags
+    cdef int n_in = p1 - p0, li, j, n_sa = 0, n_va = 0, n_win, flags, status
+    cdef uint64_t cand
 
     # A and B: credits and flits arriving at our ports; C. route computation, and gather VC- and
     # switch-allocation requests
@@ -22,8 +39,15 @@ cdef inline int router_step(Core self, Work *w, int r, Shape *shape, Count *coun
     if flags < 0:
         return ST_INVARIANT
 
-    # D. VC allocation: iSLIP over (input VC) x (output VC), one iteration
-    if flags & VA_SHARED:
+    # D. VC allocation: iSLIP over (input VC) x (output VC), one iteration; an output-queued router
+    # gives each head in turn the first free VC after its pointer (every head that can have one does)
+    if self.router_kind == KIND_OQ:
+        for j in range(n_va):
+            li = w.va_req[j]
+            cand = w.va_cand[j] & self.pstate[p0 + self.ivc[li].out_lo].free_vcs
+            if cand:
+                va_alone(self, li, r, p0, cand)
+    elif flags & VA_SHARED:
         vc_allocate(self, w, r, p0, n_in * self.V, n_va)
     else:
         for j in range(n_va):
@@ -37,25 +61,30 @@ cdef inline int router_step(Core self, Work *w, int r, Shape *shape, Count *coun
         if Count is Counting:
             stat_router_step(self, r, n_va, n_sa, n_win)
         for j in range(n_sa):
-            if w.won[j] and traverse(self, w, r, p0, w.req_in[j], w.req_out[j], w.req_vc[j], w.won[j] == 1,
-                                     shape, counts):
-                return ST_INVARIANT
+            if w.won[j]:
+                status = traverse(self, w, r, p0, w.req_in[j], w.req_out[j], w.req_vc[j], w.won[j] == 1,
+                                  shape, counts)
+                if status != ST_OK:
+                    return status
         return ST_OK
     n_win = switch_allocate(self, w, p0, n_in, n_sa) if flags & SA_CONFLICT else n_sa
     if Count is Counting:
         stat_router_step(self, r, n_va, n_sa, n_win)
     for j in range(n_win):
-        if traverse(self, w, r, p0, w.req_in[j], w.req_out[j], w.req_vc[j], True, shape, counts):
-            return ST_INVARIANT
+        status = traverse(self, w, r, p0, w.req_in[j], w.req_out[j], w.req_vc[j], True, shape, counts)
+        if status != ST_OK:
+            return status
     return ST_OK
 
 
-cdef inline bint waiting(Core self, InVC *in_vc, Shape *shape) noexcept nogil:
-    """The VC's current pipeline stage has cycles to go: count one down. Plain stages take one
-    cycle, so there is nothing to count."""
+cdef inline bint waiting(Core self, Work *w, InVC *in_vc, Shape *shape) noexcept nogil:
+    """The VC's current pipeline stage has cycles to go: count one down (once a cycle, in the first
+    internal step: a stage of d > 1 cycles ends in the first step of its last cycle, as in BookSim, and
+    the next stage starts in the step after). Plain stages take one cycle, so there is nothing to count."""
     if Shape is General:
         if in_vc.wait:
-            in_vc.wait -= 1
+            if w.step == 0:
+                in_vc.wait -= 1
             return True
     return False
 
@@ -101,7 +130,7 @@ cdef inline int scan(Core self, Work *w, int r, int p0, int *n_va, int *n_sa, Sh
             bit = bits & -bits
             bits &= bits - 1
             in_vc = &ivc[b]
-            if waiting(self, in_vc, shape):
+            if waiting(self, w, in_vc, shape):
                 continue
             route(self, r, p0, p0 + self.vc_port[b], self.vc_index[b], in_vc)
             in_vc.state = VC_ROUTED
@@ -115,10 +144,12 @@ cdef inline int scan(Core self, Work *w, int r, int p0, int *n_va, int *n_sa, Sh
             b = 64 * wi + ctz64(bits)
             bits &= bits - 1
             in_vc = &ivc[b]
-            if waiting(self, in_vc, shape):
+            if waiting(self, w, in_vc, shape):
                 continue
             lo = in_vc.out_lo
             cand = self.class_mask[in_vc.sel] & self.pstate[p0 + lo].free_vcs
+            if self.queued and self.oq_port[p0 + lo].n >= self.oq_limit:
+                cand = 0            # its output queue is full (BookSim: no VC request then)
             if cand:
                 bit = (<uint64_t>1) << (lo & 63)
                 va_more |= va_once & bit
@@ -133,15 +164,28 @@ cdef inline int scan(Core self, Work *w, int r, int p0, int *n_va, int *n_sa, Sh
             b = 64 * wi + ctz64(bits)
             bits &= bits - 1
             in_vc = &ivc[b]
-            if waiting(self, in_vc, shape):
+            if waiting(self, w, in_vc, shape):
                 continue
             lo = in_vc.out_lo
+            if self.router_kind == KIND_OQ:
+                # output-queued: every VC whose output queue has room crosses (credits are taken as
+                # flits leave the queue)
+                if self.oq_port[p0 + lo].n + self.oq_port[p0 + lo].pending >= self.oq_limit:
+                    continue
+                self.oq_port[p0 + lo].pending += 1
+                w.req_in[nsa] = self.vc_port[b]
+                w.req_out[nsa] = lo
+                w.req_vc[nsa] = self.vc_index[b]
+                nsa += 1
+                continue
+            if self.queued and self.oq_port[p0 + lo].n >= self.oq_limit:
+                continue
             if self.credits[(p0 + lo) * V + in_vc.sel] <= 0:
                 if Count is Counting:
                     stat_credit_stall(self, p0 + lo)
                 continue
             if Shape is General:
-                if self.any_slow and self.port_free[p0 + lo] > self.now:
+                if self.any_slow and not self.queued and self.port_free[p0 + lo] > self.now:
                     continue
             li = self.vc_port[b]
             v = self.vc_index[b]
@@ -228,13 +272,18 @@ cdef inline int traverse(Core self, Work *w, int r, int p0, int li, int lo, int 
         ps[p].sa_aptr = lo + 1
     ps[p].sa_vptr = v + 1
     # the freed slot's credit crosses the reverse channel
-    slot = (now + pin.credit_delay) & rmask
+    if self.queued:
+        slot = (credit_cycle(self, p) + pin.credit_delay) & rmask
+    else:
+        slot = (now + pin.credit_delay) & rmask
     if pin.kind == PORT_LINK:
         (<uint8_t *> self.credit_in)[slot * slot_bytes + pin.peer_byte] = <uint8_t>(v + 1)
     else:
         # at most one flit leaves an injection buffer per cycle: one credit per (endpoint, plane)
         w.ep_credit[slot * w.cap + w.ep_credit_n[slot]] = pin.peer * V + v
         w.ep_credit_n[slot] += 1
+    if self.queued:
+        return to_queue(self, w, r, p0, o, ov, flit, head, in_vc, counts)
     # onto the output link, or out through the ejection channel (1 cycle, always accepts)
     arrival = now + pout.flit_delay
     if Count is Counting:
@@ -255,10 +304,30 @@ cdef inline int traverse(Core self, Work *w, int r, int p0, int li, int lo, int 
         self.credits[o * V + ov] = q
         self.link_flit[slot * self.n_ports + pout.peer] = flit
         if q < 0:
-            return 1
+            return ST_INVARIANT
     else:
         # the endpoint's side of ejection waits until every router has stepped (see _packets.eject)
         w.eject_flit[w.n_eject] = flit
         w.eject_at[w.n_eject] = 2 * arrival + head
         w.n_eject += 1
     return 0
+
+
+cdef inline int to_queue(Core self, Work *w, int r, int p0, int o, int ov, int64_t flit, bint head, InVC *in_vc,
+                         Count *counts) noexcept nogil:
+    """The flit that crossed the switch joins its output VC's queue (cext/_output_queues.pxd). An
+    input-queued router takes the downstream credit now, at switch allocation, as BookSim does."""
+    cdef int q
+    if Count is Counting:
+        stat_flit_left(self, in_vc)
+    if self.port[o].kind == PORT_LINK:
+        if head and ((flit >> HOPS_SHIFT) & HOPS_MASK) < HOPS_MASK:
+            flit += 1 << HOPS_SHIFT
+        if self.router_kind == KIND_IQ:
+            q = self.credits[o * self.V + ov] - 1
+            self.credits[o * self.V + ov] = q
+            if q < 0:
+                return ST_INVARIANT
+    if self.router_kind == KIND_OQ:
+        self.oq_port[o].pending -= 1
+    return queue_flit(self, r, p0, o, ov, flit, head, departure(self, w))

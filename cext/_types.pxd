@@ -103,6 +103,10 @@ cdef enum:
     PLANE_RANDOM = 1
     PLANE_LEAST_LOADED = 2
 
+cdef enum:
+    ORDER_SHIFT = 20        # up to 2^20 flits may leave one output port's queue in the same cycle's order
+    KIND_IQ = 0             # router kinds: input-queued (BookSim's iq_router)
+    KIND_OQ = 1             # output-queued (SuperSim's output_queued)
 # Flit word layout
 cdef enum:
     FLIT_TAIL = 1
@@ -165,6 +169,18 @@ cdef struct PortState:
                             # count_ports; cext/_statistics.pxd, flush_counts, moves it to Core.port_flits)
 
 
+# Output queues (cext/_output_queues.pxd), with internal speedup or the output-queued kind: a ring of
+# flits per output VC, each entry two words: the flit, and (its order << 1 | head), where the order is
+# (departure cycle << ORDER_SHIFT) + its place among the port's flits of that cycle
+cdef struct OutQueue:
+    int64_t *items          # 2 * cap words
+    int32_t cap, head, count
+    int32_t owned           # items was allocated by a growth (freed with the core), not from the arena
+cdef struct PortQueue:
+    int64_t last_order      # order of the flit queued last at the port (orders increase)
+    uint64_t vcs            # bit v set while output VC v's queue holds a flit
+    int32_t n               # flits queued at the port, all VCs
+    int32_t pending         # output-queued kind: flits granted this step and not yet queued
 cdef struct OutVC:
     int32_t credits         # free slots in the downstream buffer
     int16_t busy            # 1 while a packet holds the VC
@@ -199,7 +215,8 @@ cdef struct Work:
     int32_t lo, hi          # its routers: lo .. hi-1
     int32_t e_lo, e_hi      # and the endpoints it sends for: those of words e_lo .. e_hi-1 of ep_queued
     int64_t *cls_injected   # (C) flits its endpoints injected per traffic class (with more than one)
-    char pad[8]             # to 192 bytes, so that no two blocks (perhaps on two threads) share a cache line
+    int32_t step            # the router's internal step within this cycle (0: the first; internal_speedup)
+    char pad[4]             # to 192 bytes, so that no two blocks (perhaps on two threads) share a cache line
 
 
 # The shapes of network the router step is compiled for: Cython makes one copy of each hot function per

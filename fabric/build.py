@@ -18,7 +18,7 @@ import numpy as np  # noqa: E402
 
 from . import registry  # noqa: E402
 from ._find_core import find_core  # noqa: E402
-from .constants import DEST_MODES, PLANE_POLICIES, PROCESSES, TORUS_TIES  # noqa: E402
+from .constants import DEST_MODES, PLANE_POLICIES, PROCESSES, ROUTER_KINDS, TORUS_TIES  # noqa: E402
 from .core_config import ROUTING_SETTINGS, CoreConfig, TrafficClass  # noqa: E402
 from .errors import FabricError, FabricWarning  # noqa: E402
 from .spec import CLOSED_LOOP, mean_packet_size  # noqa: E402
@@ -53,6 +53,15 @@ def run_cycles(spec: dict) -> int:
     if spec["traffic"]["pattern"] in CLOSED_LOOP:
         return s["max_cycles"]
     return s["warmup_cycles"] + s["measure_cycles"] + s["drain_cycles"]
+
+
+def speedup_fraction(speedup: float) -> tuple[int, int]:
+    """internal_speedup as (num, den): the core counts each cycle's internal steps exactly. BookSim adds the
+    speedup to a double each cycle, which is the same for a speedup a binary fraction holds (1.5, 1.25)."""
+    from fractions import Fraction
+
+    f = Fraction(speedup).limit_denominator(1000)
+    return f.numerator, f.denominator
 
 
 def estimate_bytes(spec: dict, stats: bool = False) -> int:
@@ -259,6 +268,9 @@ def prepare(spec: dict, network=None, max_memory: int | None = None, threads: in
         "sw_alloc_delay": r["sw_alloc_delay"],
         "st_delay": r["st_delay"],
         "alloc_iters": r["alloc_iters"],
+        "router_kind": ROUTER_KINDS[r["kind"]],
+        "internal_speedup": speedup_fraction(r["internal_speedup"]),
+        "output_buffer": r["output_buffer"],
         "route_mode": routing["mode"],
         "torus_tie": routing.get("torus_tie", TORUS_TIES["random"]),
         "hop_classes": settings.get("hop_classes", 1),

@@ -7,6 +7,7 @@ _core = find_core()
 
 ROUTING_MODES: dict = dict(_core.ROUTING_MODES)
 TORUS_TIES: dict = dict(_core.TORUS_TIES)
+ROUTER_KINDS: dict = dict(_core.ROUTER_KINDS)
 PLANE_POLICIES: dict = dict(_core.PLANE_POLICIES)
 DEST_MODES: dict = dict(_core.DEST_MODES)
 PROCESSES: dict = dict(_core.PROCESSES)

@@ -32,6 +32,9 @@ class CoreConfig:
     sw_alloc_delay: int
     st_delay: int
     alloc_iters: int            # iterations of the iSLIP VC and switch allocators
+    router_kind: int            # constants.ROUTER_KINDS
+    internal_speedup: tuple     # (num, den): internal steps per channel cycle, as a fraction
+    output_buffer: int          # most flits an output port's queue holds, -1 unbounded
     # routing
     route_mode: int             # constants.ROUTING_MODES
     torus_tie: int              # constants.TORUS_TIES

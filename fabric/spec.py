@@ -36,6 +36,15 @@ TOPOLOGY = (
     Param("kind", "str", "mesh", "topology kind; each kind documents its own keys"),
 )
 ROUTER = (
+    Param("kind", "str", "iq", "iq: input-queued (BookSim's iq_router: VC and switch allocation, flits wait in "
+          "input buffers); oq: output-queued (SuperSim's output_queued: no switch allocation, every flit that "
+          "can crosses the switch into its output VC's queue; docs/switches.md)", choices=("iq", "oq")),
+    Param("internal_speedup", "float", 1.0, "the router core runs this many internal steps per channel cycle "
+          "(BookSim's internal_speedup; 1.5 alternates 1 and 2); above 1 flits wait in output queues",
+          min=1.0, max=16.0),
+    Param("output_buffer", "int", -1, "most flits an output port's queue holds (all its VCs), with "
+          "internal_speedup above 1 or kind oq; -1: unbounded (BookSim's output_buffer_size default)",
+          min=-1, max=1 << 24),
     Param("vcs", "int", 4, "virtual channels per input port", min=1, max=64),
     Param("vc_buffer", "int", 8, "flits of buffer per VC", min=1, max=4096),
     Param("routing_delay", "int", 1, PIPELINE_STAGE_DOC, min=1, max=1000),
@@ -581,6 +590,8 @@ def _cross_check(resolved: dict, topology_entry, problems: _Problems) -> None:
             and t["injection_rate"] > t["peak_rate"]:
         problems.add("traffic.injection_rate", f"on_off bursts at traffic.peak_rate = {t['peak_rate']:g}, so the "
                                                f"mean rate cannot exceed it, got {t['injection_rate']:g}")
+    if resolved["router"]["output_buffer"] == 0:
+        problems.add("router.output_buffer", "must be -1 (unbounded) or at least 1 flit, got 0")
     vcs = resolved["router"]["vcs"]
     if topology_entry is not None and vcs is not _INVALID:
         min_vcs = topology_entry.extra.get("min_vcs", 1)

@@ -11,6 +11,18 @@ cdef class Core:
     cdef int n_routers, n_ports, n_endpoints, n_dims, V, B, R, rmask, max_router_ports
     cdef int rd, va, sa, st
     cdef int alloc_iters            # iterations of the iSLIP allocators (router.alloc_iters)
+    # output queues (cext/_output_queues.pxd): with router.internal_speedup above 1, or router.kind "oq"
+    cdef bint queued                # flits cross the switch into output queues, which send one a cycle
+    cdef int router_kind            # KIND_IQ, KIND_OQ (no switch allocation; credits taken on leaving)
+    cdef int64_t speedup_num, speedup_den   # internal steps per channel cycle, num / den
+    cdef int steps_now              # internal steps of this cycle
+    cdef int32_t oq_limit           # router.output_buffer: most flits an output port's queue holds
+    cdef OutQueue *oq               # (n_ports*V) the queue of each output VC
+    cdef PortQueue *oq_port         # (n_ports)
+    cdef uint64_t *oq_ports         # (n_routers*WQ) bit per local port whose queue holds a flit
+    cdef int WQ
+    cdef int64_t *credit_next       # (n_ports) input side: first cycle its next credit may be sent (one a
+                                    # cycle, as BookSim's credit queue, when a port sends more than one flit)
     cdef int route_mode, torus_tie, packet_size
     cdef double packet_rate, log1mp
     # traffic: C classes, each a generator per endpoint (index g = class * n_endpoints + endpoint) with

@@ -61,7 +61,8 @@ from _routing_tree cimport tree_modes
 from _routing_hyperx cimport hyperx_modes
 from _routing_dragonfly cimport dragonfly_modes
 from _routing_table cimport table_modes
-from _router cimport router_step
+from _router cimport router_step, router_cycle
+from _output_queues cimport steps_in
 from _packets cimport grow_packets, eject
 from _sources cimport endpoint_create, endpoint_send, release_message, first_arrival
 from _messages cimport heap_push, heap_pop
@@ -99,6 +100,7 @@ STATUS_DEADLOCK = ST_DEADLOCK
 ROUTING_MODES = {**dor_modes(), **tree_modes(), **hyperx_modes(), **dragonfly_modes(), **table_modes()}
 PORT_KINDS = {"none": PORT_NONE, "link": PORT_LINK, "endpoint": PORT_ENDPOINT}
 TORUS_TIES = {"random": TIE_RANDOM, "positive": TIE_POSITIVE}
+ROUTER_KINDS = {"iq": KIND_IQ, "oq": KIND_OQ}
 PLANE_POLICIES = {"hash": PLANE_HASH, "random": PLANE_RANDOM, "least_loaded": PLANE_LEAST_LOADED}
 DEST_MODES = {"uniform": DEST_UNIFORM, "table": DEST_TABLE, "alias": DEST_ALIAS, "rotate": DEST_ROTATE}
 PROCESSES = {"bernoulli": PROC_BERNOULLI, "periodic": PROC_PERIODIC, "on_off": PROC_ON_OFF, "budget": PROC_BUDGET}
@@ -217,6 +219,9 @@ cdef class Core:
         self.port_flits = NULL
         self.cls_hist = NULL
         self.series_counts = NULL
+        self.oq = NULL
+        self.queued = False
+        self.steps_now = 1
         self.st_credit_stall = self.st_vc_cycles = self.st_router = self.st_endpoint = self.st_class_flow = NULL
         self.series_cap = self.series_used = 0
         self.series_next = NO_CYCLE
@@ -234,6 +239,7 @@ cdef class Core:
         self._set_up_routing(net, cfg, mem, ports)
         self._set_up_router_state(cfg, mem, ports)
         self._set_up_links(cfg, mem, ports)
+        self._set_up_queues(mem, ports)
         self._set_up_streams(cfg, mem)
         self._set_up_endpoints(mem)
         self._set_up_blocks(cfg, mem, ports)
@@ -252,6 +258,10 @@ cdef class Core:
         self.sa = cfg.sw_alloc_delay
         self.st = cfg.st_delay
         self.alloc_iters = cfg.alloc_iters
+        self.router_kind = cfg.router_kind
+        self.speedup_num, self.speedup_den = cfg.internal_speedup
+        self.queued = self.router_kind == KIND_OQ or self.speedup_num != self.speedup_den
+        self.oq_limit = cfg.output_buffer if cfg.output_buffer > 0 else 0x7FFFFFFF
         self.route_mode = cfg.route_mode
         self.torus_tie = cfg.torus_tie
         self.packet_size = cfg.packet_size
@@ -394,6 +404,8 @@ cdef class Core:
         cdef int64_t i
         # Time slots: a power of two larger than the longest flit or credit delay.
         longest = (int(ports.lat.max()) if self.n_ports else 1) + self.sa + self.st + 2
+        if self.queued:
+            longest += self.V * self.B      # credits wait their turn, one a cycle per port
         self.R = 1
         while self.R <= longest:
             self.R *= 2
@@ -424,6 +436,27 @@ cdef class Core:
             self.port[i].flit_delay = fd
             self.port[i].credit_delay = cd
             self.port[i].kind = kd
+
+    def _set_up_queues(self, mem, ports):
+        """The output queues (cext/_output_queues.pxd), when the router has them: a ring per output VC of
+        vc_buffer flits to start with (the most an input-queued router's link port can hold: its flits hold
+        credits), which grows where nothing bounds it."""
+        cdef cnp.ndarray a
+        cdef int64_t i, n = self.n_ports * self.V, cap = self.B
+        cdef int64_t *items
+        self.WQ = (self.max_router_ports + 63) // 64
+        if not self.queued:
+            return
+        a = mem.raw("oq", n * sizeof(OutQueue)); self.oq = <OutQueue *> a.data
+        a = mem.raw("oq_port", self.n_ports * sizeof(PortQueue)); self.oq_port = <PortQueue *> a.data
+        a = mem.full("oq_ports", self.n_routers * self.WQ, np.uint64); self.oq_ports = <uint64_t *> a.data
+        a = mem.full("credit_next", self.n_ports, np.int64); self.credit_next = <int64_t *> a.data
+        a = mem.raw("oq_items", n * cap * 2 * 8); items = <int64_t *> a.data
+        for i in range(n):
+            self.oq[i].items = &items[i * cap * 2]
+            self.oq[i].cap = cap
+        for i in range(self.n_ports):
+            self.oq_port[i].last_order = -1
 
     def _set_up_streams(self, cfg, mem):
         """The random streams: one per router, and two per endpoint (its draws, and its packets' keys)."""
@@ -610,6 +643,7 @@ cdef class Core:
             series_sample(self)         # the first bucket's start: cycle 0
 
     def __dealloc__(self):
+        cdef int64_t i
         free(self.pkts)
         free(self.pkt_msg)
         free(self.pkt_key)
@@ -617,6 +651,10 @@ cdef class Core:
         free(self.hist_packet)
         free(self.hist_network)
         free(self.series_counts)
+        if self.oq != NULL:
+            for i in range(self.n_ports * self.V):
+                if self.oq[i].owned:
+                    free(self.oq[i].items)
 
     # ------------------------------------------------------------------ running
 
@@ -795,14 +833,25 @@ cdef class Core:
         """Credits per (port, vc) of the output side: ndarray of shape (n_ports, vcs)."""
         return per_vc(self, 1)
 
+    def output_queue_occupancy(self):
+        """Flits in each output VC's queue (router.internal_speedup, router.kind "oq"): ndarray of shape
+        (n_ports, vcs), zeros for a router without output queues."""
+        cdef int64_t i
+        out = np.zeros(self.n_ports * self.V, np.int64)
+        if self.queued:
+            for i in range(self.n_ports * self.V):
+                out[i] = self.oq[i].count
+        return out.reshape(self.n_ports, self.V)
+
     def flits_in_network(self):
-        """Flits in router buffers plus flits on links (injection channels included)."""
+        """Flits in router buffers and output queues plus flits on links (injection channels included)."""
         on_links = int(np.count_nonzero(self._keep["link_flit"][: self.n_ports * self.R] >= 0))
-        return int(self.buffer_occupancy().sum()) + on_links
+        return int(self.buffer_occupancy().sum()) + int(self.output_queue_occupancy().sum()) + on_links
 
     def check_credits(self, report=False):
         """True when, for every link and VC, the sender's credits + the receiver's buffered flits +
-        flits and credits in flight equal the buffer depth."""
+        flits and credits in flight (+ the flits in the sender's output queue, which took their credits at
+        switch allocation in an input-queued router) equal the buffer depth."""
         k = self._keep
         R, B, V, WP = self.R, self.B, self.V, self.WP
         kinds = k["port_kind"][: self.n_ports]
@@ -811,6 +860,7 @@ cdef class Core:
         router = np.repeat(np.arange(self.n_routers), np.diff(indptr))
         credits = self.output_credits()
         count = self.buffer_occupancy()
+        holding = self.output_queue_occupancy() if self.router_kind == KIND_IQ else np.zeros_like(count)
         slots = lambda name: k[name][: R * self.n_routers * WP].view(np.uint8).reshape(R, self.n_routers * WP * 8)
         arriving, crediting = slots("arrive"), slots("credit_in")
 
@@ -822,7 +872,8 @@ cdef class Core:
         for p in np.flatnonzero(kinds == PORT_LINK):
             q = peer[p]
             for v in range(V):
-                total = credits[p, v] + count[q, v] + in_flight(arriving, q, v) + in_flight(crediting, p, v)
+                total = (credits[p, v] + count[q, v] + in_flight(arriving, q, v) + in_flight(crediting, p, v)
+                         + holding[p, v])
                 if total != B:
                     if not report:
                         return False
@@ -1075,7 +1126,10 @@ cdef void step_block(Core self, Work *w, Shape *shape, Count *counts) noexcept n
             busy = vm[r] | cm[r] | am[r]
         else:
             busy = any_set(&vm[r * WV], WV) or any_set(&cm[r * WP], WP) or any_set(&am[r * WP], WP)
-        if busy and w.status == ST_OK:
+        if self.queued:
+            if w.status == ST_OK and (busy or any_set(&self.oq_ports[r * self.WQ], self.WQ)):
+                w.status = router_cycle(self, w, r, shape, counts)
+        elif busy and w.status == ST_OK:
             w.status = router_step(self, w, r, shape, counts)
 
 
@@ -1108,6 +1162,8 @@ cdef int run_cycles(Core self, cycle_t until, bint stop_when_drained) noexcept n
                 if status != ST_OK:
                     return status
         send_endpoints(self)
+        if self.queued:
+            self.steps_now = <int>steps_in(self, self.now)
         status = step_routers(self)
         if status != ST_OK:
             return status
