@@ -36,6 +36,9 @@ CASES = {
     # the 15,000-class presets of topologies/
     "clos8192": {"topology": {"kind": "clos", "radix": 128, "endpoints": 8192}, "link": {"latency": 1}},
     "clos15488": {"topology": {"kind": "clos", "radix": 176, "endpoints": 15488}, "link": {"latency": 1}},
+    # the same with output-queued switches (router.kind = "oq")
+    "clos15488_oq": {"topology": {"kind": "clos", "radix": 176, "endpoints": 15488}, "link": {"latency": 1},
+                     "router": {"kind": "oq"}},
     "hyperx8x8x8x8": {"topology": {"kind": "hyperx", "dims": [8, 8, 8, 8], "concentration": 4},
                       "link": {"latency": 1}},
     "dragonfly16512": {"topology": {"kind": "dragonfly", "p": 8, "a": 16, "h": 8}, "link": {"latency": 1}},
@@ -78,7 +81,7 @@ def run_case(case, warmup, measure, packet_size, threads, queue):
 
     name, load = case.split("@")
     spec = case_spec(name)
-    spec = {**spec, "router": {"vcs": 4, "vc_buffer": 8},
+    spec = {**spec, "router": {"vcs": 4, "vc_buffer": 8, **spec.get("router", {})},
             "traffic": {"injection_rate": float(load), "packet_size": packet_size},
             "sim": {"warmup_cycles": warmup, "measure_cycles": measure, "drain_cycles": 0, "seed": 1}}
     speed_before = machine_speed()

@@ -8,7 +8,9 @@ Uniform traffic with 1- and 4-flit packets, set up as BookSim was:
 * ROMM on the 8x8 mesh under uniform and transpose traffic, and dimension order under transpose
   (tests/data/booksim_romm_8x8mesh.csv, see tests/data/booksim_romm_README.md);
 * the 8x8 mesh with three iterations of both iSLIP allocators (tests/data/booksim_islip3_8x8mesh.csv, see
-  tests/data/booksim_islip3_README.md).
+  tests/data/booksim_islip3_README.md);
+* the 8x8 mesh with internal speedup 2.0 and unbounded output buffers, 1-flit packets
+  (tests/data/booksim_speedup2_8x8mesh.csv, see tests/data/booksim_speedup2_README.md).
 
 Two checks per curve:
 
@@ -25,6 +27,7 @@ is noisy (2x between seeds on the 4-flit torus at 0.53), so fabric's figures are
     python benchmarks/booksim_compare.py --patterns     # transpose, bit_complement, ... at 0.1 on the mesh
     python benchmarks/booksim_compare.py --romm         # ROMM's curves and saturation throughputs
     python benchmarks/booksim_compare.py --only islip3/1,islip3/4   # three iSLIP iterations
+    python benchmarks/booksim_compare.py --only speedup2/1          # internal speedup 2.0
 
 Saturation throughput (--romm): BookSim's `sim_type = throughput` rows, accepted flits per node per cycle
 at offered load 1.0, against fabric's accepted rate at 1.0 over the same window.
@@ -46,6 +49,7 @@ TOPOLOGIES = ROOT / "topologies"
 # default traffic uniform])
 ROMM = DATA / "booksim_romm_8x8mesh.csv"
 ISLIP3 = DATA / "booksim_islip3_8x8mesh.csv"
+SPEEDUP2 = DATA / "booksim_speedup2_8x8mesh.csv"
 FAMILIES = {
     "mesh": (DATA / "booksim_uniform_64node.csv", "mesh", None, TOPOLOGIES / "mesh8x8.toml", [], 0.35),
     "torus": (DATA / "booksim_uniform_64node.csv", "torus", None, TOPOLOGIES / "torus8x8.toml", [], 0.45),
@@ -62,12 +66,15 @@ FAMILIES = {
     # three iterations of both iSLIP allocators (BookSim: islip(3); its alloc_iters key does nothing)
     "islip3": (ISLIP3, "mesh", None, TOPOLOGIES / "mesh8x8.toml", ["router.alloc_iters=3"], {"1": 0.40, "4": 0.35},
                {"allocators": "islip(3) both"}),
+    # the router core at twice the channel rate, unbounded output buffers (1-flit packets only)
+    "speedup2": (SPEEDUP2, "mesh", None, TOPOLOGIES / "mesh8x8.toml", ["router.internal_speedup=2.0"], 0.45),
 }
 REFERENCE = DATA / "booksim_uniform_64node.csv"
 LATENCY_MAX_LOAD = {name: family[5] for name, family in FAMILIES.items()}
 CURVES = ("mesh/1", "mesh/4", "torus/1", "torus/4")
 FAT_TREE_CURVES = ("fattree/1", "fattree/4", "fattree_anca/1", "fattree_anca/4")
 ISLIP3_CURVES = ("islip3/1", "islip3/4")
+SPEEDUP_CURVES = ("speedup2/1",)
 ROMM_CURVES = ("romm/1", "romm/4", "romm_transpose/1", "romm_transpose/4", "dor_transpose/1", "dor_transpose/4")
 ZERO_LOAD = 0.01
 

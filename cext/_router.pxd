@@ -148,7 +148,7 @@ cdef inline int scan(Core self, Work *w, int r, int p0, int *n_va, int *n_sa, Sh
                 continue
             lo = in_vc.out_lo
             cand = self.class_mask[in_vc.sel] & self.pstate[p0 + lo].free_vcs
-            if self.queued and self.oq_port[p0 + lo].n >= self.oq_limit:
+            if self.queued and self.router_kind == KIND_IQ and self.oq_port[p0 + lo].n >= self.oq_limit:
                 cand = 0            # its output queue is full (BookSim: no VC request then)
             if cand:
                 bit = (<uint64_t>1) << (lo & 63)
@@ -168,11 +168,11 @@ cdef inline int scan(Core self, Work *w, int r, int p0, int *n_va, int *n_sa, Sh
                 continue
             lo = in_vc.out_lo
             if self.router_kind == KIND_OQ:
-                # output-queued: every VC whose output queue has room crosses (credits are taken as
-                # flits leave the queue)
-                if self.oq_port[p0 + lo].n + self.oq_port[p0 + lo].pending >= self.oq_limit:
+                # output-queued: every VC whose output VC's queue has room crosses (credits are taken as
+                # flits leave the queue; a bound per VC, so that one class's flits cannot fill the room
+                # another needs to drain)
+                if self.oq[(p0 + lo) * V + in_vc.sel].count >= self.oq_limit:
                     continue
-                self.oq_port[p0 + lo].pending += 1
                 w.req_in[nsa] = self.vc_port[b]
                 w.req_out[nsa] = lo
                 w.req_vc[nsa] = self.vc_index[b]
@@ -328,6 +328,4 @@ cdef inline int to_queue(Core self, Work *w, int r, int p0, int o, int ov, int64
             self.credits[o * self.V + ov] = q
             if q < 0:
                 return ST_INVARIANT
-    if self.router_kind == KIND_OQ:
-        self.oq_port[o].pending -= 1
     return queue_flit(self, r, p0, o, ov, flit, head, departure(self, w))

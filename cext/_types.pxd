@@ -180,7 +180,7 @@ cdef struct PortQueue:
     int64_t last_order      # order of the flit queued last at the port (orders increase)
     uint64_t vcs            # bit v set while output VC v's queue holds a flit
     int32_t n               # flits queued at the port, all VCs
-    int32_t pending         # output-queued kind: flits granted this step and not yet queued
+    int32_t unused
 cdef struct OutVC:
     int32_t credits         # free slots in the downstream buffer
     int16_t busy            # 1 while a packet holds the VC

@@ -36,15 +36,6 @@ TOPOLOGY = (
     Param("kind", "str", "mesh", "topology kind; each kind documents its own keys"),
 )
 ROUTER = (
-    Param("kind", "str", "iq", "iq: input-queued (BookSim's iq_router: VC and switch allocation, flits wait in "
-          "input buffers); oq: output-queued (SuperSim's output_queued: no switch allocation, every flit that "
-          "can crosses the switch into its output VC's queue; docs/switches.md)", choices=("iq", "oq")),
-    Param("internal_speedup", "float", 1.0, "the router core runs this many internal steps per channel cycle "
-          "(BookSim's internal_speedup; 1.5 alternates 1 and 2); above 1 flits wait in output queues",
-          min=1.0, max=16.0),
-    Param("output_buffer", "int", -1, "most flits an output port's queue holds (all its VCs), with "
-          "internal_speedup above 1 or kind oq; -1: unbounded (BookSim's output_buffer_size default)",
-          min=-1, max=1 << 24),
     Param("vcs", "int", 4, "virtual channels per input port", min=1, max=64),
     Param("vc_buffer", "int", 8, "flits of buffer per VC", min=1, max=4096),
     Param("routing_delay", "int", 1, PIPELINE_STAGE_DOC, min=1, max=1000),
@@ -53,6 +44,15 @@ ROUTER = (
     Param("st_delay", "int", 1, PIPELINE_STAGE_DOC, min=1, max=1000),
     Param("alloc_iters", "int", 1, "iterations of the separable iSLIP VC and switch allocators (BookSim's "
           "islip(N); its alloc_iters key never reaches the router, docs/booksim-router.md)", min=1, max=64),
+    Param("kind", "str", "iq", "iq: input-queued (BookSim's iq_router: VC and switch allocation, flits wait in "
+          "input buffers); oq: output-queued (SuperSim's output_queued: no switch allocation, every flit that "
+          "can crosses the switch into its output VC's queue; docs/switches.md)", choices=("iq", "oq")),
+    Param("internal_speedup", "float", 1.0, "the router core runs this many internal steps per channel cycle "
+          "(BookSim's internal_speedup; 1.5 alternates 1 and 2); above 1 flits wait in output queues",
+          min=1.0, max=16.0),
+    Param("output_buffer", "int", -1, "iq with internal_speedup above 1: most flits an output port's queue "
+          "holds (BookSim's output_buffer_size); oq: most flits each output VC's queue holds (SuperSim's "
+          "output_queue_depth); -1: unbounded (the default of both)", min=-1, max=1 << 24),
 )
 LINK_CLASS = (
     Param("latency", "int", 1, "cycles on a link of this class", min=1, max=100_000),

@@ -104,3 +104,19 @@ def test_full_three_islip_iterations_comparison():
     check_latency(out["points"])
     for curve, knee in out["knees"].items():
         assert knee["fabric"] == pytest.approx(knee["booksim"], abs=KNEE_TOLERANCE), curve
+
+
+def test_internal_speedup_subset():
+    """router.internal_speedup = 2.0 against BookSim's internal_speedup=2.0 (tests/data/booksim_speedup2_README.md):
+    at 0.1 the speedup takes 12.6 cycles off BookSim's one-step latency (21.21 against 33.81)."""
+    out = booksim_compare.compare(booksim_compare.SPEEDUP_CURVES, seeds=(1,), with_knee=False, loads=(0.05, 0.3, 0.45))
+    check_latency(out["points"])
+    assert len(out["points"]) == 3
+
+
+@pytest.mark.slow
+def test_full_internal_speedup_comparison():
+    out = booksim_compare.compare(booksim_compare.SPEEDUP_CURVES)
+    check_latency(out["points"])
+    for curve, knee in out["knees"].items():
+        assert knee["fabric"] == pytest.approx(knee["booksim"], abs=KNEE_TOLERANCE), curve

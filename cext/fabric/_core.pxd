@@ -16,7 +16,8 @@ cdef class Core:
     cdef int router_kind            # KIND_IQ, KIND_OQ (no switch allocation; credits taken on leaving)
     cdef int64_t speedup_num, speedup_den   # internal steps per channel cycle, num / den
     cdef int steps_now              # internal steps of this cycle
-    cdef int32_t oq_limit           # router.output_buffer: most flits an output port's queue holds
+    cdef int32_t oq_limit           # router.output_buffer: most flits an output port's queue holds (input-
+                                    # queued), or an output VC's queue (output-queued)
     cdef OutQueue *oq               # (n_ports*V) the queue of each output VC
     cdef PortQueue *oq_port         # (n_ports)
     cdef uint64_t *oq_ports         # (n_routers*WQ) bit per local port whose queue holds a flit
