@@ -1,5 +1,7 @@
 # Allocators: separable iSLIP, router.alloc_iters iterations (one by default, BookSim's default), with
-# round-robin pointers that move only on a first-iteration accepted grant (McKeown 1999). The interface
+# round-robin pointers that move only on a first-iteration accepted grant (McKeown 1999); separable
+# input-first; and wavefront, PIM and maximum size by matchings over the request pairs (cext/_matching.pxd).
+# router.vc_allocator and router.sw_allocator choose (docs/switches.md). The interface
 # another allocator implements:
 #   switch_allocate(core, w, p0, n_in, n_sa) -> n_win: of the n_sa switch requests in w.req_in / req_out /
 #       req_vc (an input port's requests contiguous), keep the winners, moved to the front, at most one per
@@ -10,6 +12,7 @@
 from _types cimport *
 from fabric._core cimport Core
 from _statistics cimport stat_vc_grant
+from _matching cimport match_wavefront, match_pim, match_max_size
 
 
 cdef inline void sa_grant(Core self, Work *w, int p0, int n_in, int n_sa, int32_t stamp, int32_t match,
@@ -49,8 +52,11 @@ cdef inline int sa_accept(Core self, Work *w, int p0, int n_in, int n_sa, int *j
 
 
 cdef inline int switch_allocate(Core self, Work *w, int p0, int n_in, int n_sa) noexcept nogil:
-    """One iSLIP iteration over the n_sa > 1 requests in req_*: returns how many won, moved to the front."""
+    """One iSLIP iteration (or separable input-first allocation) over the n_sa > 1 requests in req_*:
+    returns how many won, moved to the front."""
     cdef int j = 0, bi, n_win = 0
+    if self.sw_alloc == ALLOC_INPUT_FIRST:
+        return switch_input_first(self, w, p0, n_in, n_sa)
     w.mark_stamp += 1
     sa_grant(self, w, p0, n_in, n_sa, w.mark_stamp, 0, True)
     while j < n_sa:
@@ -74,7 +80,7 @@ cdef inline int switch_allocate_iterated(Core self, Work *w, int p0, int n_in, i
     match = w.mark_stamp                 # this allocation's stamp of the matched inputs and outputs in w.done
     for j in range(n_sa):
         w.won[j] = 0
-    for it in range(self.alloc_iters):
+    for it in range(self.sa_iters):
         w.mark_stamp += 1
         sa_grant(self, w, p0, n_in, n_sa, w.mark_stamp, match, it == 0)
         n_new = 0
@@ -111,10 +117,13 @@ cdef inline void vc_allocate(Core self, Work *w, int r, int p0, int NV, int n_va
             w.va_cand[n] = w.va_cand[j]
             n += 1
     n_va = n
-    if self.alloc_iters == 1:           # (a constant first: the checks for later iterations fold away)
+    if self.vc_alloc == ALLOC_INPUT_FIRST:
+        vc_input_first(self, w, r, p0, NV, n_va)
+        return
+    if self.va_iters == 1:              # (a constant first: the checks for later iterations fold away)
         vc_iteration(self, w, r, p0, NV, n_va, True)
         return
-    for it in range(self.alloc_iters):
+    for it in range(self.va_iters):
         if not vc_iteration(self, w, r, p0, NV, n_va, it == 0):
             break
 
@@ -208,3 +217,130 @@ cdef inline void grant_vc(Core self, int i, int r, int p0, int ov, bint pointers
     if pointers:
         self.va_gptr[o * V + ov] = next_in      # (may be the router's VC count: the same as 0, see PortState)
         in_vc.va_aptr = next_out
+
+
+# ---- separable input-first (BookSim's separable_input_first.cpp with round-robin arbiters): each input
+# picks one of its requests, then each output one of the inputs that picked it; both arbiters' pointers
+# move past a match
+
+cdef inline int switch_input_first(Core self, Work *w, int p0, int n_in, int n_sa) noexcept nogil:
+    """Separable input-first over the n_sa requests in req_*: returns how many won, moved to the front."""
+    cdef int j = 0, li, lo, dist, best, bd, n_win = 0
+    w.mark_stamp += 1
+    while j < n_sa:
+        li = w.req_in[j]
+        best = -1
+        bd = 0
+        while j < n_sa and w.req_in[j] == li:      # the input's arbiter, over the outputs it asks for
+            dist = w.req_out[j] - self.pstate[p0 + li].sa_aptr
+            if dist < 0:
+                dist += n_in
+            if best < 0 or dist < bd:
+                best = j
+                bd = dist
+            j += 1
+        lo = w.req_out[best]                        # the output's arbiter, over the inputs that picked it
+        dist = li - self.pstate[p0 + lo].sa_gptr
+        if dist < 0:
+            dist += n_in
+        if w.mark[lo] != w.mark_stamp or dist < w.best_dist[lo]:
+            w.mark[lo] = w.mark_stamp
+            w.best_dist[lo] = dist
+            w.best_req[lo] = best
+    for j in range(n_sa):
+        lo = w.req_out[j]
+        if w.mark[lo] == w.mark_stamp and w.best_req[lo] == j:
+            w.req_in[n_win] = w.req_in[j]
+            w.req_out[n_win] = lo
+            w.req_vc[n_win] = w.req_vc[j]
+            n_win += 1
+    return n_win
+
+
+cdef inline void vc_input_first(Core self, Work *w, int r, int p0, int NV, int n_va) noexcept nogil:
+    """Separable input-first VC allocation: each input VC picks the first of its free output VCs after its
+    pointer (as va_alone), then each output VC the input VC closest after its own pointer. w.won holds each
+    request's pick (scratch: the switch allocation after this sets it afresh)."""
+    cdef int j, i, ov, lo_v, a, dist, V = self.V
+    cdef uint64_t cand, rot
+    cdef InVC *in_vc
+    w.mark_stamp += 1
+    for j in range(n_va):
+        i = w.va_req[j]
+        in_vc = &self.ivc[i]
+        cand = w.va_cand[j]
+        a = in_vc.va_aptr - in_vc.out_lo * V
+        a &= -<int>(<unsigned> a < <unsigned> V)
+        rot = (cand >> a) | (cand << ((64 - a) & 63))
+        ov = (a + ctz64(rot)) & 63
+        w.won[j] = ov
+        lo_v = in_vc.out_lo * V + ov
+        dist = (i - p0 * V) - self.va_gptr[(p0 + in_vc.out_lo) * V + ov]
+        if dist < 0:
+            dist += NV
+        if w.mark[lo_v] != w.mark_stamp or dist < w.best_dist[lo_v]:
+            w.mark[lo_v] = w.mark_stamp
+            w.best_dist[lo_v] = dist
+            w.best_req[lo_v] = j
+    for j in range(n_va):
+        i = w.va_req[j]
+        lo_v = self.ivc[i].out_lo * V + w.won[j]
+        if w.best_req[lo_v] == j:
+            grant_vc(self, i, r, p0, w.won[j], True)
+
+
+# ---- wavefront, PIM, maximum size: matchings over the request pairs (cext/_matching.pxd); they keep no
+# round-robin pointers (wavefront's first diagonal and max_size's first input advance by one per
+# allocation, in Core.alloc_state)
+
+cdef inline void run_matching(Core self, Matching *m, int r, int n, int n_side, int which) noexcept nogil:
+    """Match the n pairs in m with the allocator `self.sw_alloc` (which 0) or `self.vc_alloc` (which 1)."""
+    cdef int kind = self.vc_alloc if which else self.sw_alloc
+    cdef int32_t *state = &self.alloc_state[2 * r + which]
+    if kind == ALLOC_WAVEFRONT:
+        match_wavefront(m, n, n_side, state[0])
+        state[0] = (state[0] + 1) % n_side
+    elif kind == ALLOC_PIM:
+        match_pim(m, n, n_side, self.va_iters if which else self.sa_iters, &self.alloc_rng[r])
+    else:
+        match_max_size(m, n, n_side, state[0])
+        state[0] = (state[0] + 1) % n_side
+
+
+cdef inline int switch_allocate_matching(Core self, Work *w, int r, int n_in, int n_sa) noexcept nogil:
+    """Switch allocation by a matching over the n_sa requests in req_*: marks the winners in w.won (2: the
+    round-robin pointers of the separable allocators stay); returns how many won."""
+    cdef Matching *m = &self.matching[w - self.works]
+    cdef int j, k, n_win = 0
+    for j in range(n_sa):
+        m.left[j] = w.req_in[j]
+        m.right[j] = w.req_out[j]
+        m.req[j] = j
+        w.won[j] = 0
+    run_matching(self, m, r, n_sa, n_in, 0)
+    for k in range(n_sa):
+        if m.won[k]:
+            w.won[m.req[k]] = 2
+            n_win += 1
+    return n_win
+
+
+cdef inline void vc_allocate_matching(Core self, Work *w, int r, int p0, int NV, int n_va) noexcept nogil:
+    """VC allocation by a matching: a pair per (input VC, free output VC it may take) of the n_va requests."""
+    cdef Matching *m = &self.matching[w - self.works]
+    cdef int j, k, n = 0, base, V = self.V
+    cdef uint64_t cand
+    for j in range(n_va):
+        base = self.ivc[w.va_req[j]].out_lo * V
+        cand = w.va_cand[j]
+        while cand:
+            m.left[n] = w.va_req[j] - p0 * V
+            m.right[n] = base + ctz64(cand)
+            m.req[n] = j
+            n += 1
+            cand &= cand - 1
+    run_matching(self, m, r, n, NV, 1)
+    for k in range(n):
+        if m.won[k]:
+            j = m.req[k]
+            grant_vc(self, w.va_req[j], r, p0, m.right[k] - self.ivc[w.va_req[j]].out_lo * V, False)

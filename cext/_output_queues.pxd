@@ -25,8 +25,12 @@ cdef inline int64_t departure(Core self, Work *w) noexcept nogil:
     earliest. BookSim: switch allocation completes sw_alloc_delay - 1 cycles on, in the first step of
     that cycle (or in this step, for a delay of 1); traversal starts in the next internal step and
     ends st_delay - 1 cycles after that step's cycle; the flit is written to the channel at the end
-    of that cycle. With one step a cycle this is now + sa + st - 1, the input-queued router's time."""
+    of that cycle. With one step a cycle this is now + sa + st - 1, the input-queued router's time.
+    An output-queued router's flit crosses in the cycle it arrives and leaves after the router's
+    latency, every stage's delay: the time of an input-queued router's pipeline without contention."""
     cdef int64_t c
+    if self.router_kind == KIND_OQ:
+        return self.now + self.rd + self.va + self.sa + self.st - 1
     if self.sa == 1:
         c = self.now if w.step + 1 < self.steps_now else self.now + 1
     else:
@@ -37,24 +41,32 @@ cdef inline int64_t departure(Core self, Work *w) noexcept nogil:
 
 
 cdef inline int queue_flit(Core self, int r, int p0, int o, int ov, int64_t flit, bint head,
-                           int64_t leave) noexcept nogil:
+                           int64_t leave, int tie) noexcept nogil:
     """Put the flit into output VC ov's queue of port o (local o - p0 of router r), to leave from
-    cycle `leave`. A queue full at its capacity grows (output VCs of ejection ports and of output-queued
-    routers, which no credit bounds); returns ST_NO_MEMORY if it cannot."""
+    cycle `leave`. Input-queued: after every flit queued at the port before it (one FIFO per port, as
+    BookSim's); output-queued: among the flits that may leave in the same cycle, by `tie` (the input's
+    place in this cycle's round robin). A queue full at its capacity grows (output VCs of ejection ports
+    and of output-queued routers, which no credit bounds); returns ST_NO_MEMORY if it cannot."""
     cdef PortQueue *pq = &self.oq_port[o]
     cdef OutQueue *q = &self.oq[o * self.V + ov]
     cdef int64_t order = leave << ORDER_SHIFT
     cdef int k, lo = o - p0
-    if order <= pq.last_order:
+    if self.router_kind == KIND_OQ:
+        order += tie
+    elif order <= pq.last_order:
         order = pq.last_order + 1
     pq.last_order = order
-    if q.count == q.cap and grow_queue(q):
-        return ST_NO_MEMORY
-    k = q.head + q.count
-    if k >= q.cap:
-        k -= q.cap
-    q.items[2 * k] = flit
-    q.items[2 * k + 1] = (order << 1) | head
+    if q.count == 0:
+        q.front = flit
+        q.front_order = (order << 1) | head
+    else:
+        if q.count - 1 == q.cap and grow_queue(q):
+            return ST_NO_MEMORY
+        k = q.head + q.count - 1
+        if k >= q.cap:
+            k -= q.cap
+        q.items[2 * k] = flit
+        q.items[2 * k + 1] = (order << 1) | head
     q.count += 1
     pq.vcs |= (<uint64_t>1) << ov
     pq.n += 1
@@ -68,7 +80,7 @@ cdef inline bint grow_queue(OutQueue *q) noexcept nogil:
     cdef int first
     if items == NULL:
         return True
-    first = q.cap - q.head              # entries from head to the end of the old ring
+    first = q.cap - q.head              # entries from head to the end of the old ring (which is full)
     memcpy(items, &q.items[2 * q.head], 2 * first * sizeof(int64_t))
     memcpy(&items[2 * first], q.items, 2 * q.head * sizeof(int64_t))
     if q.owned:
@@ -107,7 +119,7 @@ cdef inline int send_queued(Core self, Work *w, int r, int p0, Count *counts) no
                 v = ctz64(vcs)
                 vcs &= vcs - 1
                 q = &self.oq[o * V + v]
-                order = q.items[2 * q.head + 1]
+                order = q.front_order
                 if order <= best_order:
                     if self.router_kind == KIND_OQ and pout.kind == PORT_LINK and self.credits[o * V + v] <= 0:
                         continue
@@ -116,12 +128,15 @@ cdef inline int send_queued(Core self, Work *w, int r, int p0, Count *counts) no
             if best < 0:
                 continue
             q = &self.oq[o * V + best]
-            flit = q.items[2 * q.head]
+            flit = q.front
             head = best_order & 1
-            q.head = q.head + 1 if q.head + 1 < q.cap else 0
             q.count -= 1
             if q.count == 0:
                 pq.vcs &= ~((<uint64_t>1) << best)
+            else:
+                q.front = q.items[2 * q.head]
+                q.front_order = q.items[2 * q.head + 1]
+                q.head = q.head + 1 if q.head + 1 < q.cap else 0
             pq.n -= 1
             if pq.n == 0:
                 self.oq_ports[r * self.WQ + wi] &= ~((<uint64_t>1) << (lo & 63))

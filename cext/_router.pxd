@@ -6,7 +6,8 @@ from _types cimport *
 from fabric._core cimport Core, mask_words, port_words
 from _links cimport receive
 from _routing cimport route
-from _allocators cimport switch_allocate, switch_allocate_iterated, vc_allocate, va_alone
+from _allocators cimport (switch_allocate, switch_allocate_iterated, vc_allocate, va_alone, switch_allocate_matching,
+                          vc_allocate_matching, grant_vc)
 from _statistics cimport stat_flit_left, stat_credit_stall, stat_router_step
 from _output_queues cimport departure, queue_flit, send_queued, credit_cycle
 
@@ -31,7 +32,8 @@ cdef inline int router_step(Core self, Work *w, int r, Shape *shape, Count *coun
     values live and spill less (measured +5-10% for the scan)."""
     cdef int p0 = self.port_indptr[r], p1 = self.port_indptr[r + 1]
     cdef int n_in = p1 - p0, li, j, n_sa = 0, n_va = 0, n_win, flags, status
-    cdef uint64_t cand
+    if self.router_kind == KIND_OQ:
+        return oq_step(self, w, r, p0, shape, counts)
 
     # A and B: credits and flits arriving at our ports; C. route computation, and gather VC- and
     # switch-allocation requests
@@ -39,14 +41,10 @@ cdef inline int router_step(Core self, Work *w, int r, Shape *shape, Count *coun
     if flags < 0:
         return ST_INVARIANT
 
-    # D. VC allocation: iSLIP over (input VC) x (output VC), one iteration; an output-queued router
-    # gives each head in turn the first free VC after its pointer (every head that can have one does)
-    if self.router_kind == KIND_OQ:
-        for j in range(n_va):
-            li = w.va_req[j]
-            cand = w.va_cand[j] & self.pstate[p0 + self.ivc[li].out_lo].free_vcs
-            if cand:
-                va_alone(self, li, r, p0, cand)
+    # D. VC allocation: iSLIP over (input VC) x (output VC), one iteration, or the allocator chosen
+    if self.vc_alloc >= ALLOC_WAVEFRONT:
+        if n_va:
+            vc_allocate_matching(self, w, r, p0, n_in * self.V, n_va)
     elif flags & VA_SHARED:
         vc_allocate(self, w, r, p0, n_in * self.V, n_va)
     else:
@@ -55,9 +53,14 @@ cdef inline int router_step(Core self, Work *w, int r, Shape *shape, Count *coun
 
     # E. switch allocation: iSLIP over input ports x output ports, one iteration; the winners
     # (the requests that keep their place in req_*) then cross the switch
-    if self.alloc_iters > 1 and flags & SA_CONFLICT:
-        # several iterations: the winners stay where they are, marked by the iteration they won in
-        n_win = switch_allocate_iterated(self, w, p0, n_in, n_sa)
+    if (self.sw_alloc >= ALLOC_WAVEFRONT and n_sa) or (
+            self.sa_iters > 1 and flags & SA_CONFLICT):
+        # a matching, or several iterations: the winners stay where they are, marked in w.won (iSLIP: by
+        # the iteration they won in, 1 moving the pointers)
+        if self.sw_alloc >= ALLOC_WAVEFRONT:
+            n_win = switch_allocate_matching(self, w, r, n_in, n_sa)
+        else:
+            n_win = switch_allocate_iterated(self, w, p0, n_in, n_sa)
         if Count is Counting:
             stat_router_step(self, r, n_va, n_sa, n_win)
         for j in range(n_sa):
@@ -148,7 +151,7 @@ cdef inline int scan(Core self, Work *w, int r, int p0, int *n_va, int *n_sa, Sh
                 continue
             lo = in_vc.out_lo
             cand = self.class_mask[in_vc.sel] & self.pstate[p0 + lo].free_vcs
-            if self.queued and self.router_kind == KIND_IQ and self.oq_port[p0 + lo].n >= self.oq_limit:
+            if self.oq_limit != NO_LIMIT and self.oq_port[p0 + lo].n >= self.oq_limit:
                 cand = 0            # its output queue is full (BookSim: no VC request then)
             if cand:
                 bit = (<uint64_t>1) << (lo & 63)
@@ -167,18 +170,7 @@ cdef inline int scan(Core self, Work *w, int r, int p0, int *n_va, int *n_sa, Sh
             if waiting(self, w, in_vc, shape):
                 continue
             lo = in_vc.out_lo
-            if self.router_kind == KIND_OQ:
-                # output-queued: every VC whose output VC's queue has room crosses (credits are taken as
-                # flits leave the queue; a bound per VC, so that one class's flits cannot fill the room
-                # another needs to drain)
-                if self.oq[(p0 + lo) * V + in_vc.sel].count >= self.oq_limit:
-                    continue
-                w.req_in[nsa] = self.vc_port[b]
-                w.req_out[nsa] = lo
-                w.req_vc[nsa] = self.vc_index[b]
-                nsa += 1
-                continue
-            if self.queued and self.oq_port[p0 + lo].n >= self.oq_limit:
+            if self.queued and self.oq_limit != NO_LIMIT and self.oq_port[p0 + lo].n >= self.oq_limit:
                 continue
             if self.credits[(p0 + lo) * V + in_vc.sel] <= 0:
                 if Count is Counting:
@@ -283,7 +275,7 @@ cdef inline int traverse(Core self, Work *w, int r, int p0, int li, int lo, int 
         w.ep_credit[slot * w.cap + w.ep_credit_n[slot]] = pin.peer * V + v
         w.ep_credit_n[slot] += 1
     if self.queued:
-        return to_queue(self, w, r, p0, o, ov, flit, head, in_vc, counts)
+        return to_queue(self, w, r, p0, li, o, ov, flit, head, in_vc, counts)
     # onto the output link, or out through the ejection channel (1 cycle, always accepts)
     arrival = now + pout.flit_delay
     if Count is Counting:
@@ -313,7 +305,7 @@ cdef inline int traverse(Core self, Work *w, int r, int p0, int li, int lo, int 
     return 0
 
 
-cdef inline int to_queue(Core self, Work *w, int r, int p0, int o, int ov, int64_t flit, bint head, InVC *in_vc,
+cdef inline int to_queue(Core self, Work *w, int r, int p0, int li, int o, int ov, int64_t flit, bint head, InVC *in_vc,
                          Count *counts) noexcept nogil:
     """The flit that crossed the switch joins its output VC's queue (cext/_output_queues.pxd). An
     input-queued router takes the downstream credit now, at switch allocation, as BookSim does."""
@@ -328,4 +320,64 @@ cdef inline int to_queue(Core self, Work *w, int r, int p0, int o, int ov, int64
             self.credits[o * self.V + ov] = q
             if q < 0:
                 return ST_INVARIANT
-    return queue_flit(self, r, p0, o, ov, flit, head, departure(self, w))
+    li -= <int>(self.now % (self.port_indptr[r + 1] - p0))     # output-queued: ties in a round robin of inputs
+    if li < 0:
+        li += self.port_indptr[r + 1] - p0
+    return queue_flit(self, r, p0, o, ov, flit, head, departure(self, w), li)
+
+
+cdef inline void oq_take_vc(Core self, int i, int r, int p0, uint64_t cand) noexcept nogil:
+    """Output-queued VC allocation for input VC i: the first of its free output VCs at or after the output
+    port's round-robin place, which moves past it. The port's VCs are handed out in turn, so its packets
+    spread over the downstream input VCs (a pointer per input VC, as iSLIP's, gives nearly every packet
+    that comes from another port the port's first free VC, and the downstream router then serves them
+    one VC at a time)."""
+    cdef PortState *ps = &self.pstate[p0 + self.ivc[i].out_lo]
+    cdef uint64_t rot
+    cdef int a = ps.sa_gptr
+    cand &= ps.free_vcs
+    if not cand:
+        return
+    rot = (cand >> a) | (cand << ((64 - a) & 63))
+    a = (a + ctz64(rot)) & 63
+    ps.sa_gptr = <int16_t>(a + 1 if a + 1 < self.V else 0)
+    grant_vc(self, i, r, p0, a, False)
+
+
+cdef inline int oq_step(Core self, Work *w, int r, int p0, Shape *shape, Count *counts) noexcept nogil:
+    """One step of the output-queued router r (SuperSim's output_queued): every input VC's front flit
+    crosses the switch as soon as it can, in the cycle it arrives when nothing holds it back: a head is
+    routed and takes an output VC at once (oq_take_vc), and a flit of a packet that holds an output VC
+    joins that VC's queue if the queue has room (router.output_buffer). Any number of inputs may reach
+    one output in a cycle; each VC moves one flit a cycle. The pipeline's stages are a latency
+    (departure), not a wait a VC serves packet by packet."""
+    cdef int V = self.V, WV = mask_words(self, shape), wi, b, i, status
+    cdef uint64_t bits, bit
+    cdef InVC *in_vc
+    cdef OutQueue *q
+    if receive(self, r, p0, shape, counts):
+        return ST_INVARIANT
+    for wi in range(WV):
+        bits = self.vcmask[r * WV + wi]
+        while bits:
+            b = 64 * wi + ctz64(bits)
+            bit = bits & -bits
+            bits &= bits - 1
+            i = p0 * V + b
+            in_vc = &self.ivc[i]
+            if in_vc.state == VC_IDLE:
+                route(self, r, p0, p0 + self.vc_port[b], self.vc_index[b], in_vc)
+                in_vc.state = VC_ROUTED
+                self.rc_mask[r * WV + wi] &= ~bit
+                self.va_mask[r * WV + wi] |= bit
+            if in_vc.state == VC_ROUTED:
+                oq_take_vc(self, i, r, p0, self.class_mask[in_vc.sel])
+                if in_vc.state == VC_ROUTED:
+                    continue                # no output VC free: try again next cycle
+            q = &self.oq[(p0 + in_vc.out_lo) * V + in_vc.sel]
+            if self.oq_limit != NO_LIMIT and q.count >= self.oq_limit:
+                continue
+            status = traverse(self, w, r, p0, self.vc_port[b], in_vc.out_lo, self.vc_index[b], False, shape, counts)
+            if status != ST_OK:
+                return status
+    return ST_OK

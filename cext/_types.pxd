@@ -104,6 +104,7 @@ cdef enum:
     PLANE_LEAST_LOADED = 2
 
 cdef enum:
+    NO_LIMIT = 0x7FFFFFFF   # an unbounded output queue (router.output_buffer -1)
     ORDER_SHIFT = 20        # up to 2^20 flits may leave one output port's queue in the same cycle's order
     KIND_IQ = 0             # router kinds: input-queued (BookSim's iq_router)
     KIND_OQ = 1             # output-queued (SuperSim's output_queued)
@@ -162,25 +163,59 @@ cdef struct Port:
 # subtraction and one conditional add, which gives the same order for both.
 cdef struct PortState:
     uint64_t free_vcs       # output side: bit v set while output VC v is not held by a packet
-    int16_t sa_gptr         # output side: next local input port to favour in switch allocation
+    int16_t sa_gptr         # output side: next local input port to favour in switch allocation (an output-
+                            # queued router, which has no switch allocation: the next output VC to hand out)
     int16_t sa_aptr         # input side: next local output port to favour
     int16_t sa_vptr         # input side: next VC to favour
     uint16_t flits          # output side: flits sent since Core.counts_base, while the run counts (stats,
                             # count_ports; cext/_statistics.pxd, flush_counts, moves it to Core.port_flits)
 
 
-# Output queues (cext/_output_queues.pxd), with internal speedup or the output-queued kind: a ring of
+# Output queues (cext/_output_queues.pxd), with internal speedup or the output-queued kind: a FIFO of
 # flits per output VC, each entry two words: the flit, and (its order << 1 | head), where the order is
-# (departure cycle << ORDER_SHIFT) + its place among the port's flits of that cycle
+# (departure cycle << ORDER_SHIFT) + its place among the port's flits of that cycle. The front entry is
+# kept here (most queues hold one flit at a time), those behind it in a ring
 cdef struct OutQueue:
-    int64_t *items          # 2 * cap words
-    int32_t cap, head, count
+    int64_t front           # the front entry's flit
+    int64_t front_order     # and its order word
+    int64_t *items          # the ring: 2 * cap words
+    int32_t cap, head, count    # count: entries in the queue, the front one included
     int32_t owned           # items was allocated by a growth (freed with the core), not from the arena
 cdef struct PortQueue:
     int64_t last_order      # order of the flit queued last at the port (orders increase)
     uint64_t vcs            # bit v set while output VC v's queue holds a flit
     int32_t n               # flits queued at the port, all VCs
     int32_t unused
+# Allocators (router.vc_allocator, router.sw_allocator; Python's names in fabric/_core.pyx ALLOCATORS)
+cdef enum:
+    ALLOC_ISLIP = 0         # separable iSLIP (also BookSim's separable_output_first, which is the same
+                            # with every request of one priority)
+    ALLOC_INPUT_FIRST = 1   # separable input-first
+    ALLOC_WAVEFRONT = 2     # these last three match request pairs (cext/_matching.pxd)
+    ALLOC_PIM = 3
+    ALLOC_MAX_SIZE = 4
+# Scratch of the matchings (cext/_matching.pxd), one per block of routers, sized by the largest router:
+# request pairs (up to a router's input VCs x VCs) and per-node arrays (up to its ports x VCs)
+cdef struct Matching:
+    int32_t *left           # per pair: its left node (input port or input VC),
+    int32_t *right          # its right node (output port or output VC),
+    int32_t *req            # the request it stands for,
+    int32_t *won            # and 1 if matched
+    int64_t *key            # sort keys (pairs, or left nodes)
+    int32_t *lmark          # per left node: stamp of the matching it is matched in,
+    int32_t *lmatch         # and its right node
+    int32_t *lfirst         # its first pair, and how many (max_size)
+    int32_t *lcount
+    int32_t *rmark          # per right node: the same
+    int32_t *rmatch
+    int32_t *rseen          # stamp of the search step (PIM's grant, max_size's search) that reached it
+    int32_t *roff           # PIM: its random offset,
+    int32_t *rbest          # the pair it grants,
+    int32_t *rdist          # and that pair's distance after the offset
+    int32_t *rfrom          # max_size: the left node the search reached it from
+    int32_t *stack          # max_size: the search's frontier and the next one
+    int32_t *next_stack
+    int32_t stamp
 cdef struct OutVC:
     int32_t credits         # free slots in the downstream buffer
     int16_t busy            # 1 while a packet holds the VC

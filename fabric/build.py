@@ -18,7 +18,7 @@ import numpy as np  # noqa: E402
 
 from . import registry  # noqa: E402
 from ._find_core import find_core  # noqa: E402
-from .constants import DEST_MODES, PLANE_POLICIES, PROCESSES, ROUTER_KINDS, TORUS_TIES  # noqa: E402
+from .constants import ALLOCATORS, DEST_MODES, PLANE_POLICIES, PROCESSES, ROUTER_KINDS, TORUS_TIES  # noqa: E402
 from .core_config import ROUTING_SETTINGS, CoreConfig, TrafficClass  # noqa: E402
 from .errors import FabricError, FabricWarning  # noqa: E402
 from .spec import CLOSED_LOOP, mean_packet_size  # noqa: E402
@@ -53,6 +53,9 @@ def run_cycles(spec: dict) -> int:
     if spec["traffic"]["pattern"] in CLOSED_LOOP:
         return s["max_cycles"]
     return s["warmup_cycles"] + s["measure_cycles"] + s["drain_cycles"]
+
+
+ITERATED_ALLOCATORS = ("islip", "pim")     # the allocators router.alloc_iters applies to (BookSim's islip(N), pim(N))
 
 
 def speedup_fraction(speedup: float) -> tuple[int, int]:
@@ -267,7 +270,10 @@ def prepare(spec: dict, network=None, max_memory: int | None = None, threads: in
         "vc_alloc_delay": r["vc_alloc_delay"],
         "sw_alloc_delay": r["sw_alloc_delay"],
         "st_delay": r["st_delay"],
-        "alloc_iters": r["alloc_iters"],
+        "sw_allocator": ALLOCATORS[r["sw_allocator"]],
+        "vc_allocator": ALLOCATORS[r["vc_allocator"]],
+        "sw_iters": r["alloc_iters"] if r["sw_allocator"] in ITERATED_ALLOCATORS else 1,
+        "vc_iters": r["alloc_iters"] if r["vc_allocator"] in ITERATED_ALLOCATORS else 1,
         "router_kind": ROUTER_KINDS[r["kind"]],
         "internal_speedup": speedup_fraction(r["internal_speedup"]),
         "output_buffer": r["output_buffer"],

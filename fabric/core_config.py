@@ -31,7 +31,10 @@ class CoreConfig:
     vc_alloc_delay: int
     sw_alloc_delay: int
     st_delay: int
-    alloc_iters: int            # iterations of the iSLIP VC and switch allocators
+    sw_allocator: int           # constants.ALLOCATORS
+    vc_allocator: int
+    sw_iters: int               # iterations of the switch allocator (islip, pim: router.alloc_iters; else 1)
+    vc_iters: int               # and of the VC allocator
     router_kind: int            # constants.ROUTER_KINDS
     internal_speedup: tuple     # (num, den): internal steps per channel cycle, as a fraction
     output_buffer: int          # most flits an output port's queue holds, -1 unbounded

@@ -29,6 +29,10 @@ from .registry import routings, topologies as topology_kinds, traffic_patterns
 __all__ = ["load_spec", "resolve_spec", "describe_schema", "SECTIONS"]
 
 PIPELINE_STAGE_DOC = "cycles, each pipeline stage"
+ALLOCATOR_NAMES = ("islip", "separable_input_first", "separable_output_first", "wavefront", "pim", "max_size")
+ALLOCATOR_DOC = ("BookSim's allocators of those names: islip (separable, router.alloc_iters iterations), "
+                 "separable_input_first, separable_output_first, wavefront, pim (random, router.alloc_iters "
+                 "iterations), max_size (a maximum matching); docs/switches.md")
 MAX_CYCLES = 10**12  # far beyond any feasible run; keeps cycle sums well inside int64
 MAX_THREADS = 256    # --threads / simulate(threads=): OpenMP threads for the routers of a cycle
 
@@ -42,8 +46,10 @@ ROUTER = (
     Param("vc_alloc_delay", "int", 1, PIPELINE_STAGE_DOC, min=1, max=1000),
     Param("sw_alloc_delay", "int", 1, PIPELINE_STAGE_DOC, min=1, max=1000),
     Param("st_delay", "int", 1, PIPELINE_STAGE_DOC, min=1, max=1000),
-    Param("alloc_iters", "int", 1, "iterations of the separable iSLIP VC and switch allocators (BookSim's "
-          "islip(N); its alloc_iters key never reaches the router, docs/booksim-router.md)", min=1, max=64),
+    Param("alloc_iters", "int", 1, "iterations of the islip and pim allocators (BookSim's islip(N), pim(N); its "
+          "alloc_iters key never reaches the router, docs/booksim-router.md)", min=1, max=64),
+    Param("vc_allocator", "str", "islip", "VC allocator: " + ALLOCATOR_DOC, choices=ALLOCATOR_NAMES),
+    Param("sw_allocator", "str", "islip", "switch allocator: " + ALLOCATOR_DOC, choices=ALLOCATOR_NAMES),
     Param("kind", "str", "iq", "iq: input-queued (BookSim's iq_router: VC and switch allocation, flits wait in "
           "input buffers); oq: output-queued (SuperSim's output_queued: no switch allocation, every flit that "
           "can crosses the switch into its output VC's queue; docs/switches.md)", choices=("iq", "oq")),
@@ -590,8 +596,12 @@ def _cross_check(resolved: dict, topology_entry, problems: _Problems) -> None:
             and t["injection_rate"] > t["peak_rate"]:
         problems.add("traffic.injection_rate", f"on_off bursts at traffic.peak_rate = {t['peak_rate']:g}, so the "
                                                f"mean rate cannot exceed it, got {t['injection_rate']:g}")
-    if resolved["router"]["output_buffer"] == 0:
+    router = resolved["router"]
+    if router["output_buffer"] == 0:
         problems.add("router.output_buffer", "must be -1 (unbounded) or at least 1 flit, got 0")
+    if router["kind"] == "oq" and router["internal_speedup"] not in (1, 1.0, _INVALID):
+        problems.add("router.internal_speedup", "an output-queued router (kind oq) has no internal speedup: every "
+                                                "flit crosses its switch in the cycle it can; leave it at 1")
     vcs = resolved["router"]["vcs"]
     if topology_entry is not None and vcs is not _INVALID:
         min_vcs = topology_entry.extra.get("min_vcs", 1)

@@ -15,7 +15,8 @@ from fabric.spec import describe_schema, load_spec, resolve_spec, SECTIONS
 DEFAULTS = {
     "topology": {"kind": "mesh", "dims": [8, 8], "concentration": 1},
     "router": {"vcs": 4, "vc_buffer": 8, "routing_delay": 1, "vc_alloc_delay": 1, "sw_alloc_delay": 1,
-               "st_delay": 1, "alloc_iters": 1, "kind": "iq",
+               "st_delay": 1, "alloc_iters": 1, "vc_allocator": "islip",
+               "sw_allocator": "islip", "kind": "iq",
                "internal_speedup": 1.0, "output_buffer": -1},
     "link": {"latency": 1, "cycles_per_flit": 1, "classes": {}, "flit_bytes": 16},
     "routing": {"algorithm": "dor", "torus_tie": "random"},

@@ -36,8 +36,8 @@ def zero_load(h, latency=1, per_router=4, size=1):
     ({"internal_speedup": 2.0}, 2),                             # two stages a cycle (BookSim's timing)
     ({"internal_speedup": 4.0}, 1),                             # all four in one cycle
     ({"internal_speedup": 2.0, "routing_delay": 3}, 4),         # a 3-cycle stage still takes its cycles
-    ({"kind": "oq"}, 4),                                        # the same pipeline, no switch allocation
-    ({"kind": "oq", "internal_speedup": 2.0}, 2),
+    ({"kind": "oq"}, 4),                                        # the same latency, no switch allocation
+    ({"kind": "oq", "routing_delay": 3}, 6),
 ])
 def test_zero_load_latency_with_speedup_and_output_queues(router, per_router):
     r = run(dims=[2], rate=0.02, allow_self=False, warmup=200, measure=5000, router=router)
@@ -67,7 +67,11 @@ ROUTERS = [
     {"internal_speedup": 2.0},
     {"internal_speedup": 1.5, "output_buffer": 3},
     {"kind": "oq"},
-    {"kind": "oq", "output_buffer": 4, "internal_speedup": 2.0},
+    {"kind": "oq", "output_buffer": 4},
+    {"sw_allocator": "wavefront", "vc_allocator": "wavefront"},
+    {"sw_allocator": "separable_input_first", "vc_allocator": "separable_input_first"},
+    {"sw_allocator": "pim", "vc_allocator": "pim", "alloc_iters": 2},
+    {"sw_allocator": "max_size", "vc_allocator": "max_size", "internal_speedup": 2.0},
 ]
 
 

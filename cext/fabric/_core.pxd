@@ -10,7 +10,13 @@ cdef class Core:
     # ---- sizes and configuration
     cdef int n_routers, n_ports, n_endpoints, n_dims, V, B, R, rmask, max_router_ports
     cdef int rd, va, sa, st
-    cdef int alloc_iters            # iterations of the iSLIP allocators (router.alloc_iters)
+    cdef int sw_alloc, vc_alloc     # the switch and VC allocators: ALLOC_*
+    cdef int sa_iters, va_iters     # and their iterations (iSLIP, PIM: router.alloc_iters; others 1)
+    cdef int32_t *alloc_state       # (2*n_routers) per router, switch then VC allocator: wavefront's first
+                                    # diagonal, max_size's first input
+    cdef uint64_t *alloc_rng        # (n_routers) PIM's random streams
+    cdef Matching *matching         # (n_blocks) the matchings' scratch, NULL unless an allocator matches
+    cdef uint64_t _seed             # sim.seed
     # output queues (cext/_output_queues.pxd): with router.internal_speedup above 1, or router.kind "oq"
     cdef bint queued                # flits cross the switch into output queues, which send one a cycle
     cdef int router_kind            # KIND_IQ, KIND_OQ (no switch allocation; credits taken on leaving)

@@ -101,6 +101,10 @@ ROUTING_MODES = {**dor_modes(), **tree_modes(), **hyperx_modes(), **dragonfly_mo
 PORT_KINDS = {"none": PORT_NONE, "link": PORT_LINK, "endpoint": PORT_ENDPOINT}
 TORUS_TIES = {"random": TIE_RANDOM, "positive": TIE_POSITIVE}
 ROUTER_KINDS = {"iq": KIND_IQ, "oq": KIND_OQ}
+# separable_output_first is iSLIP's one iteration (BookSim: both arbiters' pointers move past a match, and
+# the router gives every request one priority; docs/switches.md)
+ALLOCATORS = {"islip": ALLOC_ISLIP, "separable_output_first": ALLOC_ISLIP, "separable_input_first": ALLOC_INPUT_FIRST,
+              "wavefront": ALLOC_WAVEFRONT, "pim": ALLOC_PIM, "max_size": ALLOC_MAX_SIZE}
 PLANE_POLICIES = {"hash": PLANE_HASH, "random": PLANE_RANDOM, "least_loaded": PLANE_LEAST_LOADED}
 DEST_MODES = {"uniform": DEST_UNIFORM, "table": DEST_TABLE, "alias": DEST_ALIAS, "rotate": DEST_ROTATE}
 PROCESSES = {"bernoulli": PROC_BERNOULLI, "periodic": PROC_PERIODIC, "on_off": PROC_ON_OFF, "budget": PROC_BUDGET}
@@ -257,11 +261,12 @@ cdef class Core:
         self.va = cfg.vc_alloc_delay
         self.sa = cfg.sw_alloc_delay
         self.st = cfg.st_delay
-        self.alloc_iters = cfg.alloc_iters
+        self.sw_alloc, self.vc_alloc = cfg.sw_allocator, cfg.vc_allocator
+        self.sa_iters, self.va_iters = cfg.sw_iters, cfg.vc_iters
         self.router_kind = cfg.router_kind
         self.speedup_num, self.speedup_den = cfg.internal_speedup
         self.queued = self.router_kind == KIND_OQ or self.speedup_num != self.speedup_den
-        self.oq_limit = cfg.output_buffer if cfg.output_buffer > 0 else 0x7FFFFFFF
+        self.oq_limit = cfg.output_buffer if cfg.output_buffer > 0 and self.queued else NO_LIMIT
         self.route_mode = cfg.route_mode
         self.torus_tie = cfg.torus_tie
         self.packet_size = cfg.packet_size
@@ -463,6 +468,7 @@ cdef class Core:
         cdef cnp.ndarray a
         cdef int64_t i, r
         seed = int(cfg.seed) & 0xFFFFFFFFFFFFFFFF
+        self._seed = seed
         a = mem.full("router_rng", self.n_routers, np.uint64); self.router_rng = <uint64_t *> a.data
         for r in range(self.n_routers):
             self.router_rng[r] = mix_seed(seed, 2 * <uint64_t>r + 1)
@@ -533,6 +539,35 @@ cdef class Core:
             a = mem.full(f"eject_flit{t}", wk.cap, np.int64); wk.eject_flit = <int64_t *> a.data
             a = mem.full(f"eject_at{t}", wk.cap, np.int64); wk.eject_at = <int64_t *> a.data
             a = mem.full(f"cls_injected{t}", self.C, np.int64); wk.cls_injected = <int64_t *> a.data
+        self._set_up_matchings(mem, MPV)
+
+    def _set_up_matchings(self, mem, Py_ssize_t nodes):
+        """The allocators' state: wavefront's and max_size's starts, PIM's streams, and the matchings' scratch
+        per block (cext/_matching.pxd): pairs for the VC allocator's (input VC, output VC) requests."""
+        cdef cnp.ndarray a
+        cdef Matching *m
+        cdef int32_t *s
+        cdef int64_t r
+        cdef Py_ssize_t pairs = nodes * self.V
+        a = mem.full("alloc_state", 2 * self.n_routers, np.int32); self.alloc_state = <int32_t *> a.data
+        a = mem.full("alloc_rng", self.n_routers, np.uint64); self.alloc_rng = <uint64_t *> a.data
+        for r in range(self.n_routers):
+            self.alloc_rng[r] = mix_seed(self._seed, (<uint64_t>2 << 48) + <uint64_t>r)
+        self.matching = NULL
+        if self.sw_alloc < ALLOC_WAVEFRONT and self.vc_alloc < ALLOC_WAVEFRONT:
+            return
+        a = mem.raw("matching", self.n_blocks * sizeof(Matching)); self.matching = <Matching *> a.data
+        for t in range(self.n_blocks):
+            m = &self.matching[t]
+            a = mem.full(f"match_pairs{t}", 4 * pairs, np.int32); s = <int32_t *> a.data
+            m.left, m.right, m.req, m.won = s, s + pairs, s + 2 * pairs, s + 3 * pairs
+            a = mem.full(f"match_keys{t}", max(pairs, nodes), np.int64); m.key = <int64_t *> a.data
+            a = mem.full(f"match_nodes{t}", 14 * nodes, np.int32); s = <int32_t *> a.data
+            m.lmark, m.lmatch, m.lfirst, m.lcount = s, s + nodes, s + 2 * nodes, s + 3 * nodes
+            m.rmark, m.rmatch, m.rseen, m.roff = s + 4 * nodes, s + 5 * nodes, s + 6 * nodes, s + 7 * nodes
+            m.rbest, m.rdist, m.rfrom = s + 8 * nodes, s + 9 * nodes, s + 10 * nodes
+            m.stack, m.next_stack = s + 11 * nodes, s + 12 * nodes
+            m.stamp = 0
 
     def _set_up_traffic(self, dict net, cfg, mem):
         """Per class and endpoint: destination tables, rates, sizes, and each generator's first creation
@@ -1151,6 +1186,9 @@ cdef int run_cycles(Core self, cycle_t until, bint stop_when_drained) noexcept n
                 memset(w.mark, 0, self.max_router_ports * self.V * sizeof(int32_t))
                 memset(w.done, 0, 2 * self.max_router_ports * sizeof(int32_t))
                 w.mark_stamp = 0
+            if self.matching != NULL and self.matching[t].stamp > STAMP_LIMIT:
+                memset(self.matching[t].lmark, 0, 14 * self.max_router_ports * self.V * sizeof(int32_t))
+                self.matching[t].stamp = 0
             # credits returning to the endpoints this cycle, from the routers' injection buffers
             for i in range(w.ep_credit_n[slot]):
                 self.ep_ovc[w.ep_credit[slot * w.cap + i]].credits += 1
