@@ -10,7 +10,7 @@
 #   vc_allocate(core, w, r, p0, NV, n_va): each of the n_va input VCs in w.va_req, which may take the free
 #       output VCs in w.va_cand (all on one output port), takes at most one, through grant_vc.
 from _types cimport *
-from fabric._core cimport Core
+from fabric._core cimport Core, setup_of
 from _statistics cimport stat_vc_grant
 from _matching cimport match_wavefront, match_pim, match_max_size
 
@@ -51,11 +51,11 @@ cdef inline int sa_accept(Core self, Work *w, int p0, int n_in, int n_sa, int *j
     return bi
 
 
-cdef inline int switch_allocate(Core self, Work *w, int p0, int n_in, int n_sa) noexcept nogil:
+cdef inline int switch_allocate(Core self, Work *w, RouterSetup *rs, int p0, int n_in, int n_sa) noexcept nogil:
     """One iSLIP iteration (or separable input-first allocation) over the n_sa > 1 requests in req_*:
     returns how many won, moved to the front."""
     cdef int j = 0, bi, n_win = 0
-    if self.sw_alloc == ALLOC_INPUT_FIRST:
+    if rs.sw_alloc == ALLOC_INPUT_FIRST:
         return switch_input_first(self, w, p0, n_in, n_sa)
     w.mark_stamp += 1
     sa_grant(self, w, p0, n_in, n_sa, w.mark_stamp, 0, True)
@@ -69,7 +69,7 @@ cdef inline int switch_allocate(Core self, Work *w, int p0, int n_in, int n_sa) 
     return n_win
 
 
-cdef inline int switch_allocate_iterated(Core self, Work *w, int p0, int n_in, int n_sa) noexcept nogil:
+cdef inline int switch_allocate_iterated(Core self, Work *w, RouterSetup *rs, int p0, int n_in, int n_sa) noexcept nogil:
     """iSLIP with alloc_iters iterations over the n_sa requests in req_*: each iteration matches the inputs
     and outputs still unmatched; pointers move on the first iteration's matches only (McKeown 1999;
     BookSim's islip.cpp, whose iterations are asked for as islip(N)). Marks w.won[j] with the iteration
@@ -80,7 +80,7 @@ cdef inline int switch_allocate_iterated(Core self, Work *w, int p0, int n_in, i
     match = w.mark_stamp                 # this allocation's stamp of the matched inputs and outputs in w.done
     for j in range(n_sa):
         w.won[j] = 0
-    for it in range(self.sa_iters):
+    for it in range(rs.sa_iters):
         w.mark_stamp += 1
         sa_grant(self, w, p0, n_in, n_sa, w.mark_stamp, match, it == 0)
         n_new = 0
@@ -103,7 +103,7 @@ cdef inline int switch_allocate_iterated(Core self, Work *w, int p0, int n_in, i
     return n_win
 
 
-cdef inline void vc_allocate(Core self, Work *w, int r, int p0, int NV, int n_va) noexcept nogil:
+cdef inline void vc_allocate(Core self, Work *w, RouterSetup *rs, int r, int p0, int NV, int n_va) noexcept nogil:
     cdef int j, i, n, it
     # An input VC asks for VCs of one output port only, so allocation splits by output port, and a
     # port with one requester (the scan counted them) needs no arbitration.
@@ -117,13 +117,13 @@ cdef inline void vc_allocate(Core self, Work *w, int r, int p0, int NV, int n_va
             w.va_cand[n] = w.va_cand[j]
             n += 1
     n_va = n
-    if self.vc_alloc == ALLOC_INPUT_FIRST:
+    if rs.vc_alloc == ALLOC_INPUT_FIRST:
         vc_input_first(self, w, r, p0, NV, n_va)
         return
-    if self.va_iters == 1:              # (a constant first: the checks for later iterations fold away)
+    if rs.va_iters == 1:                # (a constant first: the checks for later iterations fold away)
         vc_iteration(self, w, r, p0, NV, n_va, True)
         return
-    for it in range(self.va_iters):
+    for it in range(rs.va_iters):
         if not vc_iteration(self, w, r, p0, NV, n_va, it == 0):
             break
 
@@ -213,7 +213,7 @@ cdef inline void grant_vc(Core self, int i, int r, int p0, int ov, bint pointers
     in_vc.sel = <uint8_t>ov
     in_vc.state = VC_ACTIVE_HEAD
     self.va_mask[r * self.WV + (q >> 6)] &= ~((<uint64_t>1) << (q & 63))
-    in_vc.wait = self.va - 1
+    in_vc.wait = setup_of(self, r).va - 1
     if pointers:
         self.va_gptr[o * V + ov] = next_in      # (may be the router's VC count: the same as 0, see PortState)
         in_vc.va_aptr = next_out
@@ -293,21 +293,22 @@ cdef inline void vc_input_first(Core self, Work *w, int r, int p0, int NV, int n
 # round-robin pointers (wavefront's first diagonal and max_size's first input advance by one per
 # allocation, in Core.alloc_state)
 
-cdef inline void run_matching(Core self, Matching *m, int r, int n, int n_side, int which) noexcept nogil:
-    """Match the n pairs in m with the allocator `self.sw_alloc` (which 0) or `self.vc_alloc` (which 1)."""
-    cdef int kind = self.vc_alloc if which else self.sw_alloc
+cdef inline void run_matching(Core self, RouterSetup *rs, Matching *m, int r, int n, int n_side,
+                              int which) noexcept nogil:
+    """Match the n pairs in m with router r's switch allocator (which 0) or VC allocator (which 1)."""
+    cdef int kind = rs.vc_alloc if which else rs.sw_alloc
     cdef int32_t *state = &self.alloc_state[2 * r + which]
     if kind == ALLOC_WAVEFRONT:
         match_wavefront(m, n, n_side, state[0])
         state[0] = (state[0] + 1) % n_side
     elif kind == ALLOC_PIM:
-        match_pim(m, n, n_side, self.va_iters if which else self.sa_iters, &self.alloc_rng[r])
+        match_pim(m, n, n_side, rs.va_iters if which else rs.sa_iters, &self.alloc_rng[r])
     else:
         match_max_size(m, n, n_side, state[0])
         state[0] = (state[0] + 1) % n_side
 
 
-cdef inline int switch_allocate_matching(Core self, Work *w, int r, int n_in, int n_sa) noexcept nogil:
+cdef inline int switch_allocate_matching(Core self, Work *w, RouterSetup *rs, int r, int n_in, int n_sa) noexcept nogil:
     """Switch allocation by a matching over the n_sa requests in req_*: marks the winners in w.won (2: the
     round-robin pointers of the separable allocators stay); returns how many won."""
     cdef Matching *m = &self.matching[w - self.works]
@@ -317,7 +318,7 @@ cdef inline int switch_allocate_matching(Core self, Work *w, int r, int n_in, in
         m.right[j] = w.req_out[j]
         m.req[j] = j
         w.won[j] = 0
-    run_matching(self, m, r, n_sa, n_in, 0)
+    run_matching(self, rs, m, r, n_sa, n_in, 0)
     for k in range(n_sa):
         if m.won[k]:
             w.won[m.req[k]] = 2
@@ -325,7 +326,7 @@ cdef inline int switch_allocate_matching(Core self, Work *w, int r, int n_in, in
     return n_win
 
 
-cdef inline void vc_allocate_matching(Core self, Work *w, int r, int p0, int NV, int n_va) noexcept nogil:
+cdef inline void vc_allocate_matching(Core self, Work *w, RouterSetup *rs, int r, int p0, int NV, int n_va) noexcept nogil:
     """VC allocation by a matching: a pair per (input VC, free output VC it may take) of the n_va requests."""
     cdef Matching *m = &self.matching[w - self.works]
     cdef int j, k, n = 0, base, V = self.V
@@ -339,7 +340,7 @@ cdef inline void vc_allocate_matching(Core self, Work *w, int r, int p0, int NV,
             m.req[n] = j
             n += 1
             cand &= cand - 1
-    run_matching(self, m, r, n, NV, 1)
+    run_matching(self, rs, m, r, n, NV, 1)
     for k in range(n):
         if m.won[k]:
             j = m.req[k]

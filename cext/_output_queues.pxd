@@ -11,16 +11,16 @@
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy
 from _types cimport *
-from fabric._core cimport Core
+from fabric._core cimport Core, setup_of
 
 
-cdef inline int64_t steps_in(Core self, int64_t c) noexcept nogil:
+cdef inline int64_t steps_in(RouterSetup *rs, int64_t c) noexcept nogil:
     """Internal steps in cycle c: the whole steps the running sum of internal_speedup gains in that
     cycle (BookSim's Router::Evaluate), exactly, for the speedup as a fraction."""
-    return ((c + 1) * self.speedup_num) // self.speedup_den - (c * self.speedup_num) // self.speedup_den
+    return ((c + 1) * rs.speedup_num) // rs.speedup_den - (c * rs.speedup_num) // rs.speedup_den
 
 
-cdef inline int64_t departure(Core self, Work *w) noexcept nogil:
+cdef inline int64_t departure(Core self, Work *w, RouterSetup *rs) noexcept nogil:
     """The cycle a flit granted the switch in this internal step leaves its output queue at the
     earliest. BookSim: switch allocation completes sw_alloc_delay - 1 cycles on, in the first step of
     that cycle (or in this step, for a delay of 1); traversal starts in the next internal step and
@@ -29,15 +29,15 @@ cdef inline int64_t departure(Core self, Work *w) noexcept nogil:
     An output-queued router's flit crosses in the cycle it arrives and leaves after the router's
     latency, every stage's delay: the time of an input-queued router's pipeline without contention."""
     cdef int64_t c
-    if self.router_kind == KIND_OQ:
-        return self.now + self.rd + self.va + self.sa + self.st - 1
-    if self.sa == 1:
-        c = self.now if w.step + 1 < self.steps_now else self.now + 1
+    if rs.kind == KIND_OQ:
+        return self.now + rs.rd + rs.va + rs.sa + rs.st - 1
+    if rs.sa == 1:
+        c = self.now if w.step + 1 < w.steps else self.now + 1
     else:
-        c = self.now + self.sa - 1
-        if steps_in(self, c) < 2:
+        c = self.now + rs.sa - 1
+        if steps_in(rs, c) < 2:
             c += 1
-    return c + self.st - 1
+    return c + rs.st - 1
 
 
 cdef inline int queue_flit(Core self, int r, int p0, int o, int ov, int64_t flit, bint head,
@@ -51,7 +51,7 @@ cdef inline int queue_flit(Core self, int r, int p0, int o, int ov, int64_t flit
     cdef OutQueue *q = &self.oq[o * self.V + ov]
     cdef int64_t order = leave << ORDER_SHIFT
     cdef int k, lo = o - p0
-    if self.router_kind == KIND_OQ:
+    if setup_of(self, r).kind == KIND_OQ:
         order += tie
     elif order <= pq.last_order:
         order = pq.last_order + 1
@@ -102,6 +102,8 @@ cdef inline int send_queued(Core self, Work *w, int r, int p0, Count *counts) no
     cdef OutQueue *q
     cdef Port *pout
     cdef bint head
+    cdef RouterSetup *rs = setup_of(self, r)
+    cdef bint oq = rs.kind == KIND_OQ
     for wi in range(self.WQ):
         bits = self.oq_ports[r * self.WQ + wi]
         while bits:
@@ -121,7 +123,7 @@ cdef inline int send_queued(Core self, Work *w, int r, int p0, Count *counts) no
                 q = &self.oq[o * V + v]
                 order = q.front_order
                 if order <= best_order:
-                    if self.router_kind == KIND_OQ and pout.kind == PORT_LINK and self.credits[o * V + v] <= 0:
+                    if oq and pout.kind == PORT_LINK and self.credits[o * V + v] <= 0:
                         continue
                     best_order = order
                     best = v
@@ -145,13 +147,13 @@ cdef inline int send_queued(Core self, Work *w, int r, int p0, Count *counts) no
             if self.any_slow:
                 self.port_free[o] = self.now + self.port_cpf[o]
             # on the channel: the rest of the switch-to-buffer delay is the link's
-            arrival = self.now + pout.flit_delay - self.sa - self.st + 1
+            arrival = self.now + pout.flit_delay - rs.sa - rs.st + 1
             if pout.kind == PORT_LINK:
                 slot = arrival & self.rmask
                 (<uint8_t *> self.arrive)[slot * self.slot_bytes + pout.peer_byte] = <uint8_t>(best + 1)
                 self.link_flit[slot * self.n_ports + pout.peer] = flit
                 w.flit_hops += 1
-                if self.router_kind == KIND_OQ:
+                if oq:
                     k = self.credits[o * V + best] - 1
                     self.credits[o * V + best] = k
                     if k < 0:

@@ -3,13 +3,13 @@
 # allocation (sw_alloc_delay) and switch traversal (st_delay); non-speculative. Body flits need only switch
 # allocation. The step receives (_links), routes (_routing), allocates (_allocators) and traverses.
 from _types cimport *
-from fabric._core cimport Core, mask_words, port_words
+from fabric._core cimport Core, mask_words, port_words, setup_of
 from _links cimport receive
 from _routing cimport route
 from _allocators cimport (switch_allocate, switch_allocate_iterated, vc_allocate, va_alone, switch_allocate_matching,
                           vc_allocate_matching, grant_vc)
 from _statistics cimport stat_flit_left, stat_credit_stall, stat_router_step
-from _output_queues cimport departure, queue_flit, send_queued, credit_cycle
+from _output_queues cimport departure, queue_flit, send_queued, credit_cycle, steps_in
 
 
 cdef inline int router_cycle(Core self, Work *w, int r, Shape *shape, Count *counts) noexcept nogil:
@@ -17,13 +17,15 @@ cdef inline int router_cycle(Core self, Work *w, int r, Shape *shape, Count *cou
     Router::Evaluate; each runs every stage once, at the same simulated time), then each output port
     sends a queued flit."""
     cdef int k, status
-    for k in range(self.steps_now):
+    w.steps = <int>steps_in(setup_of(self, r), self.now)
+    for k in range(w.steps):
         w.step = k
         status = router_step(self, w, r, shape, counts)
         if status != ST_OK:
             w.step = 0
             return status
     w.step = 0
+    w.steps = 1
     return send_queued(self, w, r, self.port_indptr[r], counts)
 
 
@@ -32,35 +34,36 @@ cdef inline int router_step(Core self, Work *w, int r, Shape *shape, Count *coun
     values live and spill less (measured +5-10% for the scan)."""
     cdef int p0 = self.port_indptr[r], p1 = self.port_indptr[r + 1]
     cdef int n_in = p1 - p0, li, j, n_sa = 0, n_va = 0, n_win, flags, status
-    if self.router_kind == KIND_OQ:
+    cdef RouterSetup *rs = setup_of(self, r)
+    if rs.kind == KIND_OQ:
         return oq_step(self, w, r, p0, shape, counts)
 
     # A and B: credits and flits arriving at our ports; C. route computation, and gather VC- and
     # switch-allocation requests
-    flags = scan(self, w, r, p0, &n_va, &n_sa, shape, counts)
+    flags = scan(self, w, rs, r, p0, &n_va, &n_sa, shape, counts)
     if flags < 0:
         return ST_INVARIANT
 
     # D. VC allocation: iSLIP over (input VC) x (output VC), one iteration, or the allocator chosen
-    if self.vc_alloc >= ALLOC_WAVEFRONT:
+    if rs.vc_alloc >= ALLOC_WAVEFRONT:
         if n_va:
-            vc_allocate_matching(self, w, r, p0, n_in * self.V, n_va)
+            vc_allocate_matching(self, w, rs, r, p0, n_in * self.V, n_va)
     elif flags & VA_SHARED:
-        vc_allocate(self, w, r, p0, n_in * self.V, n_va)
+        vc_allocate(self, w, rs, r, p0, n_in * self.V, n_va)
     else:
         for j in range(n_va):
             va_alone(self, w.va_req[j], r, p0, w.va_cand[j])
 
     # E. switch allocation: iSLIP over input ports x output ports, one iteration; the winners
     # (the requests that keep their place in req_*) then cross the switch
-    if (self.sw_alloc >= ALLOC_WAVEFRONT and n_sa) or (
-            self.sa_iters > 1 and flags & SA_CONFLICT):
+    if (rs.sw_alloc >= ALLOC_WAVEFRONT and n_sa) or (
+            rs.sa_iters > 1 and flags & SA_CONFLICT):
         # a matching, or several iterations: the winners stay where they are, marked in w.won (iSLIP: by
         # the iteration they won in, 1 moving the pointers)
-        if self.sw_alloc >= ALLOC_WAVEFRONT:
-            n_win = switch_allocate_matching(self, w, r, n_in, n_sa)
+        if rs.sw_alloc >= ALLOC_WAVEFRONT:
+            n_win = switch_allocate_matching(self, w, rs, r, n_in, n_sa)
         else:
-            n_win = switch_allocate_iterated(self, w, p0, n_in, n_sa)
+            n_win = switch_allocate_iterated(self, w, rs, p0, n_in, n_sa)
         if Count is Counting:
             stat_router_step(self, r, n_va, n_sa, n_win)
         for j in range(n_sa):
@@ -70,7 +73,7 @@ cdef inline int router_step(Core self, Work *w, int r, Shape *shape, Count *coun
                 if status != ST_OK:
                     return status
         return ST_OK
-    n_win = switch_allocate(self, w, p0, n_in, n_sa) if flags & SA_CONFLICT else n_sa
+    n_win = switch_allocate(self, w, rs, p0, n_in, n_sa) if flags & SA_CONFLICT else n_sa
     if Count is Counting:
         stat_router_step(self, r, n_va, n_sa, n_win)
     for j in range(n_win):
@@ -92,7 +95,7 @@ cdef inline bint waiting(Core self, Work *w, InVC *in_vc, Shape *shape) noexcept
     return False
 
 
-cdef inline int scan(Core self, Work *w, int r, int p0, int *n_va, int *n_sa, Shape *shape,
+cdef inline int scan(Core self, Work *w, RouterSetup *rs, int r, int p0, int *n_va, int *n_sa, Shape *shape,
                      Count *counts) noexcept nogil:
     """Visit router r's input VCs holding flits, port by port: route new heads, and append VC- and
     switch-allocation requests. An input port asks for an output once, through the VC that comes
@@ -139,7 +142,7 @@ cdef inline int scan(Core self, Work *w, int r, int p0, int *n_va, int *n_sa, Sh
             in_vc.state = VC_ROUTED
             routed |= bit
             if Shape is General:
-                in_vc.wait = self.rd - 1
+                in_vc.wait = rs.rd - 1
         # VC-allocation requests of routed heads. A request no free output VC can grant would
         # change nothing (iSLIP pointers move only on a grant), so it is not made
         bits = held & va_word
@@ -151,7 +154,7 @@ cdef inline int scan(Core self, Work *w, int r, int p0, int *n_va, int *n_sa, Sh
                 continue
             lo = in_vc.out_lo
             cand = self.class_mask[in_vc.sel] & self.pstate[p0 + lo].free_vcs
-            if self.oq_limit != NO_LIMIT and self.oq_port[p0 + lo].n >= self.oq_limit:
+            if rs.oq_limit != NO_LIMIT and self.oq_port[p0 + lo].n >= rs.oq_limit:
                 cand = 0            # its output queue is full (BookSim: no VC request then)
             if cand:
                 bit = (<uint64_t>1) << (lo & 63)
@@ -170,7 +173,7 @@ cdef inline int scan(Core self, Work *w, int r, int p0, int *n_va, int *n_sa, Sh
             if waiting(self, w, in_vc, shape):
                 continue
             lo = in_vc.out_lo
-            if self.queued and self.oq_limit != NO_LIMIT and self.oq_port[p0 + lo].n >= self.oq_limit:
+            if rs.oq_limit != NO_LIMIT and self.oq_port[p0 + lo].n >= rs.oq_limit:
                 continue
             if self.credits[(p0 + lo) * V + in_vc.sel] <= 0:
                 if Count is Counting:
@@ -264,7 +267,7 @@ cdef inline int traverse(Core self, Work *w, int r, int p0, int li, int lo, int 
         ps[p].sa_aptr = lo + 1
     ps[p].sa_vptr = v + 1
     # the freed slot's credit crosses the reverse channel
-    if self.queued:
+    if self.queued and setup_of(self, r).queued:
         slot = (credit_cycle(self, p) + pin.credit_delay) & rmask
     else:
         slot = (now + pin.credit_delay) & rmask
@@ -274,7 +277,7 @@ cdef inline int traverse(Core self, Work *w, int r, int p0, int li, int lo, int 
         # at most one flit leaves an injection buffer per cycle: one credit per (endpoint, plane)
         w.ep_credit[slot * w.cap + w.ep_credit_n[slot]] = pin.peer * V + v
         w.ep_credit_n[slot] += 1
-    if self.queued:
+    if self.queued and setup_of(self, r).queued:
         return to_queue(self, w, r, p0, li, o, ov, flit, head, in_vc, counts)
     # onto the output link, or out through the ejection channel (1 cycle, always accepts)
     arrival = now + pout.flit_delay
@@ -310,12 +313,13 @@ cdef inline int to_queue(Core self, Work *w, int r, int p0, int li, int o, int o
     """The flit that crossed the switch joins its output VC's queue (cext/_output_queues.pxd). An
     input-queued router takes the downstream credit now, at switch allocation, as BookSim does."""
     cdef int q
+    cdef RouterSetup *rs = setup_of(self, r)
     if Count is Counting:
         stat_flit_left(self, in_vc)
     if self.port[o].kind == PORT_LINK:
         if head and ((flit >> HOPS_SHIFT) & HOPS_MASK) < HOPS_MASK:
             flit += 1 << HOPS_SHIFT
-        if self.router_kind == KIND_IQ:
+        if rs.kind == KIND_IQ:
             q = self.credits[o * self.V + ov] - 1
             self.credits[o * self.V + ov] = q
             if q < 0:
@@ -323,7 +327,7 @@ cdef inline int to_queue(Core self, Work *w, int r, int p0, int li, int o, int o
     li -= <int>(self.now % (self.port_indptr[r + 1] - p0))     # output-queued: ties in a round robin of inputs
     if li < 0:
         li += self.port_indptr[r + 1] - p0
-    return queue_flit(self, r, p0, o, ov, flit, head, departure(self, w), li)
+    return queue_flit(self, r, p0, o, ov, flit, head, departure(self, w, rs), li)
 
 
 cdef inline void oq_take_vc(Core self, int i, int r, int p0, uint64_t cand) noexcept nogil:
@@ -355,6 +359,7 @@ cdef inline int oq_step(Core self, Work *w, int r, int p0, Shape *shape, Count *
     cdef uint64_t bits, bit
     cdef InVC *in_vc
     cdef OutQueue *q
+    cdef int32_t limit = setup_of(self, r).oq_limit
     if receive(self, r, p0, shape, counts):
         return ST_INVARIANT
     for wi in range(WV):
@@ -375,7 +380,7 @@ cdef inline int oq_step(Core self, Work *w, int r, int p0, Shape *shape, Count *
                 if in_vc.state == VC_ROUTED:
                     continue                # no output VC free: try again next cycle
             q = &self.oq[(p0 + in_vc.out_lo) * V + in_vc.sel]
-            if self.oq_limit != NO_LIMIT and q.count >= self.oq_limit:
+            if limit != NO_LIMIT and q.count >= limit:
                 continue
             status = traverse(self, w, r, p0, self.vc_port[b], in_vc.out_lo, self.vc_index[b], False, shape, counts)
             if status != ST_OK:

@@ -34,7 +34,10 @@ THROUGHPUT_ALLOWANCE = 0.03     # accepted may pass Θ* by this share: flits que
 
 def zero_load_latency(spec: dict, net, link_latency, cycles_per_flit, hops: float, mean_size: float) -> float:
     r = spec["router"]
-    per_router = r["routing_delay"] + r["vc_alloc_delay"] + r["sw_alloc_delay"] + r["st_delay"]
+    # the fastest router class's cycles per router: its stages, internal_speedup of them a cycle at most
+    per_router = min((s["routing_delay"] + s["vc_alloc_delay"] + s["sw_alloc_delay"] + s["st_delay"])
+                     / (s["internal_speedup"] if s["kind"] == "iq" else 1)
+                     for s in [r] + [{**r, **c} for c in r.get("classes", {}).values()])
     links = net.port_kind == PORT_LINK
     shortest = int((link_latency + cycles_per_flit - 1)[links].min()) if links.any() else 0
     return 2 + per_router * (hops + 1) + shortest * hops + 1 + (mean_size - 1)

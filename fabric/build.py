@@ -19,7 +19,7 @@ import numpy as np  # noqa: E402
 from . import registry  # noqa: E402
 from ._find_core import find_core  # noqa: E402
 from .constants import ALLOCATORS, DEST_MODES, PLANE_POLICIES, PROCESSES, ROUTER_KINDS, TORUS_TIES  # noqa: E402
-from .core_config import ROUTING_SETTINGS, CoreConfig, TrafficClass  # noqa: E402
+from .core_config import ROUTING_SETTINGS, CoreConfig, RouterSetup, TrafficClass  # noqa: E402
 from .errors import FabricError, FabricWarning  # noqa: E402
 from .spec import CLOSED_LOOP, mean_packet_size  # noqa: E402
 
@@ -82,9 +82,16 @@ def estimate_bytes(spec: dict, stats: bool = False) -> int:
     longest = max([link["latency"], spec["topology"].get("global_latency", 1)]
                   + [c.get("latency", 1) for c in classes])
     longest += max([link["cycles_per_flit"]] + [c.get("cycles_per_flit", 1) for c in classes]) - 1
-    slots = 1 << (longest + r["sw_alloc_delay"] + r["st_delay"] + 2).bit_length()
-    vcs, depth = r["vcs"], r["vc_buffer"]
+    setups = [r] + [{**r, **c} for c in r.get("classes", {}).values()]
+    queued = any(s["kind"] == "oq" or s["internal_speedup"] > 1 for s in setups)
+    vcs, depth = r["vcs"], max(s["vc_buffer"] for s in setups)
+    stages = max(s["sw_alloc_delay"] + s["st_delay"] for s in setups)
+    slots = 1 << (longest + stages + 2 + (vcs * depth if queued else 0)).bit_length()
     per_port = vcs * (32 + 8 + 8 * depth) + slots * 10 + 64
+    if queued:
+        # output queues: a record and a ring of vc_buffer entries per output VC (rings that grow are the
+        # queues' own length, which the run decides)
+        per_port += vcs * (40 + 16 * depth) + 32
     per_endpoint = vcs * 8 + slots + 64
     histograms = 2 * 8 * (run_cycles(spec) + 1) * (1 + len(spec["traffic"].get("classes", {})))
     total = (ports * per_port + endpoints * per_endpoint + routers * 64 + max_packets(endpoints) * PACKET_BYTES
@@ -230,6 +237,25 @@ def link_settings(net, link: dict):
     return latency, cycles_per_flit
 
 
+def router_setups(router: dict, net) -> tuple:
+    """A RouterSetup per router class of the network: ``router``, with ``router.classes.NAME`` over it."""
+    for name in router["classes"]:
+        if name not in net.router_classes:
+            raise FabricError(f"router.classes.{name}: a {net.kind} has no router class {name!r} "
+                              f"(its classes: {', '.join(net.router_classes)})")
+    out = []
+    for name in net.router_classes:
+        r = {**router, **router["classes"].get(name, {})}
+        out.append(RouterSetup(
+            kind=ROUTER_KINDS[r["kind"]], vc_buffer=r["vc_buffer"], routing_delay=r["routing_delay"],
+            vc_alloc_delay=r["vc_alloc_delay"], sw_alloc_delay=r["sw_alloc_delay"], st_delay=r["st_delay"],
+            sw_allocator=ALLOCATORS[r["sw_allocator"]], vc_allocator=ALLOCATORS[r["vc_allocator"]],
+            sw_iters=r["alloc_iters"] if r["sw_allocator"] in ITERATED_ALLOCATORS else 1,
+            vc_iters=r["alloc_iters"] if r["vc_allocator"] in ITERATED_ALLOCATORS else 1,
+            internal_speedup=speedup_fraction(r["internal_speedup"]), output_buffer=r["output_buffer"]))
+    return tuple(out)
+
+
 def vc_class_warning(spec: dict, routing: dict) -> str | None:
     """Why a routing's VC classes cost throughput, if one of them has a single VC: a packet in that
     class then waits behind every packet ahead of it (README, "Dragonfly", has the figures)."""
@@ -265,18 +291,7 @@ def prepare(spec: dict, network=None, max_memory: int | None = None, threads: in
     main = injection_settings(traffic, pattern)
     cfg = {
         "vcs": r["vcs"],
-        "vc_buffer": r["vc_buffer"],
-        "routing_delay": r["routing_delay"],
-        "vc_alloc_delay": r["vc_alloc_delay"],
-        "sw_alloc_delay": r["sw_alloc_delay"],
-        "st_delay": r["st_delay"],
-        "sw_allocator": ALLOCATORS[r["sw_allocator"]],
-        "vc_allocator": ALLOCATORS[r["vc_allocator"]],
-        "sw_iters": r["alloc_iters"] if r["sw_allocator"] in ITERATED_ALLOCATORS else 1,
-        "vc_iters": r["alloc_iters"] if r["vc_allocator"] in ITERATED_ALLOCATORS else 1,
-        "router_kind": ROUTER_KINDS[r["kind"]],
-        "internal_speedup": speedup_fraction(r["internal_speedup"]),
-        "output_buffer": r["output_buffer"],
+        "routers": router_setups(r, net),
         "route_mode": routing["mode"],
         "torus_tie": routing.get("torus_tie", TORUS_TIES["random"]),
         "hop_classes": settings.get("hop_classes", 1),
@@ -311,6 +326,7 @@ def prepare(spec: dict, network=None, max_memory: int | None = None, threads: in
         "port_cpf": cycles_per_flit,
         "endpoint_port": net.endpoint_port if net.endpoint_planes is None else net.endpoint_planes.ravel(),
         "router_coords": net.router_coords,
+        "router_class": net.router_class,
         "dims": np.asarray(net.dims, np.int32),
         **routing.get("arrays", {}),
         **{k: v for k, v in pattern.items() if k in PATTERN_ARRAYS},

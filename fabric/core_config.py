@@ -21,12 +21,11 @@ class TrafficClass:
 
 
 @dataclass(frozen=True)
-class CoreConfig:
-    """The scalar settings of a run (the arrays go beside it, by name)."""
+class RouterSetup:
+    """The settings of one class of routers (``[router]``, with ``[router.classes.NAME]`` over it)."""
 
-    # routers
-    vcs: int
-    vc_buffer: int
+    kind: int                   # constants.ROUTER_KINDS
+    vc_buffer: int              # flits per input VC (the credits its upstream starts with)
     routing_delay: int
     vc_alloc_delay: int
     sw_alloc_delay: int
@@ -35,9 +34,18 @@ class CoreConfig:
     vc_allocator: int
     sw_iters: int               # iterations of the switch allocator (islip, pim: router.alloc_iters; else 1)
     vc_iters: int               # and of the VC allocator
-    router_kind: int            # constants.ROUTER_KINDS
     internal_speedup: tuple     # (num, den): internal steps per channel cycle, as a fraction
-    output_buffer: int          # most flits an output port's queue holds, -1 unbounded
+    output_buffer: int          # most flits an output queue holds, -1 unbounded
+
+
+@dataclass(frozen=True)
+class CoreConfig:
+    """The scalar settings of a run (the arrays go beside it, by name)."""
+
+    # routers
+    vcs: int
+    routers: tuple              # a RouterSetup per router class (Network.router_classes; the array
+                                # router_class gives each router's)
     # routing
     route_mode: int             # constants.ROUTING_MODES
     torus_tie: int              # constants.TORUS_TIES

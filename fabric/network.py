@@ -33,6 +33,10 @@ class Network:
     link_classes : tuple of str                                 the class names (``[link.classes.NAME]``)
     endpoint_planes : ndarray of shape (n_endpoints, planes), dtype=int32, or None  an endpoint's port in
                                                                 each plane, when it has more than one
+    router_class : ndarray of shape (n_routers,), dtype=int8     each router's class, an index into
+                                                                router_classes
+    router_classes : tuple of str                               the class names (``[router.classes.NAME]``:
+                                                                leaf and spine switches, pods, ...)
     """
 
     kind: str
@@ -49,10 +53,14 @@ class Network:
     port_class: np.ndarray | None = None
     link_classes: tuple = ("link",)
     endpoint_planes: np.ndarray | None = None     # (n_endpoints, planes): each endpoint's port per plane
+    router_class: np.ndarray | None = None
+    router_classes: tuple = ("router",)
 
     def __post_init__(self):
         if self.port_class is None:
             object.__setattr__(self, "port_class", np.zeros(len(self.port_kind), np.int8))
+        if self.router_class is None:
+            object.__setattr__(self, "router_class", np.zeros(self.n_routers, np.int8))
 
     def links_by_class(self) -> dict:
         """Unidirectional router-to-router channels per link class."""
@@ -138,7 +146,7 @@ class Ports:
 
 
 def graph_network(n_routers: int, edges, class_names, concentration, latency: int, kind: str = "graph",
-                  info=None) -> Network:
+                  info=None, **extra) -> Network:
     """Routers joined by ``edges`` ((a, b, class name), ...), each edge a link each way.
 
     Router r's ports: one per edge end at r, in edge order, then its endpoint ports: ``concentration``
@@ -169,7 +177,7 @@ def graph_network(n_routers: int, edges, class_names, concentration, latency: in
     endpoint_port = indptr[router] + degree[router] + np.arange(len(router)) - first[router]
     arrays.attach(endpoint_port)
     return arrays.network(kind, indptr, endpoint_port, {"edges": m, **(info or {})},
-                          link_classes=tuple(class_names))
+                          link_classes=tuple(class_names), **extra)
 
 
 def edges_of(net: Network):

@@ -39,7 +39,7 @@ MAX_THREADS = 256    # --threads / simulate(threads=): OpenMP threads for the ro
 TOPOLOGY = (
     Param("kind", "str", "mesh", "topology kind; each kind documents its own keys"),
 )
-ROUTER = (
+ROUTER_KEYS = (
     Param("vcs", "int", 4, "virtual channels per input port", min=1, max=64),
     Param("vc_buffer", "int", 8, "flits of buffer per VC", min=1, max=4096),
     Param("routing_delay", "int", 1, PIPELINE_STAGE_DOC, min=1, max=1000),
@@ -59,6 +59,12 @@ ROUTER = (
     Param("output_buffer", "int", -1, "iq with internal_speedup above 1: most flits an output port's queue "
           "holds (BookSim's output_buffer_size); oq: most flits each output VC's queue holds (SuperSim's "
           "output_queue_depth); -1: unbounded (the default of both)", min=-1, max=1 << 24),
+)
+ROUTER = ROUTER_KEYS + (
+    Param("classes", "tables", {},
+          "per router class (the names the topology gives its routers: leaf and spine of a clos or fat_tree, "
+          "pod and spine of a composite, router elsewhere): a table of router keys replacing the defaults for "
+          "that class (every key but vcs)", fields=ROUTER_KEYS),
 )
 LINK_CLASS = (
     Param("latency", "int", 1, "cycles on a link of this class", min=1, max=100_000),
@@ -583,6 +589,18 @@ def _link_bandwidth(table: dict, where: str, problems: _Problems) -> None:
         table["cycles_per_flit"] = cycles
 
 
+def _check_router(router: dict, where: str, problems: _Problems, given=None) -> None:
+    """A router's keys that must agree with each other (router, or a class's keys over it: then only what
+    the keys `given` change)."""
+    given = router if given is None else given
+    if "output_buffer" in given and router.get("output_buffer") == 0:
+        problems.add(f"{where}.output_buffer", "must be -1 (unbounded) or at least 1 flit, got 0")
+    if ("kind" in given or "internal_speedup" in given) and router.get("kind") == "oq" \
+            and router.get("internal_speedup") not in (1, 1.0, _INVALID):
+        problems.add(f"{where}.internal_speedup", "an output-queued router (kind oq) has no internal speedup: every "
+                                                  "flit crosses its switch in the cycle it can; leave it at 1")
+
+
 def _cross_check(resolved: dict, topology_entry, problems: _Problems) -> None:
     """Checks that involve keys of more than one section."""
     _resolve_classes(resolved, problems)
@@ -597,11 +615,13 @@ def _cross_check(resolved: dict, topology_entry, problems: _Problems) -> None:
         problems.add("traffic.injection_rate", f"on_off bursts at traffic.peak_rate = {t['peak_rate']:g}, so the "
                                                f"mean rate cannot exceed it, got {t['injection_rate']:g}")
     router = resolved["router"]
-    if router["output_buffer"] == 0:
-        problems.add("router.output_buffer", "must be -1 (unbounded) or at least 1 flit, got 0")
-    if router["kind"] == "oq" and router["internal_speedup"] not in (1, 1.0, _INVALID):
-        problems.add("router.internal_speedup", "an output-queued router (kind oq) has no internal speedup: every "
-                                                "flit crosses its switch in the cycle it can; leave it at 1")
+    _check_router(router, "router", problems)
+    if isinstance(router.get("classes"), dict):
+        for name, table in router["classes"].items():
+            if "vcs" in table:
+                problems.add(f"router.classes.{name}.vcs", "every router has router.vcs VCs (the core lays out the "
+                                                           "VCs of every port alike); set router.vcs")
+            _check_router({**router, **table}, f"router.classes.{name}", problems, table)
     vcs = resolved["router"]["vcs"]
     if topology_entry is not None and vcs is not _INVALID:
         min_vcs = topology_entry.extra.get("min_vcs", 1)

@@ -17,7 +17,7 @@ DEFAULTS = {
     "router": {"vcs": 4, "vc_buffer": 8, "routing_delay": 1, "vc_alloc_delay": 1, "sw_alloc_delay": 1,
                "st_delay": 1, "alloc_iters": 1, "vc_allocator": "islip",
                "sw_allocator": "islip", "kind": "iq",
-               "internal_speedup": 1.0, "output_buffer": -1},
+               "internal_speedup": 1.0, "output_buffer": -1, "classes": {}},
     "link": {"latency": 1, "cycles_per_flit": 1, "classes": {}, "flit_bytes": 16},
     "routing": {"algorithm": "dor", "torus_tie": "random"},
     "traffic": {"pattern": "uniform", "injection_rate": 0.1, "packet_size": 1, "process": "bernoulli",

@@ -174,3 +174,68 @@ def test_input_queued_switch_saturates_where_theory_says():
     lat, accepted, saturated = oq_theory.run_point((64, 0.9, 5000, 1, "iq"))
     assert saturated
     assert 0.58 < accepted < 0.66
+
+
+# ---------------------------------------------------------------- router classes (per level, per pod)
+
+def clos_spec(classes, pattern="bit_complement", rate=0.02, **router):
+    return {"topology": {"kind": "clos", "radix": 4}, "router": {**router, "classes": classes},
+            "traffic": {"pattern": pattern, "injection_rate": rate, "packet_size": 1},
+            "sim": {"warmup_cycles": 200, "measure_cycles": 4000}}
+
+
+@pytest.mark.parametrize("leaf,spine,per_leaf,per_spine", [
+    ({}, {}, 4, 4),
+    ({"routing_delay": 3}, {}, 6, 4),                       # slower leaves only
+    ({}, {"internal_speedup": 2.0}, 4, 2),                  # a faster spine only
+    ({"routing_delay": 2}, {"kind": "oq", "st_delay": 3}, 5, 6),
+])
+def test_each_level_has_its_own_pipeline(leaf, spine, per_leaf, per_spine):
+    # bit_complement on 8 endpoints: every packet crosses leaf, spine, leaf
+    r = fabric.simulate(clos_spec({"leaf": leaf, "spine": spine}), progress=False).to_dict()
+    assert r["hops"]["mean"] == 2.0
+    assert r["latency"]["packet"]["p50"] == 2 + 2 * per_leaf + per_spine + 2 + 1
+
+
+def test_router_classes_of_each_topology():
+    from fabric.build import build_network
+
+    names = {}
+    for topo in ({"kind": "clos", "radix": 4}, {"kind": "fat_tree", "k": 2, "n": 3},
+                 {"kind": "composite", "pods": 2, "spines": 2, "pod": {"kind": "mesh", "dims": [2, 2]}},
+                 {"kind": "composite", "pods": 2, "spines": 2, "pod": {"kind": "clos", "radix": 4}},
+                 {"kind": "mesh", "dims": [2, 2]}):
+        net = build_network(resolve_spec({"topology": topo}))
+        names[topo["kind"] + str(len(names))] = [net.router_classes[c] for c in net.router_class]
+    assert names["clos0"] == ["leaf"] * 4 + ["spine"] * 2
+    assert names["fat_tree1"] == ["spine"] * 4 + ["level1"] * 4 + ["leaf"] * 4
+    assert names["composite2"] == ["pod"] * 8 + ["spine"] * 2
+    assert names["composite3"] == (["pod.leaf"] * 4 + ["pod.spine"] * 2) * 2 + ["spine"] * 2
+    assert names["mesh4"] == ["router"] * 4
+
+
+def test_buffers_per_level_keep_credits_exact():
+    # shallow leaf buffers: the spines' credits towards a leaf start at the leaf's depth, the leaves' at the
+    # spine's; the credit count stays exact under load
+    spec = resolve_spec(clos_spec({"leaf": {"vc_buffer": 2}, "spine": {"kind": "oq"}}, pattern="uniform", rate=0.7))
+    spec["sim"]["check"] = True
+    core, net = make_core(spec)
+    links = net.port_kind == fabric.network.PORT_LINK
+    spine_port = np.isin(net.port_router, np.flatnonzero(net.router_class == net.router_classes.index("spine")))
+    credits = core.output_credits()
+    assert set(credits[links & spine_port].ravel()) == {2} and set(credits[links & ~spine_port].ravel()) == {8}
+    for _ in range(10):
+        core.run(core.now + 53)
+        assert core.check_credits(report=True) == []
+
+
+@pytest.mark.parametrize("classes,message", [
+    ({"core": {"vc_buffer": 4}}, r"router.classes.core: a clos has no router class 'core' \(its classes: leaf, "
+                                 r"aggregation, spine\)"),
+    ({"leaf": {"vcs": 2}}, r"router.classes.leaf.vcs: every router has router.vcs VCs"),
+    ({"spine": {"kind": "oq", "internal_speedup": 2.0}}, r"router.classes.spine.internal_speedup: an output-queued"),
+    ({"leaf": {"output_buffer": 0}}, r"router.classes.leaf.output_buffer: must be -1"),
+])
+def test_bad_router_classes_are_refused(classes, message):
+    with pytest.raises(fabric.errors.FabricError, match=message):
+        fabric.simulate(clos_spec(classes), progress=False)

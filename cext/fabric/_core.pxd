@@ -8,22 +8,18 @@ from _types cimport *
 @cython.final
 cdef class Core:
     # ---- sizes and configuration
-    cdef int n_routers, n_ports, n_endpoints, n_dims, V, B, R, rmask, max_router_ports
-    cdef int rd, va, sa, st
-    cdef int sw_alloc, vc_alloc     # the switch and VC allocators: ALLOC_*
-    cdef int sa_iters, va_iters     # and their iterations (iSLIP, PIM: router.alloc_iters; others 1)
+    cdef int n_routers, n_ports, n_endpoints, n_dims, V, R, rmask, max_router_ports
+    cdef int B                      # the deepest input VC (vc_buffer): each VC's ring is laid out for it
+    cdef RouterSetup *setup         # (router classes) each class's settings (router.classes)
+    cdef int8_t *router_class       # (n_routers) each router's class
     cdef int32_t *alloc_state       # (2*n_routers) per router, switch then VC allocator: wavefront's first
                                     # diagonal, max_size's first input
     cdef uint64_t *alloc_rng        # (n_routers) PIM's random streams
     cdef Matching *matching         # (n_blocks) the matchings' scratch, NULL unless an allocator matches
     cdef uint64_t _seed             # sim.seed
     # output queues (cext/_output_queues.pxd): with router.internal_speedup above 1, or router.kind "oq"
-    cdef bint queued                # flits cross the switch into output queues, which send one a cycle
-    cdef int router_kind            # KIND_IQ, KIND_OQ (no switch allocation; credits taken on leaving)
-    cdef int64_t speedup_num, speedup_den   # internal steps per channel cycle, num / den
-    cdef int steps_now              # internal steps of this cycle
-    cdef int32_t oq_limit           # router.output_buffer: most flits an output port's queue holds (input-
-                                    # queued), or an output VC's queue (output-queued)
+    cdef bint queued                # some routers' flits cross the switch into output queues
+    cdef bint any_matching          # some router's allocator is a matching (cext/_matching.pxd)
     cdef OutQueue *oq               # (n_ports*V) the queue of each output VC
     cdef PortQueue *oq_port         # (n_ports)
     cdef uint64_t *oq_ports         # (n_routers*WQ) bit per local port whose queue holds a flit
@@ -88,6 +84,7 @@ cdef class Core:
 
     # ---- topology (owned numpy arrays in _keep; raw pointers are used in the loop)
     cdef object _keep
+    cdef object _class_delays       # per router: (sa, st, vc_buffer, rd, va) of its class (construction only)
     cdef public object workload         # closed loop: what fabric/statistics.py reports about it, else None
     cdef public object message_steps    # and each message's step (collectives)
     cdef public object message_dest     # and destination
@@ -233,6 +230,11 @@ cdef class Core:
     cdef int64_t c_measured_created, c_measured_delivered, c_measured_outstanding
     cdef int64_t c_sum_packet_latency, c_sum_network_latency, c_sum_hops
     cdef int64_t c_max_packet_latency, c_max_network_latency
+
+
+cdef inline RouterSetup *setup_of(Core self, int r) noexcept nogil:
+    """Router r's settings."""
+    return &self.setup[self.router_class[r]]
 
 
 # The router step is compiled once per Shape (see _types): these sizes are constants in the Plain copy

@@ -62,7 +62,6 @@ from _routing_hyperx cimport hyperx_modes
 from _routing_dragonfly cimport dragonfly_modes
 from _routing_table cimport table_modes
 from _router cimport router_step, router_cycle
-from _output_queues cimport steps_in
 from _packets cimport grow_packets, eject
 from _sources cimport endpoint_create, endpoint_send, release_message, first_arrival
 from _messages cimport heap_push, heap_pop
@@ -225,7 +224,6 @@ cdef class Core:
         self.series_counts = NULL
         self.oq = NULL
         self.queued = False
-        self.steps_now = 1
         self.st_credit_stall = self.st_vc_cycles = self.st_router = self.st_endpoint = self.st_class_flow = NULL
         self.series_cap = self.series_used = 0
         self.series_next = NO_CYCLE
@@ -239,6 +237,7 @@ cdef class Core:
         mem = _Arrays()
         self._keep = mem.keep
         self._set_up_settings(cfg)
+        self._set_up_router_classes(net, cfg, mem)
         ports = self._set_up_ports(net, cfg, mem)
         self._set_up_routing(net, cfg, mem, ports)
         self._set_up_router_state(cfg, mem, ports)
@@ -256,17 +255,9 @@ cdef class Core:
     def _set_up_settings(self, cfg):
         """The scalar settings, and the run's checks."""
         self.V = cfg.vcs
-        self.B = cfg.vc_buffer
-        self.rd = cfg.routing_delay
-        self.va = cfg.vc_alloc_delay
-        self.sa = cfg.sw_alloc_delay
-        self.st = cfg.st_delay
-        self.sw_alloc, self.vc_alloc = cfg.sw_allocator, cfg.vc_allocator
-        self.sa_iters, self.va_iters = cfg.sw_iters, cfg.vc_iters
-        self.router_kind = cfg.router_kind
-        self.speedup_num, self.speedup_den = cfg.internal_speedup
-        self.queued = self.router_kind == KIND_OQ or self.speedup_num != self.speedup_den
-        self.oq_limit = cfg.output_buffer if cfg.output_buffer > 0 and self.queued else NO_LIMIT
+        self.B = max(s.vc_buffer for s in cfg.routers)
+        self.queued = any(s.kind == KIND_OQ or s.internal_speedup[0] != s.internal_speedup[1] for s in cfg.routers)
+        self.any_matching = any(max(s.sw_allocator, s.vc_allocator) >= ALLOC_WAVEFRONT for s in cfg.routers)
         self.route_mode = cfg.route_mode
         self.torus_tie = cfg.torus_tie
         self.packet_size = cfg.packet_size
@@ -285,6 +276,33 @@ cdef class Core:
         self.bad[0] = 0
         self.c_last_move = 0
 
+    def _set_up_router_classes(self, dict net, cfg, mem):
+        """Each router class's settings (router.classes; fabric/core_config.py RouterSetup), and each
+        router's class."""
+        cdef cnp.ndarray a
+        cdef RouterSetup *rs
+        n_routers = len(net["port_indptr"]) - 1
+        a = mem.raw("setup", len(cfg.routers) * sizeof(RouterSetup)); self.setup = <RouterSetup *> a.data
+        for i, s in enumerate(cfg.routers):
+            rs = &self.setup[i]
+            rs.speedup_num, rs.speedup_den = s.internal_speedup
+            rs.kind = s.kind
+            rs.queued = s.kind == KIND_OQ or rs.speedup_num != rs.speedup_den
+            rs.oq_limit = s.output_buffer if s.output_buffer > 0 and rs.queued else NO_LIMIT
+            rs.B = s.vc_buffer
+            rs.rd, rs.va, rs.sa, rs.st = s.routing_delay, s.vc_alloc_delay, s.sw_alloc_delay, s.st_delay
+            rs.sw_alloc, rs.vc_alloc = s.sw_allocator, s.vc_allocator
+            rs.sa_iters, rs.va_iters = s.sw_iters, s.vc_iters
+        router_class = np.asarray(net.get("router_class", np.zeros(n_routers, np.int8)), np.int8)
+        if len(router_class) != n_routers or (n_routers and not 0 <= int(router_class.min()) <= int(router_class.max())
+                                              < len(cfg.routers)):
+            raise ValueError("router_class: one class per router, each below the number of router setups")
+        a = mem.copy("router_class", router_class if n_routers else np.zeros(1, np.int8), np.int8)
+        self.router_class = <int8_t *> a.data
+        # per router: its class's stage delays and vc_buffer, for the per-port arrays
+        self._class_delays = np.array([(s.sw_alloc_delay, s.st_delay, s.vc_buffer, s.routing_delay, s.vc_alloc_delay)
+                                       for s in cfg.routers], np.int64)[router_class] if n_routers else np.zeros((0, 5), np.int64)
+
     def _set_up_ports(self, dict net, cfg, mem):
         """Ports, endpoints and router coordinates (packed into keys); what the later steps share."""
         cdef cnp.ndarray a
@@ -301,8 +319,12 @@ cdef class Core:
         cpf = np.where(kinds == PORT_LINK, cpf, 1).astype(np.int16)
         lat = lat + (cpf.astype(np.int32) - 1)
         in_lat = np.where(kinds == PORT_LINK, lat[np.where(kinds == PORT_LINK, peers, 0)], 1) if len(kinds) else 1
-        flit_delay = lat + self.sa + self.st - 1
-        credit_delay = np.broadcast_to(in_lat + self.sa, lat.shape)
+        # a port's delays are its router's: switch allocation and traversal for the flits it sends, switch
+        # allocation for the credits it returns
+        router_of_port = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
+        sa, st = self._class_delays[router_of_port, 0], self._class_delays[router_of_port, 1]
+        flit_delay = (lat + sa + st - 1).astype(np.int32)
+        credit_delay = (in_lat + sa).astype(np.int32)
         self.P = cfg.planes
         self.plane_policy = cfg.plane_policy
         self.draw_keys = (cfg.packet_keys or (self.P > 1 and self.plane_policy != PLANE_RANDOM))
@@ -399,7 +421,12 @@ cdef class Core:
         a = mem.raw("pstate", self.n_ports * sizeof(PortState)); self.pstate = <PortState *> a.data
         for i in range(self.n_ports):
             self.pstate[i].free_vcs = ((<uint64_t>1) << self.V) - 1 if self.V < 64 else <uint64_t>-1
-        initial = np.where(ports.kinds == PORT_LINK, self.B, np.where(ports.kinds == PORT_ENDPOINT, EJECT_CREDITS, 0))
+        # an output VC's credits: the depth of the input VC at the far end (its router's vc_buffer)
+        depth = self._class_delays[ports.port_router, 2] if self.n_ports else np.zeros(0, np.int64)
+        mem.copy("port_depth", depth if self.n_ports else [0], np.int32)      # each input VC's depth
+        far = np.where(ports.kinds == PORT_LINK, ports.peers, 0)
+        initial = np.where(ports.kinds == PORT_LINK, depth[far] if self.n_ports else 0,
+                           np.where(ports.kinds == PORT_ENDPOINT, EJECT_CREDITS, 0))
         a = mem.copy("credits", np.repeat(initial, self.V), np.int16); self.credits = <int16_t *> a.data
         a = mem.full("va_gptr", NPV, np.uint16); self.va_gptr = <uint16_t *> a.data
 
@@ -408,7 +435,7 @@ cdef class Core:
         cdef cnp.ndarray a
         cdef int64_t i
         # Time slots: a power of two larger than the longest flit or credit delay.
-        longest = (int(ports.lat.max()) if self.n_ports else 1) + self.sa + self.st + 2
+        longest = (int(ports.lat.max()) if self.n_ports else 1) + int(self._class_delays[:, :2].sum(axis=1).max(initial=2)) + 2
         if self.queued:
             longest += self.V * self.B      # credits wait their turn, one a cycle per port
         self.R = 1
@@ -423,7 +450,8 @@ cdef class Core:
             a = mem.full("port_flits", self.n_ports, np.int64); self.port_flits = <int64_t *> a.data
         self.any_slow = bool(self.n_ports and int(ports.cpf.max()) > 1)
         self.WP = (self.max_router_ports + 7) // 8
-        self.plain = self.WV == 1 and self.WP == 1 and not self.any_slow and self.rd == 1 and self.va == 1
+        self.plain = (self.WV == 1 and self.WP == 1 and not self.any_slow
+                      and bool(np.all(self._class_delays[:, 3:5] == 1)))      # rd and va of every router
         a = mem.full("arrive", self.R * self.n_routers * self.WP, np.uint64); self.arrive = <uint64_t *> a.data
         a = mem.full("credit_in", self.R * self.n_routers * self.WP, np.uint64)
         self.credit_in = <uint64_t *> a.data
@@ -495,8 +523,9 @@ cdef class Core:
         a = mem.full("ep_last_vc", self.n_endpoints * self.P, np.int16, self.V - 1)
         self.ep_last_vc = <int16_t *> a.data
         a = mem.raw("ep_ovc", NEV * sizeof(OutVC)); self.ep_ovc = <OutVC *> a.data
+        depth = self._keep["port_depth"]
         for i in range(NEV):
-            self.ep_ovc[i].credits = self.B
+            self.ep_ovc[i].credits = depth[self.slot_port[i // self.V]]
 
     def _set_up_blocks(self, cfg, mem, ports):
         """The routers' blocks, one per thread, with their scratch (Work)."""
@@ -554,7 +583,7 @@ cdef class Core:
         for r in range(self.n_routers):
             self.alloc_rng[r] = mix_seed(self._seed, (<uint64_t>2 << 48) + <uint64_t>r)
         self.matching = NULL
-        if self.sw_alloc < ALLOC_WAVEFRONT and self.vc_alloc < ALLOC_WAVEFRONT:
+        if not self.any_matching:
             return
         a = mem.raw("matching", self.n_blocks * sizeof(Matching)); self.matching = <Matching *> a.data
         for t in range(self.n_blocks):
@@ -895,7 +924,11 @@ cdef class Core:
         router = np.repeat(np.arange(self.n_routers), np.diff(indptr))
         credits = self.output_credits()
         count = self.buffer_occupancy()
-        holding = self.output_queue_occupancy() if self.router_kind == KIND_IQ else np.zeros_like(count)
+        holding = self.output_queue_occupancy()
+        port_oq = np.array([self.setup[self.router_class[r]].kind == KIND_OQ for r in range(self.n_routers)],
+                           bool)[router] if self.n_routers else np.zeros(0, bool)
+        holding[port_oq] = 0        # an output-queued router's queued flits take their credits as they leave
+        depth = self._keep["port_depth"]
         slots = lambda name: k[name][: R * self.n_routers * WP].view(np.uint8).reshape(R, self.n_routers * WP * 8)
         arriving, crediting = slots("arrive"), slots("credit_in")
 
@@ -909,7 +942,7 @@ cdef class Core:
             for v in range(V):
                 total = (credits[p, v] + count[q, v] + in_flight(arriving, q, v) + in_flight(crediting, p, v)
                          + holding[p, v])
-                if total != B:
+                if total != depth[q]:
                     if not report:
                         return False
                     wrong.append((int(p), v, int(credits[p, v]), int(count[q, v]), in_flight(arriving, q, v),
@@ -1200,8 +1233,6 @@ cdef int run_cycles(Core self, cycle_t until, bint stop_when_drained) noexcept n
                 if status != ST_OK:
                     return status
         send_endpoints(self)
-        if self.queued:
-            self.steps_now = <int>steps_in(self, self.now)
         status = step_routers(self)
         if status != ST_OK:
             return status

@@ -127,8 +127,15 @@ def _compose(topo: dict, latency: int):
                     edges.append((g, first_spine + plane * spines + spine, "scale_out"))
     n = first_spine + spines * planes
     endpoints = np.concatenate([np.tile(pod_endpoints, n_pods), np.zeros(spines * planes, np.int64)])
+    # router classes: the pods' routers ("pod", or "pod.NAME" for each class of a pod that has several,
+    # e.g. pod.leaf and pod.spine of a clos pod), then the spine switches
+    inner_names = inner.router_classes
+    names = (("pod",) if len(inner_names) == 1 else tuple(f"pod.{name}" for name in inner_names)) + ("spine",)
+    router_class = np.concatenate([np.tile(inner.router_class if len(inner_names) > 1 else np.zeros(per_pod), n_pods),
+                                   np.full(spines * planes, len(names) - 1)]).astype(np.int8)
     return graph_network(n, edges, ("scale_up", "scale_out"), endpoints, latency, kind="composite",
-                         info={"root": first_spine if spines else 0, "pod_routers": per_pod})
+                         info={"root": first_spine if spines else 0, "pod_routers": per_pod},
+                         router_class=router_class, router_classes=names)
 
 
 @topologies.register("composite", params=PARAMS, default_routing="updown", size=size, analyze=analyze,

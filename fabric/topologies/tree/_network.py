@@ -60,7 +60,10 @@ def fat_tree_network(k: int, n: int, latency: int) -> Network:
         "tree_up0": np.full(n_routers, k, np.int32),
         "tree_nup": np.where(level > 0, k, 0).astype(np.int32),
     }
-    return arrays.network("fat_tree", indptr, endpoint_port, {"k": k, "n": n, "level": level, "tree": tree})
+    # router classes by level (BookSim's numbering, 0 at the top): spine at the top, leaf at the bottom
+    names = tuple("spine" if i == 0 else "leaf" if i == n - 1 else f"level{i}" for i in range(n)) if n > 1 else ("leaf",)
+    return arrays.network("fat_tree", indptr, endpoint_port, {"k": k, "n": n, "level": level, "tree": tree},
+                          router_class=np.minimum(level, len(names) - 1).astype(np.int8), router_classes=names)
 
 
 def clos_network(radix: int, endpoints: int, latency: int, levels: int = 2, leaf_down: int | None = None,
@@ -139,4 +142,6 @@ def clos_network(radix: int, endpoints: int, latency: int, levels: int = 2, leaf
     return arrays.network("clos", indptr, slots[:, 0],
                           {"radix": radix, "leaves": leaves, "spines": spines, "aggregation": aggs,
                            "levels": levels, "planes": planes, "tree": tree},
-                          endpoint_planes=slots.astype(np.int32) if planes > 1 else None)
+                          endpoint_planes=slots.astype(np.int32) if planes > 1 else None,
+                          router_class=np.tile(kind, planes).astype(np.int8),
+                          router_classes=("leaf", "aggregation", "spine"))
