@@ -15,7 +15,7 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 SHORT = ["sim.warmup_cycles=300", "sim.measure_cycles=600", "sim.drain_cycles=3000"]
-LARGE = {"clos15488", "clos8192", "dragonfly16512", "torus25x25x24", "hyperx8x8x8x8"}
+LARGE = {"clos15488", "clos15488_oq", "clos8192", "dragonfly16512", "torus25x25x24", "hyperx8x8x8x8"}
 TINY = ["sim.warmup_cycles=100", "sim.measure_cycles=200", "sim.drain_cycles=0"]
 
 

@@ -49,7 +49,7 @@ def test_workload_example_runs(path):
 @pytest.mark.parametrize("load", [0.05, 1.0])
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
 def test_bounds_hold_on_every_example(path, load):
-    large = path.stem in ("clos15488", "clos8192", "dragonfly16512", "hyperx8x8x8x8", "torus25x25x24")
+    large = path.stem in ("clos15488", "clos15488_oq", "clos8192", "dragonfly16512", "hyperx8x8x8x8", "torus25x25x24")
     short = [f"traffic.injection_rate={load}", f"sim.warmup_cycles={100 if large else 300}",
              f"sim.measure_cycles={200 if large else 1000}",
              f"sim.drain_cycles={2000 if load < 0.5 else 0}"]
