@@ -13,11 +13,14 @@ drift with the machine) and the peak resident memory of the process that ran it.
     python benchmarks/bench.py --cases scaling      # mesh 16x16 to 128x128 at 0.1: ns per router-cycle
     python benchmarks/bench.py --cases scaling_equal_work   # the same at about one flit-hop per router-cycle
     python benchmarks/bench.py --threads 2          # the core's router loop on 2 threads
+    python benchmarks/bench.py --cases radix --set router.kind='"oq"'   # two-level Clos of radix 16 .. 176
 
 Each row also gives `machine_mops`, a pure-Python loop's speed probed around the case, so a slow
 run can be told from a slow spell of this VM.
 
-A case is NAME@LOAD with NAME one of CASES below, or meshAxB..., torusAxB... for any sizes. This
+A case is NAME@LOAD with NAME one of CASES below, or meshAxB..., torusAxB... for any sizes, or closR (the
+two-level Clos of radix R, R*R/2 endpoints). `--set KEY=VALUE` (TOML value, repeatable) changes every
+case's spec, e.g. the router's kind or allocators. This
 machine's speed drifts by tens of percent over minutes, so compare medians of several repeats, or
 interleave the builds being compared.
 """
@@ -51,13 +54,17 @@ SCALING = ["mesh16x16@0.1", "mesh32x32@0.1", "mesh64x64@0.1", "mesh128x128@0.1"]
 # the same with the load scaled by 16/k, so every size carries about one flit-hop per router-cycle
 # (at 0.1, mean hops grow with k, and the meshes from 64x64 on are past their 4/k saturation bound)
 SCALING_EQUAL_WORK = ["mesh16x16@0.1", "mesh32x32@0.05", "mesh64x64@0.025", "mesh128x128@0.0125"]
-SETS = {"large": LARGE, "suite": SUITE, "scaling": SCALING, "scaling_equal_work": SCALING_EQUAL_WORK}
+# two-level Clos networks of growing radix at one load: the work per flit should not grow with the radix
+RADIX = [f"clos{r}@0.5" for r in (16, 32, 64, 128, 176)]
+SETS = {"large": LARGE, "suite": SUITE, "scaling": SCALING, "scaling_equal_work": SCALING_EQUAL_WORK, "radix": RADIX}
 
 
 def case_spec(name: str) -> dict:
-    """A named case, or a mesh or torus of any sizes: mesh16x16, torus8x8x8."""
+    """A named case, a mesh or torus of any sizes (mesh16x16, torus8x8x8), or a two-level Clos (clos64)."""
     if name in CASES:
         return dict(CASES[name])
+    if name.startswith("clos") and name[4:].isdigit():
+        return {"topology": {"kind": "clos", "radix": int(name[4:])}, "link": {"latency": 1}}
     for kind in ("mesh", "torus"):
         if name.startswith(kind) and all(d.isdigit() for d in name[len(kind):].split("x")):
             return {"topology": {"kind": kind, "dims": [int(d) for d in name[len(kind):].split("x")]},
@@ -76,12 +83,21 @@ def machine_speed(n=3_000_000):
     return n / (time.perf_counter() - started) / 1e6
 
 
-def run_case(case, warmup, measure, packet_size, threads, queue):
+def run_case(case, warmup, measure, packet_size, threads, queue, sets=()):
+    import tomllib
+
     import fabric
 
     name, load = case.split("@")
     spec = case_spec(name)
-    spec = {**spec, "router": {"vcs": 4, "vc_buffer": 8, **spec.get("router", {})},
+    router = {"vcs": 4, "vc_buffer": 8, **spec.get("router", {})}
+    for item in sets:
+        key, value = item.split("=", 1)
+        section, field = key.split(".", 1)
+        if section != "router":
+            raise SystemExit(f"bench.py: --set {key}: only router keys")
+        router[field] = tomllib.loads(f"v = {value}")["v"]
+    spec = {**spec, "router": router,
             "traffic": {"injection_rate": float(load), "packet_size": packet_size},
             "sim": {"warmup_cycles": warmup, "measure_cycles": measure, "drain_cycles": 0, "seed": 1}}
     speed_before = machine_speed()
@@ -119,6 +135,7 @@ def main():
     ap.add_argument("--compare", help="JSON printed by an earlier run of this script")
     ap.add_argument("--repeat", type=int, default=1, help="runs per case; the row is the median run")
     ap.add_argument("--threads", type=int, default=1, help="threads for the core's router loop")
+    ap.add_argument("--set", action="append", default=[], help="router.KEY=VALUE (TOML) for every case")
     a = ap.parse_args()
     cases = SETS[a.cases] if a.cases in SETS else a.cases.split(",")
     for case in cases:
@@ -129,7 +146,7 @@ def main():
         runs = []
         for _ in range(a.repeat):
             q = ctx.Queue()
-            p = ctx.Process(target=run_case, args=(case, a.warmup, a.measure, a.packet_size, a.threads, q))
+            p = ctx.Process(target=run_case, args=(case, a.warmup, a.measure, a.packet_size, a.threads, q, a.set))
             p.start()
             while True:                     # a case that fails ends its process without a row
                 try:
@@ -149,7 +166,7 @@ def main():
               f"{row['flit_hops_per_second']:,.0f} flit-hops/s, {row['peak_rss_mb']} MB "
               f"(machine probe {row['machine_mops']} M loops/s)", file=sys.stderr)
         out.append(row)
-    report = {"warmup": a.warmup, "measure": a.measure, "packet_size": a.packet_size, "cases": out}
+    report = {"warmup": a.warmup, "measure": a.measure, "packet_size": a.packet_size, "set": a.set, "cases": out}
     if a.compare:
         with open(a.compare) as f:
             old = {c["case"]: c for c in json.load(f)["cases"]}

@@ -66,6 +66,9 @@ def main():
             file.write_text(json.dumps(result, indent=1, sort_keys=True) + "\n")
             print(name, file=sys.stderr)
             continue
+        if not file.exists():
+            print("new    " + name + " (not in the record)", file=sys.stderr)
+            continue
         old = json.loads(file.read_text())
         for key in args.ignore:
             drop(old, key)

@@ -71,7 +71,7 @@ def plot(points, path):
     ax.set_xlabel("offered load (flits per endpoint per cycle)")
     ax.set_ylabel("mean queueing delay (cycles)")
     ax.set_yscale("log")
-    ax.set_title("Output-queued switch: fabric against Karol, Hluchyj and Morgan (1987)")
+    ax.set_title("Output-queued switch: fabric and Karol et al. (1987)")
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=120)

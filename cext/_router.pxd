@@ -354,11 +354,11 @@ cdef inline int oq_step(Core self, Work *w, int r, int p0, Shape *shape, Count *
     routed and takes an output VC at once (oq_take_vc), and a flit of a packet that holds an output VC
     joins that VC's queue if the queue has room (router.output_buffer). Any number of inputs may reach
     one output in a cycle; each VC moves one flit a cycle. The pipeline's stages are a latency
-    (departure), not a wait a VC serves packet by packet."""
-    cdef int V = self.V, WV = mask_words(self, shape), wi, b, i, status
+    (departure), not a wait a VC serves packet by packet. The VCs that move are listed first and moved
+    after, so the queues they join are fetched meanwhile."""
+    cdef int V = self.V, WV = mask_words(self, shape), wi, b, i, j, n = 0, status, o
     cdef uint64_t bits, bit
     cdef InVC *in_vc
-    cdef OutQueue *q
     cdef int32_t limit = setup_of(self, r).oq_limit
     if receive(self, r, p0, shape, counts):
         return ST_INVARIANT
@@ -379,10 +379,17 @@ cdef inline int oq_step(Core self, Work *w, int r, int p0, Shape *shape, Count *
                 oq_take_vc(self, i, r, p0, self.class_mask[in_vc.sel])
                 if in_vc.state == VC_ROUTED:
                     continue                # no output VC free: try again next cycle
-            q = &self.oq[(p0 + in_vc.out_lo) * V + in_vc.sel]
-            if limit != NO_LIMIT and q.count >= limit:
+            o = p0 + in_vc.out_lo
+            if limit != NO_LIMIT and self.oq[o * V + in_vc.sel].count >= limit:
                 continue
-            status = traverse(self, w, r, p0, self.vc_port[b], in_vc.out_lo, self.vc_index[b], False, shape, counts)
-            if status != ST_OK:
-                return status
+            prefetch(&self.oq[o * V + in_vc.sel], 1)
+            prefetch(&self.oq_port[o], 1)
+            w.req_vc[n] = b
+            n += 1
+    for j in range(n):
+        b = w.req_vc[j]
+        status = traverse(self, w, r, p0, self.vc_port[b], self.ivc[p0 * V + b].out_lo, self.vc_index[b], False,
+                          shape, counts)
+        if status != ST_OK:
+            return status
     return ST_OK

@@ -1160,6 +1160,19 @@ cdef void prefetch_vcs(Core self, int r) noexcept nogil:
             prefetch(&base[pop_port_byte(&bits, i, self.V)], 1)
 
 
+cdef void prefetch_queues(Core self, int r) noexcept nogil:
+    """Fetch the records of router r's output queues that hold flits (the end of its cycle sends from them)."""
+    cdef int i, lo, p0 = self.port_indptr[r]
+    cdef uint64_t bits
+    for i in range(self.WQ):
+        bits = self.oq_ports[r * self.WQ + i]
+        while bits:
+            lo = 64 * i + ctz64(bits)
+            bits &= bits - 1
+            prefetch(&self.oq_port[p0 + lo], 1)
+            prefetch(&self.oq[(p0 + lo) * self.V], 1)
+
+
 cdef void step_block(Core self, Work *w, Shape *shape, Count *counts) noexcept nogil:
     """The step of block w's routers (w.lo .. w.hi-1) in this cycle. A router with no flits buffered
     and no flit or credit arriving has nothing to do (its step would change nothing): it is skipped
@@ -1187,6 +1200,8 @@ cdef void step_block(Core self, Work *w, Shape *shape, Count *counts) noexcept n
                         line += 64
             else:
                 prefetch_vcs(self, ahead)
+            if self.queued:
+                prefetch_queues(self, ahead)
             if Count is Counting:
                 if self.st_router != NULL:      # stats: the counters the step will add to
                     prefetch(&self.st_router[ahead * N_SR], 1)
