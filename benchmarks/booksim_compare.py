@@ -10,7 +10,9 @@ Uniform traffic with 1- and 4-flit packets, set up as BookSim was:
 * the 8x8 mesh with three iterations of both iSLIP allocators (tests/data/booksim_islip3_8x8mesh.csv, see
   tests/data/booksim_islip3_README.md);
 * the 8x8 mesh with internal speedup 2.0 and unbounded output buffers, 1-flit packets
-  (tests/data/booksim_speedup2_8x8mesh.csv, see tests/data/booksim_speedup2_README.md).
+  (tests/data/booksim_speedup2_8x8mesh.csv, see tests/data/booksim_speedup2_README.md);
+* the 8x8 mesh with the separable input-first, wavefront, PIM and maximum-size allocators
+  (tests/data/booksim_allocators_8x8mesh.csv, see tests/data/booksim_allocators_README.md).
 
 Two checks per curve:
 
@@ -28,6 +30,7 @@ is noisy (2x between seeds on the 4-flit torus at 0.53), so fabric's figures are
     python benchmarks/booksim_compare.py --romm         # ROMM's curves and saturation throughputs
     python benchmarks/booksim_compare.py --only islip3/1,islip3/4   # three iSLIP iterations
     python benchmarks/booksim_compare.py --only speedup2/1          # internal speedup 2.0
+    python benchmarks/booksim_compare.py --allocators               # the other allocators
 
 Saturation throughput (--romm): BookSim's `sim_type = throughput` rows, accepted flits per node per cycle
 at offered load 1.0, against fabric's accepted rate at 1.0 over the same window.
@@ -50,6 +53,7 @@ TOPOLOGIES = ROOT / "topologies"
 ROMM = DATA / "booksim_romm_8x8mesh.csv"
 ISLIP3 = DATA / "booksim_islip3_8x8mesh.csv"
 SPEEDUP2 = DATA / "booksim_speedup2_8x8mesh.csv"
+ALLOCATORS = DATA / "booksim_allocators_8x8mesh.csv"
 FAMILIES = {
     "mesh": (DATA / "booksim_uniform_64node.csv", "mesh", None, TOPOLOGIES / "mesh8x8.toml", [], 0.35),
     "torus": (DATA / "booksim_uniform_64node.csv", "torus", None, TOPOLOGIES / "torus8x8.toml", [], 0.45),
@@ -68,6 +72,10 @@ FAMILIES = {
                {"allocators": "islip(3) both"}),
     # the router core at twice the channel rate, unbounded output buffers (1-flit packets only)
     "speedup2": (SPEEDUP2, "mesh", None, TOPOLOGIES / "mesh8x8.toml", ["router.internal_speedup=2.0"], 0.45),
+    # the other allocators, as both the VC and the switch allocator (BookSim: vc_allocator=X sw_allocator=X)
+    **{f"alloc_{name}": (ALLOCATORS, "mesh", None, TOPOLOGIES / "mesh8x8.toml",
+                         [f"router.vc_allocator={name}", f"router.sw_allocator={name}"], limit, {"allocators": name})
+       for name, limit in (("separable_input_first", 0.35), ("wavefront", 0.35), ("pim", 0.30), ("max_size", 0.35))},
 }
 REFERENCE = DATA / "booksim_uniform_64node.csv"
 LATENCY_MAX_LOAD = {name: family[5] for name, family in FAMILIES.items()}
@@ -75,6 +83,8 @@ CURVES = ("mesh/1", "mesh/4", "torus/1", "torus/4")
 FAT_TREE_CURVES = ("fattree/1", "fattree/4", "fattree_anca/1", "fattree_anca/4")
 ISLIP3_CURVES = ("islip3/1", "islip3/4")
 SPEEDUP_CURVES = ("speedup2/1",)
+ALLOCATOR_CURVES = tuple(f"alloc_{name}/{size}" for name in ("separable_input_first", "wavefront", "pim", "max_size")
+                         for size in ("1", "4"))
 ROMM_CURVES = ("romm/1", "romm/4", "romm_transpose/1", "romm_transpose/4", "dor_transpose/1", "dor_transpose/4")
 ZERO_LOAD = 0.01
 
@@ -228,8 +238,12 @@ def main():
                     help="instead: the synthetic patterns on the 8x8 mesh at 0.1 (tests/data/booksim_patterns_8x8mesh.csv)")
     ap.add_argument("--romm", action="store_true",
                     help="instead: ROMM's curves and saturation throughputs (tests/data/booksim_romm_8x8mesh.csv)")
+    ap.add_argument("--allocators", action="store_true",
+                    help="the curves of the other allocators (tests/data/booksim_allocators_8x8mesh.csv)")
     a = ap.parse_args()
     seeds = tuple(int(s) for s in a.seeds.split(","))
+    if a.allocators:
+        a.only = ",".join(ALLOCATOR_CURVES)
     if a.romm:
         out = compare(ROMM_CURVES, seeds, a.measure, a.jobs, with_knee=False)
         out["throughput"] = compare_throughput(ROMM_CURVES, seeds, a.measure, a.jobs)
@@ -253,11 +267,11 @@ def main():
         return
     out = compare(tuple(a.only.split(",")), seeds, a.measure, a.jobs)
     for p in out["points"]:
-        print(f"{p['curve']:8s} load={p['load']:.2f}  booksim={p['booksim_latency']:7.2f}  "
+        print(f"{p['curve']:28s} load={p['load']:.2f}  booksim={p['booksim_latency']:7.2f}  "
               f"fabric={p['fabric_latency']:7.2f}  ratio={p['ratio']:.3f}  "
               f"accepted {p['booksim_accepted']:.3f} / {p['fabric_accepted']:.3f}", file=sys.stderr)
     for curve, k in out["knees"].items():
-        print(f"knee {curve:8s} booksim={k['booksim']}  fabric={k['fabric']}", file=sys.stderr)
+        print(f"knee {curve:28s} booksim={k['booksim']}  fabric={k['fabric']}", file=sys.stderr)
     json.dump(out, sys.stdout, indent=1)
     print()
 

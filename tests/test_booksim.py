@@ -120,3 +120,22 @@ def test_full_internal_speedup_comparison():
     check_latency(out["points"])
     for curve, knee in out["knees"].items():
         assert knee["fabric"] == pytest.approx(knee["booksim"], abs=KNEE_TOLERANCE), curve
+
+
+def test_other_allocators_subset():
+    """Separable input-first, wavefront, PIM and max_size as both allocators against BookSim's
+    (tests/data/booksim_allocators_README.md): at 0.30 with 1-flit packets BookSim gives 38.2, 46.3, 50.0 and 61.8
+    cycles, so a wrong allocator lands on another's curve."""
+    out = booksim_compare.compare(("alloc_separable_input_first/1", "alloc_wavefront/1", "alloc_pim/1",
+                                   "alloc_max_size/1"), seeds=(1,), with_knee=False, loads=(0.1, 0.3))
+    out4 = booksim_compare.compare(("alloc_wavefront/4", "alloc_max_size/4"), seeds=(1,), with_knee=False, loads=(0.25,))
+    check_latency(out["points"] + out4["points"])
+    assert len(out["points"]) == 8 and len(out4["points"]) == 2
+
+
+@pytest.mark.slow
+def test_full_other_allocators_comparison():
+    out = booksim_compare.compare(booksim_compare.ALLOCATOR_CURVES)
+    check_latency(out["points"])
+    for curve, knee in out["knees"].items():
+        assert knee["fabric"] == pytest.approx(knee["booksim"], abs=KNEE_TOLERANCE), curve
