@@ -97,6 +97,20 @@ def make_reference(core_class, modes, arrays, cfg):
         return core_class(arrays, cfg)
     except TypeError:
         return core_class(arrays, legacy_settings(cfg))
+    except AttributeError:
+        # a core from before router classes: one class's settings at the top (a run with one class)
+        return core_class(arrays, flat_router_settings(cfg))
+
+
+def flat_router_settings(cfg):
+    """A CoreConfig with its first router class's fields at the top, as the cores before router.classes
+    read them."""
+    import types
+
+    setup = cfg.routers[0]
+    fields = {f.name: getattr(cfg, f.name) for f in dataclasses.fields(cfg)}
+    fields.update(dataclasses.asdict(setup), alloc_iters=setup.sw_iters, router_kind=setup.kind)
+    return types.SimpleNamespace(**fields)
 
 
 def main():

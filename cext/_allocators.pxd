@@ -111,24 +111,24 @@ cdef inline void vc_allocate(Core self, Work *w, RouterSetup *rs, int r, int p0,
     for j in range(n_va):
         i = w.va_req[j]
         if not (w.va_more >> (self.ivc[i].out_lo & 63) & 1):
-            va_alone(self, i, r, p0, w.va_cand[j])
+            va_alone(self, i, r, p0, w.va_cand[j], rs.va - 1)
         else:
             w.va_req[n] = i
             w.va_cand[n] = w.va_cand[j]
             n += 1
     n_va = n
     if rs.vc_alloc == ALLOC_INPUT_FIRST:
-        vc_input_first(self, w, r, p0, NV, n_va)
+        vc_input_first(self, w, r, p0, NV, n_va, rs.va - 1)
         return
     if rs.va_iters == 1:                # (a constant first: the checks for later iterations fold away)
-        vc_iteration(self, w, r, p0, NV, n_va, True)
+        vc_iteration(self, w, r, p0, NV, n_va, True, rs.va - 1)
         return
     for it in range(rs.va_iters):
-        if not vc_iteration(self, w, r, p0, NV, n_va, it == 0):
+        if not vc_iteration(self, w, r, p0, NV, n_va, it == 0, rs.va - 1):
             break
 
 
-cdef inline bint vc_iteration(Core self, Work *w, int r, int p0, int NV, int n_va, bint first) noexcept nogil:
+cdef inline bint vc_iteration(Core self, Work *w, int r, int p0, int NV, int n_va, bint first, int wait) noexcept nogil:
     """One iSLIP iteration of VC allocation over the n_va requests in va_req / va_cand: the input VCs still
     waiting and the output VCs still free. Pointers move on the first iteration's grants only (McKeown
     1999; BookSim's islip.cpp). Returns whether a VC was granted."""
@@ -183,12 +183,12 @@ cdef inline bint vc_iteration(Core self, Work *w, int r, int p0, int NV, int n_v
                     best = dist
                     bi = ov
         if bi >= 0:
-            grant_vc(self, i, r, p0, bi, first)
+            grant_vc(self, i, r, p0, bi, first, wait)
             granted = True
     return granted
 
 
-cdef inline void va_alone(Core self, int i, int r, int p0, uint64_t cand) noexcept nogil:
+cdef inline void va_alone(Core self, int i, int r, int p0, uint64_t cand, int wait) noexcept nogil:
     """VC allocation for input VC i when nothing else asks for its output port: every free output
     VC in its range grants it, and it accepts the one closest after its pointer. The candidates
     all sit on one port, so that is the first at or after the pointer's place within the port,
@@ -199,10 +199,10 @@ cdef inline void va_alone(Core self, int i, int r, int p0, uint64_t cand) noexce
     cdef int a = in_vc.va_aptr - in_vc.out_lo * self.V
     a &= -<int>(<unsigned> a < <unsigned> self.V)   # on another port: from the first candidate
     rot = (cand >> a) | (cand << ((64 - a) & 63))
-    grant_vc(self, i, r, p0, (a + ctz64(rot)) & 63, True)
+    grant_vc(self, i, r, p0, (a + ctz64(rot)) & 63, True, wait)
 
 
-cdef inline void grant_vc(Core self, int i, int r, int p0, int ov, bint pointers) noexcept nogil:
+cdef inline void grant_vc(Core self, int i, int r, int p0, int ov, bint pointers, int wait) noexcept nogil:
     """Input VC i (global; of router r, whose first port is p0) takes output VC ov of its output port; the
     round-robin pointers move past them with `pointers` (a first-iteration grant)."""
     cdef InVC *in_vc = &self.ivc[i]
@@ -213,7 +213,7 @@ cdef inline void grant_vc(Core self, int i, int r, int p0, int ov, bint pointers
     in_vc.sel = <uint8_t>ov
     in_vc.state = VC_ACTIVE_HEAD
     self.va_mask[r * self.WV + (q >> 6)] &= ~((<uint64_t>1) << (q & 63))
-    in_vc.wait = setup_of(self, r).va - 1
+    in_vc.wait = <uint16_t>wait       # (the router's vc_alloc_delay - 1)
     if pointers:
         self.va_gptr[o * V + ov] = next_in      # (may be the router's VC count: the same as 0, see PortState)
         in_vc.va_aptr = next_out
@@ -257,7 +257,7 @@ cdef inline int switch_input_first(Core self, Work *w, int p0, int n_in, int n_s
     return n_win
 
 
-cdef inline void vc_input_first(Core self, Work *w, int r, int p0, int NV, int n_va) noexcept nogil:
+cdef inline void vc_input_first(Core self, Work *w, int r, int p0, int NV, int n_va, int wait) noexcept nogil:
     """Separable input-first VC allocation: each input VC picks the first of its free output VCs after its
     pointer (as va_alone), then each output VC the input VC closest after its own pointer. w.won holds each
     request's pick (scratch: the switch allocation after this sets it afresh)."""
@@ -286,7 +286,7 @@ cdef inline void vc_input_first(Core self, Work *w, int r, int p0, int NV, int n
         i = w.va_req[j]
         lo_v = self.ivc[i].out_lo * V + w.won[j]
         if w.best_req[lo_v] == j:
-            grant_vc(self, i, r, p0, w.won[j], True)
+            grant_vc(self, i, r, p0, w.won[j], True, wait)
 
 
 # ---- wavefront, PIM, maximum size: matchings over the request pairs (cext/_matching.pxd); they keep no
@@ -344,4 +344,4 @@ cdef inline void vc_allocate_matching(Core self, Work *w, RouterSetup *rs, int r
     for k in range(n):
         if m.won[k]:
             j = m.req[k]
-            grant_vc(self, w.va_req[j], r, p0, m.right[k] - self.ivc[w.va_req[j]].out_lo * V, False)
+            grant_vc(self, w.va_req[j], r, p0, m.right[k] - self.ivc[w.va_req[j]].out_lo * V, False, rs.va - 1)

@@ -35,12 +35,14 @@ cdef inline int router_step(Core self, Work *w, int r, Shape *shape, Count *coun
     cdef int p0 = self.port_indptr[r], p1 = self.port_indptr[r + 1]
     cdef int n_in = p1 - p0, li, j, n_sa = 0, n_va = 0, n_win, flags, status
     cdef RouterSetup *rs = setup_of(self, r)
-    if rs.kind == KIND_OQ:
+    cdef int wait = rs.va - 1
+    if Shape is General and rs.kind == KIND_OQ:       # (output queues make a network General)
         return oq_step(self, w, r, p0, shape, counts)
 
     # A and B: credits and flits arriving at our ports; C. route computation, and gather VC- and
     # switch-allocation requests
-    flags = scan(self, w, rs, r, p0, &n_va, &n_sa, shape, counts)
+    w.rs = rs
+    flags = scan(self, w, r, p0, &n_va, &n_sa, shape, counts)
     if flags < 0:
         return ST_INVARIANT
 
@@ -52,7 +54,7 @@ cdef inline int router_step(Core self, Work *w, int r, Shape *shape, Count *coun
         vc_allocate(self, w, rs, r, p0, n_in * self.V, n_va)
     else:
         for j in range(n_va):
-            va_alone(self, w.va_req[j], r, p0, w.va_cand[j])
+            va_alone(self, w.va_req[j], r, p0, w.va_cand[j], wait)
 
     # E. switch allocation: iSLIP over input ports x output ports, one iteration; the winners
     # (the requests that keep their place in req_*) then cross the switch
@@ -95,7 +97,7 @@ cdef inline bint waiting(Core self, Work *w, InVC *in_vc, Shape *shape) noexcept
     return False
 
 
-cdef inline int scan(Core self, Work *w, RouterSetup *rs, int r, int p0, int *n_va, int *n_sa, Shape *shape,
+cdef inline int scan(Core self, Work *w, int r, int p0, int *n_va, int *n_sa, Shape *shape,
                      Count *counts) noexcept nogil:
     """Visit router r's input VCs holding flits, port by port: route new heads, and append VC- and
     switch-allocation requests. An input port asks for an output once, through the VC that comes
@@ -142,7 +144,7 @@ cdef inline int scan(Core self, Work *w, RouterSetup *rs, int r, int p0, int *n_
             in_vc.state = VC_ROUTED
             routed |= bit
             if Shape is General:
-                in_vc.wait = rs.rd - 1
+                in_vc.wait = <uint16_t>(w.rs.rd - 1)
         # VC-allocation requests of routed heads. A request no free output VC can grant would
         # change nothing (iSLIP pointers move only on a grant), so it is not made
         bits = held & va_word
@@ -154,7 +156,7 @@ cdef inline int scan(Core self, Work *w, RouterSetup *rs, int r, int p0, int *n_
                 continue
             lo = in_vc.out_lo
             cand = self.class_mask[in_vc.sel] & self.pstate[p0 + lo].free_vcs
-            if rs.oq_limit != NO_LIMIT and self.oq_port[p0 + lo].n >= rs.oq_limit:
+            if Shape is General and self.queued and self.oq_port[p0 + lo].n >= w.rs.oq_limit:
                 cand = 0            # its output queue is full (BookSim: no VC request then)
             if cand:
                 bit = (<uint64_t>1) << (lo & 63)
@@ -173,7 +175,7 @@ cdef inline int scan(Core self, Work *w, RouterSetup *rs, int r, int p0, int *n_
             if waiting(self, w, in_vc, shape):
                 continue
             lo = in_vc.out_lo
-            if rs.oq_limit != NO_LIMIT and self.oq_port[p0 + lo].n >= rs.oq_limit:
+            if Shape is General and self.queued and self.oq_port[p0 + lo].n >= w.rs.oq_limit:
                 continue
             if self.credits[(p0 + lo) * V + in_vc.sel] <= 0:
                 if Count is Counting:
@@ -267,7 +269,7 @@ cdef inline int traverse(Core self, Work *w, int r, int p0, int li, int lo, int 
         ps[p].sa_aptr = lo + 1
     ps[p].sa_vptr = v + 1
     # the freed slot's credit crosses the reverse channel
-    if self.queued and setup_of(self, r).queued:
+    if Shape is General and self.queued and setup_of(self, r).queued:
         slot = (credit_cycle(self, p) + pin.credit_delay) & rmask
     else:
         slot = (now + pin.credit_delay) & rmask
@@ -277,7 +279,7 @@ cdef inline int traverse(Core self, Work *w, int r, int p0, int li, int lo, int 
         # at most one flit leaves an injection buffer per cycle: one credit per (endpoint, plane)
         w.ep_credit[slot * w.cap + w.ep_credit_n[slot]] = pin.peer * V + v
         w.ep_credit_n[slot] += 1
-    if self.queued and setup_of(self, r).queued:
+    if Shape is General and self.queued and setup_of(self, r).queued:
         return to_queue(self, w, r, p0, li, o, ov, flit, head, in_vc, counts)
     # onto the output link, or out through the ejection channel (1 cycle, always accepts)
     arrival = now + pout.flit_delay
@@ -345,7 +347,7 @@ cdef inline void oq_take_vc(Core self, int i, int r, int p0, uint64_t cand) noex
     rot = (cand >> a) | (cand << ((64 - a) & 63))
     a = (a + ctz64(rot)) & 63
     ps.sa_gptr = <int16_t>(a + 1 if a + 1 < self.V else 0)
-    grant_vc(self, i, r, p0, a, False)
+    grant_vc(self, i, r, p0, a, False, 0)        # (an output-queued router's stages do not wait)
 
 
 cdef inline int oq_step(Core self, Work *w, int r, int p0, Shape *shape, Count *counts) noexcept nogil:

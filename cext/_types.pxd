@@ -186,17 +186,6 @@ cdef struct PortQueue:
     uint64_t vcs            # bit v set while output VC v's queue holds a flit
     int32_t n               # flits queued at the port, all VCs
     int32_t unused
-# One class of routers' settings (router, router.classes.NAME): Core.setup[Core.router_class[r]]
-cdef struct RouterSetup:
-    int64_t speedup_num, speedup_den    # internal steps per channel cycle, num / den
-    int32_t oq_limit        # router.output_buffer: most flits an output port's queue holds (input-queued), or
-                            # an output VC's queue (output-queued); NO_LIMIT: unbounded
-    int32_t B               # vc_buffer: the depth of its input VCs (the credits its upstream starts with)
-    int16_t rd, va, sa, st  # pipeline delays
-    int8_t kind             # KIND_IQ, KIND_OQ
-    int8_t queued           # flits leave through output queues (internal speedup above 1, or output-queued)
-    int8_t sw_alloc, vc_alloc   # ALLOC_*
-    int8_t sa_iters, va_iters   # iSLIP's and PIM's iterations
 # Allocators (router.vc_allocator, router.sw_allocator; Python's names in fabric/_core.pyx ALLOCATORS)
 cdef enum:
     ALLOC_ISLIP = 0         # separable iSLIP (also BookSim's separable_output_first, which is the same
@@ -232,6 +221,17 @@ cdef struct OutVC:
     int16_t busy            # 1 while a packet holds the VC
 
 
+# One class of routers' settings (router, router.classes.NAME): Core.setup[Core.router_class[r]]
+cdef struct RouterSetup:
+    int64_t speedup_num, speedup_den    # internal steps per channel cycle, num / den
+    int32_t oq_limit        # router.output_buffer: most flits an output port's queue holds (input-queued), or
+                            # an output VC's queue (output-queued); NO_LIMIT: unbounded
+    int32_t B               # vc_buffer: the depth of its input VCs (the credits its upstream starts with)
+    int16_t rd, va, sa, st  # pipeline delays
+    int8_t kind             # KIND_IQ, KIND_OQ
+    int8_t queued           # flits leave through output queues (internal speedup above 1, or output-queued)
+    int8_t sw_alloc, vc_alloc   # ALLOC_*
+    int8_t sa_iters, va_iters   # iSLIP's and PIM's iterations
 cdef struct Work:
     # One block of routers (fabric steps the routers on n_threads threads; with more than one, the
     # routers are cut into contiguous blocks, one per thread, which keeps it every cycle). Scratch for
@@ -262,16 +262,17 @@ cdef struct Work:
     int32_t e_lo, e_hi      # and the endpoints it sends for: those of words e_lo .. e_hi-1 of ep_queued
     int64_t *cls_injected   # (C) flits its endpoints injected per traffic class (with more than one)
     int32_t step            # the router's internal step within this cycle (0: the first; internal_speedup)
-    int32_t steps           # and how many it takes this cycle (192 bytes in all, so that no two blocks,
-                            # perhaps on two threads, share a cache line)
+    int32_t steps           # and how many it takes this cycle
+    RouterSetup *rs         # the settings of the router being stepped
+    char pad[56]            # to 256 bytes, so that no two blocks (perhaps on two threads) share a cache line
 
 
 # The shapes of network the router step is compiled for: Cython makes one copy of each hot function per
 # member of the fused type `Shape`, and the tests on the shape inside are decided by the compiler.
 cdef struct Plain:
     # every router has at most 8 ports (its arrival and credit bytes fit one word) and input VCs that
-    # fit one 64-bit mask word, every port sends a flit every cycle, and route computation and VC
-    # allocation take one cycle each (meshes, tori and small-radix networks with BookSim's default
+    # fit one 64-bit mask word, every port sends a flit every cycle, no router has output queues, and
+    # route computation and VC allocation take one cycle each (meshes, tori and small-radix networks with BookSim's default
     # delays: the word loops, slow-port checks and stage waits disappear)
     char unused
 

@@ -450,7 +450,7 @@ cdef class Core:
             a = mem.full("port_flits", self.n_ports, np.int64); self.port_flits = <int64_t *> a.data
         self.any_slow = bool(self.n_ports and int(ports.cpf.max()) > 1)
         self.WP = (self.max_router_ports + 7) // 8
-        self.plain = (self.WV == 1 and self.WP == 1 and not self.any_slow
+        self.plain = (self.WV == 1 and self.WP == 1 and not self.any_slow and not self.queued
                       and bool(np.all(self._class_delays[:, 3:5] == 1)))      # rd and va of every router
         a = mem.full("arrive", self.R * self.n_routers * self.WP, np.uint64); self.arrive = <uint64_t *> a.data
         a = mem.full("credit_in", self.R * self.n_routers * self.WP, np.uint64)
@@ -1200,8 +1200,8 @@ cdef void step_block(Core self, Work *w, Shape *shape, Count *counts) noexcept n
                         line += 64
             else:
                 prefetch_vcs(self, ahead)
-            if self.queued:
-                prefetch_queues(self, ahead)
+                if self.queued:
+                    prefetch_queues(self, ahead)
             if Count is Counting:
                 if self.st_router != NULL:      # stats: the counters the step will add to
                     prefetch(&self.st_router[ahead * N_SR], 1)
@@ -1209,7 +1209,7 @@ cdef void step_block(Core self, Work *w, Shape *shape, Count *counts) noexcept n
             busy = vm[r] | cm[r] | am[r]
         else:
             busy = any_set(&vm[r * WV], WV) or any_set(&cm[r * WP], WP) or any_set(&am[r * WP], WP)
-        if self.queued:
+        if Shape is General and self.queued:      # (output queues make a network General)
             if w.status == ST_OK and (busy or any_set(&self.oq_ports[r * self.WQ], self.WQ)):
                 w.status = router_cycle(self, w, r, shape, counts)
         elif busy and w.status == ST_OK:
