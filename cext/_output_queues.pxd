@@ -104,6 +104,19 @@ cdef inline int send_queued(Core self, Work *w, int r, int p0, Count *counts) no
     cdef bint head
     cdef RouterSetup *rs = setup_of(self, r)
     cdef bint oq = rs.kind == KIND_OQ
+    # fetch the entries that will come to the front (a queue's ring was written cycles ago, and the other
+    # routers' steps have pushed it out of the caches since)
+    for wi in range(self.WQ):
+        bits = self.oq_ports[r * self.WQ + wi]
+        while bits:
+            o = p0 + 64 * wi + ctz64(bits)
+            bits &= bits - 1
+            vcs = self.oq_port[o].vcs
+            while vcs:
+                q = &self.oq[o * V + ctz64(vcs)]
+                vcs &= vcs - 1
+                if q.count > 1:
+                    prefetch(&q.items[2 * q.head], 0)
     for wi in range(self.WQ):
         bits = self.oq_ports[r * self.WQ + wi]
         while bits:
