@@ -230,12 +230,19 @@ def execute(data: dict, source_name: str, points: list, base_seed: int, jobs: in
     each line as it finishes (in completion order)."""
     tasks = [(point, point_seed(base_seed, point), threads, stats, stats_dir) for point in points]
     if scheduler:
-        yield from _execute_dask(data, source_name, tasks, scheduler)
+        yield from _execute_dask(data, source_name, heaviest_first(tasks), scheduler)
     elif jobs <= 1 or len(tasks) <= 1:
         for task in tasks:
             yield run_point(data, source_name, *task)
     else:
-        yield from _execute_local(data, source_name, tasks, jobs)
+        yield from _execute_local(data, source_name, heaviest_first(tasks), jobs)
+
+
+def heaviest_first(tasks: list) -> list:
+    """The tasks in the order workers should start them: the points of higher traffic.injection_rate first
+    (they carry more flits and take longer), so that the last point to start is a short one and the
+    workers finish together. Points without the key keep their order."""
+    return sorted(tasks, key=lambda task: -float(task[0].get("traffic.injection_rate", 0) or 0))
 
 
 def _execute_local(data, source_name, tasks, jobs):
