@@ -36,7 +36,7 @@ cdef inline int router_step(Core self, Work *w, int r, Shape *shape, Count *coun
     cdef int n_in = p1 - p0, li, j, n_sa = 0, n_va = 0, n_win, flags, status
     cdef RouterSetup *rs = setup_of(self, r)
     cdef int wait = rs.va - 1
-    if Shape is General and rs.kind == KIND_OQ:       # (output queues make a network General)
+    if Shape is Queued and rs.kind == KIND_OQ:
         return oq_step(self, w, r, p0, shape, counts)
 
     # A and B: credits and flits arriving at our ports; C. route computation, and gather VC- and
@@ -89,9 +89,9 @@ cdef inline bint waiting(Core self, Work *w, InVC *in_vc, Shape *shape) noexcept
     """The VC's current pipeline stage has cycles to go: count one down (once a cycle, in the first
     internal step: a stage of d > 1 cycles ends in the first step of its last cycle, as in BookSim, and
     the next stage starts in the step after). Plain stages take one cycle, so there is nothing to count."""
-    if Shape is General:
+    if Shape is not Plain:
         if in_vc.wait:
-            if w.step == 0:
+            if Shape is General or w.step == 0:
                 in_vc.wait -= 1
             return True
     return False
@@ -143,7 +143,7 @@ cdef inline int scan(Core self, Work *w, int r, int p0, int *n_va, int *n_sa, Sh
             route(self, r, p0, p0 + self.vc_port[b], self.vc_index[b], in_vc)
             in_vc.state = VC_ROUTED
             routed |= bit
-            if Shape is General:
+            if Shape is not Plain:
                 in_vc.wait = <uint16_t>(w.rs.rd - 1)
         # VC-allocation requests of routed heads. A request no free output VC can grant would
         # change nothing (iSLIP pointers move only on a grant), so it is not made
@@ -156,7 +156,7 @@ cdef inline int scan(Core self, Work *w, int r, int p0, int *n_va, int *n_sa, Sh
                 continue
             lo = in_vc.out_lo
             cand = self.class_mask[in_vc.sel] & self.pstate[p0 + lo].free_vcs
-            if Shape is General and self.queued and self.oq_port[p0 + lo].n >= w.rs.oq_limit:
+            if Shape is Queued and self.oq_port[p0 + lo].n >= w.rs.oq_limit:
                 cand = 0            # its output queue is full (BookSim: no VC request then)
             if cand:
                 bit = (<uint64_t>1) << (lo & 63)
@@ -175,14 +175,14 @@ cdef inline int scan(Core self, Work *w, int r, int p0, int *n_va, int *n_sa, Sh
             if waiting(self, w, in_vc, shape):
                 continue
             lo = in_vc.out_lo
-            if Shape is General and self.queued and self.oq_port[p0 + lo].n >= w.rs.oq_limit:
+            if Shape is Queued and self.oq_port[p0 + lo].n >= w.rs.oq_limit:
                 continue
             if self.credits[(p0 + lo) * V + in_vc.sel] <= 0:
                 if Count is Counting:
                     stat_credit_stall(self, p0 + lo)
                 continue
-            if Shape is General:
-                if self.any_slow and not self.queued and self.port_free[p0 + lo] > self.now:
+            if Shape is General or (Shape is Queued and not w.rs.queued):   # (a queue paces its link)
+                if self.any_slow and self.port_free[p0 + lo] > self.now:
                     continue
             li = self.vc_port[b]
             v = self.vc_index[b]
@@ -269,7 +269,7 @@ cdef inline int traverse(Core self, Work *w, int r, int p0, int li, int lo, int 
         ps[p].sa_aptr = lo + 1
     ps[p].sa_vptr = v + 1
     # the freed slot's credit crosses the reverse channel
-    if Shape is General and self.queued and setup_of(self, r).queued:
+    if Shape is Queued and setup_of(self, r).queued:
         slot = (credit_cycle(self, p) + pin.credit_delay) & rmask
     else:
         slot = (now + pin.credit_delay) & rmask
@@ -279,14 +279,14 @@ cdef inline int traverse(Core self, Work *w, int r, int p0, int li, int lo, int 
         # at most one flit leaves an injection buffer per cycle: one credit per (endpoint, plane)
         w.ep_credit[slot * w.cap + w.ep_credit_n[slot]] = pin.peer * V + v
         w.ep_credit_n[slot] += 1
-    if Shape is General and self.queued and setup_of(self, r).queued:
+    if Shape is Queued and setup_of(self, r).queued:
         return to_queue(self, w, r, p0, li, o, ov, flit, head, in_vc, counts)
     # onto the output link, or out through the ejection channel (1 cycle, always accepts)
     arrival = now + pout.flit_delay
     if Count is Counting:
         ps[o].flits += 1
         stat_flit_left(self, in_vc)
-    if Shape is General:
+    if Shape is not Plain:
         if self.any_slow:
             self.port_free[o] = now + self.port_cpf[o]
     if pout.kind == PORT_LINK:

@@ -279,10 +279,14 @@ cdef struct Plain:
 cdef struct General:
     # routers of any radix, ports of any speed, stages of any delay
     char unused
+cdef struct Queued:
+    # the same, and some routers with output queues (internal speedup, output-queued; _output_queues)
+    char unused
 
 ctypedef fused Shape:
     Plain
     General
+    Queued
 
 # And whether the step counts activity (stats, or count_ports): a run that does not count gets a copy of
 # the router step without the counting in it.

@@ -1083,34 +1083,14 @@ cdef int step_routers(Core self) noexcept nogil:
     router writes for another, a flit or a credit on its way, are for later cycles)."""
     cdef int t, i, status = ST_OK
     cdef Work *w
-    cdef Plain *plain = NULL
-    cdef General *general = NULL
-    cdef Silent *silent = NULL
-    cdef Counting *counting = NULL
     self.cm_now = &self.credit_in[(self.now & self.rmask) * self.n_routers * self.WP]
     self.am_prev = &self.arrive[((self.now - 1) & self.rmask) * self.n_routers * self.WP]
     self.link_prev = &self.link_flit[((self.now - 1) & self.rmask) * self.n_ports]
     if self.n_threads == 1:
-        if self.port_flits == NULL:
-            if self.plain:
-                step_block(self, &self.works[0], plain, silent)
-            else:
-                step_block(self, &self.works[0], general, silent)
-        elif self.plain:
-            step_block(self, &self.works[0], plain, counting)
-        else:
-            step_block(self, &self.works[0], general, counting)
+        step_shaped(self, &self.works[0])
     else:
         for t in prange(self.n_blocks, num_threads=self.n_threads, schedule="static", chunksize=1):
-            if self.port_flits == NULL:
-                if self.plain:
-                    step_block(self, &self.works[t], plain, silent)
-                else:
-                    step_block(self, &self.works[t], general, silent)
-            elif self.plain:
-                step_block(self, &self.works[t], plain, counting)
-            else:
-                step_block(self, &self.works[t], general, counting)
+            step_shaped(self, &self.works[t])
     for t in range(self.n_blocks):
         w = &self.works[t]
         if w.status != ST_OK and status == ST_OK:
@@ -1141,6 +1121,29 @@ cdef int step_routers(Core self) noexcept nogil:
             eject(self, w.eject_flit[i], w.eject_at[i])
         w.n_eject = 0
     return status
+
+
+cdef inline void step_shaped(Core self, Work *w) noexcept nogil:
+    """Block w's step in the copy compiled for the network's shape (Plain, General, or Queued when some
+    routers have output queues) and for whether the run counts activity."""
+    cdef Plain *plain = NULL
+    cdef General *general = NULL
+    cdef Queued *queued = NULL
+    cdef Silent *silent = NULL
+    cdef Counting *counting = NULL
+    if self.port_flits == NULL:
+        if self.plain:
+            step_block(self, w, plain, silent)
+        elif self.queued:
+            step_block(self, w, queued, silent)
+        else:
+            step_block(self, w, general, silent)
+    elif self.plain:
+        step_block(self, w, plain, counting)
+    elif self.queued:
+        step_block(self, w, queued, counting)
+    else:
+        step_block(self, w, general, counting)
 
 
 cdef void prefetch_vcs(Core self, int r) noexcept nogil:
@@ -1200,7 +1203,7 @@ cdef void step_block(Core self, Work *w, Shape *shape, Count *counts) noexcept n
                         line += 64
             else:
                 prefetch_vcs(self, ahead)
-                if self.queued:
+                if Shape is Queued:
                     prefetch_queues(self, ahead)
             if Count is Counting:
                 if self.st_router != NULL:      # stats: the counters the step will add to
@@ -1209,7 +1212,7 @@ cdef void step_block(Core self, Work *w, Shape *shape, Count *counts) noexcept n
             busy = vm[r] | cm[r] | am[r]
         else:
             busy = any_set(&vm[r * WV], WV) or any_set(&cm[r * WP], WP) or any_set(&am[r * WP], WP)
-        if Shape is General and self.queued:      # (output queues make a network General)
+        if Shape is Queued:
             if w.status == ST_OK and (busy or any_set(&self.oq_ports[r * self.WQ], self.WQ)):
                 w.status = router_cycle(self, w, r, shape, counts)
         elif busy and w.status == ST_OK:
