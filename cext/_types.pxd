@@ -228,6 +228,7 @@ cdef struct RouterSetup:
                             # an output VC's queue (output-queued); NO_LIMIT: unbounded
     int32_t B               # vc_buffer: the depth of its input VCs (the credits its upstream starts with)
     int16_t rd, va, sa, st  # pipeline delays
+    int16_t vcs             # VCs per input port (Core.V lays them out: the VCs from vcs on are never used)
     int8_t kind             # KIND_IQ, KIND_OQ
     int8_t queued           # flits leave through output queues (internal speedup above 1, or output-queued)
     int8_t sw_alloc, vc_alloc   # ALLOC_*

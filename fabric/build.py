@@ -84,7 +84,7 @@ def estimate_bytes(spec: dict, stats: bool = False) -> int:
     longest += max([link["cycles_per_flit"]] + [c.get("cycles_per_flit", 1) for c in classes]) - 1
     setups = [r] + [{**r, **c} for c in r.get("classes", {}).values()]
     queued = any(s["kind"] == "oq" or s["internal_speedup"] > 1 for s in setups)
-    vcs, depth = r["vcs"], max(s["vc_buffer"] for s in setups)
+    vcs, depth = max(s["vcs"] for s in setups), max(s["vc_buffer"] for s in setups)
     stages = max(s["sw_alloc_delay"] + s["st_delay"] for s in setups)
     slots = 1 << (longest + stages + 2 + (vcs * depth if queued else 0)).bit_length()
     per_port = vcs * (32 + 8 + 8 * depth) + slots * 10 + 64
@@ -237,17 +237,22 @@ def link_settings(net, link: dict):
     return latency, cycles_per_flit
 
 
-def router_setups(router: dict, net) -> tuple:
+def router_setups(router: dict, net, routing=None, algorithm="") -> tuple:
     """A RouterSetup per router class of the network: ``router``, with ``router.classes.NAME`` over it."""
     for name in router["classes"]:
         if name not in net.router_classes:
             raise FabricError(f"router.classes.{name}: a {net.kind} has no router class {name!r} "
                               f"(its classes: {', '.join(net.router_classes)})")
+    uses_classes = routing is not None and (routing.get("vc_classes") or routing.get("settings", {}).get("hop_classes", 1)) > 1
+    for name, table in router["classes"].items():
+        if uses_classes and table.get("vcs", router["vcs"]) != router["vcs"]:
+            raise FabricError(f"router.classes.{name}.vcs: {algorithm} splits the VCs into classes (a dateline or a "
+                              f"class per hop), which needs every router's VCs alike; set router.vcs")
     out = []
     for name in net.router_classes:
         r = {**router, **router["classes"].get(name, {})}
         out.append(RouterSetup(
-            kind=ROUTER_KINDS[r["kind"]], vc_buffer=r["vc_buffer"], routing_delay=r["routing_delay"],
+            kind=ROUTER_KINDS[r["kind"]], vcs=r["vcs"], vc_buffer=r["vc_buffer"], routing_delay=r["routing_delay"],
             vc_alloc_delay=r["vc_alloc_delay"], sw_alloc_delay=r["sw_alloc_delay"], st_delay=r["st_delay"],
             sw_allocator=ALLOCATORS[r["sw_allocator"]], vc_allocator=ALLOCATORS[r["vc_allocator"]],
             sw_iters=r["alloc_iters"] if r["sw_allocator"] in ITERATED_ALLOCATORS else 1,
@@ -289,9 +294,10 @@ def prepare(spec: dict, network=None, max_memory: int | None = None, threads: in
     if unknown:
         raise RuntimeError(f"routing {spec['routing']['algorithm']} gives the core unknown settings {sorted(unknown)}")
     main = injection_settings(traffic, pattern)
+    setups = router_setups(r, net, routing, spec["routing"]["algorithm"])
     cfg = {
-        "vcs": r["vcs"],
-        "routers": router_setups(r, net),
+        "vcs": max(s.vcs for s in setups),
+        "routers": setups,
         "route_mode": routing["mode"],
         "torus_tie": routing.get("torus_tie", TORUS_TIES["random"]),
         "hop_classes": settings.get("hop_classes", 1),

@@ -25,6 +25,7 @@ class RouterSetup:
     """The settings of one class of routers (``[router]``, with ``[router.classes.NAME]`` over it)."""
 
     kind: int                   # constants.ROUTER_KINDS
+    vcs: int                    # VCs per input port (at most CoreConfig.vcs, which lays the VCs out)
     vc_buffer: int              # flits per input VC (the credits its upstream starts with)
     routing_delay: int
     vc_alloc_delay: int
@@ -43,7 +44,7 @@ class CoreConfig:
     """The scalar settings of a run (the arrays go beside it, by name)."""
 
     # routers
-    vcs: int
+    vcs: int                    # the most VCs of any router class: every port's VC state is laid out for it
     routers: tuple              # a RouterSetup per router class (Network.router_classes; the array
                                 # router_class gives each router's)
     # routing

@@ -64,7 +64,7 @@ ROUTER = ROUTER_KEYS + (
     Param("classes", "tables", {},
           "per router class (the names the topology gives its routers: leaf and spine of a clos or fat_tree, "
           "pod and spine of a composite, router elsewhere): a table of router keys replacing the defaults for "
-          "that class (every key but vcs)", fields=ROUTER_KEYS),
+          "that class (vcs only where the routing splits no VCs into classes)", fields=ROUTER_KEYS),
 )
 LINK_CLASS = (
     Param("latency", "int", 1, "cycles on a link of this class", min=1, max=100_000),
@@ -618,9 +618,6 @@ def _cross_check(resolved: dict, topology_entry, problems: _Problems) -> None:
     _check_router(router, "router", problems)
     if isinstance(router.get("classes"), dict):
         for name, table in router["classes"].items():
-            if "vcs" in table:
-                problems.add(f"router.classes.{name}.vcs", "every router has router.vcs VCs (the core lays out the "
-                                                           "VCs of every port alike); set router.vcs")
             _check_router({**router, **table}, f"router.classes.{name}", problems, table)
     vcs = resolved["router"]["vcs"]
     if topology_entry is not None and vcs is not _INVALID:

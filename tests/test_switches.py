@@ -232,10 +232,34 @@ def test_buffers_per_level_keep_credits_exact():
 @pytest.mark.parametrize("classes,message", [
     ({"core": {"vc_buffer": 4}}, r"router.classes.core: a clos has no router class 'core' \(its classes: leaf, "
                                  r"aggregation, spine\)"),
-    ({"leaf": {"vcs": 2}}, r"router.classes.leaf.vcs: every router has router.vcs VCs"),
     ({"spine": {"kind": "oq", "internal_speedup": 2.0}}, r"router.classes.spine.internal_speedup: an output-queued"),
     ({"leaf": {"output_buffer": 0}}, r"router.classes.leaf.output_buffer: must be -1"),
 ])
 def test_bad_router_classes_are_refused(classes, message):
     with pytest.raises(fabric.errors.FabricError, match=message):
         fabric.simulate(clos_spec(classes), progress=False)
+
+
+def test_vcs_per_class_where_the_routing_has_no_vc_classes():
+    # leaves with 2 VCs under spines with 8: the spines' output VCs 2..7 towards a leaf are never used, the
+    # credits stay exact, and every packet arrives
+    spec = resolve_spec(clos_spec({"leaf": {"vcs": 2}}, pattern="uniform", rate=0.8, vcs=8))
+    spec["sim"]["check"] = True
+    core, net = make_core(spec)
+    for _ in range(10):
+        core.run(core.now + 53)
+        assert core.check_credits(report=True) == []
+    occupancy = core.buffer_occupancy()
+    leaf_ports = np.isin(net.port_router, np.flatnonzero(net.router_class == net.router_classes.index("leaf")))
+    assert occupancy[leaf_ports][:, 2:].sum() == 0 and occupancy[leaf_ports].sum() > 0
+    r = fabric.simulate(spec, progress=False).to_dict()
+    assert r["packets"]["delivered"] == r["packets"]["measured"]
+
+
+def test_vcs_per_class_refused_where_the_routing_splits_them():
+    spec = {"topology": {"kind": "fat_tree", "k": 2, "n": 2}, "router": {"classes": {"leaf": {"vcs": 2}}},
+            "routing": {"algorithm": "nca"}}
+    fabric.simulate({**spec, "sim": {"warmup_cycles": 10, "measure_cycles": 10}}, progress=False)   # nca: fine
+    torus = {"topology": {"kind": "torus", "dims": [4, 4]}, "router": {"vcs": 4, "classes": {"router": {"vcs": 2}}}}
+    with pytest.raises(fabric.errors.FabricError, match=r"router.classes.router.vcs: dor splits the VCs into classes"):
+        fabric.simulate(torus, progress=False)

@@ -290,6 +290,7 @@ cdef class Core:
             rs.queued = s.kind == KIND_OQ or rs.speedup_num != rs.speedup_den
             rs.oq_limit = s.output_buffer if s.output_buffer > 0 and rs.queued else NO_LIMIT
             rs.B = s.vc_buffer
+            rs.vcs = s.vcs
             rs.rd, rs.va, rs.sa, rs.st = s.routing_delay, s.vc_alloc_delay, s.sw_alloc_delay, s.st_delay
             rs.sw_alloc, rs.vc_alloc = s.sw_allocator, s.vc_allocator
             rs.sa_iters, rs.va_iters = s.sw_iters, s.vc_iters
@@ -300,8 +301,9 @@ cdef class Core:
         a = mem.copy("router_class", router_class if n_routers else np.zeros(1, np.int8), np.int8)
         self.router_class = <int8_t *> a.data
         # per router: its class's stage delays and vc_buffer, for the per-port arrays
-        self._class_delays = np.array([(s.sw_alloc_delay, s.st_delay, s.vc_buffer, s.routing_delay, s.vc_alloc_delay)
-                                       for s in cfg.routers], np.int64)[router_class] if n_routers else np.zeros((0, 5), np.int64)
+        self._class_delays = np.array([(s.sw_alloc_delay, s.st_delay, s.vc_buffer, s.routing_delay, s.vc_alloc_delay,
+                                        s.vcs) for s in cfg.routers], np.int64)[router_class] if n_routers \
+            else np.zeros((0, 6), np.int64)
 
     def _set_up_ports(self, dict net, cfg, mem):
         """Ports, endpoints and router coordinates (packed into keys); what the later steps share."""
@@ -427,7 +429,17 @@ cdef class Core:
         far = np.where(ports.kinds == PORT_LINK, ports.peers, 0)
         initial = np.where(ports.kinds == PORT_LINK, depth[far] if self.n_ports else 0,
                            np.where(ports.kinds == PORT_ENDPOINT, EJECT_CREDITS, 0))
-        a = mem.copy("credits", np.repeat(initial, self.V), np.int16); self.credits = <int16_t *> a.data
+        # a router class with fewer VCs than the most: the VCs from its count on are never used, so the output
+        # VCs towards it (or, at an ejection port, of it) start with no credit and are never free
+        own_vcs = self._class_delays[ports.port_router, 5] if self.n_ports else np.zeros(0, np.int64)
+        port_vcs = np.where(ports.kinds == PORT_LINK, own_vcs[far] if self.n_ports else 0, own_vcs)
+        mem.copy("port_vcs", port_vcs if self.n_ports else [self.V], np.int32)
+        usable = np.arange(self.V)[None, :] < port_vcs[:, None]
+        a = mem.copy("credits", np.where(usable, np.repeat(initial, self.V).reshape(-1, self.V), 0), np.int16)
+        self.credits = <int16_t *> a.data
+        for i in range(self.n_ports):
+            if port_vcs[i] < self.V:
+                self.pstate[i].free_vcs = ((<uint64_t>1) << port_vcs[i]) - 1
         a = mem.full("va_gptr", NPV, np.uint16); self.va_gptr = <uint16_t *> a.data
 
     def _set_up_links(self, cfg, mem, ports):
@@ -524,8 +536,9 @@ cdef class Core:
         self.ep_last_vc = <int16_t *> a.data
         a = mem.raw("ep_ovc", NEV * sizeof(OutVC)); self.ep_ovc = <OutVC *> a.data
         depth = self._keep["port_depth"]
+        vcs = self._keep["port_vcs"]        # (an endpoint port's: its router's VCs)
         for i in range(NEV):
-            self.ep_ovc[i].credits = depth[self.slot_port[i // self.V]]
+            self.ep_ovc[i].credits = depth[self.slot_port[i // self.V]] if i % self.V < vcs[self.slot_port[i // self.V]] else 0
 
     def _set_up_blocks(self, cfg, mem, ports):
         """The routers' blocks, one per thread, with their scratch (Work)."""
@@ -929,6 +942,7 @@ cdef class Core:
                            bool)[router] if self.n_routers else np.zeros(0, bool)
         holding[port_oq] = 0        # an output-queued router's queued flits take their credits as they leave
         depth = self._keep["port_depth"]
+        port_vcs = self._keep["port_vcs"]
         slots = lambda name: k[name][: R * self.n_routers * WP].view(np.uint8).reshape(R, self.n_routers * WP * 8)
         arriving, crediting = slots("arrive"), slots("credit_in")
 
@@ -942,7 +956,7 @@ cdef class Core:
             for v in range(V):
                 total = (credits[p, v] + count[q, v] + in_flight(arriving, q, v) + in_flight(crediting, p, v)
                          + holding[p, v])
-                if total != depth[q]:
+                if total != (depth[q] if v < port_vcs[p] else 0):
                     if not report:
                         return False
                     wrong.append((int(p), v, int(credits[p, v]), int(count[q, v]), in_flight(arriving, q, v),
