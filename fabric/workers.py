@@ -4,11 +4,24 @@ from __future__ import annotations
 import contextlib
 
 
-def _ignore_sigint():
-    """Workers leave Ctrl-C to the parent, which stops them cleanly."""
+def _start_worker():
+    """Workers leave Ctrl-C to the parent, which stops them cleanly, and end with the parent however it ends:
+    a parent killed (SIGTERM, SIGKILL) runs no cleanup, and its workers would otherwise run on, each with the
+    points already handed to it."""
+    import os
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()
+    try:
+        import ctypes
+
+        # Linux: the kernel sends SIGKILL when the parent ends (prctl PR_SET_PDEATHSIG = 1)
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)
+    except (OSError, AttributeError):
+        pass                    # elsewhere: only a parent that stops cleanly stops its workers
+    if os.getppid() != parent:  # the parent ended before prctl took effect
+        os._exit(1)
 
 
 @contextlib.contextmanager
@@ -19,7 +32,7 @@ def worker_pool(jobs: int):
     from concurrent.futures import ProcessPoolExecutor
 
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_ignore_sigint)
+                               initializer=_start_worker)
     try:
         yield pool
     except BaseException:

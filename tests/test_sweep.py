@@ -113,6 +113,48 @@ def test_a_killed_sweep_resumes_with_every_point_once(tmp_path):
     assert after[: len(before)] == before                    # the finished points were kept as they were
 
 
+def workers_of(pid):
+    """The worker processes (multiprocessing's spawned children) of process `pid` still running, from /proc."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                state, ppid = f.read().rsplit(")", 1)[1].split()[:2]
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmdline = f.read()
+        except OSError:
+            continue
+        if int(ppid) == pid and state != "Z" and b"spawn_main" in cmdline:
+            out.append(int(entry))
+    return out
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc; workers die with the parent on Linux")
+def test_workers_end_with_a_killed_sweep(tmp_path):
+    # a parent killed outright runs no cleanup: its workers must not run on with the points handed to them
+    proc = subprocess.Popen([sys.executable, "-m", "fabric", "sweep", MESH, "--vary", "traffic.injection_rate=0.1,0.2,0.3",
+                             "--set", "sim.measure_cycles=100000000", "--jobs", "2", "--output", str(tmp_path / "s.ndjson")],
+                            stderr=subprocess.PIPE, cwd=tmp_path)
+    end = time.time() + 120
+    while len(workers_of(proc.pid)) < 2 and time.time() < end and proc.poll() is None:
+        time.sleep(0.1)
+    workers = workers_of(proc.pid)
+    assert len(workers) == 2
+    proc.kill()
+    proc.wait()
+    end = time.time() + 20
+    while any(os.path.exists(f"/proc/{w}") and open(f"/proc/{w}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"
+              for w in workers) and time.time() < end:
+        time.sleep(0.1)
+    still = [w for w in workers if os.path.exists(f"/proc/{w}")
+             and open(f"/proc/{w}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"]
+    for w in still:
+        os.kill(w, signal.SIGKILL)
+    assert still == []
+
+
 def test_ctrl_c_stops_cleanly_with_whole_lines(tmp_path):
     out = tmp_path / "sweep.ndjson"
     proc = sweep_process(out)
