@@ -1,5 +1,5 @@
-"""Property tests over random small networks of every topology and routing: whatever the
-configuration, no flit is lost or duplicated, credits balance, buffers stay within depth, every
+"""Property tests over random small networks of every topology and routing, with every kind of router: whatever
+the configuration, no flit is lost or duplicated, credits balance, buffers stay within depth, every
 delivered packet took a minimal route, and the same seed gives the same result."""
 import hashlib
 import tempfile
@@ -34,8 +34,30 @@ def graphs(draw):
     return edges
 
 
+# the router settings every drawn network may get (docs/switches.md): the default input-queued router, internal
+# speedup with and without bounded output queues, the output-queued switch, and each allocator
+ROUTER_VARIANTS = [
+    {},
+    {"internal_speedup": 2.0},
+    {"internal_speedup": 1.5, "output_buffer": 2},
+    {"kind": "oq"},
+    {"kind": "oq", "output_buffer": 3},
+    {"vc_allocator": "separable_input_first", "sw_allocator": "separable_input_first"},
+    {"vc_allocator": "wavefront", "sw_allocator": "wavefront"},
+    {"vc_allocator": "pim", "sw_allocator": "pim"},
+    {"vc_allocator": "max_size", "sw_allocator": "max_size", "internal_speedup": 2.0},
+]
+
+
 @st.composite
 def specs(draw):
+    spec = draw(network_specs())
+    spec["router"].update(draw(st.sampled_from(ROUTER_VARIANTS)))
+    return spec
+
+
+@st.composite
+def network_specs(draw):
     kind = draw(st.sampled_from(["mesh", "torus", "fat_tree", "hyperx", "clos", "dragonfly", "graph",
                                  "composite"]))
     if kind == "composite":
