@@ -15,6 +15,15 @@ from _statistics cimport stat_vc_grant
 from _matching cimport match_wavefront, match_pim, match_max_size
 
 
+cdef inline void offer(Work *w, int node, int dist, int req, int32_t stamp) noexcept nogil:
+    """A round-robin arbiter's step: output (or output VC) `node` keeps request `req` if it is the first it
+    sees in this allocation (`stamp`) or nearer after its pointer (`dist`) than the one it kept."""
+    if w.mark[node] != stamp or dist < w.best_dist[node]:
+        w.mark[node] = stamp
+        w.best_dist[node] = dist
+        w.best_req[node] = req
+
+
 cdef inline void sa_grant(Core self, Work *w, int p0, int n_in, int n_sa, int32_t stamp, int32_t match,
                           bint first) noexcept nogil:
     """Grant: each output picks the requesting input closest after its pointer. After the first iteration
@@ -28,10 +37,7 @@ cdef inline void sa_grant(Core self, Work *w, int p0, int n_in, int n_sa, int32_
         dist = w.req_in[j] - self.pstate[p0 + lo].sa_gptr
         if dist < 0:
             dist += n_in
-        if w.mark[lo] != stamp or dist < w.best_dist[lo]:
-            w.mark[lo] = stamp
-            w.best_dist[lo] = dist
-            w.best_req[lo] = j
+        offer(w, lo, dist, j, stamp)
 
 
 cdef inline int sa_accept(Core self, Work *w, int p0, int n_in, int n_sa, int *j, int32_t stamp) noexcept nogil:
@@ -155,10 +161,7 @@ cdef inline bint vc_iteration(Core self, Work *w, int r, int p0, int NV, int n_v
             dist = li_v - self.va_gptr[o * V + ov]
             if dist < 0:
                 dist += NV
-            if w.mark[lo_v] != w.mark_stamp or dist < w.best_dist[lo_v]:
-                w.mark[lo_v] = w.mark_stamp
-                w.best_dist[lo_v] = dist
-                w.best_req[lo_v] = j
+            offer(w, lo_v, dist, j, w.mark_stamp)
     # accept: each input VC takes the granting output VC closest after its pointer
     for j in range(n_va):
         i = w.va_req[j]
@@ -243,10 +246,7 @@ cdef inline int switch_input_first(Core self, Work *w, int p0, int n_in, int n_s
         dist = li - self.pstate[p0 + lo].sa_gptr
         if dist < 0:
             dist += n_in
-        if w.mark[lo] != w.mark_stamp or dist < w.best_dist[lo]:
-            w.mark[lo] = w.mark_stamp
-            w.best_dist[lo] = dist
-            w.best_req[lo] = best
+        offer(w, lo, dist, best, w.mark_stamp)
     for j in range(n_sa):
         lo = w.req_out[j]
         if w.mark[lo] == w.mark_stamp and w.best_req[lo] == j:
@@ -278,10 +278,7 @@ cdef inline void vc_input_first(Core self, Work *w, int r, int p0, int NV, int n
         dist = (i - p0 * V) - self.va_gptr[(p0 + in_vc.out_lo) * V + ov]
         if dist < 0:
             dist += NV
-        if w.mark[lo_v] != w.mark_stamp or dist < w.best_dist[lo_v]:
-            w.mark[lo_v] = w.mark_stamp
-            w.best_dist[lo_v] = dist
-            w.best_req[lo_v] = j
+        offer(w, lo_v, dist, j, w.mark_stamp)
     for j in range(n_va):
         i = w.va_req[j]
         lo_v = self.ivc[i].out_lo * V + w.won[j]

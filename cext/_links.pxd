@@ -56,3 +56,34 @@ cdef inline int receive(Core self, int r, int p0, Shape *shape, Count *counts) n
             # sweep over the network's state has likely pushed out of the caches since last use
             prefetch(&self.ep_key[(flit >> DEST_SHIFT) & DEST_MASK], 0)
     return 0
+
+
+cdef inline bint take_credit(Core self, int i) noexcept nogil:
+    """Output VC i (global port * V + VC) spends a credit for a flit sent or queued towards the far buffer;
+    True if it had none (an invariant broken: the caller stops the run)."""
+    cdef int q = self.credits[i] - 1
+    self.credits[i] = <int16_t>q
+    return q < 0
+
+
+cdef inline int send_flit(Core self, Work *w, int o, int ov, int64_t flit, bint head, cycle_t arrival,
+                          bint credit) noexcept nogil:
+    """Put the flit on output port o's channel, to arrive at cycle `arrival`: over the link into the far
+    input VC ov (spending that VC's credit with `credit`), or out through the ejection channel (1 cycle,
+    always accepts; the endpoint's side waits until every router has stepped, see _packets.eject). One
+    flit per output per cycle and a fixed latency keep the link's slot free: a store, no load (the
+    conservation and credit checks catch a violation). Returns ST_INVARIANT for a missing credit."""
+    cdef Port *pout = &self.port[o]
+    cdef int64_t slot
+    if pout.kind == PORT_LINK:
+        slot = arrival & self.rmask
+        (<uint8_t *> self.arrive)[slot * self.slot_bytes + pout.peer_byte] = <uint8_t>(ov + 1)
+        self.link_flit[slot * self.n_ports + pout.peer] = flit
+        w.flit_hops += 1
+        if credit and take_credit(self, o * self.V + ov):
+            return ST_INVARIANT
+    else:
+        w.eject_flit[w.n_eject] = flit
+        w.eject_at[w.n_eject] = 2 * arrival + head
+        w.n_eject += 1
+    return ST_OK

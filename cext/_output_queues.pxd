@@ -12,6 +12,7 @@ from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy
 from _types cimport *
 from fabric._core cimport Core, setup_of
+from _links cimport send_flit
 
 
 cdef inline int64_t steps_in(RouterSetup *rs, int64_t c) noexcept nogil:
@@ -40,7 +41,7 @@ cdef inline int64_t departure(Core self, Work *w, RouterSetup *rs) noexcept nogi
     return c + rs.st - 1
 
 
-cdef inline int queue_flit(Core self, int r, int p0, int o, int ov, int64_t flit, bint head,
+cdef inline int queue_flit(Core self, RouterSetup *rs, int r, int p0, int o, int ov, int64_t flit, bint head,
                            int64_t leave, int tie) noexcept nogil:
     """Put the flit into output VC ov's queue of port o (local o - p0 of router r), to leave from
     cycle `leave`. Input-queued: after every flit queued at the port before it (one FIFO per port, as
@@ -51,7 +52,7 @@ cdef inline int queue_flit(Core self, int r, int p0, int o, int ov, int64_t flit
     cdef OutQueue *q = &self.oq[o * self.V + ov]
     cdef int64_t order = leave << ORDER_SHIFT
     cdef int k, lo = o - p0
-    if setup_of(self, r).kind == KIND_OQ:
+    if rs.kind == KIND_OQ:
         order += tie
     elif order <= pq.last_order:
         order = pq.last_order + 1
@@ -95,9 +96,9 @@ cdef inline bint grow_queue(OutQueue *q) noexcept nogil:
 cdef inline int send_queued(Core self, Work *w, int r, int p0, Count *counts) noexcept nogil:
     """The end of router r's cycle: each output port whose queue holds a flit that may leave sends the
     oldest (BookSim's _SendFlits). Only the ports with queued flits are visited."""
-    cdef int wi, lo, o, v, best, V = self.V, k
+    cdef int wi, lo, o, v, best, V = self.V
     cdef uint64_t bits, vcs
-    cdef int64_t order, best_order, flit, arrival, slot, limit = ((self.now + 1) << (ORDER_SHIFT + 1)) - 1
+    cdef int64_t order, best_order, flit, limit = ((self.now + 1) << (ORDER_SHIFT + 1)) - 1
     cdef PortQueue *pq
     cdef OutQueue *q
     cdef Port *pout
@@ -159,22 +160,10 @@ cdef inline int send_queued(Core self, Work *w, int r, int p0, Count *counts) no
                 self.pstate[o].flits += 1
             if self.any_slow:
                 self.port_free[o] = self.now + self.port_cpf[o]
-            # on the channel: the rest of the switch-to-buffer delay is the link's
-            arrival = self.now + pout.flit_delay - rs.sa - rs.st + 1
-            if pout.kind == PORT_LINK:
-                slot = arrival & self.rmask
-                (<uint8_t *> self.arrive)[slot * self.slot_bytes + pout.peer_byte] = <uint8_t>(best + 1)
-                self.link_flit[slot * self.n_ports + pout.peer] = flit
-                w.flit_hops += 1
-                if oq:
-                    k = self.credits[o * V + best] - 1
-                    self.credits[o * V + best] = k
-                    if k < 0:
-                        return ST_INVARIANT
-            else:
-                w.eject_flit[w.n_eject] = flit
-                w.eject_at[w.n_eject] = 2 * arrival + head
-                w.n_eject += 1
+            # on the channel (an output-queued router takes the credit now): the rest of the
+            # switch-to-buffer delay is the link's
+            if send_flit(self, w, o, best, flit, head, self.now + pout.flit_delay - rs.sa - rs.st + 1, oq):
+                return ST_INVARIANT
     return ST_OK
 
 

@@ -4,7 +4,7 @@
 # allocation. The step receives (_links), routes (_routing), allocates (_allocators) and traverses.
 from _types cimport *
 from fabric._core cimport Core, mask_words, port_words, setup_of
-from _links cimport receive
+from _links cimport receive, send_flit, take_credit
 from _routing cimport route
 from _allocators cimport (switch_allocate, switch_allocate_iterated, vc_allocate, va_alone, switch_allocate_matching,
                           vc_allocate_matching, grant_vc)
@@ -269,7 +269,10 @@ cdef inline int traverse(Core self, Work *w, int r, int p0, int li, int lo, int 
         ps[p].sa_aptr = lo + 1
     ps[p].sa_vptr = v + 1
     # the freed slot's credit crosses the reverse channel
-    if Shape is Queued and setup_of(self, r).queued:
+    cdef bint queued = False
+    if Shape is Queued:
+        queued = setup_of(self, r).queued
+    if queued:
         slot = (credit_cycle(self, p) + pin.credit_delay) & rmask
     else:
         slot = (now + pin.credit_delay) & rmask
@@ -279,7 +282,7 @@ cdef inline int traverse(Core self, Work *w, int r, int p0, int li, int lo, int 
         # at most one flit leaves an injection buffer per cycle: one credit per (endpoint, plane)
         w.ep_credit[slot * w.cap + w.ep_credit_n[slot]] = pin.peer * V + v
         w.ep_credit_n[slot] += 1
-    if Shape is Queued and setup_of(self, r).queued:
+    if queued:
         return to_queue(self, w, r, p0, li, o, ov, flit, head, in_vc, counts)
     # onto the output link, or out through the ejection channel (1 cycle, always accepts)
     arrival = now + pout.flit_delay
@@ -289,47 +292,29 @@ cdef inline int traverse(Core self, Work *w, int r, int p0, int li, int lo, int 
     if Shape is not Plain:
         if self.any_slow:
             self.port_free[o] = now + self.port_cpf[o]
-    if pout.kind == PORT_LINK:
-        if head and ((flit >> HOPS_SHIFT) & HOPS_MASK) < HOPS_MASK:
-            flit += 1 << HOPS_SHIFT  # saturates at MAX_HOPS rather than spill into the dest bits
-        # one flit per output per cycle and a fixed latency keep the slot free (a store, no load:
-        # the conservation and credit checks catch a violation)
-        slot = arrival & rmask
-        (<uint8_t *> self.arrive)[slot * slot_bytes + pout.peer_byte] = <uint8_t>(ov + 1)
-        w.flit_hops += 1
-        q = self.credits[o * V + ov] - 1
-        self.credits[o * V + ov] = q
-        self.link_flit[slot * self.n_ports + pout.peer] = flit
-        if q < 0:
-            return ST_INVARIANT
-    else:
-        # the endpoint's side of ejection waits until every router has stepped (see _packets.eject)
-        w.eject_flit[w.n_eject] = flit
-        w.eject_at[w.n_eject] = 2 * arrival + head
-        w.n_eject += 1
-    return 0
+    if pout.kind == PORT_LINK and head and ((flit >> HOPS_SHIFT) & HOPS_MASK) < HOPS_MASK:
+        flit += 1 << HOPS_SHIFT     # saturates at MAX_HOPS rather than spill into the dest bits
+    return send_flit(self, w, o, ov, flit, head, arrival, True)
 
 
 cdef inline int to_queue(Core self, Work *w, int r, int p0, int li, int o, int ov, int64_t flit, bint head, InVC *in_vc,
                          Count *counts) noexcept nogil:
     """The flit that crossed the switch joins its output VC's queue (cext/_output_queues.pxd). An
     input-queued router takes the downstream credit now, at switch allocation, as BookSim does."""
-    cdef int q
     cdef RouterSetup *rs = setup_of(self, r)
+    cdef int n_in = self.port_indptr[r + 1] - p0, tie = 0
     if Count is Counting:
         stat_flit_left(self, in_vc)
     if self.port[o].kind == PORT_LINK:
         if head and ((flit >> HOPS_SHIFT) & HOPS_MASK) < HOPS_MASK:
             flit += 1 << HOPS_SHIFT
-        if rs.kind == KIND_IQ:
-            q = self.credits[o * self.V + ov] - 1
-            self.credits[o * self.V + ov] = q
-            if q < 0:
-                return ST_INVARIANT
-    li -= <int>(self.now % (self.port_indptr[r + 1] - p0))     # output-queued: ties in a round robin of inputs
-    if li < 0:
-        li += self.port_indptr[r + 1] - p0
-    return queue_flit(self, r, p0, o, ov, flit, head, departure(self, w, rs), li)
+        if rs.kind == KIND_IQ and take_credit(self, o * self.V + ov):
+            return ST_INVARIANT
+    if rs.kind == KIND_OQ:          # ties in a round robin of inputs that turns each cycle
+        tie = li - <int>(self.now % n_in)
+        if tie < 0:
+            tie += n_in
+    return queue_flit(self, rs, r, p0, o, ov, flit, head, departure(self, w, rs), tie)
 
 
 cdef inline void oq_take_vc(Core self, int i, int r, int p0, uint64_t cand) noexcept nogil:

@@ -84,7 +84,7 @@ cdef class Core:
 
     # ---- topology (owned numpy arrays in _keep; raw pointers are used in the loop)
     cdef object _keep
-    cdef object _class_delays       # per router: (sa, st, vc_buffer, rd, va) of its class (construction only)
+    cdef object _by_router          # per router, its class's sa, st, depth, rd, va, vcs (construction only)
     cdef public object workload         # closed loop: what fabric/statistics.py reports about it, else None
     cdef public object message_steps    # and each message's step (collectives)
     cdef public object message_dest     # and destination

@@ -300,10 +300,11 @@ cdef class Core:
             raise ValueError("router_class: one class per router, each below the number of router setups")
         a = mem.copy("router_class", router_class if n_routers else np.zeros(1, np.int8), np.int8)
         self.router_class = <int8_t *> a.data
-        # per router: its class's stage delays and vc_buffer, for the per-port arrays
-        self._class_delays = np.array([(s.sw_alloc_delay, s.st_delay, s.vc_buffer, s.routing_delay, s.vc_alloc_delay,
-                                        s.vcs) for s in cfg.routers], np.int64)[router_class] if n_routers \
-            else np.zeros((0, 6), np.int64)
+        # per router, its class's settings the per-port arrays are made of (construction only)
+        fields = {"sa": "sw_alloc_delay", "st": "st_delay", "depth": "vc_buffer", "rd": "routing_delay",
+                  "va": "vc_alloc_delay", "vcs": "vcs"}
+        self._by_router = {key: np.array([getattr(s, name) for s in cfg.routers], np.int64)[router_class]
+                           for key, name in fields.items()}
 
     def _set_up_ports(self, dict net, cfg, mem):
         """Ports, endpoints and router coordinates (packed into keys); what the later steps share."""
@@ -324,7 +325,7 @@ cdef class Core:
         # a port's delays are its router's: switch allocation and traversal for the flits it sends, switch
         # allocation for the credits it returns
         router_of_port = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
-        sa, st = self._class_delays[router_of_port, 0], self._class_delays[router_of_port, 1]
+        sa, st = self._by_router["sa"][router_of_port], self._by_router["st"][router_of_port]
         flit_delay = (lat + sa + st - 1).astype(np.int32)
         credit_delay = (in_lat + sa).astype(np.int32)
         self.P = cfg.planes
@@ -424,14 +425,14 @@ cdef class Core:
         for i in range(self.n_ports):
             self.pstate[i].free_vcs = ((<uint64_t>1) << self.V) - 1 if self.V < 64 else <uint64_t>-1
         # an output VC's credits: the depth of the input VC at the far end (its router's vc_buffer)
-        depth = self._class_delays[ports.port_router, 2] if self.n_ports else np.zeros(0, np.int64)
+        depth = self._by_router["depth"][ports.port_router]
         mem.copy("port_depth", depth if self.n_ports else [0], np.int32)      # each input VC's depth
         far = np.where(ports.kinds == PORT_LINK, ports.peers, 0)
         initial = np.where(ports.kinds == PORT_LINK, depth[far] if self.n_ports else 0,
                            np.where(ports.kinds == PORT_ENDPOINT, EJECT_CREDITS, 0))
         # a router class with fewer VCs than the most: the VCs from its count on are never used, so the output
         # VCs towards it (or, at an ejection port, of it) start with no credit and are never free
-        own_vcs = self._class_delays[ports.port_router, 5] if self.n_ports else np.zeros(0, np.int64)
+        own_vcs = self._by_router["vcs"][ports.port_router]
         port_vcs = np.where(ports.kinds == PORT_LINK, own_vcs[far] if self.n_ports else 0, own_vcs)
         mem.copy("port_vcs", port_vcs if self.n_ports else [self.V], np.int32)
         usable = np.arange(self.V)[None, :] < port_vcs[:, None]
@@ -447,7 +448,7 @@ cdef class Core:
         cdef cnp.ndarray a
         cdef int64_t i
         # Time slots: a power of two larger than the longest flit or credit delay.
-        longest = (int(ports.lat.max()) if self.n_ports else 1) + int(self._class_delays[:, :2].sum(axis=1).max(initial=2)) + 2
+        longest = (int(ports.lat.max()) if self.n_ports else 1) + int((self._by_router["sa"] + self._by_router["st"]).max(initial=2)) + 2
         if self.queued:
             longest += self.V * self.B      # credits wait their turn, one a cycle per port
         self.R = 1
@@ -463,7 +464,7 @@ cdef class Core:
         self.any_slow = bool(self.n_ports and int(ports.cpf.max()) > 1)
         self.WP = (self.max_router_ports + 7) // 8
         self.plain = (self.WV == 1 and self.WP == 1 and not self.any_slow and not self.queued
-                      and bool(np.all(self._class_delays[:, 3:5] == 1)))      # rd and va of every router
+                      and bool(np.all(self._by_router["rd"] == 1) and np.all(self._by_router["va"] == 1)))
         a = mem.full("arrive", self.R * self.n_routers * self.WP, np.uint64); self.arrive = <uint64_t *> a.data
         a = mem.full("credit_in", self.R * self.n_routers * self.WP, np.uint64)
         self.credit_in = <uint64_t *> a.data
