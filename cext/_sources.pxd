@@ -11,11 +11,13 @@ from _statistics cimport stat_injected
 
 
 cdef inline int release_message(Core self, int32_t m) noexcept nogil:
-    """Message m enters its source's queue as packets of packet_size flits (the last one shorter)."""
+    """Message m enters its source's queue as packets of packet_size flits (the last one shorter). One of
+    no flits is a step that takes msg_delay cycles and sends nothing: it is done then (its dependents are
+    released at that cycle, from the heap)."""
     cdef int32_t left = self.msg_flits[m], size, pid, e = self.msg_src[m]
     self.msg_release[m] = self.now
     if left <= 0:
-        complete_message(self, m, self.now)
+        complete_message(self, m, self.now + self.msg_delay[m])
         return ST_OK
     while left > 0:
         size = self.packet_size if left > self.packet_size else left

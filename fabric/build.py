@@ -272,6 +272,15 @@ def vc_class_warning(spec: dict, routing: dict) -> str | None:
             f"has a single VC, which costs throughput; {2 * classes} or more VCs give every class two")
 
 
+def make_pattern(net, traffic: dict, spec: dict) -> dict:
+    """A traffic table's pattern on the network; a pattern that reads bytes and times (a trace) is
+    given the spec's units too."""
+    entry = registry.traffic_patterns.get(traffic["pattern"])
+    if entry.extra.get("units"):
+        return entry.func(net, traffic, {"flit_bytes": spec["link"]["flit_bytes"], "clock_ghz": spec["sim"]["clock_ghz"]})
+    return entry.func(net, traffic)
+
+
 def prepare(spec: dict, network=None, max_memory: int | None = None, threads: int = 1,
             count_ports: bool = False, stats: bool = False):
     """Everything a run needs short of the core itself: (network, routing, pattern, arrays, settings),
@@ -281,9 +290,8 @@ def prepare(spec: dict, network=None, max_memory: int | None = None, threads: in
     net = network if network is not None else build_network(spec, max_memory, stats)
     routing = registry.routings.get(spec["routing"]["algorithm"]).func(net, spec["routing"])
     traffic = spec["traffic"]
-    pattern = registry.traffic_patterns.get(traffic["pattern"]).func(net, traffic)
-    classes = [(traffic, pattern)] + [(t, registry.traffic_patterns.get(t["pattern"]).func(net, t))
-                                      for t in traffic.get("classes", {}).values()]
+    pattern = make_pattern(net, traffic, spec)
+    classes = [(traffic, pattern)] + [(t, make_pattern(net, t, spec)) for t in traffic.get("classes", {}).values()]
     check_core_limits(net, spec["router"]["vcs"])
     check_class_names(spec, net)
     if not pattern.get("allow_self", True) and net.n_endpoints < 2:
@@ -374,6 +382,8 @@ def make_core(spec: dict, network=None, max_memory: int | None = None, threads: 
         core.workload = pattern["workload"]
         core.message_steps = pattern["messages"].step if "messages" in pattern else None
         core.message_dest = arrays.get("msg_dest")
+        core.message_sends = np.asarray(pattern["messages"].sends) if "messages" in pattern else None
+        core.workload_summary = pattern.get("summarize")
     return core, net
 
 

@@ -115,9 +115,14 @@ def summarize_workload(spec, net, core, status, wall) -> dict:
     if not finished:
         left = int((done < 0).sum())
         workload["unfinished"] = f"{_unfinished(status, total)}: {left} of {len(done)} messages outstanding"
-    workload.update(completion_cycles=elapsed if finished else None, messages={
-        "count": len(done), "done": int((done >= 0).sum()),
-        "latency": latency_summary((done - release)[done >= 0])})
+    sends = core.message_sends
+    seconds_per_cycle = 1e-9 / spec["sim"]["clock_ghz"]
+    workload.update(completion_cycles=elapsed if finished else None,
+                    completion_seconds=elapsed * seconds_per_cycle if finished else None, messages={
+                        "count": int(sends.sum()), "done": int((done[sends] >= 0).sum()),
+                        "latency": latency_summary((done - release)[sends & (done >= 0)])})
+    if core.workload_summary is not None:
+        workload.update(core.workload_summary(workload, release, done, seconds_per_cycle))
     if "collective" in workload:
         steps = np.asarray(core.message_steps)
         ranks = workload.pop("rank_endpoints")
@@ -127,8 +132,12 @@ def summarize_workload(spec, net, core, status, wall) -> dict:
             workload["steps"] = [{"step": k, "phase": phase, "finish": end, "cycles": end - (ends[k - 1] if k else 0)}
                                  for k, (phase, end) in enumerate(zip(phases, ends))]
             algbw = workload["size_flits"] / max(elapsed, 1)
+            factor = workload.pop("bus_factor")
             workload["algorithm_bandwidth"] = round(algbw, 6)
-            workload["bus_bandwidth"] = round(algbw * workload.pop("bus_factor"), 6)
+            workload["bus_bandwidth"] = round(algbw * factor, 6)
+            gbps = algbw * spec["link"]["flit_bytes"] * spec["sim"]["clock_ghz"]    # flits/cycle -> GB/s
+            workload["algorithm_bandwidth_gbps"] = round(gbps, 6)
+            workload["bus_bandwidth_gbps"] = round(gbps * factor, 6)
             dest = core.message_dest
             last = int(np.argmax(done))
             workload["straggler"] = {"rank": ranks.index(int(dest[last])), "endpoint": int(dest[last]),
@@ -169,13 +178,16 @@ def _summarize_budget(spec, net, core, status, wall, c, finished) -> dict:
     factor = workload.pop("bus_factor")
     count = n_ep * (n_ep - 1)
     workload.update(completion_cycles=elapsed if finished else None,
+                    completion_seconds=elapsed * 1e-9 / spec["sim"]["clock_ghz"] if finished else None,
                     messages={"count": count, "done": int(c["delivered_packets"]),
                               "latency": result["latency"]["packet"]})
     if finished:
         last = core.last_arrivals()
         algbw = workload["size_flits"] / max(elapsed, 1)
+        gbps = algbw * spec["link"]["flit_bytes"] * spec["sim"]["clock_ghz"]
         workload.update(steps=[{"step": 0, "phase": phases[0], "finish": elapsed, "cycles": elapsed}],
                         algorithm_bandwidth=round(algbw, 6), bus_bandwidth=round(algbw * factor, 6),
+                        algorithm_bandwidth_gbps=round(gbps, 6), bus_bandwidth_gbps=round(gbps * factor, 6),
                         straggler={"rank": int(np.argmax(last)), "endpoint": int(np.argmax(last)),
                                    "finish": int(last.max())})
     result["workload"] = workload

@@ -65,6 +65,8 @@ cdef class Core:
     cdef int32_t *msg_dest
     cdef int32_t *msg_flits
     cdef int64_t *msg_start
+    cdef int64_t *msg_delay         # a message of no flits (a step of a trace: compute, a receive) is done this
+                                    # many cycles after its release
     cdef int32_t *msg_ndeps         # messages it still waits for
     cdef int32_t *dep_indptr        # (n_msgs+1) message m's dependents: dep_list[dep_indptr[m]:...]
     cdef int32_t *dep_list
@@ -88,6 +90,8 @@ cdef class Core:
     cdef public object workload         # closed loop: what fabric/statistics.py reports about it, else None
     cdef public object message_steps    # and each message's step (collectives)
     cdef public object message_dest     # and destination
+    cdef public object message_sends    # and False for a step that sends nothing (fabric/traffic/_messages.py)
+    cdef public object workload_summary # the pattern's own result keys: f(workload, release, done, s/cycle), or None
     cdef int32_t *port_indptr       # (n_routers+1) router -> first port
     cdef Port *port                 # (n_ports)
     cdef int32_t *endpoint_port     # (n_endpoints) router port of each endpoint (in plane 0)

@@ -690,6 +690,7 @@ cdef class Core:
         a = mem.copy("msg_dest", net.get("msg_dest", np.zeros(1)), np.int32); self.msg_dest = <int32_t *> a.data
         a = mem.copy("msg_flits", net.get("msg_flits", np.zeros(1)), np.int32); self.msg_flits = <int32_t *> a.data
         a = mem.copy("msg_start", net.get("msg_start", np.zeros(1)), np.int64); self.msg_start = <int64_t *> a.data
+        a = mem.copy("msg_delay", net.get("msg_delay", np.zeros(1)), np.int64); self.msg_delay = <int64_t *> a.data
         a = mem.copy("msg_ndeps", net.get("msg_ndeps", np.zeros(1)), np.int32); self.msg_ndeps = <int32_t *> a.data
         a = mem.copy("dep_indptr", net.get("dep_indptr", np.zeros(2)), np.int32); self.dep_indptr = <int32_t *> a.data
         a = mem.copy("dep_list", net.get("dep_list", np.zeros(1)), np.int32); self.dep_list = <int32_t *> a.data

@@ -7,10 +7,13 @@ from ..errors import FabricError
 
 
 class Messages:
-    """Messages in the order they are added; `add` returns the new message's id."""
+    """Messages in the order they are added; `add` returns the new message's id. A workload's steps that
+    send nothing (a trace's compute, a receive) are entries too, added by `add_step`: they order the
+    messages and take time, and the result does not count them as messages."""
 
     def __init__(self):
         self.src, self.dest, self.flits, self.start, self.deps, self.step = [], [], [], [], [], []
+        self.delay, self.sends = [], []     # cycles a step takes; False for a step
 
     def add(self, src: int, dest: int, flits: int, start: int = 0, deps=(), step: int = 0) -> int:
         self.src.append(int(src))
@@ -19,7 +22,16 @@ class Messages:
         self.start.append(int(start))
         self.deps.append(tuple(int(d) for d in deps))
         self.step.append(step)
+        self.delay.append(0)
+        self.sends.append(True)
         return len(self.src) - 1
+
+    def add_step(self, endpoint: int, cycles: int = 0, deps=(), step: int = 0) -> int:
+        """An entry that sends nothing at `endpoint`: done `cycles` after the last of `deps`."""
+        m = self.add(endpoint, endpoint, 0, 0, deps, step)
+        self.delay[m] = int(cycles)
+        self.sends[m] = False
+        return m
 
     def __len__(self):
         return len(self.src)
@@ -41,6 +53,7 @@ class Messages:
         indptr = np.searchsorted(parents[order], np.arange(n + 1))
         return {
             "msg_src": src, "msg_dest": dest, "msg_flits": np.asarray(self.flits), "msg_start": np.asarray(self.start),
+            "msg_delay": np.asarray(self.delay),
             "msg_ndeps": np.asarray([len(d) for d in self.deps]), "dep_indptr": indptr, "dep_list": children[order],
         }
 

@@ -85,6 +85,17 @@ def build(traffic: dict, n_endpoints: int):
         delay[int(key)] = value
     kind, algorithm, size = traffic["collective"], traffic["algorithm"], traffic["size"]
     m = Messages()
+    phases = add_collective(m, kind, algorithm, ranks, size, delay, traffic["group"])
+    return m, {"collective": kind, "algorithm": algorithm, "ranks": p, "size_flits": size, "phases": phases,
+               "bus_factor": BUS_FACTOR[kind](p), "rank_endpoints": ranks}
+
+
+def add_collective(m, kind: str, algorithm: str, ranks: list, size: int, delay=None, group: int = 0) -> list:
+    """Add the messages of one collective over the endpoints `ranks` (size flits per rank, rank i
+    starting delay[i] cycles late) to m; returns the name of each of its steps, in order (a message's
+    step is its index there)."""
+    p = len(ranks)
+    delay = delay or [0] * p
     phases = []
     if kind == "all_to_all" or algorithm == "direct":
         _direct(m, kind, ranks, size, delay, phases)
@@ -97,9 +108,8 @@ def build(traffic: dict, n_endpoints: int):
     else:
         if kind != "all_reduce":
             raise FabricError(f"traffic.algorithm: hierarchical is an all_reduce algorithm, not {kind}")
-        _hierarchical(m, ranks, size, delay, traffic["group"], phases)
-    return m, {"collective": kind, "algorithm": algorithm, "ranks": p, "size_flits": size, "phases": phases,
-               "bus_factor": BUS_FACTOR[kind](p), "rank_endpoints": ranks}
+        _hierarchical(m, ranks, size, delay, group, phases)
+    return phases
 
 
 def _ring(m, ranks, steps, chunk, delay, waits, step0, phases, name):
