@@ -375,3 +375,40 @@ def test_a_garbage_scheduler_address_is_a_one_line_error(runner, tmp_path):
     res = runner.invoke(app, ["sweep", MESH, "--vary", "traffic.injection_rate=0.1", "--scheduler", "garbage"])
     assert_user_error(res.exit_code, res.stdout, res.stderr,
                       ["--scheduler: 'garbage' is not a scheduler address such as tcp://127.0.0.1:8786"])
+
+
+# Hostile Chakra traces (tests/test_chakra.py has every rule; these go through the command line): the
+# spec names the trace folder; each is one error line naming the trace file and node.
+def _node(i, kind, deps=(), **attrs):
+    return {"id": i, "name": f"n{i}", "type": kind, "deps": list(deps), "attrs": attrs}
+
+
+BAD_TRACES = {
+    "truncated": ([[_node(0, "COMM_SEND_NODE", comm_dst=1, comm_size=64)],
+                   [_node(0, "COMM_RECV_NODE", comm_src=0, comm_size=64)]], 7,
+                  ["t.1.et: truncated: node #0 at byte"]),
+    "cyclic": ([[_node(0, "COMP_NODE", deps=[1]), _node(1, "COMP_NODE", deps=[0])], [_node(0, "COMP_NODE")]], 0,
+               ["t.0.et: node 0 (n0): is on a cycle of dependencies"]),
+    "send without receive": ([[_node(0, "COMM_SEND_NODE", comm_dst=1, comm_size=64)], [_node(0, "COMP_NODE")]], 0,
+                             ["t.0.et: node 0 (n0): sends to rank 1 with tag 0, and no receive of t.1.et matches"]),
+    "more ranks than endpoints": ([[_node(0, "COMP_NODE")]] * 5, 0, ["the trace has 5 ranks, the network 4 endpoints"]),
+}
+
+
+@pytest.mark.parametrize("case", BAD_TRACES)
+def test_hostile_chakra_traces_are_one_line_user_errors(runner, tmp_path, case):
+    pytest.importorskip("google.protobuf")
+    from fabric.traffic._chakra_format import write_file
+
+    ranks, cut, expected = BAD_TRACES[case]
+    (tmp_path / "trace").mkdir()
+    for r, nodes in enumerate(ranks):
+        write_file(str(tmp_path / "trace" / f"t.{r}.et"), nodes)
+    if cut:
+        data = (tmp_path / "trace" / "t.1.et").read_bytes()
+        (tmp_path / "trace" / "t.1.et").write_bytes(data[:-cut])
+    name = write_spec(tmp_path, '[topology]\nkind = "clos"\nlevels = 1\nradix = 4\n'
+                                '[traffic]\npattern = "chakra"\nfile = "trace"\n')
+    for command in ("validate", "run"):
+        res = runner.invoke(app, [command, name])
+        assert_user_error(res.exit_code, res.stdout, res.stderr, ["spec.toml: traffic.file: ", *expected])

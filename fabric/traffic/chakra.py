@@ -35,11 +35,12 @@ from ..errors import FabricError
 from ..params import Param
 from ..registry import traffic_patterns
 from ._messages import Messages
-from .collective import BUS_FACTOR, PARAMS as COLLECTIVE_PARAMS, add_collective
+from ._collectives import add_collective
+from .collective import BUS_FACTOR, PARAMS as COLLECTIVE_PARAMS
 
 PARAMS = (
     Param("file", "str", "", "the trace: a folder of NAME.RANK.et files, or the path and NAME before .RANK.et"),
-    *(p for p in COLLECTIVE_PARAMS if p.name in ("algorithm", "group")),
+    *(p for p in COLLECTIVE_PARAMS if p.name in ("algorithm", "group", "segments")),
     Param("ranks_list", "int_list", [], "the endpoint of each rank (default: rank r on endpoint r)", min=0,
           min_len=0),
 )
@@ -76,7 +77,8 @@ def trace_files(path: str) -> tuple[str, list]:
     return os.path.join(folder, prefix), [ranks[r] for r in range(len(ranks))]
 
 
-def read(path: str, endpoints: list | None, n_endpoints: int, units: dict, algorithm: str, group: int):
+def read(path: str, endpoints: list | None, n_endpoints: int, units: dict, algorithm: str, group: int,
+         segments: int = 8):
     """(messages, workload description) of the trace at `path`, rank r on endpoints[r] (None: on r)."""
     from ._chakra_format import COLLECTIVE_TYPES, read_file
 
@@ -194,7 +196,7 @@ def read(path: str, endpoints: list | None, n_endpoints: int, units: dict, algor
                                   f"{', '.join(COLLECTIVES)})")
             coll = Messages()
             flits = max(1, math.ceil(size / flit_bytes))
-            add_collective(coll, COLLECTIVES[name], algorithm, endpoints, flits, None, group)
+            add_collective(coll, COLLECTIVES[name], algorithm, endpoints, flits, None, group, None, segments)
             rank_of = {ep: r for r, ep in enumerate(endpoints)}
             touching = [[] for _ in range(n)]
             base = len(m)
@@ -287,5 +289,5 @@ def make(network, traffic: dict, units: dict) -> dict:
                           "NAME.RANK.et files)")
     endpoints = list(traffic["ranks_list"]) or None
     messages, workload = read(traffic["file"], endpoints, network.n_endpoints, units, traffic["algorithm"],
-                              traffic["group"])
+                              traffic["group"], traffic["segments"])
     return {"messages": messages, "workload": workload, "summarize": summarize}
