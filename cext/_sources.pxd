@@ -146,10 +146,14 @@ cdef inline int32_t pick_dest(Core self, int e, int g, int c, uint64_t *rng) noe
         return dest
     lo = self.alias_lo[self.alias_row[g]]
     n = self.alias_lo[self.alias_row[g] + 1] - lo
-    i = lo + <int32_t>rng_below(rng, n)
-    if rng_uniform(rng) > self.alias_prob[i]:
-        i = self.alias_idx[i]
-    return self.alias_dest[i]
+    while True:
+        i = lo + <int32_t>rng_below(rng, n)
+        if rng_uniform(rng) > self.alias_prob[i]:
+            i = self.alias_idx[i]
+        # a row shared by its own members (a job's uniform traffic) draws again when the source may not
+        # send to itself (the row holds another endpoint: fabric/jobs.py)
+        if self.cls_allow_self[c] or self.alias_dest[i] != e:
+            return self.alias_dest[i]
 
 
 cdef inline int32_t pick_size(Core self, int c, uint64_t *rng) noexcept nogil:

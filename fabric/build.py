@@ -178,7 +178,7 @@ def traffic_class(traffic: dict, pattern: dict) -> TrafficClass:
     return TrafficClass(dest_mode=inj["dest_mode"], process=inj["process"],
                         allow_self=bool(pattern.get("allow_self", True)), sizes=tuple(inj["sizes"]),
                         size_weights=tuple(inj["size_weights"]), on_alpha=inj["on_alpha"], on_beta=inj["on_beta"],
-                        on_share=inj["on_share"])
+                        on_share=inj["on_share"], start=int(pattern.get("start", 0)))
 
 
 def _class_arrays(classes, n: int) -> dict:
@@ -289,9 +289,16 @@ def prepare(spec: dict, network=None, max_memory: int | None = None, threads: in
 
     net = network if network is not None else build_network(spec, max_memory, stats)
     routing = registry.routings.get(spec["routing"]["algorithm"]).func(net, spec["routing"])
-    traffic = spec["traffic"]
-    pattern = make_pattern(net, traffic, spec)
-    classes = [(traffic, pattern)] + [(t, make_pattern(net, t, spec)) for t in traffic.get("classes", {}).values()]
+    if spec.get("jobs"):
+        from .jobs import combine
+
+        pattern, classes = combine(net, spec, make_pattern)
+        traffic = classes[0][0]
+    else:
+        traffic = spec["traffic"]
+        pattern = make_pattern(net, traffic, spec)
+        classes = [(traffic, pattern)] + [(t, make_pattern(net, t, spec))
+                                          for t in traffic.get("classes", {}).values()]
     check_core_limits(net, spec["router"]["vcs"])
     check_class_names(spec, net)
     if not pattern.get("allow_self", True) and net.n_endpoints < 2:
@@ -350,7 +357,8 @@ def prepare(spec: dict, network=None, max_memory: int | None = None, threads: in
         arrays.update(_class_arrays(classes, net.n_endpoints))
     if "messages" in pattern:           # closed loop: only the workload's messages, all measured
         arrays.update(pattern["messages"].arrays(net.n_endpoints))
-        arrays["ep_packet_rate"] = 0.0
+        if len(classes) == 1:           # (jobs: the open-loop jobs' classes send beside them)
+            arrays["ep_packet_rate"] = 0.0
         cfg.update(window_start=0, window_end=s["max_cycles"])
     if "budget" in pattern:             # closed loop: a fixed number of packets per source, back to back
         budget_class = dataclasses.replace(cfg["classes"][0], process=PROCESSES["budget"], sizes=(pattern["chunk"],),

@@ -18,6 +18,7 @@ class TrafficClass:
     on_alpha: float             # on_off: OFF -> ON per cycle (unused by the other processes)
     on_beta: float              # on_off: ON -> OFF per cycle
     on_share: float             # on_off: the share of time ON
+    start: int                  # the cycle its sources start (a job's start; else 0)
 
 
 @dataclass(frozen=True)

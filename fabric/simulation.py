@@ -61,6 +61,13 @@ def simulate(spec, progress=None, max_memory: int | None = None, partial: bool =
         result = summarize_workload(spec, net, core, status, wall)
     else:
         result = summarize(spec, net, core, status, wall)
+        if spec["jobs"]:            # open-loop jobs only: each job is a class
+            from .jobs import open_loop_results
+            from .statistics import measured_window
+
+            result["jobs"] = open_loop_results(spec, core, net.n_endpoints, measured_window(s, int(core.now))[0])
+            result["throughput"]["offered"] = round(sum(j["injection_rate"] * j["endpoints"]
+                                                        for j in spec["jobs"].values()) / net.n_endpoints, 6)
     if status != _core.STATUS_DEADLOCK:
         latency, cycles_per_flit = link_settings(net, spec["link"])
         result["bounds"], result["warnings"] = bounds_and_warnings(spec, core, net, result, latency, cycles_per_flit,

@@ -102,7 +102,7 @@ TRAFFIC = (
     Param("classes", "table", {}, "more traffic at once: {name = {a traffic table}}, each class with its own "
           "statistics in the result"),
 )
-CLOSED_LOOP = ("collective", "trace")
+CLOSED_LOOP = ("collective", "trace", "chakra")
 SIM = (
     Param("seed", "int", 1, "random seed; the same spec and seed give the same result", min=0, max=2**63 - 1),
     Param("warmup_cycles", "int", 3000, "cycles run before measuring", min=0, max=MAX_CYCLES),
@@ -160,6 +160,18 @@ STATS = (
           min=1, max=MAX_CYCLES),
 )
 
+# A job (``[jobs.NAME]``, fabric/jobs.py): the keys of a [traffic] table for its workload, and these
+JOB = (
+    Param("endpoints", "int", None, "how many endpoints the job gets (its ranks are numbered within it)", min=1),
+    Param("placement", "placement", "contiguous", 'which: "contiguous", "strided", "random" (placement_seed), '
+          "or a list of endpoints"),
+    Param("placement_seed", "int", 1, "placement random: the seed of the draw", min=0, max=2**63 - 1),
+    Param("start", "int", 0, "the cycle the job starts", min=0, max=MAX_CYCLES),
+    Param("iterations", "int", 1, "closed-loop jobs: times the workload runs, each after the last ends",
+          min=1, max=1_000_000),
+)
+PLACEMENTS = ("contiguous", "strided", "random")
+
 SECTIONS: dict[str, tuple[Param, ...]] = {
     "topology": TOPOLOGY,
     "router": ROUTER,
@@ -170,6 +182,7 @@ SECTIONS: dict[str, tuple[Param, ...]] = {
     "stats": STATS,
     "energy": ENERGY,
     "cost": COST,
+    "jobs": (),         # a table of jobs (_resolve_jobs)
 }
 
 # Sections whose first key names a registered kind that brings its own keys.
@@ -188,6 +201,7 @@ TYPE_NAMES = {
     "tables": "a table of tables",
     "table": "a table",
     "size_mix": "an integer or a mix of sizes",
+    "placement": '"contiguous", "strided", "random" or a list of endpoints',
 }
 
 _INVALID = object()  # stands in for a value that failed validation, so later checks skip it
@@ -244,8 +258,10 @@ def load_spec(source, overrides=(), *, seed=None, unset=()) -> dict:
 def _anchor_paths(data, source, origins) -> None:
     """A relative ``topology.file`` or ``traffic.file`` written in a spec file is relative to that file
     (one given with --set, or in a spec read from stdin, to the working directory)."""
-    for section in ("topology", "traffic"):
-        table = data.get(section) if isinstance(data, dict) else None
+    jobs = data.get("jobs") if isinstance(data, dict) else None
+    tables = [(section, data.get(section) if isinstance(data, dict) else None) for section in ("topology", "traffic")]
+    tables += [(f"jobs.{name}", table) for name, table in (jobs.items() if isinstance(jobs, dict) else ())]
+    for section, table in tables:
         if source == "-" or not isinstance(table, dict) or f"{section}.file" in origins:
             continue
         path = table.get("file")
@@ -475,6 +491,8 @@ def _resolve(data, problems: _Problems) -> dict:
     resolved: dict[str, dict] = {}
     kind_entries: dict[str, object] = {}
     for section, common in SECTIONS.items():
+        if section == "jobs":
+            continue
         table = data.get(section, {})
         if not isinstance(table, dict):
             problems.add(section, f"must be a table, got {_show(table)}")
@@ -499,9 +517,45 @@ def _resolve(data, problems: _Problems) -> dict:
                     problems.add(f"{section}.{name}", f"unknown key{_did_you_mean(name, candidates)}")
         resolved[section] = values
 
+    resolved["jobs"] = _resolve_jobs(data.get("jobs", {}), data.get("traffic", {}), problems)
     _cross_check(resolved, kind_entries.get("topology"), problems)
     problems.raise_if_any()
     return resolved
+
+
+def _resolve_jobs(jobs, traffic, problems: _Problems) -> dict:
+    """``[jobs.NAME]``: each a traffic table (validated as [traffic] is, problems named jobs.NAME.key) and
+    the job's own keys (JOB). A [traffic] table beside them may only hold its defaults (as a resolved
+    spec does)."""
+    if not isinstance(jobs, dict):
+        problems.add("jobs", f"must be a table of jobs ([jobs.NAME]), got {_show(jobs)}")
+        return {}
+    if jobs and traffic and traffic != resolve_spec({}, "defaults")["traffic"]:
+        problems.add("traffic", "with [jobs], each job is its own traffic table: move these keys into the jobs")
+    out = {}
+    job_keys = {p.name for p in JOB}
+    for name, table in jobs.items():
+        where = f"jobs.{name}"
+        if not isinstance(table, dict):
+            problems.add(where, f"must be a table (a traffic table and the job's keys), got {_show(table)}")
+            continue
+        own = {p.name: _check(p, table, f"{where}.{p.name}", problems) for p in JOB}
+        if own["endpoints"] is None:
+            problems.add(f"{where}.endpoints", "required: how many endpoints the job gets")
+        part = {k: v for k, v in table.items() if k not in job_keys}
+        if "classes" in part:
+            problems.add(f"{where}.classes", "a job is one workload: make each class a job of its own")
+            continue
+        try:
+            sub = resolve_spec({"traffic": part}, "job")["traffic"]
+        except SpecError as error:
+            for problem in error.problems:           # "job: traffic.KEY: message"
+                problems.add(f"{where}.{problem.removeprefix('job: traffic.').split(': ', 1)[0]}",
+                             problem.split(": ", 2)[-1].replace("'traffic.", f"'{where}."))
+            continue
+        sub.pop("classes")
+        out[name] = {**sub, **own}
+    return out
 
 
 def _resolve_kind(section, table, topology_entry, values, problems):
@@ -649,6 +703,15 @@ def _check(param: Param, table: dict, dotted: str, problems: _Problems):
         return _check_tables(param, value, dotted, problems)
     if param.type == "size_mix":
         return _check_size_mix(param, value, dotted, problems)
+    if param.type == "placement":
+        if isinstance(value, str) and value in PLACEMENTS:
+            return value
+        if isinstance(value, list) and value:
+            items = [_check_scalar(Param("", "int", 0, "", min=0), "int", item, f"{dotted}[{i}]", problems)
+                     for i, item in enumerate(value)]
+            return _INVALID if _INVALID in items else items
+        problems.add(dotted, f"must be {TYPE_NAMES['placement']}, got {_show(value)}")
+        return _INVALID
     if param.type == "table":                # a kind's own sub-table, checked by that kind
         if not isinstance(value, dict):
             problems.add(dotted, f"must be {TYPE_NAMES['table']}, got {_show(value)}")

@@ -122,7 +122,10 @@ def summarize_workload(spec, net, core, status, wall) -> dict:
                         "count": int(sends.sum()), "done": int((done[sends] >= 0).sum()),
                         "latency": latency_summary((done - release)[sends & (done >= 0)])})
     if core.workload_summary is not None:
-        workload.update(core.workload_summary(workload, release, done, seconds_per_cycle))
+        extra = core.workload_summary(workload, core, release, done, seconds_per_cycle)
+        if "jobs" in extra:
+            result["jobs"] = extra.pop("jobs")
+        workload.update(extra)
     if "collective" in workload:
         steps = np.asarray(core.message_steps)
         ranks = workload.pop("rank_endpoints")

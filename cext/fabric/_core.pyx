@@ -667,6 +667,12 @@ cdef class Core:
             for i in range(self.n_endpoints):
                 g = c * self.n_endpoints + i
                 self.gen_next[g] = first_arrival(self, i, g, c, rate[g], classes[c].on_share)
+                if classes[c].start and self.gen_next[g] != NO_CYCLE:     # the class starts later: shift it
+                    self.gen_next[g] += classes[c].start
+                    if classes[c].process == PROC_PERIODIC:
+                        self.ep_phase[g] += classes[c].start
+                    elif classes[c].process == PROC_ON_OFF and self.ep_on_until[g] != NO_CYCLE:
+                        self.ep_on_until[g] += classes[c].start
         if self.C > 1:
             for i in range(self.n_endpoints):
                 self.ep_next_arrival[i] = min(self.gen_next[c * self.n_endpoints + i] for c in range(self.C))

@@ -141,6 +141,8 @@ def run(
     threads: ThreadsOption = 1,
     stats: StatsOption = None,
     stats_dir: StatsDirOption = None,
+    isolated: Annotated[bool, typer.Option(
+        "--isolated", help="With [jobs]: also run each job alone on its endpoints and report its slowdown.")] = False,
 ) -> None:
     """Simulate SPEC and print the result as one JSON object."""
     fmt = fmt.value
@@ -157,7 +159,12 @@ def run(
     if kinds:
         options["stats"] = kinds
     with _naming(spec):
-        result = simulate(resolved, progress=progress, **options)
+        if isolated:
+            from ..isolation import simulate_isolated
+
+            result = simulate_isolated(resolved, progress=progress, **options)
+        else:
+            result = simulate(resolved, progress=progress, **options)
     if stats_dir is not None:
         from ..table_files import write_tables
 

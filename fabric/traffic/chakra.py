@@ -252,7 +252,7 @@ def _check_acyclic(m, label, where):
                           f"nodes they wait for), so it could never run")
 
 
-def summarize(workload: dict, release, done, seconds_per_cycle: float) -> dict:
+def summarize(workload: dict, core, release, done, seconds_per_cycle: float) -> dict:
     """The trace's own result keys, from each entry's release and done cycles (-1: not yet)."""
     out = {}
     workload.pop("rank_endpoints")
