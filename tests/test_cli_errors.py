@@ -17,6 +17,13 @@ VALID_SPEC = '[topology]\nkind = "mesh"\ndims = [8, 8]\n\n[traffic]\ninjection_r
 
 # name: (spec file content (None = no file, "<dir>" = a directory), extra args, substrings of stderr)
 BAD_INPUTS = {
+    "job key typo": ('[jobs.a]\npattern = "collective"\nendpoints = 4\nsise = 2\n', [],
+                     ["spec.toml: jobs.a.sise: unknown key (did you mean 'jobs.a.size'?)"]),
+    "job without endpoints": ('[jobs.a]\npattern = "collective"\n', [], ["spec.toml: jobs.a.endpoints: required"]),
+    "jobs beside traffic": ('[traffic]\ninjection_rate = 0.2\n[jobs.a]\nendpoints = 4\npattern = "collective"\n', [],
+                            ["spec.toml: traffic: with [jobs], each job is its own traffic table"]),
+    "job placement word": ('[jobs.a]\nendpoints = 4\npattern = "collective"\nplacement = "packed"\n', [],
+                           ['spec.toml: jobs.a.placement: must be "contiguous", "strided", "random" or a list']),
     "unknown key": ("[router]\nvc = 2\n", [],
                     ["spec.toml: router.vc: unknown key", "did you mean 'router.vcs'?"]),
     "unknown section": ("[rooter]\nvcs = 2\n", [],
@@ -319,6 +326,11 @@ BUILT_INPUTS = {
     "more endpoints than the core holds": ("[topology]\ndims = [1500, 1500]\n",
                                            "topology: 2250000 endpoints, more than the core's 2097151"),
     "more memory than there is": ("[topology]\ndims = [20000, 20000]\n", "topology.dims: this mesh needs about"),
+    "jobs sharing an endpoint": ('[jobs.a]\npattern = "collective"\nendpoints = 2\nplacement = [0, 1]\n'
+                                 '[jobs.b]\npattern = "collective"\nendpoints = 2\nplacement = [1, 2]\n',
+                                 "jobs.b.placement: endpoint 1 is also job a's: jobs may not share an endpoint"),
+    "a job larger than the network": ('[jobs.a]\npattern = "collective"\nendpoints = 65\n',
+                                      "jobs.a.endpoints: 65 endpoints, and 64 of the 64 are left"),
 }
 
 
