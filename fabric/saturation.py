@@ -36,6 +36,9 @@ def saturate(spec: dict, tolerance: float = 0.01, factor: float = 3.0, threads: 
     from .spec import CLOSED_LOOP
 
     pattern = spec["traffic"]["pattern"]
+    if spec.get("jobs"):
+        raise FabricError("jobs: saturate searches the injection rate of [traffic]; with [jobs] vary a job's own "
+                          "rate with fabric sweep --vary jobs.NAME.injection_rate=...")
     if pattern in CLOSED_LOOP:
         raise FabricError(f"traffic.pattern: saturate searches the injection rate of open-loop traffic, and a "
                           f"{pattern} workload has none (fabric run gives its completion time)")

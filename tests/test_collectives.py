@@ -182,3 +182,21 @@ def test_hierarchical_groups_by_leaf_switch():
 def test_too_many_messages_names_the_algorithms_that_scale():
     with pytest.raises(FabricError, match="halving_doubling and double_binary_tree make"):
         run({"kind": "clos", "radix": 176, "endpoints": 15488}, size=65536)
+
+
+@pytest.mark.slow
+def test_an_all_reduce_over_every_endpoint_of_clos15488_finishes():
+    """1 MiB per rank over 15,488 ranks by halving and doubling, 256-byte flits (docs/workloads.md gives
+    the time it took: about 25 s here)."""
+    from conftest import ROOT
+
+    spec = fabric.load_spec(str(ROOT / "topologies" / "clos15488_oq.toml"),
+                            ["traffic.pattern=collective", "traffic.algorithm=halving_doubling", "traffic.size=4096",
+                             "traffic.packet_size=16", "link.flit_bytes=256"])
+    r = fabric.simulate(spec, progress=False).to_dict()
+    w = r["workload"]
+    assert r["status"] == "ok" and w["messages"]["done"] == w["messages"]["count"] == 227_584
+    # the fold and unfold move a whole buffer per pair (7,296 pairs); each of the 8,192 ranks left sends all
+    # but its own block twice (the blocks of 4,096 flits over 8,192 ranks: half 1 flit, half none)
+    assert r["flits"]["delivered"] == 2 * 7296 * 4096 + 2 * (8192 * 4096 - 4096)
+    assert w["completion_cycles"] >= 4 * 4096 - 2 * 4096 // 8192

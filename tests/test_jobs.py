@@ -136,3 +136,22 @@ def test_a_chakra_job_runs_on_its_placement():
     r = fabric.simulate(spec_of(jobs, {"kind": "clos", "levels": 1, "radix": 16}), progress=False).to_dict()
     assert r["jobs"]["ar"]["endpoint_ids"] == list(range(0, 16, 2))
     assert r["jobs"]["ar"]["completion_cycles"] == 14 * (8192 + 6)
+
+
+def test_the_command_line_runs_jobs_isolated(tmp_path):
+    from typer.testing import CliRunner
+
+    from fabric.cli import app
+
+    path = tmp_path / "jobs.toml"
+    path.write_text('[topology]\nkind = "clos"\nradix = 8\n[router]\nkind = "oq"\n'
+                    '[jobs.a]\npattern = "collective"\nendpoints = 16\nsize = 256\npacket_size = 4\n'
+                    '[jobs.b]\npattern = "uniform"\ninjection_rate = 0.2\nendpoints = 16\n')
+    res = CliRunner().invoke(app, ["run", str(path), "--isolated", "--no-progress"])
+    assert res.exit_code == 0, res.stderr
+    import json
+
+    jobs = json.loads(res.stdout)["jobs"]
+    assert jobs["a"]["slowdown"] == pytest.approx(1.0, abs=0.02) and jobs["b"]["isolated"]["latency"]["mean"] > 0
+    res = CliRunner().invoke(app, ["saturate", str(path)])
+    assert res.exit_code == 1 and "with [jobs] vary a job's own rate" in res.stderr
