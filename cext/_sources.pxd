@@ -16,6 +16,10 @@ cdef inline int release_message(Core self, int32_t m) noexcept nogil:
     released at that cycle, from the heap)."""
     cdef int32_t left = self.msg_flits[m], size, pid, e = self.msg_src[m]
     self.msg_release[m] = self.now
+    if left > 0 and self.faulty and not joined(self, e, self.msg_dest[m]):
+        self.c_dropped_packets += (left + self.packet_size - 1) // self.packet_size
+        self.c_dropped_flits += left        # the faults cut its destination off: dropped, and done at once
+        left = 0
     if left <= 0:
         complete_message(self, m, self.now + self.msg_delay[m])
         return ST_OK
@@ -48,6 +52,11 @@ cdef inline int endpoint_create(Core self, int e) noexcept nogil:
             dest = pick_dest(self, e, g, c, rng)
             lo = self.cls_size_lo[c]
             size = self.size_value[lo] if self.cls_size_lo[c + 1] - lo == 1 else pick_size(self, c, rng)
+            if self.faulty and not joined(self, e, dest):     # the faults cut dest off: dropped here
+                self.c_dropped_packets += 1
+                self.c_dropped_flits += size
+                self.gen_next[g] = next_arrival(self, g, c, now, rng)
+                continue
             measured = self.window_start <= now < self.window_end
             pid = queue_packet(self, e, dest, size, c, measured)
             if pid < 0:
@@ -196,11 +205,23 @@ cdef inline int64_t next_burst(Core self, int g, int c, int64_t off_start, uint6
         off_start = self.ep_on_until[g]
 
 
+cdef inline bint joined(Core self, int e, int d) noexcept nogil:
+    """Endpoints e and d are joined by the surviving network in some plane."""
+    cdef int k
+    for k in range(self.P):
+        if live_plane(self, k, e, d):
+            return True
+    return False
+
+
 cdef inline int pick_plane(Core self, int e, int32_t pid) noexcept nogil:
     """The plane endpoint e sends packet pid on: uniform by the packet's key (`hash`), a draw from
     the endpoint's random stream (`random`), or the plane whose injection channel has the most
-    credits (`least_loaded`; ties go to the first from the key's plane on)."""
+    credits (`least_loaded`; ties go to the first from the key's plane on). With faults, only the planes
+    that join e to the packet's destination take part."""
     cdef int start, k, q, v, best = -1, best_credits = -1, credits
+    if self.faulty:
+        return pick_live_plane(self, e, pid)
     if self.plane_policy == PLANE_RANDOM:
         return <int>rng_below(&self.ep_rng[e], self.P)
     start = <int>((<uint64_t>self.pkt_key[pid] * <uint64_t>self.P) >> 32)
@@ -238,3 +259,40 @@ cdef inline int64_t first_arrival(Core self, int e, int g, int c, double rate, d
             return next_burst(self, g, c, self.ep_on_until[g], rng)
         return next_burst(self, g, c, 0, rng)
     return 0 if lp == 0.0 else rng_geometric(rng, lp) - 1
+
+
+cdef inline int pick_live_plane(Core self, int e, int32_t pid) noexcept nogil:
+    """pick_plane among the planes that join e to packet pid's destination (there is one: a packet for an
+    endpoint the faults cut off is dropped at its creation): the j-th of those n, j a fair draw by the
+    policy (least_loaded: the most credits among them, ties to the first from the j-th on)."""
+    cdef int d = self.pkts[pid].dest, n = 0, j, k, q, v, first = -1, credits, best = -1, best_credits = -1
+    for k in range(self.P):
+        n += live_plane(self, k, e, d)
+    if self.plane_policy == PLANE_RANDOM:
+        j = <int>rng_below(&self.ep_rng[e], n)
+    else:
+        j = <int>((<uint64_t>self.pkt_key[pid] * <uint64_t>n) >> 32)
+    for k in range(self.P):
+        if live_plane(self, k, e, d):
+            if j == 0:
+                first = k
+                break
+            j -= 1
+    if self.plane_policy != PLANE_LEAST_LOADED:
+        return first
+    for q in range(self.P):
+        k = (first + q) % self.P
+        if not live_plane(self, k, e, d):
+            continue
+        credits = 0
+        for v in range(self.V):
+            credits += self.ep_ovc[(e * self.P + k) * self.V + v].credits
+        if credits > best_credits:
+            best, best_credits = k, credits
+    return best
+
+
+cdef inline bint live_plane(Core self, int k, int e, int d) noexcept nogil:
+    """Plane k joins endpoints e and d."""
+    cdef int a = self.ep_comp[k * self.n_endpoints + e]
+    return a >= 0 and a == self.ep_comp[k * self.n_endpoints + d]

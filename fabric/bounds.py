@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from .constants import DEST_MODES, PLANE_POLICIES
+from .description import channel_loads  # noqa: F401 (tests and callers import it from here)
 from .network import PORT_ENDPOINT, PORT_LINK
 
 THROUGHPUT_ALLOWANCE = 0.03     # accepted may pass Θ* by this share: flits queued before the window
@@ -54,7 +55,11 @@ def saturation_bound(spec: dict, core, net):
     t = spec["traffic"]
     kind, algorithm = spec["topology"]["kind"], spec["routing"]["algorithm"]
     mix = [t] + list(t.get("classes", {}).values())
-    if len(mix) == 1 and t["pattern"] == "uniform" and not (kind in ("graph", "composite") and net.n_routers > 256):
+    faulty = "faults" in net.info
+    if faulty and net.planes > 1:
+        return None, "faults in a network of planes: each pair's flow splits over the planes that join it (not summed)"
+    if len(mix) == 1 and t["pattern"] == "uniform" and not faulty \
+            and not (kind in ("graph", "composite") and net.n_routers > 256):
         from .description import describe
 
         return describe(spec)["uniform"]["saturation_bound"], "channel-load bound under uniform traffic"
@@ -70,6 +75,13 @@ def saturation_bound(spec: dict, core, net):
     for demand in demands:
         if isinstance(demand, str):
             return None, demand
+    if faulty:          # flows between routers the faults cut apart are dropped at their sources
+        from .faults import router_components
+
+        label = router_components(net)
+        for demand in demands:
+            keep = label[demand.src] == label[demand.dst]
+            demand.src, demand.dst, demand.weight = demand.src[keep], demand.dst[keep], demand.weight[keep]
     total = sum(c["injection_rate"] for c in mix)
     demand = Demand.mix(demands, [c["injection_rate"] / total if total > 0 else 1 / len(mix) for c in mix], net)
     _, cpf = _link_capacity(spec, net)
@@ -157,25 +169,6 @@ class Demand:
         every port) times the ports per router (a routing with several ways probes each)."""
         per_dest = np.bincount(self.dst, minlength=net.n_routers)
         return int(np.minimum(per_dest * 64, net.n_ports).sum()) * net.planes * net.n_ports // net.n_routers
-
-
-def channel_loads(core, net, demand: Demand) -> np.ndarray:
-    """Expected flits per cycle on each channel: the demand between routers walked through the core's
-    own route computation (``_core.Core.expected_loads``), from the first endpoint of the source router
-    to the first endpoint of the destination router, split evenly over the planes."""
-    router = net.endpoint_router
-    first = np.full(net.n_routers, -1, np.int64)
-    first[router[::-1]] = np.arange(net.n_endpoints)[::-1]
-    slots = net.endpoint_port[:, None] if net.endpoint_planes is None else net.endpoint_planes
-    planes = slots.shape[1]
-    order = np.argsort(demand.dst, kind="stable")
-    src, dst, weight = demand.src[order], demand.dst[order], demand.weight[order]
-    start = slots[first[src]].ravel()                        # each flow once per plane
-    load, stuck = core.expected_loads(start, np.repeat(first[dst], planes), np.repeat(weight / planes, planes),
-                                      net.port_router, net.port_kind == PORT_LINK, net.port_peer)
-    if load is None:
-        raise RuntimeError(f"a route was still going after {stuck} hops: the routing loops")
-    return load
 
 
 def upper_bound_load(spec: dict, net, demand: Demand) -> float:

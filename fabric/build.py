@@ -136,7 +136,21 @@ def build_network(spec, max_memory: int | None = None, stats: bool = False):
     spec = _resolve(spec)
     check_memory(spec, max_memory, stats)
     entry = registry.topologies.get(spec["topology"]["kind"])
-    return entry.func(spec["topology"], spec["link"])
+    net = entry.func(spec["topology"], spec["link"])
+    from . import faults
+
+    return faults.apply(net, spec["faults"]) if faults.active(spec["faults"]) else net
+
+
+def compile_routing(net, spec: dict) -> dict:
+    """The routing's core settings for the network; on a network with failed links or switches, tables over
+    the links that survive (fabric/faults.py)."""
+    from . import faults
+
+    algorithm = spec["routing"]["algorithm"]
+    if not faults.reroutes(net):
+        return registry.routings.get(algorithm).func(net, spec["routing"])
+    return faults.compile_routing(net, spec, registry.routings)
 
 
 PATTERN_ARRAYS = ("dest_table", "alias_row", "alias_lo", "alias_prob", "alias_idx", "alias_dest")
@@ -234,6 +248,10 @@ def link_settings(net, link: dict):
             latency[ports] = settings["latency"]
         if "cycles_per_flit" in settings:
             cycles_per_flit[ports] = settings["cycles_per_flit"]
+    degraded = net.info.get("faults", {}).get("degraded_ports")
+    if degraded is not None and len(degraded):          # faults.degraded, over the classes' settings
+        latency[degraded] = net.info["faults"]["degraded_latency"]
+        cycles_per_flit[degraded] = net.info["faults"]["degraded_cycles"]
     return latency, cycles_per_flit
 
 
@@ -288,7 +306,7 @@ def prepare(spec: dict, network=None, max_memory: int | None = None, threads: in
     import fabric.traffic  # noqa: F401
 
     net = network if network is not None else build_network(spec, max_memory, stats)
-    routing = registry.routings.get(spec["routing"]["algorithm"]).func(net, spec["routing"])
+    routing = compile_routing(net, spec)
     if spec.get("jobs"):
         from .jobs import combine
 
@@ -349,6 +367,7 @@ def prepare(spec: dict, network=None, max_memory: int | None = None, threads: in
         "router_coords": net.router_coords,
         "router_class": net.router_class,
         "dims": np.asarray(net.dims, np.int32),
+        **({"ep_component": net.info["faults"]["components"].ravel()} if "faults" in net.info else {}),
         **routing.get("arrays", {}),
         **{k: v for k, v in pattern.items() if k in PATTERN_ARRAYS},
     }

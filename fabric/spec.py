@@ -155,6 +155,19 @@ COST = (
     Param("port", "float", 0.0, "price of a router port in use", min=0),
     Param("links", "table", {}, "price of a link (cable or transceiver pair, both directions) per link class"),
 )
+# Faults (fabric/faults.py): what is broken, applied to the built network before routing
+FAULTS = (
+    Param("links", "pairs", [], "failed links, both directions: [[router, router], ...]"),
+    Param("link_fraction", "float", 0.0, "that fraction of the router-to-router links failed, drawn with seed",
+          min=0, max=1),
+    Param("link_class", "str", "", "link_fraction draws from this link class only (a topology's class: "
+          "global, local, up...), empty: from all links"),
+    Param("seed", "int", 1, "the seed of the link_fraction draw", min=0, max=2**63 - 1),
+    Param("switches", "int_list", [], "failed routers: every link and endpoint port of each", min=0, min_len=0),
+    Param("planes", "int_list", [], "failed planes (every switch of each)", min=0, min_len=0),
+    Param("degraded", "degraded", [], "links that work at a lower bandwidth or a higher latency: "
+          "[{link = [router, router], cycles_per_flit = 2, latency = 3}, ...]"),
+)
 STATS = (
     Param("interval", "int", 100, "cycles per bucket of the time series (fabric run --stats series)",
           min=1, max=MAX_CYCLES),
@@ -182,6 +195,7 @@ SECTIONS: dict[str, tuple[Param, ...]] = {
     "stats": STATS,
     "energy": ENERGY,
     "cost": COST,
+    "faults": FAULTS,
     "jobs": (),         # a table of jobs (_resolve_jobs)
 }
 
@@ -202,6 +216,8 @@ TYPE_NAMES = {
     "table": "a table",
     "size_mix": "an integer or a mix of sizes",
     "placement": '"contiguous", "strided", "random" or a list of endpoints',
+    "pairs": "a list of [router, router] pairs",
+    "degraded": "a list of tables {link = [router, router], cycles_per_flit = ..., latency = ...}",
 }
 
 _INVALID = object()  # stands in for a value that failed validation, so later checks skip it
@@ -703,6 +719,15 @@ def _check(param: Param, table: dict, dotted: str, problems: _Problems):
         return _check_tables(param, value, dotted, problems)
     if param.type == "size_mix":
         return _check_size_mix(param, value, dotted, problems)
+    if param.type == "pairs":
+        if not isinstance(value, list) or not all(isinstance(p, list) and len(p) == 2 for p in value):
+            problems.add(dotted, f"must be {TYPE_NAMES['pairs']}, got {_show(value)}")
+            return _INVALID
+        items = [[_check_scalar(Param("", "int", 0, "", min=0), "int", r, f"{dotted}[{i}]", problems) for r in p]
+                 for i, p in enumerate(value)]
+        return _INVALID if any(_INVALID in p for p in items) else items
+    if param.type == "degraded":
+        return _check_degraded(value, dotted, problems)
     if param.type == "placement":
         if isinstance(value, str) and value in PLACEMENTS:
             return value
@@ -727,6 +752,38 @@ def _check(param: Param, table: dict, dotted: str, problems: _Problems):
         items = [_check_scalar(param, "int", item, f"{dotted}[{i}]", problems) for i, item in enumerate(value)]
         return _INVALID if _INVALID in items else items
     return _check_scalar(param, param.type, value, dotted, problems)
+
+
+DEGRADED = (
+    Param("link", "pairs", None, "the link, [router, router]"),
+    Param("cycles_per_flit", "int", 1, "its cycles per flit (2: half its bandwidth)", min=1, max=1000),
+    Param("latency", "int", 0, "its latency in cycles (0: as built)", min=0, max=MAX_CYCLES),
+)
+
+
+def _check_degraded(value, dotted: str, problems: _Problems):
+    """faults.degraded: a list of {link = [a, b], cycles_per_flit, latency} tables."""
+    if not isinstance(value, list) or not all(isinstance(t, dict) for t in value):
+        problems.add(dotted, f"must be {TYPE_NAMES['degraded']}, got {_show(value)}")
+        return _INVALID
+    out = []
+    for i, table in enumerate(value):
+        where = f"{dotted}[{i}]"
+        for key in table:
+            if key not in {p.name for p in DEGRADED}:
+                problems.add(f"{where}.{key}", "unknown key (known: link, cycles_per_flit, latency)")
+        if "link" not in table:
+            problems.add(f"{where}.link", "required: the [router, router] pair")
+            continue
+        link = _check(Param("link", "pairs", None, ""), {"link": [table["link"]]}, f"{where}.link", problems)
+        cpf = _check(DEGRADED[1], table, f"{where}.cycles_per_flit", problems)
+        latency = _check(DEGRADED[2], table, f"{where}.latency", problems)
+        if _INVALID in (link, cpf, latency):
+            continue
+        if cpf == 1 and latency == 0:
+            problems.add(where, "degrades nothing: give cycles_per_flit above 1 or a latency")
+        out.append({"link": link[0], "cycles_per_flit": cpf, "latency": latency})
+    return out
 
 
 def _check_size_mix(param: Param, value, dotted: str, problems: _Problems):
@@ -830,7 +887,11 @@ def _check_scalar(param: Param, kind: str, value, dotted: str, problems: _Proble
 
 def _leaf_candidates() -> dict[str, str]:
     """Each common key's bare name -> its dotted name, to place a key given without its section."""
-    return {p.name: f"{section}.{p.name}" for section, params in SECTIONS.items() for p in params}
+    out: dict[str, str] = {}
+    for section, params in SECTIONS.items():        # (a name in two sections: the first, sim.seed before faults.seed)
+        for p in params:
+            out.setdefault(p.name, f"{section}.{p.name}")
+    return out
 
 
 def _did_you_mean(word: str, candidates: dict[str, str]) -> str:

@@ -263,6 +263,11 @@ def summarize(spec, net, core, status, wall) -> dict:
         reasons.append("source queues grew during the measurement window")
     saturated = bool(reasons)
     in_network = core.flits_in_network()
+    extra = {}
+    if "faults" in net.info:
+        from .faults import summary
+
+        extra["faults"] = summary(net, c)
     return {
         "schema_version": SCHEMA_VERSION,
         "fabric_version": __version__,
@@ -302,6 +307,7 @@ def summarize(spec, net, core, status, wall) -> dict:
             "in_source_queues": int(c["source_flits"]),
         },
         **({"classes": _class_results(spec, net, core)} if spec["traffic"].get("classes") else {}),
+        **extra,
         "timing": {
             "wall_seconds": round(wall, 4),
             "router_cycles_per_second": round(net.n_routers * total / wall, 1) if wall > 0 else None,

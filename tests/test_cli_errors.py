@@ -17,6 +17,11 @@ VALID_SPEC = '[topology]\nkind = "mesh"\ndims = [8, 8]\n\n[traffic]\ninjection_r
 
 # name: (spec file content (None = no file, "<dir>" = a directory), extra args, substrings of stderr)
 BAD_INPUTS = {
+    "fault fraction above 1": ("[faults]\nlink_fraction = 1.5\n", [], ["spec.toml: faults.link_fraction: must be <= 1, got 1.5"]),
+    "fault link not a pair": ("[faults]\nlinks = [[1, 2, 3]]\n", [],
+                              ["spec.toml: faults.links: must be a list of [router, router] pairs"]),
+    "degraded link that degrades nothing": ('[faults]\ndegraded = [{link = [0, 1]}]\n', [],
+                                            ["spec.toml: faults.degraded[0]: degrades nothing"]),
     "job key typo": ('[jobs.a]\npattern = "collective"\nendpoints = 4\nsise = 2\n', [],
                      ["spec.toml: jobs.a.sise: unknown key (did you mean 'jobs.a.size'?)"]),
     "job without endpoints": ('[jobs.a]\npattern = "collective"\n', [], ["spec.toml: jobs.a.endpoints: required"]),
@@ -326,6 +331,13 @@ BUILT_INPUTS = {
     "more endpoints than the core holds": ("[topology]\ndims = [1500, 1500]\n",
                                            "topology: 2250000 endpoints, more than the core's 2097151"),
     "more memory than there is": ("[topology]\ndims = [20000, 20000]\n", "topology.dims: this mesh needs about"),
+    "a fault on a link that does not exist": ('[routing]\nalgorithm = "updown"\n[faults]\nlinks = [[0, 9]]\n',
+                                              "faults.links[0]: routers 0 and 9 have no link between them"),
+    "faults that disconnect everything": ('[topology]\ndims = [2, 2]\n[routing]\nalgorithm = "updown"\n'
+                                          '[faults]\nswitches = [0, 1, 2]\n',
+                                          "faults: no two endpoints are joined any more"),
+    "a routing that cannot go around faults": ('[faults]\nlinks = [[0, 1]]\n',
+                                               "routing.algorithm: dor cannot route around failed links"),
     "jobs sharing an endpoint": ('[jobs.a]\npattern = "collective"\nendpoints = 2\nplacement = [0, 1]\n'
                                  '[jobs.b]\npattern = "collective"\nendpoints = 2\nplacement = [1, 2]\n',
                                  "jobs.b.placement: endpoint 1 is also job a's: jobs may not share an endpoint"),

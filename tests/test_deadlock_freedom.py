@@ -40,11 +40,16 @@ def dependency_graph(spec):
             return np.flatnonzero(((coords >= low) & (coords <= high)).all(axis=1)).tolist()
         return [0]
 
+    # with faults, only the sources the surviving network joins to a destination send to it
+    label = net.info["faults"]["components"][0] if "faults" in net.info else np.zeros(net.n_endpoints, int)
     for dest in range(net.n_endpoints):
         seen = set()
+        if label[dest] < 0:
+            continue
         # (router, local input port, VC, links crossed, the channel held, or None at injection)
         stack = [(int(owner[p]), int(local[p]), v, 0, None, pid)
-                 for p in net.endpoint_port for v in range(V) for pid in pids(int(owner[p]), dest)]
+                 for e, p in enumerate(net.endpoint_port) if label[e] == label[dest]
+                 for v in range(V) for pid in pids(int(owner[p]), dest)]
         while stack:
             router, in_port, vc, hops, held, pid = stack.pop()
             if (router, in_port, vc, hops, held, pid) in seen:

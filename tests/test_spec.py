@@ -30,6 +30,8 @@ DEFAULTS = {
                "link_static_mw": 0.0109, "link_medium": "wire", "wire_pj_per_bit_mm": 0.0323958, "wire_length_mm": 1.0,
                "serdes_pj_per_bit": 5.0, "optics_pj_per_bit": 21.25, "endpoint_pj_per_bit": 0.000621875, "links": {}},
     "cost": {"switch": 0.0, "port": 0.0, "links": {}},
+    "faults": {"links": [], "link_fraction": 0.0, "link_class": "", "seed": 1, "switches": [], "planes": [],
+               "degraded": []},
     "jobs": {},
 }
 PROBLEM = re.compile(r"^spec\.toml: (--set |--seed)?[a-z_]*(\.[a-z_]+)?(\[\d+\])?: \S")
@@ -59,7 +61,7 @@ def problems_of(source, overrides=(), **kwargs):
 def test_minimal_spec_gets_every_default_in_order(write_spec):
     spec = load_spec(write_spec("[topology]\nkind = \"mesh\"\n"))
     assert spec == DEFAULTS
-    assert list(spec) == ["topology", "router", "link", "routing", "traffic", "sim", "stats", "energy", "cost", "jobs"]
+    assert list(spec) == ["topology", "router", "link", "routing", "traffic", "sim", "stats", "energy", "cost", "faults", "jobs"]
     assert {s: list(keys) for s, keys in spec.items()} == {s: list(keys) for s, keys in DEFAULTS.items()}
 
 

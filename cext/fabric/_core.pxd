@@ -234,6 +234,11 @@ cdef class Core:
     cdef int64_t c_measured_created, c_measured_delivered, c_measured_outstanding
     cdef int64_t c_sum_packet_latency, c_sum_network_latency, c_sum_hops
     cdef int64_t c_max_packet_latency, c_max_network_latency
+    cdef int64_t c_dropped_packets, c_dropped_flits     # for a destination the faults cut off (fabric/faults.py)
+
+    # ---- faults: which endpoints the surviving network joins
+    cdef bint faulty
+    cdef int32_t *ep_comp           # (planes * n_endpoints) an endpoint's label in each plane (-1: cut off there)
 
 
 cdef inline RouterSetup *setup_of(Core self, int r) noexcept nogil:

@@ -705,6 +705,9 @@ cdef class Core:
         a = mem.full("msg_done", M1, np.int64, -1); self.msg_done = <int64_t *> a.data
         a = mem.full("heap_time", M1, np.int64); self.heap_time = <int64_t *> a.data
         a = mem.full("heap_msg", M1, np.int32); self.heap_msg = <int32_t *> a.data
+        # faults: the endpoints the surviving network joins, plane by plane (traffic between others is dropped)
+        self.faulty = "ep_component" in net
+        a = mem.copy("ep_component", net.get("ep_component", np.zeros(1)), np.int32); self.ep_comp = <int32_t *> a.data
         self.heap_n = 0
         self.c_msgs_left = self.n_msgs
         for i in range(self.n_msgs):
@@ -779,6 +782,8 @@ cdef class Core:
             "messages_left": self.c_msgs_left,
             "budget_left": self.c_budget_left,
             "last_arrival": self.c_last_arrival,
+            "dropped_packets": self.c_dropped_packets,
+            "dropped_flits": self.c_dropped_flits,
         }
 
     def histograms(self):

@@ -61,17 +61,23 @@ def updown_order(n: int, src, dst, root: int = 0) -> np.ndarray:
 
 
 def _bfs_levels(n, src, dst, root):
+    """BFS levels from root; a router root cannot reach (faults split the network) takes its level from the
+    lowest router of its own part, so each part is ordered from a root of its own."""
     level = np.full(n, -1, np.int64)
-    level[root] = 0
-    frontier = np.array([root])
-    k = 0
-    while len(frontier):
-        k += 1
-        nxt = np.unique(dst[np.isin(src, frontier)])
-        nxt = nxt[level[nxt] < 0]
-        level[nxt] = k
-        frontier = nxt
-    return level
+    while True:
+        level[root] = 0
+        frontier = np.array([root])
+        k = 0
+        while len(frontier):
+            k += 1
+            nxt = np.unique(dst[np.isin(src, frontier)])
+            nxt = nxt[level[nxt] < 0]
+            level[nxt] = k
+            frontier = nxt
+        left = np.flatnonzero(level < 0)
+        if not len(left):
+            return level
+        root = int(left[0])
 
 
 def tables(net, algorithm: str, root: int = 0) -> dict:
@@ -102,8 +108,9 @@ def tables(net, algorithm: str, root: int = 0) -> dict:
                 via = dist_any[targets].min(axis=0)
                 via = np.where(via == UNREACHABLE, UNREACHABLE, via + 1).astype(np.int16)
                 np.minimum(dist_any[v], via, out=dist_any[v])
-    if (dist_any == UNREACHABLE).any():
+    if "faults" not in net.info and (dist_any == UNREACHABLE).any():
         raise FabricError("topology: some router cannot reach another (the graph is not connected)")
+    # (with faults, routers the failures cut apart stay UNREACHABLE: no packet goes between them)
     owner = net.port_router
     eports = np.flatnonzero(net.port_kind == PORT_ENDPOINT)
     return {
@@ -111,9 +118,17 @@ def tables(net, algorithm: str, root: int = 0) -> dict:
         "dist_down": np.ascontiguousarray(dist_down.ravel()),
         "port_far": port_far,
         "port_up": port_up,
-        "diameter": int(dist_any.max()),
+        # the longest route a packet takes: between routers with endpoints (which, with faults, may be
+        # nearer each other than some routers in between are to one another)
+        "diameter": _route_diameter(dist_any, np.unique(owner[eports])),
         "_routers_with_endpoints": np.unique(owner[eports]),
     }
+
+
+def _route_diameter(dist, routers) -> int:
+    """The most hops between two routers with endpoints that can reach each other."""
+    sub = dist[np.ix_(routers, routers)]
+    return int(sub[sub < UNREACHABLE].max(initial=0))
 
 
 def analyze(net, algorithm: str, root: int = 0) -> dict:
@@ -133,6 +148,8 @@ def analyze(net, algorithm: str, root: int = 0) -> dict:
     load = np.zeros(len(ports))
     hops_sum = 0.0
     weights = np.outer(per_router, per_router) / n_ep if n_ep else np.zeros((n, n))
+    d_any_full = t_arrays["dist_any"].reshape(n, n)
+    weights[d_any_full == UNREACHABLE] = 0.0        # (pairs the faults cut apart: dropped at the source)
     for t in range(n):
         if per_router[t] == 0:
             continue
@@ -164,9 +181,11 @@ def analyze(net, algorithm: str, root: int = 0) -> dict:
                 share = flow[phase, src[here]] / counts[phase][src[here]]
                 load[here] += share
                 np.add.at(flow, (to_phase[here], dst[here]), share)
+    finite = shortest_dist < UNREACHABLE
     return {
-        "diameter": int(shortest_dist.max()),
-        "mean_minimal_hops": round(float((weights * shortest_dist).sum() / n_ep) if n_ep else 0.0, 6),
+        "diameter": int(shortest_dist[finite].max()),
+        "mean_minimal_hops": round(float((weights * np.where(finite, shortest_dist, 0)).sum() / n_ep)
+                                   if n_ep else 0.0, 6),
         "mean_route_hops": round(hops_sum / n_ep if n_ep else 0.0, 6),
         "bisection_links": _bisection_estimate(net, src, dst),
         "max_channel_load": float(load.max(initial=0.0)),

@@ -1,4 +1,4 @@
-"""ecmp: shortest-path routing over distance tables, for any connected graph.
+"""ecmp: shortest-path routing over distance tables, for any connected network (any topology kind).
 
 Every port whose far router is one hop nearer the destination is a candidate; a hash of the packet's
 random key (drawn for it at its source) and the router picks one uniformly, so a pair's packets spread
@@ -40,7 +40,7 @@ def check(spec: dict):
                              f"class per hop, got {spec['router']['vcs']}")
 
 
-@routings.register("ecmp", topologies=("graph", "composite"), params=PARAMS, check=check, oblivious=True)
+@routings.register("ecmp", params=PARAMS, check=check, oblivious=True)
 def compile_routing(network, routing: dict) -> dict:
     """Core routing mode, the shortest-path table and one VC class per hop."""
     from ...constants import ROUTING_MODES

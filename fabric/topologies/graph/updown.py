@@ -1,4 +1,5 @@
-"""updown: up*/down* routing over distance tables, for any connected graph.
+"""updown: up*/down* routing over distance tables, for any connected network (any topology kind; the
+routing that takes a network with faults, fabric/faults.py).
 
 Routers are ordered by BFS level from router ``root`` (by default the topology's choice: a composite's
 first spine, router 0 of a graph), then by id; a link is *up* when it leads to a
@@ -36,7 +37,7 @@ def check(spec: dict):
         yield "routing.root", f"the graph has routers 0 to {n - 1}, got {spec['routing']['root']}"
 
 
-@routings.register("updown", topologies=("graph", "composite"), params=PARAMS, check=check, oblivious=True)
+@routings.register("updown", params=PARAMS, check=check, oblivious=True)
 def compile_routing(network, routing: dict) -> dict:
     """Core routing mode and the up*/down* distance tables."""
     from ...constants import ROUTING_MODES

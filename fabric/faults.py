@@ -1,0 +1,220 @@
+"""Faults ([faults]): failed links, switches and planes, and degraded links, applied to a built network.
+
+A failed link loses both directions: its two ports become unconnected (as a mesh's edge ports are). A
+failed switch loses every port: its links, and the ports of the endpoints attached to it (in a network
+of planes, the endpoint keeps its ports in the other planes). A failed plane is every switch of it. A
+degraded link keeps working with its own cycles per flit and latency. The network that is left is routed
+by tables over the links that survive (docs/faults.md), and endpoints it cannot join are reported, their
+traffic dropped at the source.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from .errors import FabricError
+from .network import PORT_ENDPOINT, PORT_LINK, PORT_NONE
+
+
+def active(faults: dict) -> bool:
+    """The spec's [faults] change the network."""
+    return bool(faults["links"] or faults["link_fraction"] > 0 or faults["switches"] or faults["planes"]
+                or faults["degraded"])
+
+
+def router_planes(net) -> np.ndarray:
+    """Each router's plane (its block of n_routers / planes routers; 0 without planes)."""
+    planes = net.planes
+    return np.arange(net.n_routers) // (net.n_routers // planes) if planes > 1 else np.zeros(net.n_routers, int)
+
+
+def link_ports(net, a: int, b: int, where: str) -> np.ndarray:
+    """The ports of router a's links to router b (both directions), or a FabricError naming `where`."""
+    for r in (a, b):
+        if not 0 <= r < net.n_routers:
+            raise FabricError(f"{where}: router {r} does not exist (the network has routers 0 to {net.n_routers - 1})")
+    lo, hi = net.port_indptr[a], net.port_indptr[a + 1]
+    ports = lo + np.flatnonzero((net.port_kind[lo:hi] == PORT_LINK) & (net.port_router[net.port_peer[lo:hi]] == b))
+    if not len(ports):
+        raise FabricError(f"{where}: routers {a} and {b} have no link between them")
+    return np.concatenate([ports, net.port_peer[ports]])
+
+
+def _level_links(net, name: str, ports: np.ndarray) -> np.ndarray:
+    """The link ports of `ports` in link class `name`, or between router classes 'A-B' (either way)."""
+    if name in net.link_classes:
+        return ports[net.port_class[ports] == net.link_classes.index(name)]
+    if "-" in name:
+        a, b = name.split("-", 1)
+        if a in net.router_classes and b in net.router_classes:
+            ca, cb = net.router_class[net.port_router[ports]], net.router_class[net.port_router[net.port_peer[ports]]]
+            ia, ib = net.router_classes.index(a), net.router_classes.index(b)
+            return ports[((ca == ia) & (cb == ib)) | ((ca == ib) & (cb == ia))]
+    pairs = [f"{a}-{b}" for i, a in enumerate(net.router_classes) for b in net.router_classes[i:]]
+    raise FabricError(f"faults.link_class: a {net.kind} has link classes {', '.join(net.link_classes)} and router "
+                      f"classes {', '.join(net.router_classes)} (links between two: {', '.join(pairs)}), not {name!r}")
+
+
+def apply(net, faults: dict):
+    """The network with the faults applied (a new Network; `net` is left as it was), its ``info["faults"]``
+    describing them; FabricError for a fault that names nothing, or that leaves no two endpoints joined."""
+    kind = net.port_kind.copy()
+    owner = net.port_router
+    dead_links = set()
+    for i, (a, b) in enumerate(faults["links"]):
+        for p in link_ports(net, a, b, f"faults.links[{i}]"):
+            dead_links.add(int(p))
+    links = np.flatnonzero(kind == PORT_LINK)
+    if faults["link_fraction"] > 0:
+        pool = links[links < net.port_peer[links]]             # each link once, by its lower port
+        if faults["link_class"]:
+            pool = _level_links(net, faults["link_class"], pool)
+        count = int(round(faults["link_fraction"] * len(pool)))
+        drawn = np.random.default_rng(faults["seed"]).permutation(len(pool))[:count]
+        for p in pool[np.sort(drawn)]:
+            dead_links.update((int(p), int(net.port_peer[p])))
+    dead_switches = set()
+    for r in faults["switches"]:
+        if r >= net.n_routers:
+            raise FabricError(f"faults.switches: router {r} does not exist (the network has routers 0 to "
+                              f"{net.n_routers - 1})")
+        dead_switches.add(int(r))
+    if faults["planes"]:
+        if net.planes == 1:
+            raise FabricError(f"faults.planes: this {net.kind} has one plane (a clos with topology.planes has more)")
+        plane = router_planes(net)
+        for q in faults["planes"]:
+            if q >= net.planes:
+                raise FabricError(f"faults.planes: plane {q} does not exist (planes 0 to {net.planes - 1})")
+            dead_switches.update(np.flatnonzero(plane == q).tolist())
+    for r in dead_switches:
+        ports = np.arange(net.port_indptr[r], net.port_indptr[r + 1])
+        for p in ports[kind[ports] == PORT_LINK]:
+            dead_links.update((int(p), int(net.port_peer[p])))
+    dead = np.asarray(sorted(dead_links), np.int64)
+    kind[dead] = PORT_NONE
+    switch_ports = np.isin(owner, np.asarray(sorted(dead_switches), np.int64))
+    dead_endpoint_ports = np.flatnonzero(switch_ports & (kind == PORT_ENDPOINT))
+    degraded, d_ports, d_cycles, d_latency = [], [], [], []
+    for i, d in enumerate(faults["degraded"]):
+        ports = link_ports(net, *d["link"], f"faults.degraded[{i}].link")
+        if (kind[ports] != PORT_LINK).any():
+            raise FabricError(f"faults.degraded[{i}].link: routers {d['link'][0]} and {d['link'][1]}'s link has "
+                              f"failed (faults.links, link_fraction, switches or planes)")
+        latency = d["latency"] or net.port_latency[ports]
+        d_ports.append(ports)
+        d_cycles.append(np.full(len(ports), d["cycles_per_flit"]))
+        d_latency.append(np.broadcast_to(latency, (len(ports),)))
+        degraded.append({"link": list(d["link"]), "cycles_per_flit": d["cycles_per_flit"],
+                         "latency": int(np.broadcast_to(latency, (len(ports),))[0])})
+    info = dict(net.info)
+    info["faults"] = {"dead_ports": dead, "dead_endpoint_ports": dead_endpoint_ports,
+                      "dead_switches": sorted(dead_switches), "failed_links": len(dead) // 2, "degraded": degraded,
+                      "degraded_ports": np.concatenate(d_ports) if d_ports else np.zeros(0, np.int64),
+                      "degraded_cycles": np.concatenate(d_cycles) if d_cycles else np.zeros(0, np.int64),
+                      "degraded_latency": np.concatenate(d_latency) if d_latency else np.zeros(0, np.int64)}
+    out = dataclasses.replace(net, port_kind=kind, info=info)
+    components = endpoint_components(out)
+    info["faults"]["components"] = components
+    if not _any_pair_joined(components):
+        raise FabricError("faults: no two endpoints are joined any more: the faults disconnect everything")
+    return out
+
+
+def endpoint_components(net) -> np.ndarray:
+    """(planes, endpoints) labels: endpoints with the same label in a plane are joined by surviving links
+    there; -1 for an endpoint whose port in that plane is on a failed switch."""
+    label = router_components(net)
+    owner = net.port_router
+    slots = net.endpoint_port[:, None] if net.endpoint_planes is None else net.endpoint_planes
+    dead = net.info.get("faults", {}).get("dead_endpoint_ports", np.zeros(0, np.int64))
+    comp = label[owner[slots]].T.astype(np.int32)                  # (planes, endpoints)
+    comp[np.isin(slots.T, dead)] = -1
+    return comp
+
+
+def _any_pair_joined(components: np.ndarray) -> bool:
+    for c in components:
+        live = c[c >= 0]
+        if len(live) > len(np.unique(live)):
+            return True
+    return False
+
+
+def unreachable(components: np.ndarray) -> tuple[int, list]:
+    """(ordered pairs of distinct endpoints joined in no plane, a few of them)."""
+    n = components.shape[1]
+    if n > 4096:
+        if len(components) > 1:
+            return -1, []       # (not counted: pairs joined in some plane, over many endpoints)
+        c = components[0]       # one plane: count by its labels
+        _, counts = np.unique(c[c >= 0], return_counts=True)
+        return n * (n - 1) - int((counts * (counts - 1)).sum()), []
+    joined = np.zeros((n, n), bool)
+    for c in components:
+        joined |= (c[:, None] == c[None, :]) & (c[:, None] >= 0)
+    np.fill_diagonal(joined, True)
+    missing = np.argwhere(~joined)
+    return int(len(missing)), [[int(a), int(b)] for a, b in missing[:10]]
+
+
+def reroutes(net) -> bool:
+    """Links or switches have failed: the routing must go around them (a degraded link needs no other route)."""
+    f = net.info.get("faults")
+    return bool(f and (f["failed_links"] or f["dead_switches"]))
+
+
+# The routings that take a network with failed links or switches: tables recomputed over the surviving
+# links. nca (clos, fat tree) becomes ecmp's shortest surviving paths.
+TABLE_ROUTINGS = ("updown", "ecmp")
+
+
+def compile_routing(net, spec: dict, routings) -> dict:
+    """The core settings of spec's routing on the faulty network `net`."""
+    algorithm = spec["routing"]["algorithm"]
+    if algorithm in TABLE_ROUTINGS:
+        routing = routings.get(algorithm).func(net, spec["routing"])
+    elif algorithm == "nca":
+        routing = routings.get("ecmp").func(net, {"hop_classes": True})
+    else:
+        raise FabricError(f"routing.algorithm: {algorithm} cannot route around failed links or switches; updown "
+                          f"(up*/down*, deadlock-free on any graph) and ecmp (shortest paths, a VC class per hop) "
+                          f"can, over tables of the links that survive, and nca on a clos or fat tree becomes ecmp")
+    classes = routing.get("settings", {}).get("hop_classes", 1)
+    if algorithm != "updown" and not routing["settings"].get("ecmp_any_vc") and spec["router"]["vcs"] < classes:
+        raise FabricError(f"router.vcs: with these faults the longest shortest path is {classes} hops, and "
+                          f"{algorithm} {'(as ecmp) ' if algorithm == 'nca' else ''}needs a VC class per hop: "
+                          f"{classes} VCs or more, got {spec['router']['vcs']}")
+    return routing
+
+
+def router_components(net) -> np.ndarray:
+    """Each router's label: routers with the same one are joined by surviving links."""
+    ports = np.flatnonzero(net.port_kind == PORT_LINK)
+    owner = net.port_router
+    label = np.arange(net.n_routers)
+    src, dst = owner[ports], owner[net.port_peer[ports]]
+    while True:
+        new = label.copy()
+        np.minimum.at(new, src, label[dst])
+        new = new[new]
+        if np.array_equal(new, label):
+            return label
+        label = new
+
+
+def summary(net, counters: dict | None = None) -> dict:
+    """The result's (and describe's) ``faults``: what failed, what is left joined, and (a run's counters
+    given) the traffic dropped at its sources for destinations cut off."""
+    f = net.info["faults"]
+    components = f["components"]
+    count, examples = unreachable(components)
+    out = {"failed_links": f["failed_links"], "failed_switches": f["dead_switches"][:64],
+           "failed_switch_count": len(f["dead_switches"]), "degraded": f["degraded"],
+           "endpoint_groups": int(max((len(np.unique(c[c >= 0])) for c in components), default=0)),
+           "endpoints_cut_off": int((components < 0).all(axis=0).sum()),
+           "unreachable_pairs": count if count >= 0 else None, "unreachable_examples": examples}
+    if counters is not None:
+        out["dropped"] = {"packets": int(counters["dropped_packets"]), "flits": int(counters["dropped_flits"])}
+    return out

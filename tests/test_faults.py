@@ -1,0 +1,158 @@
+"""Faults ([faults]): failed links, switches and planes, degraded links; routing around them without
+deadlock; what the faults cut off, dropped at the source and reported; bounds on the faulty network."""
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings, strategies as st
+
+import fabric
+from fabric.errors import FabricError
+from fabric.spec import SpecError
+
+from test_deadlock_freedom import dependency_graph, has_cycle
+
+SHORT = {"warmup_cycles": 300, "measure_cycles": 1500, "drain_cycles": 3000}
+
+# every kind, each with the routings that take faults: (topology, routing, VCs)
+KINDS = [
+    ({"kind": "mesh", "dims": [4, 3]}, "updown", 1),
+    ({"kind": "mesh", "dims": [3, 3]}, "ecmp", 8),
+    ({"kind": "torus", "dims": [4, 3]}, "updown", 2),
+    ({"kind": "hyperx", "dims": [3, 3]}, "ecmp", 6),
+    ({"kind": "fat_tree", "k": 2, "n": 3}, "nca", 8),
+    ({"kind": "clos", "radix": 6, "endpoints": 18}, "nca", 6),
+    ({"kind": "clos", "radix": 4, "levels": 3}, "updown", 1),
+    ({"kind": "dragonfly", "p": 1, "a": 2, "h": 2}, "updown", 2),
+    ({"kind": "dragonfly", "p": 1, "a": 3, "h": 1}, "ecmp", 8),
+]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(range(len(KINDS))), st.floats(0.05, 0.35), st.integers(0, 10_000))
+def test_routing_around_random_faults_has_no_dependency_cycle(which, fraction, seed):
+    topology, algorithm, vcs = KINDS[which]
+    spec = {"topology": topology, "routing": {"algorithm": algorithm}, "router": {"vcs": vcs},
+            "faults": {"link_fraction": fraction, "seed": seed}}
+    try:
+        edges = dependency_graph(spec)
+    except FabricError as error:        # every endpoint cut off, or more hops than VC classes
+        assume(False)
+        return
+    assert not has_cycle(edges)
+
+
+@pytest.mark.parametrize("topology, algorithm, vcs", KINDS[:6])
+def test_runs_on_faulty_networks_stay_within_the_bound_and_deliver(topology, algorithm, vcs):
+    """At offered 1.0 every run is past its bound: accepted must not pass it (a run that carried more than
+    the faulty network's bound would break it); flits are conserved and none deadlock."""
+    spec = {"topology": topology, "routing": {"algorithm": algorithm}, "router": {"vcs": vcs},
+            "faults": {"link_fraction": 0.15, "seed": 3}, "traffic": {"injection_rate": 1.0}, "sim": SHORT}
+    r = fabric.simulate(spec, progress=False).to_dict()
+    assert r["status"] in ("ok", "saturated")
+    assert r["warnings"] == []
+    described = fabric.describe(spec)["uniform"]["saturation_bound"]
+    assert r["bounds"]["saturation_bound"] == pytest.approx(described, rel=1e-4)
+    assert r["throughput"]["accepted"] <= described * 1.03
+    f = r["flits"]
+    assert f["created"] == f["delivered"] + f["in_network"] + f["in_source_queues"]
+
+
+def test_a_failed_leaf_cuts_off_its_endpoints_and_their_traffic_is_dropped_at_the_source():
+    """Leaf 0 of a radix-8 Clos holds endpoints 0-3: 4 x 31 + 28 x 4 ordered pairs are cut, every packet
+    for or from them is dropped where it is made, and the rest flow as before."""
+    spec = {"topology": {"kind": "clos", "radix": 8}, "faults": {"switches": [0]},
+            "traffic": {"injection_rate": 0.3}, "sim": SHORT}
+    r = fabric.simulate(spec, progress=False).to_dict()
+    f = r["faults"]
+    assert f["unreachable_pairs"] == 4 * 31 + 28 * 4 and f["endpoints_cut_off"] == 4
+    assert f["failed_switches"] == [0] and f["failed_links"] == 4
+    assert f["dropped"]["packets"] > 0 and r["status"] == "ok"
+    # uniform over 32 endpoints: the 28 live ones accept 28/32 of what they are sent
+    assert r["throughput"]["accepted"] == pytest.approx(0.3 * (28 / 32) ** 2, rel=0.05)
+
+
+def test_a_failed_plane_leaves_the_other_one_carrying_everything():
+    spec = {"topology": {"kind": "clos", "radix": 8, "planes": 2}, "faults": {"planes": [1]},
+            "traffic": {"injection_rate": 0.4}, "sim": SHORT}
+    r = fabric.simulate(spec, progress=False).to_dict()
+    assert r["faults"]["failed_switch_count"] == 12 and r["faults"]["unreachable_pairs"] == 0
+    assert r["throughput"]["accepted"] == pytest.approx(0.4, rel=0.03)
+    assert r["faults"]["dropped"]["packets"] == 0
+
+
+def test_a_closed_loop_message_to_a_cut_off_endpoint_is_dropped_not_waited_for():
+    spec = {"topology": {"kind": "clos", "radix": 8}, "faults": {"switches": [1]},
+            "traffic": {"pattern": "collective", "collective": "all_to_all", "size": 320, "ranks": "0:10"}}
+    r = fabric.simulate(spec, progress=False).to_dict()
+    assert r["status"] == "ok" and r["workload"]["completion_cycles"] > 0
+    # ranks 4..7 sit on leaf 1: their 9 messages each way, 32 flits each, are dropped
+    assert r["faults"]["dropped"]["flits"] == (4 * 9 + 6 * 4) * 32
+
+
+def test_a_degraded_link_is_the_busiest_and_moves_saturation_to_its_bound():
+    """A 4x4 mesh under uniform traffic: its saturation bound is 1.0; the link from router 5 to 6 (a middle
+    link, among the busiest under dimension order, load 1 per unit of offered load) at half bandwidth halves
+    it. Below 0.5 the run keeps up; above, it saturates (the whole mesh does not), and the degraded link is
+    the busiest in the per-link statistics."""
+    degraded = {"degraded": [{"link": [5, 6], "cycles_per_flit": 2}]}
+    base = {"topology": {"kind": "mesh", "dims": [4, 4]}, "sim": {**SHORT, "measure_cycles": 3000}}
+    assert fabric.describe(base)["uniform"]["saturation_bound"] == 1.0
+    assert fabric.describe({**base, "faults": degraded})["uniform"]["saturation_bound"] == 0.5
+    below = fabric.simulate({**base, "faults": degraded, "traffic": {"injection_rate": 0.45}}, progress=False).to_dict()
+    assert not below["saturated"] and below["bounds"]["saturation_bound"] == 0.5
+    res = fabric.simulate({**base, "faults": degraded, "traffic": {"injection_rate": 0.55}}, progress=False,
+                          stats="links")
+    assert res.to_dict()["saturated"]
+    whole = fabric.simulate({**base, "traffic": {"injection_rate": 0.55}}, progress=False).to_dict()
+    assert not whole["saturated"]
+    links = res.tables["links"]
+    busiest = int(np.argmax(np.asarray(links["utilisation"])))
+    assert (links["router"][busiest], links["to_router"][busiest]) == (5, 6)
+    assert res.to_dict()["faults"]["degraded"] == [{"link": [5, 6], "cycles_per_flit": 2, "latency": 1}]
+
+
+def test_describe_shows_the_faulty_network():
+    d = fabric.describe({"topology": {"kind": "clos", "radix": 8}, "faults": {"links": [[0, 8], [0, 9]]}})
+    assert d["faults"]["failed_links"] == 2 and d["faults"]["unreachable_pairs"] == 0
+    assert d["links"]["router_to_router"] == 2 * (32 - 2)
+    whole = fabric.describe({"topology": {"kind": "clos", "radix": 8}})
+    assert d["uniform"]["saturation_bound"] < whole["uniform"]["saturation_bound"]
+
+
+@pytest.mark.parametrize("faults, message", [
+    ({"links": [[0, 5]]}, "faults.links[0]: routers 0 and 5 have no link between them"),
+    ({"links": [[0, 99]]}, "faults.links[0]: router 99 does not exist"),
+    ({"switches": [40]}, "faults.switches: router 40 does not exist"),
+    ({"planes": [1]}, "faults.planes: this clos has one plane"),
+    ({"switches": list(range(12))}, "faults: no two endpoints are joined any more"),
+    ({"link_fraction": 0.5, "link_class": "global"}, "faults.link_class: a clos has link classes link"),
+    ({"degraded": [{"link": [0, 8], "cycles_per_flit": 2}], "links": [[0, 8]]},
+     "faults.degraded[0].link: routers 0 and 8's link has failed"),
+])
+def test_bad_faults_are_refused(faults, message):
+    with pytest.raises(FabricError) as error:
+        fabric.simulate({"topology": {"kind": "clos", "radix": 8}, "faults": faults}, progress=False)
+    assert message in str(error.value)
+
+
+def test_routings_that_cannot_go_around_faults_say_which_can():
+    with pytest.raises(FabricError, match="dor cannot route around failed links or switches; updown"):
+        fabric.simulate({"topology": {"kind": "mesh", "dims": [4, 4]}, "faults": {"links": [[0, 1]]}},
+                        progress=False)
+
+
+def test_fault_keys_are_checked():
+    with pytest.raises(SpecError) as error:
+        fabric.simulate({"faults": {"link_fraction": 1.5, "links": [[1]], "degraded": [{"link": [1, 2]}]}})
+    text = str(error.value)
+    assert "faults.link_fraction: must be <= 1, got 1.5" in text
+    assert "faults.links: must be a list of [router, router] pairs" in text
+    assert "faults.degraded[0]: degrades nothing" in text
+
+
+def test_the_same_seed_fails_the_same_links():
+    spec = {"topology": {"kind": "clos", "radix": 8}, "faults": {"link_fraction": 0.2, "seed": 7},
+            "traffic": {"injection_rate": 0.2}, "sim": SHORT}
+    a = fabric.simulate(spec, progress=False).to_dict()
+    b = fabric.simulate(spec, progress=False).to_dict()
+    a.pop("timing"), b.pop("timing")
+    assert a == b and a["faults"]["failed_links"] == round(0.2 * 32)
