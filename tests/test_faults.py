@@ -34,26 +34,35 @@ def test_routing_around_random_faults_has_no_dependency_cycle(which, fraction, s
             "faults": {"link_fraction": fraction, "seed": seed}}
     try:
         edges = dependency_graph(spec)
-    except FabricError as error:        # every endpoint cut off, or more hops than VC classes
+    except FabricError:                 # every endpoint cut off, or more hops than VC classes
         assume(False)
         return
     assert not has_cycle(edges)
+    # and a run of it past saturation does not deadlock (the core's check: nothing moved for 2,000 cycles)
+    r = fabric.simulate({**spec, "traffic": {"injection_rate": 0.9, "packet_size": 4},
+                         "sim": {"warmup_cycles": 200, "measure_cycles": 1000, "drain_cycles": 0,
+                                 "deadlock_cycles": 2000}}, progress=False).to_dict()
+    assert r["status"] != "deadlock"
 
 
 @pytest.mark.parametrize("topology, algorithm, vcs", KINDS[:6])
-def test_runs_on_faulty_networks_stay_within_the_bound_and_deliver(topology, algorithm, vcs):
-    """At offered 1.0 every run is past its bound: accepted must not pass it (a run that carried more than
-    the faulty network's bound would break it); flits are conserved and none deadlock."""
+def test_runs_on_faulty_networks_saturate_where_the_bound_says(topology, algorithm, vcs):
+    """The bound describe computes on the faulty network is the run's own, and the network saturates at or
+    below it: a quarter of it runs, 1.15 of it saturates; flits are conserved and nothing deadlocks. (The
+    bound is the channels' limit; routers with a VC or two per class saturate well before it. Past
+    saturation the accepted rate, an average over all sources, may pass the bound when the faults make some
+    flows slower than others: only the sources behind the busiest channel are held back.)"""
     spec = {"topology": topology, "routing": {"algorithm": algorithm}, "router": {"vcs": vcs},
-            "faults": {"link_fraction": 0.15, "seed": 3}, "traffic": {"injection_rate": 1.0}, "sim": SHORT}
-    r = fabric.simulate(spec, progress=False).to_dict()
-    assert r["status"] in ("ok", "saturated")
-    assert r["warnings"] == []
-    described = fabric.describe(spec)["uniform"]["saturation_bound"]
-    assert r["bounds"]["saturation_bound"] == pytest.approx(described, rel=1e-4)
-    assert r["throughput"]["accepted"] <= described * 1.03
-    f = r["flits"]
+            "faults": {"link_fraction": 0.15, "seed": 3}, "sim": {**SHORT, "measure_cycles": 3000}}
+    bound = fabric.describe(spec)["uniform"]["saturation_bound"]
+    below = fabric.simulate({**spec, "traffic": {"injection_rate": 0.25 * bound}}, progress=False).to_dict()
+    assert below["status"] == "ok" and below["warnings"] == []
+    assert below["bounds"]["saturation_bound"] == pytest.approx(bound, rel=1e-4)
+    f = below["flits"]
     assert f["created"] == f["delivered"] + f["in_network"] + f["in_source_queues"]
+    if bound < 0.85:
+        above = fabric.simulate({**spec, "traffic": {"injection_rate": 1.15 * bound}}, progress=False).to_dict()
+        assert above["saturated"] and above["warnings"] == []
 
 
 def test_a_failed_leaf_cuts_off_its_endpoints_and_their_traffic_is_dropped_at_the_source():
