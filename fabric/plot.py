@@ -1,5 +1,7 @@
 """``fabric plot``: one key against another from results (a sweep's NDJSON, a run's or saturate's JSON),
-one line per group, saturated points drawn hollow, with axes labelled in their units. Needs matplotlib
+one line per group, saturated points drawn hollow, with axes labelled in their units. Results that repeat an
+x value (a sweep over several seeds, as of fault draws) are drawn as their mean with a band from the least
+to the greatest. Needs matplotlib
 (pip install 'fabric-sim[plot]')."""
 from __future__ import annotations
 
@@ -78,6 +80,22 @@ def parse_limits(option: str, text: str | None):
         raise FabricError(f"{option}: expected LOW,HIGH (e.g. 0,0.5 or ,100), got {text!r}") from None
 
 
+def spread_of(points) -> tuple[list, list, list, list]:
+    """(x values, and at each the mean, least and greatest y) of (x, y, saturated) points sorted by x: the line
+    and band of results that repeat an x (a sweep over several seeds)."""
+    xs, mean, low, high = [], [], [], []
+    for x, y, _ in points:
+        if not xs or x != xs[-1]:
+            xs.append(x)
+            mean.append([])
+        mean[-1].append(y)
+    for i, ys in enumerate(mean):
+        low.append(min(ys))
+        high.append(max(ys))
+        mean[i] = sum(ys) / len(ys)
+    return xs, mean, low, high
+
+
 def plot(path, x: str, y: str, output, group: str | None = None, log_x: bool = False, log_y: bool = False,
          xlim: str | None = None, ylim: str | None = None) -> None:
     try:
@@ -110,11 +128,17 @@ def plot(path, x: str, y: str, output, group: str | None = None, log_x: bool = F
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6.4, 4.4), dpi=120)
+    spread = False
     for name, points in sorted(series.items(), key=lambda kv: str(kv[0])):
         points.sort()
-        xs, ys = [p[0] for p in points], [p[1] for p in points]
-        line, = ax.plot(xs, ys, marker="o", markersize=4, label=f"{group.replace('point.', '')} = {name}"
+        xs, mean, low, high = spread_of(points)
+        line, = ax.plot(xs, mean, marker="o", markersize=4, label=f"{group.replace('point.', '')} = {name}"
                         if group else None)
+        if len(xs) < len(points):       # several results at one x (seeds): their mean, range and each one
+            spread = True
+            ax.fill_between(xs, low, high, color=line.get_color(), alpha=0.2, linewidth=0)
+            ax.plot([p[0] for p in points], [p[1] for p in points], linestyle="none", marker=".", markersize=3,
+                    color=line.get_color())
         hollow = [(px, py) for px, py, sat in points if sat]
         if hollow:
             ax.plot([p[0] for p in hollow], [p[1] for p in hollow], linestyle="none", marker="o", markersize=8,
@@ -130,8 +154,9 @@ def plot(path, x: str, y: str, output, group: str | None = None, log_x: bool = F
     if limits[1]:
         ax.set_ylim(*limits[1])
     ax.grid(True, alpha=0.3)
-    if group:
-        ax.legend(title="hollow: saturated")
+    if group or spread:
+        ax.legend(**({} if group else {"handles": []}),
+                  title="hollow: saturated" + ("; band: min to max, line: mean" if spread else ""))
     fig.tight_layout()
     fig.savefig(output)
     plt.close(fig)

@@ -165,3 +165,31 @@ def test_the_same_seed_fails_the_same_links():
     b = fabric.simulate(spec, progress=False).to_dict()
     a.pop("timing"), b.pop("timing")
     assert a == b and a["faults"]["failed_links"] == round(0.2 * 32)
+
+
+def test_a_sweep_over_fault_fractions_and_seeds_is_plotted_with_its_spread(tmp_path):
+    pytest.importorskip("matplotlib")
+    from typer.testing import CliRunner
+
+    from fabric.cli import app
+    from fabric.plot import read_records, spread_of
+
+    spec = tmp_path / "clos.toml"
+    spec.write_text('[topology]\nkind = "clos"\nradix = 8\n[router]\nvcs = 8\n[traffic]\ninjection_rate = 0.8\n'
+                    '[sim]\nwarmup_cycles = 200\nmeasure_cycles = 800\ndrain_cycles = 0\n')
+    data, png = tmp_path / "faults.ndjson", tmp_path / "faults.png"
+    res = CliRunner().invoke(app, ["sweep", str(spec), "--vary", "faults.link_fraction=0:0.2:0.1",
+                                   "--vary", "faults.seed=1,2,3", "--output", str(data), "--no-progress"])
+    assert res.exit_code == 0, res.output
+    records = read_records(data)
+    assert len(records) == 9 and all(r["ok"] for r in records)
+    assert {r["faults"]["failed_links"] for r in records if r["point"]["faults.link_fraction"] == 0.1} == {3}
+    points = sorted((r["point"]["faults.link_fraction"], r["throughput"]["accepted"], r["saturated"])
+                    for r in records)
+    xs, mean, low, high = spread_of(points)
+    assert xs == [0.0, 0.1, 0.2] and all(lo <= m <= hi for m, lo, hi in zip(mean, low, high))
+    assert high[2] > low[2]                     # the seeds fail different links, with different costs
+    res = CliRunner().invoke(app, ["plot", str(data), "--x", "point.faults.link_fraction", "--y",
+                                   "throughput.accepted", "--output", str(png)])
+    assert res.exit_code == 0, res.output
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
