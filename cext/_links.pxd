@@ -80,6 +80,8 @@ cdef inline int send_flit(Core self, Work *w, int o, int ov, int64_t flit, bint 
         (<uint8_t *> self.arrive)[slot * self.slot_bytes + pout.peer_byte] = <uint8_t>(ov + 1)
         self.link_flit[slot * self.n_ports + pout.peer] = flit
         w.flit_hops += 1
+        if self.fault_at >= 0 and self.now >= self.fault_at and self.port_failed[o]:
+            w.drained += 1
         if credit and take_credit(self, o * self.V + ov):
             return ST_INVARIANT
     else:

@@ -21,8 +21,11 @@ cdef inline void route_table(Core self, int r, int p, int p0, int32_t dest, InVC
     cdef int t = self.ep_router[dest], n = self.n_routers, q, count = 0, pick, p1 = self.port_indptr[r + 1]
     cdef int hop, want, came_down = 0
     cdef uint32_t h
-    cdef int16_t *row_any = self.dist_any + <int64_t>t
-    cdef int16_t *row_down = self.dist_down + <int64_t>t
+    cdef bint after = self.fault_at >= 0 and (in_vc.front[0] & FLIT_AFTER_FAULT) != 0
+    cdef int16_t *row_any = (self.dist_any_after if after else self.dist_any) + <int64_t>t
+    cdef int16_t *row_down = (self.dist_down_after if after else self.dist_down) + <int64_t>t
+    cdef int32_t *far = self.port_far_after if after else self.port_far
+    cdef int8_t *up = self.port_up_after if after else self.port_up
     if t == r:
         in_vc.out_lo = <int16_t>(self.endpoint_port[dest] - p0)
         in_vc.sel = CLASS_ALL
@@ -33,11 +36,11 @@ cdef inline void route_table(Core self, int r, int p, int p0, int32_t dest, InVC
         want = row_any[<int64_t>r * n] - 1
     else:
         in_vc.sel = CLASS_ALL
-        came_down = self.port_far[p] >= 0 and self.port_up[p]
+        came_down = far[p] >= 0 and up[p]
         want = (row_down[<int64_t>r * n] if came_down else row_any[<int64_t>r * n]) - 1
     # two passes over the ports: count the candidates, then take the chosen one
     for q in range(p0, p1):
-        count += table_candidate(self, q, n, want, came_down, row_any, row_down)
+        count += table_candidate(self, q, n, want, came_down, row_any, row_down, far, up)
     if count == 0:
         in_vc.out_lo = 0                # never: fabric/routing/_tables.py checks every pair has a way
         return
@@ -47,7 +50,7 @@ cdef inline void route_table(Core self, int r, int p, int p0, int32_t dest, InVC
         h = mix32(self.pkt_key[(in_vc.front[0] >> PID_SHIFT) & PID_MASK] ^ (<uint32_t>r * <uint32_t>0x9E3779B1))
         pick = <int>((<uint64_t>h * <uint64_t>count) >> 32)
     for q in range(p0, p1):
-        if table_candidate(self, q, n, want, came_down, row_any, row_down):
+        if table_candidate(self, q, n, want, came_down, row_any, row_down, far, up):
             if pick == 0:
                 in_vc.out_lo = <int16_t>(q - p0)
                 return
@@ -55,13 +58,13 @@ cdef inline void route_table(Core self, int r, int p, int p0, int32_t dest, InVC
 
 
 cdef inline int table_candidate(Core self, int q, int n, int want, int came_down, int16_t *row_any,
-                                 int16_t *row_down) noexcept nogil:
+                                 int16_t *row_down, int32_t *far, int8_t *up) noexcept nogil:
     """1 if port q leads one hop nearer, by the table the packet's phase uses."""
-    cdef int w = self.port_far[q]
+    cdef int w = far[q]
     if w < 0:
         return 0
     if self.route_mode == ROUTE_TABLE_ECMP:
         return row_any[<int64_t>w * n] == want
-    if self.port_up[q]:
+    if up[q]:
         return not came_down and row_any[<int64_t>w * n] == want
     return row_down[<int64_t>w * n] == want

@@ -113,6 +113,8 @@ cdef inline void endpoint_send(Core self, Work *w, int e) noexcept nogil:
     port = self.slot_port[s]
     slot = ((now + 2) & self.rmask) * self.n_ports + port
     self.link_flit[slot] = flit_word(pid, pkt.dest, self.ep_cur_sent[e] + 1 == pkt.size)
+    if self.fault_at >= 0 and now >= self.fault_at and self.ep_cur_sent[e] == 0:
+        self.link_flit[slot] |= FLIT_AFTER_FAULT      # a head after the fault: the tables of what is left
     (<uint8_t *> self.arrive)[((now + 2) & self.rmask) * self.slot_bytes + self.port[port].peer_byte] = \
         <uint8_t>(v + 1)
     out.credits -= 1
@@ -296,3 +298,46 @@ cdef inline bint live_plane(Core self, int k, int e, int d) noexcept nogil:
     """Plane k joins endpoints e and d."""
     cdef int a = self.ep_comp[k * self.n_endpoints + e]
     return a >= 0 and a == self.ep_comp[k * self.n_endpoints + d]
+
+
+cdef inline void drop_cut_off_queued(Core self) noexcept nogil:
+    """At a fault during the run: the packets waiting in the source queues (not yet begun) for a destination
+    the fault cuts off are dropped (one thread: the packet pool and messages are shared)."""
+    cdef int e
+    cdef int32_t pid, prev, nxt
+    cdef Packet *pkt
+    for e in range(self.n_endpoints):
+        prev = -1
+        pid = self.ep_q_head[e]
+        if pid >= 0 and self.ep_cur_sent[e] > 0:       # begun before the fault: it goes on
+            prev = pid
+            pid = self.pkts[pid].next
+        while pid >= 0:
+            pkt = &self.pkts[pid]
+            nxt = pkt.next
+            if joined(self, e, pkt.dest):
+                prev = pid
+            else:
+                if prev >= 0:
+                    self.pkts[prev].next = nxt
+                else:
+                    self.ep_q_head[e] = nxt
+                if self.ep_q_tail[e] == pid:
+                    self.ep_q_tail[e] = prev
+                self.c_dropped_in_queue += 1
+                self.c_dropped_packets += 1
+                self.c_dropped_flits += pkt.size
+                self.c_source_flits -= pkt.size
+                if pkt.measured:
+                    self.c_measured_outstanding -= 1
+                if self.n_msgs and self.pkt_msg[pid] >= 0:
+                    self.msg_left[self.pkt_msg[pid]] -= 1
+                    if self.msg_left[self.pkt_msg[pid]] == 0:
+                        complete_message(self, self.pkt_msg[pid], self.now)
+                pkt.next = self.pkt_free
+                self.pkt_free = pid
+                self.pkt_live -= 1
+            pid = nxt
+        if self.ep_q_head[e] < 0:
+            self.ep_q_tail[e] = -1
+            self.ep_queued[e >> 6] &= ~((<uint64_t>1) << (e & 63))

@@ -14,6 +14,9 @@ cdef extern from *:
     const int64_t NO_CYCLE "FABRIC_NO_CYCLE"                # a cycle that never comes
     # head flit bit 62: UGAL chose the non-minimal (Valiant) path at the source router
     const int64_t FLIT_NONMINIMAL "FABRIC_FLIT_NONMINIMAL"
+    # the same bit under up*/down* with a fault during the run (faults.at_cycle): the packet was injected
+    # after the fault, and takes the tables of the network that is left
+    const int64_t FLIT_AFTER_FAULT "FABRIC_FLIT_NONMINIMAL"
 
 cdef extern from *:
     void prefetch "__builtin_prefetch" (const void *addr, int for_write) nogil
@@ -265,7 +268,8 @@ cdef struct Work:
     int32_t step            # the router's internal step within this cycle (0: the first; internal_speedup)
     int32_t steps           # and how many it takes this cycle
     RouterSetup *rs         # the settings of the router being stepped
-    char pad[56]            # to 256 bytes, so that no two blocks (perhaps on two threads) share a cache line
+    int64_t drained         # flits sent over a failed link after a fault during the run (it drains)
+    char pad[48]            # to 256 bytes, so that no two blocks (perhaps on two threads) share a cache line
 
 
 # The shapes of network the router step is compiled for: Cython makes one copy of each hot function per

@@ -56,6 +56,8 @@ def saturation_bound(spec: dict, core, net):
     kind, algorithm = spec["topology"]["kind"], spec["routing"]["algorithm"]
     mix = [t] + list(t.get("classes", {}).values())
     faulty = "faults" in net.info
+    if faulty and net.info["faults"].get("at_cycle"):
+        return None, "a fault during the run: the network changes at faults.at_cycle (describe gives the bound after it)"
     if faulty and net.planes > 1:
         return None, "faults in a network of planes: each pair's flow splits over the planes that join it (not summed)"
     if len(mix) == 1 and t["pattern"] == "uniform" and not faulty \

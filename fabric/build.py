@@ -142,6 +142,12 @@ def build_network(spec, max_memory: int | None = None, stats: bool = False):
     return faults.apply(net, spec["faults"]) if faults.active(spec["faults"]) else net
 
 
+def faults_core_arrays(net) -> dict:
+    from .faults import core_arrays
+
+    return core_arrays(net)
+
+
 def compile_routing(net, spec: dict) -> dict:
     """The routing's core settings for the network; on a network with failed links or switches, tables over
     the links that survive (fabric/faults.py)."""
@@ -367,7 +373,7 @@ def prepare(spec: dict, network=None, max_memory: int | None = None, threads: in
         "router_coords": net.router_coords,
         "router_class": net.router_class,
         "dims": np.asarray(net.dims, np.int32),
-        **({"ep_component": net.info["faults"]["components"].ravel()} if "faults" in net.info else {}),
+        **(faults_core_arrays(net) if "faults" in net.info else {}),
         **routing.get("arrays", {}),
         **{k: v for k, v in pattern.items() if k in PATTERN_ARRAYS},
     }

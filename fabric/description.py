@@ -26,7 +26,7 @@ def describe(spec: dict) -> dict:
     from . import faults
     from .topologies.graph import _tables
 
-    net = build_network(spec)
+    net = faults.after(build_network(spec))       # (a fault during the run: the network after it)
     connected = np.concatenate(([0], np.cumsum(net.port_kind != 0)))
     radix = connected[net.port_indptr[1:]] - connected[net.port_indptr[:-1]]   # ports in use
     values, counts = np.unique(radix, return_counts=True)

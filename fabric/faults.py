@@ -119,7 +119,22 @@ def apply(net, faults: dict):
     info["faults"]["components"] = components
     if not _any_pair_joined(components):
         raise FabricError("faults: no two endpoints are joined any more: the faults disconnect everything")
+    if faults["at_cycle"]:
+        # a fault during the run: the run starts on the whole network, which knows what comes
+        if faults["degraded"]:
+            raise FabricError("faults.degraded: a degraded link works so from the start; at_cycle is when links, "
+                              "switches and planes fail (leave degraded out, or at_cycle at 0)")
+        whole = dict(net.info)
+        whole["faults"] = {**info["faults"], "at_cycle": faults["at_cycle"], "after": out,
+                           "components_before": endpoint_components(net)}
+        return dataclasses.replace(net, info=whole)
     return out
+
+
+def after(net):
+    """The network as the faults leave it (for a fault during the run, the one after it)."""
+    f = net.info.get("faults")
+    return f["after"] if f and f.get("at_cycle") else net
 
 
 def endpoint_components(net) -> np.ndarray:
@@ -173,6 +188,8 @@ TABLE_ROUTINGS = ("updown", "ecmp")
 def compile_routing(net, spec: dict, routings) -> dict:
     """The core settings of spec's routing on the faulty network `net`."""
     algorithm = spec["routing"]["algorithm"]
+    if net.info["faults"].get("at_cycle"):
+        return _compile_during_run(net, spec)
     if algorithm in TABLE_ROUTINGS:
         routing = routings.get(algorithm).func(net, spec["routing"])
     elif algorithm == "nca":
@@ -215,6 +232,69 @@ def summary(net, counters: dict | None = None) -> dict:
            "endpoint_groups": int(max((len(np.unique(c[c >= 0])) for c in components), default=0)),
            "endpoints_cut_off": int((components < 0).all(axis=0).sum()),
            "unreachable_pairs": count if count >= 0 else None, "unreachable_examples": examples}
+    if f.get("at_cycle"):
+        out["at_cycle"] = f["at_cycle"]
     if counters is not None:
         out["dropped"] = {"packets": int(counters["dropped_packets"]), "flits": int(counters["dropped_flits"])}
+        if f.get("at_cycle"):
+            out["during_run"] = {"in_flight_flits": int(counters["in_flight_at_fault"]),
+                                 "drained_flits": int(counters["drained_flits"]),
+                                 "dropped_from_queues": int(counters["dropped_in_queue"])}
     return out
+
+
+def _compile_during_run(net, spec: dict) -> dict:
+    """up*/down* for a fault during the run: tables of the whole network and of what is left, both by the
+    order of what is left (BFS levels from the root there, then id), so a path of either, or a packet
+    begun on one, is up*/down* in the one order: no cycle of channel dependencies between the packets
+    before and after the fault."""
+    from .constants import ROUTING_MODES
+    from .topologies.graph._tables import _levels_from, links, tables
+    from .topologies.graph.updown import root_of
+
+    algorithm = spec["routing"]["algorithm"]
+    if algorithm != "updown":
+        raise FabricError(f"routing.algorithm: with faults.at_cycle (a fault during the run) the routing must be "
+                          f"updown (its tables before and after the fault share one order, which keeps the "
+                          f"packets of both free of deadlock), not {algorithm}")
+    post = net.info["faults"]["after"]
+    _, src, dst = links(post)
+    label = router_components(post)
+    comps = net.info["faults"]["components"]
+    live = np.unique(label[post.endpoint_router[(comps >= 0).any(axis=0)]]) if net.planes == 1 else None
+    if live is None or len(live) != 1:
+        raise FabricError("faults.at_cycle: these faults split the network into parts that each keep endpoints; a "
+                          "fault during the run may cut off switches and their endpoints, not split what is left "
+                          "(fail them from the start, at_cycle 0)")
+    root = root_of(post, spec["routing"])
+    if label[root] != live[0]:
+        root = int(np.flatnonzero(label == live[0])[0])
+    # the order: BFS levels from the root over what is left, then id; routers cut off from it come last, so
+    # that in the whole network they go up into it and are reached going down (every pair keeps a way)
+    level = _levels_from(post.n_routers, src, dst, root)
+    level[level < 0] = level.max() + 1
+    rank = np.empty(post.n_routers, np.int64)
+    rank[np.lexsort((np.arange(post.n_routers), level))] = np.arange(post.n_routers)
+    before, later = tables(net, "updown", rank=rank), tables(post, "updown", rank=rank)
+    n = net.n_routers
+    for name, t, routers in (("before", before, np.unique(net.endpoint_router)),
+                             ("after", later, np.flatnonzero(label == live[0]))):
+        d = t["dist_any"].reshape(n, n)[np.ix_(routers, routers)]
+        if (d >= np.iinfo(np.int16).max).any():
+            raise FabricError(f"faults.at_cycle: up*/down* finds no way between some routers {name} the fault, in "
+                              f"the order of the network after it")
+    keys = ("dist_any", "dist_down", "port_far", "port_up")
+    arrays = {**{k: before[k] for k in keys}, **{f"{k}_after": later[k] for k in keys}}
+    return {"mode": ROUTING_MODES["table_updown"], "arrays": arrays, "settings": {"packet_keys": True}}
+
+
+def core_arrays(net) -> dict:
+    """The core's arrays of a network with faults: the endpoints joined (plane by plane), and for a fault
+    during the run, those before and after it, its cycle and the ports that fail then."""
+    f = net.info["faults"]
+    if not f.get("at_cycle"):
+        return {"ep_component": f["components"].ravel()}
+    failed = np.zeros(net.n_ports, np.uint8)
+    failed[f["dead_ports"]] = 1
+    return {"ep_component": f["components_before"].ravel(), "ep_component_after": f["components"].ravel(),
+            "fault_at": int(f["at_cycle"]), "port_failed": failed}

@@ -167,6 +167,8 @@ FAULTS = (
     Param("planes", "int_list", [], "failed planes (every switch of each)", min=0, min_len=0),
     Param("degraded", "degraded", [], "links that work at a lower bandwidth or a higher latency: "
           "[{link = [router, router], cycles_per_flit = 2, latency = 3}, ...]"),
+    Param("at_cycle", "int", 0, "the cycle the links, switches and planes fail (0: before the run); packets "
+          "already on their way finish on their routes (routing updown)", min=0, max=MAX_CYCLES),
 )
 STATS = (
     Param("interval", "int", 100, "cycles per bucket of the time series (fabric run --stats series)",

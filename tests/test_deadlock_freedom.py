@@ -41,7 +41,9 @@ def dependency_graph(spec):
         return [0]
 
     # with faults, only the sources the surviving network joins to a destination send to it
-    label = net.info["faults"]["components"][0] if "faults" in net.info else np.zeros(net.n_endpoints, int)
+    faults = net.info.get("faults")
+    label = np.zeros(net.n_endpoints, int) if faults is None else \
+        (faults["components_before"] if faults.get("at_cycle") else faults["components"])[0]
     for dest in range(net.n_endpoints):
         seen = set()
         if label[dest] < 0:

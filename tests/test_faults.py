@@ -193,3 +193,83 @@ def test_a_sweep_over_fault_fractions_and_seeds_is_plotted_with_its_spread(tmp_p
                                    "throughput.accepted", "--output", str(png)])
     assert res.exit_code == 0, res.output
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# ------------------------------------------------------------------ a fault during the run (at_cycle)
+
+UPDOWN_KINDS = [k for k in KINDS if k[1] == "updown"] + [({"kind": "clos", "radix": 6, "endpoints": 18}, "updown", 1),
+                                                       ({"kind": "hyperx", "dims": [3, 3]}, "updown", 1)]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(range(len(UPDOWN_KINDS))), st.floats(0.05, 0.3), st.integers(0, 10_000))
+def test_packets_before_and_after_a_fault_share_an_acyclic_dependency_graph(which, fraction, seed):
+    """Packets injected before the fault keep the whole network's routes, later ones take the tables of what
+    is left: both sets are up*/down* in one order, so the union of their channel dependencies has no cycle."""
+    topology, _, vcs = UPDOWN_KINDS[which]
+    faults = {"link_fraction": fraction, "seed": seed}
+    spec = {"topology": topology, "routing": {"algorithm": "updown"}, "router": {"vcs": vcs}}
+    try:
+        before = dependency_graph({**spec, "faults": {**faults, "at_cycle": 100}})
+        after = dependency_graph({**spec, "faults": faults})
+    except FabricError:
+        assume(False)
+        return
+    union = {k: set(before.get(k, ())) | set(after.get(k, ())) for k in set(before) | set(after)}
+    assert not has_cycle(union)
+    r = fabric.simulate({**spec, "faults": {**faults, "at_cycle": 600},
+                         "traffic": {"injection_rate": 0.6, "packet_size": 4},
+                         "sim": {"warmup_cycles": 300, "measure_cycles": 1000, "drain_cycles": 0,
+                                 "deadlock_cycles": 2000, "check": True}}, progress=False).to_dict()
+    assert r["status"] != "deadlock"
+
+
+def test_links_failing_during_a_run_drain_and_later_packets_go_around():
+    """A 4x4 mesh under up*/down*: two middle links fail at cycle 2,500. The packets on their way through them
+    finish crossing (drained flits), the later ones avoid them, nothing is dropped (the mesh stays joined), and
+    every invariant holds every cycle."""
+    spec = {"topology": {"kind": "mesh", "dims": [4, 4]}, "routing": {"algorithm": "updown"}, "router": {"vcs": 2},
+            "traffic": {"injection_rate": 0.2, "packet_size": 4},
+            "sim": {"warmup_cycles": 1000, "measure_cycles": 4000, "drain_cycles": 4000, "check": True},
+            "faults": {"links": [[5, 6], [9, 10]], "at_cycle": 2500}}
+    r = fabric.simulate(spec, progress=False).to_dict()
+    f = r["faults"]
+    assert r["status"] == "ok" and f["at_cycle"] == 2500 and f["failed_links"] == 2
+    assert f["during_run"]["in_flight_flits"] > 0 and 0 < f["during_run"]["drained_flits"] < 100
+    assert f["dropped"] == {"packets": 0, "flits": 0}
+    assert r["bounds"]["saturation_bound"] is None          # (the network changes: describe has the bound after)
+
+
+def test_a_switch_failing_during_a_run_cuts_off_its_endpoint_from_then_on():
+    base = {"topology": {"kind": "mesh", "dims": [4, 4]}, "routing": {"algorithm": "updown"},
+            "traffic": {"injection_rate": 0.15, "packet_size": 4},
+            "sim": {"warmup_cycles": 1000, "measure_cycles": 4000, "drain_cycles": 4000, "check": True}}
+    late = fabric.simulate({**base, "faults": {"switches": [5], "at_cycle": 2500}}, progress=False).to_dict()
+    early = fabric.simulate({**base, "faults": {"switches": [5]}}, progress=False).to_dict()
+    assert late["status"] == "ok" and late["faults"]["unreachable_pairs"] == 30
+    # dropped only for the part of the run after the fault: fewer than with the switch dead from the start
+    assert 0 < late["faults"]["dropped"]["packets"] < early["faults"]["dropped"]["packets"]
+    assert late["throughput"]["accepted"] > early["throughput"]["accepted"]
+
+
+def test_a_collective_survives_a_switch_failing_during_it():
+    spec = {"topology": {"kind": "clos", "radix": 8}, "routing": {"algorithm": "updown"},
+            "traffic": {"pattern": "collective", "collective": "all_reduce", "size": 2048, "packet_size": 8},
+            "faults": {"switches": [10], "at_cycle": 1000}}             # a spine
+    r = fabric.simulate(spec, progress=False).to_dict()
+    assert r["status"] == "ok" and r["faults"]["dropped"]["packets"] == 0
+    assert r["faults"]["during_run"]["in_flight_flits"] > 0
+
+
+@pytest.mark.parametrize("spec, message", [
+    ({"faults": {"links": [[0, 1]], "at_cycle": 10}, "routing": {"algorithm": "ecmp"}, "router": {"vcs": 8}},
+     "faults.at_cycle (a fault during the run) the routing must be updown"),
+    ({"faults": {"degraded": [{"link": [0, 1], "cycles_per_flit": 2}], "links": [[4, 5]], "at_cycle": 10},
+      "routing": {"algorithm": "updown"}}, "faults.degraded: a degraded link works so from the start"),
+    ({"topology": {"kind": "mesh", "dims": [4, 1]}, "faults": {"links": [[1, 2]], "at_cycle": 10},
+      "routing": {"algorithm": "updown"}}, "faults.at_cycle: these faults split the network"),
+])
+def test_faults_during_a_run_that_cannot_be_are_refused(spec, message):
+    with pytest.raises(FabricError) as error:
+        fabric.simulate({"topology": {"kind": "mesh", "dims": [4, 4]}, **spec}, progress=False)
+    assert message in str(error.value)

@@ -31,7 +31,7 @@ DEFAULTS = {
                "serdes_pj_per_bit": 5.0, "optics_pj_per_bit": 21.25, "endpoint_pj_per_bit": 0.000621875, "links": {}},
     "cost": {"switch": 0.0, "port": 0.0, "links": {}},
     "faults": {"links": [], "link_fraction": 0.0, "link_class": "", "seed": 1, "switches": [], "planes": [],
-               "degraded": []},
+               "degraded": [], "at_cycle": 0},
     "jobs": {},
 }
 PROBLEM = re.compile(r"^spec\.toml: (--set |--seed)?[a-z_]*(\.[a-z_]+)?(\[\d+\])?: \S")

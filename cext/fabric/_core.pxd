@@ -121,6 +121,12 @@ cdef class Core:
     cdef int16_t *dist_down
     cdef int32_t *port_far          # (n_ports) link port: the router at the far end, else -1
     cdef int8_t *port_up            # (n_ports) link port: 1 if its link goes up (up*/down*)
+    # the same tables for the network after a fault during the run (faults.at_cycle), taken by packets
+    # injected from then on (FLIT_AFTER_FAULT); the tables before it then order the routers alike
+    cdef int16_t *dist_any_after
+    cdef int16_t *dist_down_after
+    cdef int32_t *port_far_after
+    cdef int8_t *port_up_after
     cdef int32_t *ep_router         # (n_endpoints) the router of each endpoint
     cdef int df_p, df_a, df_h, df_g       # dragonfly (fabric/routing/min.py)
     cdef int ugal_threshold               # UGAL's bias towards the minimal path, flits
@@ -239,6 +245,10 @@ cdef class Core:
     # ---- faults: which endpoints the surviving network joins
     cdef bint faulty
     cdef int32_t *ep_comp           # (planes * n_endpoints) an endpoint's label in each plane (-1: cut off there)
+    cdef int32_t *ep_comp_after     # and after a fault during the run
+    cdef cycle_t fault_at           # the cycle of that fault, or -1
+    cdef uint8_t *port_failed       # (n_ports) 1 for a port of a link that fails then
+    cdef int64_t c_drained_flits, c_in_flight_at_fault, c_dropped_in_queue
 
 
 cdef inline RouterSetup *setup_of(Core self, int r) noexcept nogil:

@@ -63,7 +63,7 @@ from _routing_dragonfly cimport dragonfly_modes
 from _routing_table cimport table_modes
 from _router cimport router_step, router_cycle
 from _packets cimport grow_packets, eject
-from _sources cimport endpoint_create, endpoint_send, release_message, first_arrival
+from _sources cimport endpoint_create, endpoint_send, release_message, first_arrival, drop_cut_off_queued
 from _messages cimport heap_push, heap_pop
 from _statistics cimport (grow_histograms, grow_series, series_sample, stat_class_injected, flush_counts,
                           COUNTS_PERIOD, N_SR, N_SE, N_SF, N_SS, SE_ACCEPTED_FLITS, ep_stat)
@@ -389,6 +389,14 @@ cdef class Core:
         self.port_far = <int32_t *> a.data
         a = mem.copy("port_up", net.get("port_up", np.zeros(max(self.n_ports, 1), np.int8)), np.int8)
         self.port_up = <int8_t *> a.data
+        a = mem.copy("dist_any_after", net.get("dist_any_after", net.get("dist_any", one16)), np.int16)
+        self.dist_any_after = <int16_t *> a.data
+        a = mem.copy("dist_down_after", net.get("dist_down_after", net.get("dist_down", one16)), np.int16)
+        self.dist_down_after = <int16_t *> a.data
+        a = mem.copy("port_far_after", net.get("port_far_after", np.full(max(self.n_ports, 1), -1, np.int32)), np.int32)
+        self.port_far_after = <int32_t *> a.data
+        a = mem.copy("port_up_after", net.get("port_up_after", np.zeros(max(self.n_ports, 1), np.int8)), np.int8)
+        self.port_up_after = <int8_t *> a.data
         a = mem.copy("ep_router", ports.endpoint_router, np.int32); self.ep_router = <int32_t *> a.data
         if self.route_mode >> FAMILY_SHIFT == FAMILY_TABLE and net.get("dist_any") is None:
             raise ValueError("table routing needs dist_any")
@@ -574,7 +582,7 @@ cdef class Core:
             a = mem.full(f"va_cand{t}", MPV, np.uint64); wk.va_cand = <uint64_t *> a.data
             wk.mark_stamp = 0
             wk.va_more = 0
-            wk.flit_hops = wk.injected = wk.status = wk.n_eject = 0
+            wk.flit_hops = wk.injected = wk.status = wk.n_eject = wk.drained = 0
             # at most one flit leaves each injection buffer per cycle: one credit per slot (endpoint, plane)
             a = mem.full(f"ep_credit{t}", wk.cap * self.R, np.int32); wk.ep_credit = <int32_t *> a.data
             a = mem.full(f"ep_credit_n{t}", self.R, np.int32); wk.ep_credit_n = <int32_t *> a.data
@@ -708,6 +716,11 @@ cdef class Core:
         # faults: the endpoints the surviving network joins, plane by plane (traffic between others is dropped)
         self.faulty = "ep_component" in net
         a = mem.copy("ep_component", net.get("ep_component", np.zeros(1)), np.int32); self.ep_comp = <int32_t *> a.data
+        a = mem.copy("ep_component_after", net.get("ep_component_after", net.get("ep_component", np.zeros(1))),
+                     np.int32)
+        self.ep_comp_after = <int32_t *> a.data
+        self.fault_at = int(net.get("fault_at", -1))
+        a = mem.copy("port_failed", net.get("port_failed", np.zeros(1)), np.uint8); self.port_failed = <uint8_t *> a.data
         self.heap_n = 0
         self.c_msgs_left = self.n_msgs
         for i in range(self.n_msgs):
@@ -784,6 +797,9 @@ cdef class Core:
             "last_arrival": self.c_last_arrival,
             "dropped_packets": self.c_dropped_packets,
             "dropped_flits": self.c_dropped_flits,
+            "drained_flits": self.c_drained_flits,
+            "in_flight_at_fault": self.c_in_flight_at_fault,
+            "dropped_in_queue": self.c_dropped_in_queue,
         }
 
     def histograms(self):
@@ -1127,6 +1143,8 @@ cdef int step_routers(Core self) noexcept nogil:
             self.c_last_move = self.now
         self.c_flit_hops += w.flit_hops
         w.flit_hops = 0
+        self.c_drained_flits += w.drained
+        w.drained = 0
         self.c_injected_flits += w.injected
         self.c_source_flits -= w.injected
         if self.window_start <= self.now < self.window_end:
@@ -1253,6 +1271,10 @@ cdef int run_cycles(Core self, cycle_t until, bint stop_when_drained) noexcept n
     while self.now < until:
         if stop_when_drained and drained(self):
             return ST_DRAINED
+        if self.now == self.fault_at:       # the links and switches fail: new packets see what is left
+            self.ep_comp = self.ep_comp_after
+            self.c_in_flight_at_fault = self.c_injected_flits - self.c_delivered_flits
+            drop_cut_off_queued(self)
         while self.heap_n > 0 and self.heap_time[0] <= self.now:
             status = release_message(self, heap_pop(self))
             if status != ST_OK:

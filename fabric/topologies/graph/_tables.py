@@ -60,28 +60,34 @@ def updown_order(n: int, src, dst, root: int = 0) -> np.ndarray:
     return rank
 
 
+def _levels_from(n, src, dst, root):
+    """BFS levels from root (-1: not reached)."""
+    level = np.full(n, -1, np.int64)
+    level[root] = 0
+    frontier = np.array([root])
+    k = 0
+    while len(frontier):
+        k += 1
+        nxt = np.unique(dst[np.isin(src, frontier)])
+        nxt = nxt[level[nxt] < 0]
+        level[nxt] = k
+        frontier = nxt
+    return level
+
+
 def _bfs_levels(n, src, dst, root):
     """BFS levels from root; a router root cannot reach (faults split the network) takes its level from the
     lowest router of its own part, so each part is ordered from a root of its own."""
-    level = np.full(n, -1, np.int64)
-    while True:
-        level[root] = 0
-        frontier = np.array([root])
-        k = 0
-        while len(frontier):
-            k += 1
-            nxt = np.unique(dst[np.isin(src, frontier)])
-            nxt = nxt[level[nxt] < 0]
-            level[nxt] = k
-            frontier = nxt
-        left = np.flatnonzero(level < 0)
-        if not len(left):
-            return level
-        root = int(left[0])
+    level = _levels_from(n, src, dst, root)
+    while (level < 0).any():
+        part = _levels_from(n, src, dst, int(np.flatnonzero(level < 0)[0]))
+        level[part >= 0] = part[part >= 0]
+    return level
 
 
-def tables(net, algorithm: str, root: int = 0) -> dict:
-    """The core's arrays for table routing ("updown" or "ecmp") on ``net``."""
+def tables(net, algorithm: str, root: int = 0, rank=None) -> dict:
+    """The core's arrays for table routing ("updown" or "ecmp") on ``net``; up*/down* by the order `rank`
+    when given (each router's place: a fault during a run orders the network before and after alike)."""
     n = net.n_routers
     ports, src, dst = links(net)
     port_far = np.full(net.n_ports, -1, np.int32)
@@ -91,7 +97,8 @@ def tables(net, algorithm: str, root: int = 0) -> dict:
         dist_any = shortest(n, src, dst)
         dist_down = np.zeros((1, 1), np.int16)
     else:
-        rank = updown_order(n, src, dst, root)
+        if rank is None:
+            rank = updown_order(n, src, dst, root)
         up = rank[dst] < rank[src]
         port_up[ports] = up
         dist_down = shortest(n, src, dst, ~up)
