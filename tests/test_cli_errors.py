@@ -436,3 +436,23 @@ def test_hostile_chakra_traces_are_one_line_user_errors(runner, tmp_path, case):
     for command in ("validate", "run"):
         res = runner.invoke(app, [command, name])
         assert_user_error(res.exit_code, res.stdout, res.stderr, ["spec.toml: traffic.file: ", *expected])
+
+
+# Malformed BookSim configurations for `fabric import booksim` (tests/test_import.py has the rest)
+BAD_BOOKSIM = {
+    "unbalanced braces": ("injection_rate = {0.1,0.2;\n", "cfg line 1: syntax error near"),
+    "unknown topology": ("topology = hypercube;\n", "topology = hypercube: fabric imports mesh, torus, fattree"),
+    "a typo in a key": ("topology = mesh;\nrouting_funtion = dim_order;\n",
+                        "cfg line 2: routing_funtion: BookSim has no such field (did you mean 'routing_function'?)"),
+    "an integer for a decimal": ("internal_speedup = 2;\n", "internal_speedup: a float field, given '2'"),
+    "a missing file": (None, "cfg: No such file or directory"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_BOOKSIM)
+def test_malformed_booksim_configs_are_one_line_user_errors(runner, tmp_path, case):
+    text, expected = BAD_BOOKSIM[case]
+    if text is not None:
+        (tmp_path / "cfg").write_text(text)
+    res = runner.invoke(app, ["import", "booksim", str(tmp_path / "cfg")])
+    assert_user_error(res.exit_code, res.stdout, res.stderr, [expected])

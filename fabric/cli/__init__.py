@@ -403,6 +403,30 @@ def describe(spec: SpecArgument, sets: SetOption = None, unsets: UnsetOption = N
     _emit(None, text + "\n")
 
 
+import_app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                         rich_markup_mode=None, help="Print the fabric spec of another simulator's configuration.")
+app.add_typer(import_app, name="import")
+
+
+@import_app.command("booksim")
+@reports_errors
+def import_booksim(
+    config: Annotated[Path, typer.Argument(metavar="CONFIG", help="A BookSim 2 configuration file.")],
+    sets: Annotated[Optional[list[str]], typer.Option(
+        "--set", metavar="KEY=VALUE", help="Override one BookSim field after the file, as on BookSim's command "
+                                           "line (KEY=VALUE, BookSim's syntax). Repeatable.")] = None,
+    lenient: Annotated[bool, typer.Option(
+        "--lenient", help="List the fields fabric cannot honour as comments instead of refusing them.")] = False,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the spec here.")] = None,
+) -> None:
+    """Print the TOML spec of a BookSim 2 configuration: its topology, routing, router, traffic and
+    measurement, with BookSim's defaults for what it leaves out. A field fabric cannot honour is an error
+    that names it and says why."""
+    from ..importers.booksim import import_config
+
+    _emit(output, import_config(str(config), sets or (), lenient))
+
+
 def main() -> None:
     """Console-script entry point (``fabric``, ``python -m fabric``)."""
     app(prog_name="fabric")
