@@ -245,6 +245,8 @@ def link_settings(net, link: dict):
 
     latency = net.port_latency.astype(np.int32)
     cycles_per_flit = np.full(net.n_ports, link["cycles_per_flit"], np.int16)
+    if net.port_cpf is not None:        # a graph file's own bandwidths, under [link.classes]
+        cycles_per_flit = np.where(net.port_cpf > 0, net.port_cpf, cycles_per_flit).astype(np.int16)
     for name, settings in link["classes"].items():
         if name not in net.link_classes:
             raise FabricError(f"link.classes.{name}: a {net.kind} has no link class {name!r} "

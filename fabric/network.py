@@ -55,6 +55,7 @@ class Network:
     endpoint_planes: np.ndarray | None = None     # (n_endpoints, planes): each endpoint's port per plane
     router_class: np.ndarray | None = None
     router_classes: tuple = ("router",)
+    port_cpf: np.ndarray | None = None            # (n_ports,) a link's own cycles per flit from its file (0: none)
 
     def __post_init__(self):
         if self.port_class is None:
@@ -146,11 +147,12 @@ class Ports:
 
 
 def graph_network(n_routers: int, edges, class_names, concentration, latency: int, kind: str = "graph",
-                  info=None, **extra) -> Network:
+                  info=None, edge_latency=None, edge_cpf=None, **extra) -> Network:
     """Routers joined by ``edges`` ((a, b, class name), ...), each edge a link each way.
 
     Router r's ports: one per edge end at r, in edge order, then its endpoint ports: ``concentration``
-    of them (an int, or one count per router). Endpoints are numbered router by router.
+    of them (an int, or one count per router). Endpoints are numbered router by router. ``edge_latency``
+    and ``edge_cpf`` (one per edge, 0: the default) give an edge's own latency and cycles per flit.
     """
     a = np.array([e[0] for e in edges], np.int64)
     b = np.array([e[1] for e in edges], np.int64)
@@ -176,8 +178,17 @@ def graph_network(n_routers: int, edges, class_names, concentration, latency: in
     first = np.concatenate(([0], np.cumsum(endpoints)))
     endpoint_port = indptr[router] + degree[router] + np.arange(len(router)) - first[router]
     arrays.attach(endpoint_port)
-    return arrays.network(kind, indptr, endpoint_port, {"edges": m, **(info or {})},
-                          link_classes=tuple(class_names), **extra)
+    net = arrays.network(kind, indptr, endpoint_port, {"edges": m, **(info or {})},
+                         link_classes=tuple(class_names), **extra)
+    if edge_latency is not None and np.any(edge_latency):
+        own = np.asarray(edge_latency, np.int64)
+        for ports in (port[:m], port[m:]):
+            net.port_latency[ports] = np.where(own > 0, own, net.port_latency[ports])
+    if edge_cpf is not None and np.any(np.asarray(edge_cpf) > 0):
+        cpf = np.zeros(int(indptr[-1]), np.int16)
+        cpf[port[:m]] = cpf[port[m:]] = np.asarray(edge_cpf, np.int16)
+        object.__setattr__(net, "port_cpf", cpf)
+    return net
 
 
 def edges_of(net: Network):

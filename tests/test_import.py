@@ -78,7 +78,7 @@ def test_booksims_syntax(tmp_path):
     ("num_vc = 2;", "cfg line 1: num_vc: BookSim has no such field (did you mean 'num_vcs'?)"),
     ("topology = mesh\nk = 4;", "cfg line 1: syntax error near 'topology = mesh k' (each statement is key = value;)"),
     ("injection_rate = {0.1,0.2;", "syntax error near 'injection_rate = { 0.1' (unbalanced braces)"),
-    ("topology = ring;", "topology = ring: fabric imports mesh, torus, fattree and dragonflynew (not ring)"),
+    ("topology = ring;", "topology = ring: fabric imports mesh, torus, fattree, dragonflynew and anynet (not ring)"),
     ("topology = mesh; routing_function = min_adapt;", "routing_function = min_adapt: fabric has no min_adapt on a mesh"),
     ("topology = mesh; routing_function = dor; speculative = 1;", "speculative = 1: fabric has no speculative"),
 ])
@@ -102,10 +102,10 @@ EXAMPLE_VERDICTS = {
     "mesh88_lat": "wait_for_tail_credit = 1: fabric frees an output VC when the tail leaves",
     "fattree_config": "hold_switch_for_packet = 1: fabric allocates the switch flit by flit",
     "dragonflyconfig": "credit_delay = 2: fabric's credits take the link's latency",
-    "flatflyconfig": "topology = flatfly: fabric imports mesh, torus, fattree and dragonflynew",
-    "cmeshconfig": "topology = cmesh: fabric imports mesh, torus, fattree and dragonflynew",
-    "singleconfig": "topology = fly: fabric imports mesh, torus, fattree and dragonflynew",
-    "anynet_config": "topology = anynet: fabric imports mesh, torus, fattree and dragonflynew",
+    "flatflyconfig": "topology = flatfly: fabric imports mesh, torus, fattree, dragonflynew and anynet",
+    "cmeshconfig": "topology = cmesh: fabric imports mesh, torus, fattree, dragonflynew and anynet",
+    "singleconfig": "topology = fly: fabric imports mesh, torus, fattree, dragonflynew and anynet",
+    "anynet_config": "routing_function = min: BookSim's anynet routes each pair over one fixed shortest path",
 }
 
 
@@ -135,3 +135,15 @@ def test_the_command_line(tmp_path):
     res = runner.invoke(app, ["import", "booksim", write(tmp_path, "num_vc = 2;")])
     assert res.exit_code == 1 and res.stdout == ""
     assert res.stderr.count("\n") == 1 and res.stderr.startswith("error: cfg line 1: num_vc: BookSim has no such")
+
+
+def test_anynet_imports_leniently_with_its_file_and_runs():
+    """BookSim's anynet example: its file read as a graph (3 routers of 3 nodes each); only its routing has no
+    exact counterpart, so --lenient maps it to ecmp and says so."""
+    text = import_config(str(EXAMPLES / "anynet_config"), lenient=True)
+    assert "# not honoured: routing_function = min: BookSim's anynet routes each pair over one fixed" in text
+    spec = tomllib.loads(text)
+    assert spec["topology"]["file"] == str(EXAMPLES / "anynet_file") and spec["routing"]["algorithm"] == "ecmp"
+    r = fabric.simulate(fabric.spec.resolve_with(spec, ["sim.warmup_cycles=300", "sim.measure_cycles=600"]),
+                        progress=False).to_dict()
+    assert r["status"] == "ok" and r["topology"]["endpoints"] == 9

@@ -390,7 +390,10 @@ def validate(spec: SpecArgument, sets: SetOption = None, unsets: UnsetOption = N
 
 @app.command()
 @reports_errors
-def describe(spec: SpecArgument, sets: SetOption = None, unsets: UnsetOption = None) -> None:
+def describe(spec: SpecArgument, sets: SetOption = None, unsets: UnsetOption = None,
+             graph: Annotated[Optional[Path], typer.Option(
+                 "--graph", metavar="FILE", help="Also write the network as a graph: FILE.graphml (NetworkX, "
+                                                 "yEd) or FILE.dot (Graphviz).")] = None) -> None:
     """Print SPEC's network as JSON: routers, endpoints, links, radix histogram, diameter, mean minimal
     hops, bisection links and the uniform-traffic saturation bound. Builds the network; simulates nothing."""
     import json
@@ -400,6 +403,10 @@ def describe(spec: SpecArgument, sets: SetOption = None, unsets: UnsetOption = N
 
     with _naming(spec):
         text = json.dumps(describe_network(resolved), indent=1)
+        if graph is not None:
+            from ..graph_files import write
+
+            write(resolved, str(graph))
     _emit(None, text + "\n")
 
 

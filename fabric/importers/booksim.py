@@ -157,8 +157,9 @@ IGNORED = {"print_activity", "print_csv_results", "deadlock_warn_timeout", "view
            "use_noc_latency", "x", "y", "xr", "yr", "in_ports", "out_ports"}
 
 
-def to_spec(config: dict) -> tuple[dict, list]:
-    """(the fabric spec, and the reasons of the fields it could not honour); each problem a line."""
+def to_spec(config: dict, base: str = ".") -> tuple[dict, list]:
+    """(the fabric spec, and the reasons of the fields it could not honour); each problem a line. `base`:
+    the folder files named in the configuration are found in (anynet's network_file)."""
     problems = []
 
     def cannot(field, why):
@@ -176,13 +177,19 @@ def to_spec(config: dict) -> tuple[dict, list]:
     elif topology == "fattree":
         spec["topology"] = {"kind": "fat_tree", "k": k, "n": n}
         spec["link"]["latency"] = 1
+    elif topology == "anynet":
+        network_file = value(config, "network_file", "str")
+        if not network_file:
+            cannot("network_file", "anynet needs its file")
+        spec["topology"] = {"kind": "graph", "file": os.path.abspath(os.path.join(base, network_file))}
+        spec["link"]["latency"] = 1
     elif topology == "dragonflynew":
         if n != 1:
             cannot("n", "fabric's dragonfly is BookSim's with n = 1 (groups of 2k routers)")
         spec["topology"] = {"kind": "dragonfly", "p": k, "a": 2 * k, "h": k, "global_latency": 100}
         spec["link"]["latency"] = 10            # BookSim's dragonflynew: local channels 10 cycles, global 100
     else:
-        problems.append(f"topology = {topology}: fabric imports mesh, torus, fattree and dragonflynew "
+        problems.append(f"topology = {topology}: fabric imports mesh, torus, fattree, dragonflynew and anynet "
                         f"(not {topology})")
     routing = value(config, "routing_function", "str")
     routing_base = re.sub(r"_(mesh|torus|fattree|dragonflynew|ni)$", "", routing)
@@ -191,6 +198,10 @@ def to_spec(config: dict) -> tuple[dict, list]:
         spec["routing"]["algorithm"] = algorithm
         if topology == "torus":
             spec["routing"]["torus_tie"] = "random"
+    elif topology == "anynet":
+        spec["routing"]["algorithm"] = "ecmp"
+        cannot("routing_function", "BookSim's anynet routes each pair over one fixed shortest path (min_anynet); "
+                                   "fabric's ecmp spreads packets over every shortest path (taken with --lenient)")
     elif topology in ("mesh", "torus", "fattree", "dragonflynew"):
         known = ", ".join(r for t, r in ROUTINGS if t == topology)
         cannot("routing_function", f"fabric has no {routing} on a {topology} (it maps: {known})")
@@ -248,7 +259,7 @@ def to_spec(config: dict) -> tuple[dict, list]:
     s["warmup_cycles"] = value(config, "warmup_periods", "int") * period
     s["measure_cycles"] = value(config, "max_samples", "int") * period
     # every other field set in the file: fine at the value fabric's model has, or without effect
-    mapped = {"topology", "k", "n", "c", "routing_function", "num_vcs", "vc_buf_size", "routing_delay",
+    mapped = {"topology", "k", "n", "c", "routing_function", "network_file", "num_vcs", "vc_buf_size", "routing_delay",
               "vc_alloc_delay", "sw_alloc_delay", "st_final_delay", "internal_speedup", "output_buffer_size",
               "vc_allocator", "sw_allocator", "traffic", "packet_size", "injection_rate",
               "injection_rate_uses_flits", "sample_period", "warmup_periods", "seed"}
@@ -273,7 +284,7 @@ def import_config(path: str, overrides=(), lenient: bool = False) -> str:
     """The TOML spec of a BookSim configuration file (with its overrides). FabricError naming the first
     field fabric cannot honour, unless lenient (then each is a comment at the top of the spec)."""
     config = read(path, overrides)
-    spec, problems = to_spec(config)
+    spec, problems = to_spec(config, os.path.dirname(os.path.abspath(path)))
     if problems and not lenient:
         raise FabricError(f"{os.path.basename(path)}: {problems[0]}"
                           + (f" (and {len(problems) - 1} more; --lenient lists them)" if len(problems) > 1 else ""))
