@@ -78,7 +78,7 @@ def test_booksims_syntax(tmp_path):
     ("num_vc = 2;", "cfg line 1: num_vc: BookSim has no such field (did you mean 'num_vcs'?)"),
     ("topology = mesh\nk = 4;", "cfg line 1: syntax error near 'topology = mesh k' (each statement is key = value;)"),
     ("injection_rate = {0.1,0.2;", "syntax error near 'injection_rate = { 0.1' (unbalanced braces)"),
-    ("topology = ring;", "topology = ring: fabric imports mesh, torus, fattree, dragonflynew and anynet (not ring)"),
+    ("topology = ring;", "topology = ring: fabric imports mesh, torus, fattree, flatfly, dragonflynew and anynet (not ring)"),
     ("topology = mesh; routing_function = min_adapt;", "routing_function = min_adapt: fabric has no min_adapt on a mesh"),
     ("topology = mesh; routing_function = dor; speculative = 1;", "speculative = 1: fabric has no speculative"),
 ])
@@ -102,9 +102,9 @@ EXAMPLE_VERDICTS = {
     "mesh88_lat": "wait_for_tail_credit = 1: fabric frees an output VC when the tail leaves",
     "fattree_config": "hold_switch_for_packet = 1: fabric allocates the switch flit by flit",
     "dragonflyconfig": "credit_delay = 2: fabric's credits take the link's latency",
-    "flatflyconfig": "topology = flatfly: fabric imports mesh, torus, fattree, dragonflynew and anynet",
-    "cmeshconfig": "topology = cmesh: fabric imports mesh, torus, fattree, dragonflynew and anynet",
-    "singleconfig": "topology = fly: fabric imports mesh, torus, fattree, dragonflynew and anynet",
+    "flatflyconfig": "c = 4: BookSim's flatfly numbers its nodes by xr x yr blocks of the chip",
+    "cmeshconfig": "topology = cmesh: fabric imports mesh, torus, fattree, flatfly, dragonflynew and",
+    "singleconfig": "topology = fly: fabric imports mesh, torus, fattree, flatfly, dragonflynew and",
     "anynet_config": "routing_function = min: BookSim's anynet routes each pair over one fixed shortest path",
 }
 
@@ -147,3 +147,38 @@ def test_anynet_imports_leniently_with_its_file_and_runs():
     r = fabric.simulate(fabric.spec.resolve_with(spec, ["sim.warmup_cycles=300", "sim.measure_cycles=600"]),
                         progress=False).to_dict()
     assert r["status"] == "ok" and r["topology"]["endpoints"] == 9
+
+
+def test_a_flattened_butterfly_of_one_node_a_router_is_a_hyperx(tmp_path):
+    """BookSim's flatfly with c = 1: a k x k grid of routers joined along rows and columns, routed by the lowest
+    differing dimension first (flatfly_outport): fabric's 2-D hyperx with dimension order."""
+    cfg = write(tmp_path, "topology = flatfly; k = 4; n = 2; c = 1; x = 4; y = 4; xr = 1; yr = 1;\n"
+                          "routing_function = ran_min; num_vcs = 4; injection_rate = 0.1;")
+    spec = tomllib.loads(import_config(cfg))
+    assert spec["topology"] == {"kind": "hyperx", "dims": [4, 4], "concentration": 1}
+    assert spec["routing"]["algorithm"] == "dor"
+    ours = fabric.spec.resolve_with(spec, ["sim.warmup_cycles=300", "sim.measure_cycles=1000"])
+    hand = fabric.spec.resolve_with({"topology": {"kind": "hyperx", "dims": [4, 4]}, "router": {"vcs": 4},
+                                     "traffic": {"injection_rate": 0.1}, "sim": {"seed": 0}},
+                                    ["sim.warmup_cycles=300", "sim.measure_cycles=1000"])
+    a, b = fabric.simulate(ours, progress=False).to_dict(), fabric.simulate(hand, progress=False).to_dict()
+    a.pop("timing"), b.pop("timing"), a.pop("spec"), b.pop("spec")
+    assert a == b
+
+
+def test_booksims_on_off_source_maps_to_fabrics(tmp_path):
+    """BookSim derives the missing one of burst_alpha, burst_beta and burst_r1 from the rate in packets; fabric's
+    on_off is the same two-state source set by its mean rate, ON rate and mean ON time (1 / beta)."""
+    cfg = write(tmp_path, "topology = mesh; routing_function = dor; injection_process = on_off; packet_size = 2;\n"
+                          "injection_rate = 0.1; burst_alpha = 0.1; burst_beta = 0.4; burst_r1 = -1.0;")
+    spec, problems = to_spec(read(cfg))
+    assert problems == []
+    t = spec["traffic"]
+    # r1 = 0.1 x (0.1 + 0.4) / 0.1 = 0.5 packets a cycle when ON: a flit a cycle; mean 0.2 flits a cycle
+    assert (t["process"], t["burst_length"], t["peak_rate"], t["injection_rate"]) == ("on_off", 2.5, 1.0, 0.2)
+    r = fabric.simulate(fabric.spec.resolve_with(spec, ["sim.warmup_cycles=1000", "sim.measure_cycles=6000"]),
+                        progress=False).to_dict()
+    assert r["throughput"]["accepted"] == pytest.approx(0.2, rel=0.08)
+    with pytest.raises(FabricError, match="takes exactly two of burst_alpha, burst_beta and burst_r1"):
+        import_config(write(tmp_path, "topology = mesh; routing_function = dor; injection_process = on_off;"
+                                      "burst_r1 = 0.5;"))

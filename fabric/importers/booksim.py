@@ -116,11 +116,20 @@ def value(config: dict, field: str, kind: str | None = None):
 
 # --------------------------------------------------------------------------------------------- mapping
 
+def _flatfly_node(dest: int, x: int, xr: int, yr: int, c: int) -> int:
+    """BookSim's flatfly_transformation: where node `dest` sits, as router * c + index."""
+    horizontal, horizontal_rem = divmod(dest % (x * xr), xr)
+    vertical, vertical_rem = divmod(dest // (x * xr), yr)
+    return (vertical * x + horizontal) * c + xr * vertical_rem + horizontal_rem
+
+
 ROUTINGS = {      # (BookSim topology, routing_function) -> fabric routing.algorithm
     ("mesh", "dim_order"): "dor", ("mesh", "dor"): "dor", ("mesh", "romm"): "romm",
     ("torus", "dim_order"): "dor", ("torus", "dor"): "dor",
     ("fattree", "nca"): "nca", ("fattree", "anca"): "anca",
     ("dragonflynew", "min"): "min", ("dragonflynew", "ugal"): "ugal",
+    # flatfly's ran_min: the lowest dimension whose coordinate differs first (flatfly_outport), dimension order
+    ("flatfly", "ran_min"): "dor",
 }
 TRAFFIC = {"uniform": "uniform", "transpose": "transpose", "bitcomp": "bit_complement", "bitrev": "bit_reverse",
            "shuffle": "shuffle", "tornado": "tornado", "neighbor": "neighbor", "randperm": "random_permutation"}
@@ -143,7 +152,6 @@ FIXED = {
     "sim_count": (1, "a fabric run is one simulation"),
     "use_read_write": (0, "fabric has no read/write (request-reply) traffic in BookSim's form"),
     "link_failures": (0, "use [faults] (link_fraction, seed)"),
-    "injection_process": ("bernoulli", "only bernoulli is mapped (fabric's on_off is parameterised differently)"),
     "sim_type": ("latency", "fabric measures a fixed window (use traffic.injection_rate 1.0 for throughput)"),
     "classes": (1, "fabric's traffic classes are [traffic.classes]"),
 }
@@ -154,7 +162,10 @@ IGNORED = {"print_activity", "print_csv_results", "deadlock_warn_timeout", "view
            "power_output_file", "tech_file", "dsent_router_config", "dsent_link_config", "latency_thres",
            "warmup_thres", "acc_warmup_thres", "stopping_thres", "acc_stopping_thres", "max_samples",
            "alloc_iters", "print_vc_stats", "channel_width", "batch_size", "batch_count", "max_outstanding_requests",
-           "use_noc_latency", "x", "y", "xr", "yr", "in_ports", "out_ports"}
+           "use_noc_latency", "x", "y", "xr", "yr", "in_ports", "out_ports",
+           # read/write traffic's VC ranges and sizes (use_read_write, which fabric refuses, is what uses them)
+           *(f"{kind}_{part}" for kind in ("read_request", "write_request", "read_reply", "write_reply")
+             for part in ("begin_vc", "end_vc", "size"))}
 
 
 def to_spec(config: dict, base: str = ".") -> tuple[dict, list]:
@@ -177,6 +188,24 @@ def to_spec(config: dict, base: str = ".") -> tuple[dict, list]:
     elif topology == "fattree":
         spec["topology"] = {"kind": "fat_tree", "k": k, "n": n}
         spec["link"]["latency"] = 1
+    elif topology == "flatfly":
+        # BookSim's on-chip flattened butterfly (flatfly_onchip.cpp): a k x k grid of routers, each joined to
+        # every router of its row and column, c nodes each: fabric's 2-D hyperx
+        x, y, xr, yr = (value(config, f, "int") for f in ("x", "y", "xr", "yr"))
+        if n != 2:
+            cannot("n", "BookSim's flatfly is 2-D (fabric's hyperx takes any number of dimensions)")
+        if (x, y) != (k, k):
+            cannot("x", f"BookSim's flatfly needs x = y = k ({k}) routers a side")
+        if c != xr * yr:
+            cannot("c", f"BookSim's flatfly needs c = xr x yr ({xr} x {yr})")
+        elif c > 1 and any(_flatfly_node(d, x, xr, yr, c) != d for d in range(k * k * c)):
+            cannot("c", "BookSim's flatfly numbers its nodes by xr x yr blocks of the chip (flatfly_transformation); "
+                        "fabric's hyperx numbers them router by router")
+        spec["topology"] = {"kind": "hyperx", "dims": [k, k], "concentration": c}
+        spec["link"]["latency"] = 1
+        if noc and c > 1:
+            cannot("use_noc_latency", "BookSim's flatfly then lengthens a node's channels by its distance from the "
+                                      "router; fabric's endpoint channels take one cycle")
     elif topology == "anynet":
         network_file = value(config, "network_file", "str")
         if not network_file:
@@ -189,20 +218,38 @@ def to_spec(config: dict, base: str = ".") -> tuple[dict, list]:
         spec["topology"] = {"kind": "dragonfly", "p": k, "a": 2 * k, "h": k, "global_latency": 100}
         spec["link"]["latency"] = 10            # BookSim's dragonflynew: local channels 10 cycles, global 100
     else:
-        problems.append(f"topology = {topology}: fabric imports mesh, torus, fattree, dragonflynew and anynet "
-                        f"(not {topology})")
+        problems.append(f"topology = {topology}: fabric imports mesh, torus, fattree, flatfly, dragonflynew and "
+                        f"anynet (not {topology})")
     routing = value(config, "routing_function", "str")
-    routing_base = re.sub(r"_(mesh|torus|fattree|dragonflynew|ni)$", "", routing)
+    routing_base = re.sub(r"_(mesh|torus|fattree|dragonflynew|flatfly|ni)$", "", routing)
     algorithm = ROUTINGS.get((topology, routing_base))
     if algorithm:
         spec["routing"]["algorithm"] = algorithm
         if topology == "torus":
             spec["routing"]["torus_tie"] = "random"
+    elif topology == "flatfly":
+        # BookSim's on-chip flattened butterfly (flatfly_onchip.cpp): a k x k grid of routers, each joined to
+        # every router of its row and column, c nodes each: fabric's 2-D hyperx
+        x, y, xr, yr = (value(config, f, "int") for f in ("x", "y", "xr", "yr"))
+        if n != 2:
+            cannot("n", "BookSim's flatfly is 2-D (fabric's hyperx takes any number of dimensions)")
+        if (x, y) != (k, k):
+            cannot("x", f"BookSim's flatfly needs x = y = k ({k}) routers a side")
+        if c != xr * yr:
+            cannot("c", f"BookSim's flatfly needs c = xr x yr ({xr} x {yr})")
+        elif c > 1 and any(_flatfly_node(d, x, xr, yr, c) != d for d in range(k * k * c)):
+            cannot("c", "BookSim's flatfly numbers its nodes by xr x yr blocks of the chip (flatfly_transformation); "
+                        "fabric's hyperx numbers them router by router")
+        spec["topology"] = {"kind": "hyperx", "dims": [k, k], "concentration": c}
+        spec["link"]["latency"] = 1
+        if noc and c > 1:
+            cannot("use_noc_latency", "BookSim's flatfly then lengthens a node's channels by its distance from the "
+                                      "router; fabric's endpoint channels take one cycle")
     elif topology == "anynet":
         spec["routing"]["algorithm"] = "ecmp"
         cannot("routing_function", "BookSim's anynet routes each pair over one fixed shortest path (min_anynet); "
                                    "fabric's ecmp spreads packets over every shortest path (taken with --lenient)")
-    elif topology in ("mesh", "torus", "fattree", "dragonflynew"):
+    elif topology in ("mesh", "torus", "fattree", "dragonflynew", "flatfly"):
         known = ", ".join(r for t, r in ROUTINGS if t == topology)
         cannot("routing_function", f"fabric has no {routing} on a {topology} (it maps: {known})")
     r = spec["router"]
@@ -234,6 +281,8 @@ def to_spec(config: dict, base: str = ".") -> tuple[dict, list]:
     # traffic
     t = spec["traffic"]
     pattern = value(config, "traffic", "str")
+    if value(config, "injection_process", "str") not in ("bernoulli", "on_off"):
+        cannot("injection_process", "fabric maps bernoulli and on_off")
     if pattern in TRAFFIC:
         t["pattern"] = TRAFFIC[pattern]
     else:
@@ -248,6 +297,30 @@ def to_spec(config: dict, base: str = ".") -> tuple[dict, list]:
     for field in ("packet_size", "injection_rate"):
         if config.get(field, ("",))[0] == "str":
             cannot(field, "per-class lists ({...}) are not mapped: give one value")
+    process = value(config, "injection_process", "str")
+    if process == "on_off":
+        # BookSim's (injection.cpp): two of burst_alpha, burst_beta and burst_r1 given (the third < 0), the
+        # third from the rate in packets; fabric's on_off is the same Markov source, set by its mean rate,
+        # its rate when ON (peak_rate) and its mean ON time (burst_length = 1 / beta)
+        alpha, beta, r1 = (value(config, f, "float") for f in ("burst_alpha", "burst_beta", "burst_r1"))
+        packets = t["injection_rate"] / size
+        if sum(x < 0 for x in (alpha, beta, r1)) != 1:
+            cannot("injection_process", "BookSim's on_off takes exactly two of burst_alpha, burst_beta and "
+                                        "burst_r1 (the third < 0); it would stop here too")
+        elif packets <= 0:
+            cannot("injection_rate", "on_off needs a rate above 0")
+        else:
+            if alpha < 0:
+                alpha = beta * packets / (r1 - packets)
+            elif beta < 0:
+                beta = alpha * (r1 - packets) / packets
+            else:
+                r1 = packets * (alpha + beta) / alpha
+            if not (0 < beta <= 1 and 0 < alpha <= 1 and packets < r1 <= 1 and r1 * size <= 1):
+                cannot("injection_process", f"on_off with alpha {alpha:g}, beta {beta:g}, r1 {r1:g}: fabric's ON "
+                                            f"rate is at most a flit a cycle and above the mean")
+            else:
+                t.update(process="on_off", burst_length=1 / beta, peak_rate=r1 * size)
     # simulation windows: BookSim warms up for warmup_periods sample periods, then measures up to
     # max_samples of them (fabric measures all of them: it has no convergence test)
     period = value(config, "sample_period", "int")
@@ -262,7 +335,8 @@ def to_spec(config: dict, base: str = ".") -> tuple[dict, list]:
     mapped = {"topology", "k", "n", "c", "routing_function", "network_file", "num_vcs", "vc_buf_size", "routing_delay",
               "vc_alloc_delay", "sw_alloc_delay", "st_final_delay", "internal_speedup", "output_buffer_size",
               "vc_allocator", "sw_allocator", "traffic", "packet_size", "injection_rate",
-              "injection_rate_uses_flits", "sample_period", "warmup_periods", "seed"}
+              "injection_rate_uses_flits", "sample_period", "warmup_periods", "seed", "injection_process",
+              "burst_alpha", "burst_beta", "burst_r1"}
     for field, (kind, given) in config.items():
         if field in mapped or field in IGNORED:
             continue
