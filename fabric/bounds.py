@@ -28,7 +28,7 @@ import numpy as np
 
 from .constants import DEST_MODES, PLANE_POLICIES
 from .description import channel_loads  # noqa: F401 (tests and callers import it from here)
-from .network import PORT_ENDPOINT, PORT_LINK
+from .network import PORT_LINK
 
 THROUGHPUT_ALLOWANCE = 0.03     # accepted may pass Θ* by this share: flits queued before the window
 

@@ -59,27 +59,39 @@ def _level_links(net, name: str, ports: np.ndarray) -> np.ndarray:
 def apply(net, faults: dict):
     """The network with the faults applied (a new Network; `net` is left as it was), its ``info["faults"]``
     describing them; FabricError for a fault that names nothing, or that leaves no two endpoints joined."""
+    dead_switches = _failed_switches(net, faults)
+    dead = _failed_ports(net, faults, dead_switches)
     kind = net.port_kind.copy()
-    owner = net.port_router
-    dead_links = set()
-    for i, (a, b) in enumerate(faults["links"]):
-        for p in link_ports(net, a, b, f"faults.links[{i}]"):
-            dead_links.add(int(p))
-    links = np.flatnonzero(kind == PORT_LINK)
-    if faults["link_fraction"] > 0:
-        pool = links[links < net.port_peer[links]]             # each link once, by its lower port
-        if faults["link_class"]:
-            pool = _level_links(net, faults["link_class"], pool)
-        count = int(round(faults["link_fraction"] * len(pool)))
-        drawn = np.random.default_rng(faults["seed"]).permutation(len(pool))[:count]
-        for p in pool[np.sort(drawn)]:
-            dead_links.update((int(p), int(net.port_peer[p])))
-    dead_switches = set()
+    kind[dead] = PORT_NONE
+    switch_ports = np.isin(net.port_router, np.asarray(sorted(dead_switches), np.int64))
+    info = dict(net.info)
+    info["faults"] = {"dead_ports": dead, "dead_endpoint_ports": np.flatnonzero(switch_ports & (kind == PORT_ENDPOINT)),
+                      "dead_switches": sorted(dead_switches), "failed_links": len(dead) // 2,
+                      **_degraded(net, faults, kind)}
+    out = dataclasses.replace(net, port_kind=kind, info=info)
+    info["faults"]["components"] = components = endpoint_components(out)
+    if not _any_pair_joined(components):
+        raise FabricError("faults: no two endpoints are joined any more: the faults disconnect everything")
+    if not faults["at_cycle"]:
+        return out
+    # a fault during the run: the run starts on the whole network, which knows what comes
+    if faults["degraded"]:
+        raise FabricError("faults.degraded: a degraded link works so from the start; at_cycle is when links, "
+                          "switches and planes fail (leave degraded out, or at_cycle at 0)")
+    whole = dict(net.info)
+    whole["faults"] = {**info["faults"], "at_cycle": faults["at_cycle"], "after": out,
+                       "components_before": endpoint_components(net)}
+    return dataclasses.replace(net, info=whole)
+
+
+def _failed_switches(net, faults: dict) -> set:
+    """The routers of faults.switches and of faults.planes."""
+    dead = set()
     for r in faults["switches"]:
         if r >= net.n_routers:
             raise FabricError(f"faults.switches: router {r} does not exist (the network has routers 0 to "
                               f"{net.n_routers - 1})")
-        dead_switches.add(int(r))
+        dead.add(int(r))
     if faults["planes"]:
         if net.planes == 1:
             raise FabricError(f"faults.planes: this {net.kind} has one plane (a clos with topology.planes has more)")
@@ -87,48 +99,48 @@ def apply(net, faults: dict):
         for q in faults["planes"]:
             if q >= net.planes:
                 raise FabricError(f"faults.planes: plane {q} does not exist (planes 0 to {net.planes - 1})")
-            dead_switches.update(np.flatnonzero(plane == q).tolist())
+            dead.update(np.flatnonzero(plane == q).tolist())
+    return dead
+
+
+def _failed_ports(net, faults: dict, dead_switches: set) -> np.ndarray:
+    """Both ports of every failed link: those listed, those drawn (link_fraction), those of failed switches."""
+    dead = set()
+    for i, (a, b) in enumerate(faults["links"]):
+        dead.update(int(p) for p in link_ports(net, a, b, f"faults.links[{i}]"))
+    links = np.flatnonzero(net.port_kind == PORT_LINK)
+    if faults["link_fraction"] > 0:
+        pool = links[links < net.port_peer[links]]             # each link once, by its lower port
+        if faults["link_class"]:
+            pool = _level_links(net, faults["link_class"], pool)
+        count = int(round(faults["link_fraction"] * len(pool)))
+        drawn = np.random.default_rng(faults["seed"]).permutation(len(pool))[:count]
+        for p in pool[np.sort(drawn)]:
+            dead.update((int(p), int(net.port_peer[p])))
     for r in dead_switches:
         ports = np.arange(net.port_indptr[r], net.port_indptr[r + 1])
-        for p in ports[kind[ports] == PORT_LINK]:
-            dead_links.update((int(p), int(net.port_peer[p])))
-    dead = np.asarray(sorted(dead_links), np.int64)
-    kind[dead] = PORT_NONE
-    switch_ports = np.isin(owner, np.asarray(sorted(dead_switches), np.int64))
-    dead_endpoint_ports = np.flatnonzero(switch_ports & (kind == PORT_ENDPOINT))
-    degraded, d_ports, d_cycles, d_latency = [], [], [], []
+        for p in ports[net.port_kind[ports] == PORT_LINK]:
+            dead.update((int(p), int(net.port_peer[p])))
+    return np.asarray(sorted(dead), np.int64)
+
+
+def _degraded(net, faults: dict, kind) -> dict:
+    """faults.degraded: each link's ports, cycles per flit and latency (for build.link_settings)."""
+    listed, ports_of, cycles, latencies = [], [], [], []
     for i, d in enumerate(faults["degraded"]):
         ports = link_ports(net, *d["link"], f"faults.degraded[{i}].link")
         if (kind[ports] != PORT_LINK).any():
             raise FabricError(f"faults.degraded[{i}].link: routers {d['link'][0]} and {d['link'][1]}'s link has "
                               f"failed (faults.links, link_fraction, switches or planes)")
-        latency = d["latency"] or net.port_latency[ports]
-        d_ports.append(ports)
-        d_cycles.append(np.full(len(ports), d["cycles_per_flit"]))
-        d_latency.append(np.broadcast_to(latency, (len(ports),)))
-        degraded.append({"link": list(d["link"]), "cycles_per_flit": d["cycles_per_flit"],
-                         "latency": int(np.broadcast_to(latency, (len(ports),))[0])})
-    info = dict(net.info)
-    info["faults"] = {"dead_ports": dead, "dead_endpoint_ports": dead_endpoint_ports,
-                      "dead_switches": sorted(dead_switches), "failed_links": len(dead) // 2, "degraded": degraded,
-                      "degraded_ports": np.concatenate(d_ports) if d_ports else np.zeros(0, np.int64),
-                      "degraded_cycles": np.concatenate(d_cycles) if d_cycles else np.zeros(0, np.int64),
-                      "degraded_latency": np.concatenate(d_latency) if d_latency else np.zeros(0, np.int64)}
-    out = dataclasses.replace(net, port_kind=kind, info=info)
-    components = endpoint_components(out)
-    info["faults"]["components"] = components
-    if not _any_pair_joined(components):
-        raise FabricError("faults: no two endpoints are joined any more: the faults disconnect everything")
-    if faults["at_cycle"]:
-        # a fault during the run: the run starts on the whole network, which knows what comes
-        if faults["degraded"]:
-            raise FabricError("faults.degraded: a degraded link works so from the start; at_cycle is when links, "
-                              "switches and planes fail (leave degraded out, or at_cycle at 0)")
-        whole = dict(net.info)
-        whole["faults"] = {**info["faults"], "at_cycle": faults["at_cycle"], "after": out,
-                           "components_before": endpoint_components(net)}
-        return dataclasses.replace(net, info=whole)
-    return out
+        latency = np.broadcast_to(d["latency"] or net.port_latency[ports], (len(ports),))
+        ports_of.append(ports)
+        cycles.append(np.full(len(ports), d["cycles_per_flit"]))
+        latencies.append(latency)
+        listed.append({"link": list(d["link"]), "cycles_per_flit": d["cycles_per_flit"], "latency": int(latency[0])})
+    empty = np.zeros(0, np.int64)
+    return {"degraded": listed, "degraded_ports": np.concatenate(ports_of) if ports_of else empty,
+            "degraded_cycles": np.concatenate(cycles) if cycles else empty,
+            "degraded_latency": np.concatenate(latencies) if latencies else empty}
 
 
 def after(net):

@@ -541,14 +541,14 @@ def _resolve(data, problems: _Problems) -> dict:
     return resolved
 
 
-def _resolve_jobs(jobs, traffic, problems: _Problems) -> dict:
+def _resolve_jobs(jobs, traffic_table, problems: _Problems) -> dict:
     """``[jobs.NAME]``: each a traffic table (validated as [traffic] is, problems named jobs.NAME.key) and
     the job's own keys (JOB). A [traffic] table beside them may only hold its defaults (as a resolved
     spec does)."""
     if not isinstance(jobs, dict):
         problems.add("jobs", f"must be a table of jobs ([jobs.NAME]), got {_show(jobs)}")
         return {}
-    if jobs and traffic and traffic != resolve_spec({}, "defaults")["traffic"]:
+    if jobs and traffic_table and traffic_table != resolve_spec({}, "defaults")["traffic"]:
         problems.add("traffic", "with [jobs], each job is its own traffic table: move these keys into the jobs")
     out = {}
     job_keys = {p.name for p in JOB}

@@ -350,8 +350,8 @@ def to_spec(config: dict, base: str = ".") -> tuple[dict, list]:
 
 
 def _shown(config, field):
-    kind, v = config.get(field, (None, value(config, field)))
-    return v if kind != "str" else v
+    """A field's value as the problem lines show it."""
+    return config.get(field, (None, value(config, field)))[1]
 
 
 def import_config(path: str, overrides=(), lenient: bool = False) -> str:

@@ -354,9 +354,7 @@ def size(topo: dict):
 
 def analyze(topo: dict, routing: dict) -> dict:
     """Distances and channel loads computed from the graph itself (_tables.py)."""
-    from ...network import graph_network
     from . import _tables
-
     from .updown import root_of
 
     net = _network(topo, 1)
