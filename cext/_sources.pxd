@@ -221,7 +221,7 @@ cdef inline int pick_plane(Core self, int e, int32_t pid) noexcept nogil:
     the endpoint's random stream (`random`), or the plane whose injection channel has the most
     credits (`least_loaded`; ties go to the first from the key's plane on). With faults, only the planes
     that join e to the packet's destination take part."""
-    cdef int start, k, q, v, best = -1, best_credits = -1, credits
+    cdef int start
     if self.faulty:
         return pick_live_plane(self, e, pid)
     if self.plane_policy == PLANE_RANDOM:
@@ -229,8 +229,17 @@ cdef inline int pick_plane(Core self, int e, int32_t pid) noexcept nogil:
     start = <int>((<uint64_t>self.pkt_key[pid] * <uint64_t>self.P) >> 32)
     if self.plane_policy == PLANE_HASH:
         return start
+    return most_credits(self, e, start, -1)
+
+
+cdef inline int most_credits(Core self, int e, int first, int d) noexcept nogil:
+    """least_loaded: the plane whose injection channel has the most credits, ties to the first from `first`
+    on; d >= 0: among the planes that join e to d only."""
+    cdef int q, k, v, credits, best = -1, best_credits = -1
     for q in range(self.P):
-        k = (start + q) % self.P
+        k = (first + q) % self.P
+        if d >= 0 and not live_plane(self, k, e, d):
+            continue
         credits = 0
         for v in range(self.V):
             credits += self.ep_ovc[(e * self.P + k) * self.V + v].credits
@@ -267,7 +276,7 @@ cdef inline int pick_live_plane(Core self, int e, int32_t pid) noexcept nogil:
     """pick_plane among the planes that join e to packet pid's destination (there is one: a packet for an
     endpoint the faults cut off is dropped at its creation): the j-th of those n, j a fair draw by the
     policy (least_loaded: the most credits among them, ties to the first from the j-th on)."""
-    cdef int d = self.pkts[pid].dest, n = 0, j, k, q, v, first = -1, credits, best = -1, best_credits = -1
+    cdef int d = self.pkts[pid].dest, n = 0, j, k, first = -1
     for k in range(self.P):
         n += live_plane(self, k, e, d)
     if self.plane_policy == PLANE_RANDOM:
@@ -282,16 +291,7 @@ cdef inline int pick_live_plane(Core self, int e, int32_t pid) noexcept nogil:
             j -= 1
     if self.plane_policy != PLANE_LEAST_LOADED:
         return first
-    for q in range(self.P):
-        k = (first + q) % self.P
-        if not live_plane(self, k, e, d):
-            continue
-        credits = 0
-        for v in range(self.V):
-            credits += self.ep_ovc[(e * self.P + k) * self.V + v].credits
-        if credits > best_credits:
-            best, best_credits = k, credits
-    return best
+    return most_credits(self, e, first, d)
 
 
 cdef inline bint live_plane(Core self, int k, int e, int d) noexcept nogil:

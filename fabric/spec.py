@@ -564,12 +564,8 @@ def _resolve_jobs(jobs, traffic_table, problems: _Problems) -> dict:
         if "classes" in part:
             problems.add(f"{where}.classes", "a job is one workload: make each class a job of its own")
             continue
-        try:
-            sub = resolve_spec({"traffic": part}, "job")["traffic"]
-        except SpecError as error:
-            for problem in error.problems:           # "job: traffic.KEY: message"
-                problems.add(f"{where}.{problem.removeprefix('job: traffic.').split(': ', 1)[0]}",
-                             problem.split(": ", 2)[-1].replace("'traffic.", f"'{where}."))
+        sub = _traffic_table(part, where, problems)
+        if sub is None:
             continue
         sub.pop("classes")
         out[name] = {**sub, **own}
@@ -624,12 +620,8 @@ def _resolve_classes(resolved: dict, problems: _Problems) -> None:
         if "classes" in table:
             problems.add(f"{where}.classes", "a class cannot have classes of its own")
             continue
-        try:
-            sub = resolve_spec({"traffic": table}, "class")["traffic"]
-        except SpecError as error:
-            for problem in error.problems:           # "class: traffic.KEY: message"
-                problems.add(f"{where}.{problem.removeprefix('class: traffic.').split(': ', 1)[0]}",
-                             problem.split(": ", 2)[-1].replace("'traffic.", f"'{where}."))
+        sub = _traffic_table(table, where, problems)
+        if sub is None:
             continue
         if sub["pattern"] in CLOSED_LOOP:
             problems.add(f"{where}.pattern", f"{sub['pattern']} runs alone, not as a class")
@@ -637,6 +629,18 @@ def _resolve_classes(resolved: dict, problems: _Problems) -> None:
         sub.pop("classes")
         out[name] = sub
     t["classes"] = out
+
+
+def _traffic_table(table: dict, where: str, problems: _Problems):
+    """A traffic table nested at `where` (a class, a job), resolved as [traffic] is, or None with its problems
+    added under `where` (``where.KEY: message``)."""
+    try:
+        return resolve_spec({"traffic": table}, "nested")["traffic"]
+    except SpecError as error:
+        for problem in error.problems:           # "nested: traffic.KEY: message"
+            problems.add(f"{where}.{problem.removeprefix('nested: traffic.').split(': ', 1)[0]}",
+                         problem.split(": ", 2)[-1].replace("'traffic.", f"'{where}."))
+        return None
 
 
 def _link_bandwidth(table: dict, where: str, problems: _Problems) -> None:

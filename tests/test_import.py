@@ -81,6 +81,8 @@ def test_booksims_syntax(tmp_path):
     ("topology = ring;", "topology = ring: fabric imports mesh, torus, fattree, flatfly, dragonflynew and anynet (not ring)"),
     ("topology = mesh; routing_function = min_adapt;", "routing_function = min_adapt: fabric has no min_adapt on a mesh"),
     ("topology = mesh; routing_function = dor; speculative = 1;", "speculative = 1: fabric has no speculative"),
+    ("topology = flatfly; k = 4; n = 2; c = 1; x = 4; y = 4; xr = 1; yr = 1; routing_function = xyyx;",
+     "routing_function = xyyx: fabric has no xyyx on a flatfly (it maps: ran_min)"),
 ])
 def test_malformed_and_unmapped_configs_are_refused_naming_the_field(tmp_path, text, message):
     with pytest.raises(FabricError) as error:

@@ -227,24 +227,6 @@ def to_spec(config: dict, base: str = ".") -> tuple[dict, list]:
         spec["routing"]["algorithm"] = algorithm
         if topology == "torus":
             spec["routing"]["torus_tie"] = "random"
-    elif topology == "flatfly":
-        # BookSim's on-chip flattened butterfly (flatfly_onchip.cpp): a k x k grid of routers, each joined to
-        # every router of its row and column, c nodes each: fabric's 2-D hyperx
-        x, y, xr, yr = (value(config, f, "int") for f in ("x", "y", "xr", "yr"))
-        if n != 2:
-            cannot("n", "BookSim's flatfly is 2-D (fabric's hyperx takes any number of dimensions)")
-        if (x, y) != (k, k):
-            cannot("x", f"BookSim's flatfly needs x = y = k ({k}) routers a side")
-        if c != xr * yr:
-            cannot("c", f"BookSim's flatfly needs c = xr x yr ({xr} x {yr})")
-        elif c > 1 and any(_flatfly_node(d, x, xr, yr, c) != d for d in range(k * k * c)):
-            cannot("c", "BookSim's flatfly numbers its nodes by xr x yr blocks of the chip (flatfly_transformation); "
-                        "fabric's hyperx numbers them router by router")
-        spec["topology"] = {"kind": "hyperx", "dims": [k, k], "concentration": c}
-        spec["link"]["latency"] = 1
-        if noc and c > 1:
-            cannot("use_noc_latency", "BookSim's flatfly then lengthens a node's channels by its distance from the "
-                                      "router; fabric's endpoint channels take one cycle")
     elif topology == "anynet":
         spec["routing"]["algorithm"] = "ecmp"
         cannot("routing_function", "BookSim's anynet routes each pair over one fixed shortest path (min_anynet); "
