@@ -16,7 +16,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
-from . import registry  # noqa: E402
+from . import faults, registry  # noqa: E402
 from ._find_core import find_core  # noqa: E402
 from .constants import ALLOCATORS, DEST_MODES, PLANE_POLICIES, PROCESSES, ROUTER_KINDS, TORUS_TIES  # noqa: E402
 from .core_config import ROUTING_SETTINGS, CoreConfig, RouterSetup, TrafficClass  # noqa: E402
@@ -137,22 +137,12 @@ def build_network(spec, max_memory: int | None = None, stats: bool = False):
     check_memory(spec, max_memory, stats)
     entry = registry.topologies.get(spec["topology"]["kind"])
     net = entry.func(spec["topology"], spec["link"])
-    from . import faults
-
     return faults.apply(net, spec["faults"]) if faults.active(spec["faults"]) else net
-
-
-def faults_core_arrays(net) -> dict:
-    from .faults import core_arrays
-
-    return core_arrays(net)
 
 
 def compile_routing(net, spec: dict) -> dict:
     """The routing's core settings for the network; on a network with failed links or switches, tables over
     the links that survive (fabric/faults.py)."""
-    from . import faults
-
     algorithm = spec["routing"]["algorithm"]
     if not faults.reroutes(net):
         return registry.routings.get(algorithm).func(net, spec["routing"])
@@ -375,7 +365,7 @@ def prepare(spec: dict, network=None, max_memory: int | None = None, threads: in
         "router_coords": net.router_coords,
         "router_class": net.router_class,
         "dims": np.asarray(net.dims, np.int32),
-        **(faults_core_arrays(net) if "faults" in net.info else {}),
+        **(faults.core_arrays(net) if "faults" in net.info else {}),
         **routing.get("arrays", {}),
         **{k: v for k, v in pattern.items() if k in PATTERN_ARRAYS},
     }

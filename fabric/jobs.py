@@ -136,14 +136,12 @@ def open_loop_results(spec: dict, core, n_endpoints: int, measure: int) -> dict:
 def _class_figures(c: dict, hist, span: int) -> dict:
     """A class's accepted throughput (flits per endpoint per cycle over `span` endpoint-cycles), packets
     and packet latency."""
+    from .traffic._messages import histogram_latency
+
     n = int(c["delivered"])
-    cumulative = np.cumsum(hist) if hist is not None else None
     return {"accepted": round(c["ejected_flits"] / span, 6),
             "packets": {"created": int(c["measured"]), "delivered": n},
-            "latency": {"mean": round(c["sum_packet_latency"] / n, 6) if n else None,
-                        "p50": int(np.searchsorted(cumulative, 0.5 * n)) if n and cumulative is not None else None,
-                        "p99": int(np.searchsorted(cumulative, 0.99 * n)) if n and cumulative is not None else None,
-                        "max": int(c["max_packet_latency"]) if n else None}}
+            "latency": histogram_latency(hist, c["sum_packet_latency"], n, c["max_packet_latency"])}
 
 
 def _add_closed_loop(m, view, job, spec, make_pattern) -> dict:

@@ -65,21 +65,10 @@ def wait_cycle(core, net) -> list:
     return []
 
 
-def _percentile(hist: np.ndarray, n: int, q: float):
-    """Nearest-rank percentile: the smallest latency with at least q*n samples at or below it."""
-    if n == 0:
-        return None
-    rank = max(1, int(np.ceil(q * n)))
-    return int(np.searchsorted(np.cumsum(hist), rank))
-
-
 def _latency(hist, total_sum, n, maximum):
-    return {
-        "mean": round(total_sum / n, 6) if n else None,
-        "p50": _percentile(hist, n, 0.50),
-        "p99": _percentile(hist, n, 0.99),
-        "max": int(maximum) if n else None,
-    }
+    from .traffic._messages import histogram_latency
+
+    return histogram_latency(hist, total_sum, n, maximum)
 
 
 def summarize_workload(spec, net, core, status, wall) -> dict:

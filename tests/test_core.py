@@ -185,7 +185,7 @@ def test_no_traffic():
 
 
 def test_percentile_is_the_nearest_rank():
-    from fabric.statistics import _percentile
+    from fabric.traffic._messages import nearest_rank as _percentile
 
     hist = np.array([0, 3, 0, 5, 1, 1])          # latencies 1, 1, 1, 3, 3, 3, 3, 3, 4, 5 (n = 10)
     assert _percentile(hist, 10, 0.30) == 1      # rank 3

@@ -66,3 +66,19 @@ def latency_summary(values) -> dict:
         return {"mean": None, "p50": None, "p99": None, "max": None}
     return {"mean": round(float(values.mean()), 6), "p50": int(np.percentile(values, 50, method="inverted_cdf")),
             "p99": int(np.percentile(values, 99, method="inverted_cdf")), "max": int(values.max())}
+
+
+def nearest_rank(hist, n: int, q: float):
+    """Nearest-rank percentile of n latencies given as a histogram (bin = cycles): the smallest latency with at
+    least q*n samples at or below it; None without samples."""
+    import numpy as np
+
+    if n == 0 or hist is None:
+        return None
+    return int(np.searchsorted(np.cumsum(hist), max(1, int(np.ceil(q * n)))))
+
+
+def histogram_latency(hist, total_sum, n: int, maximum) -> dict:
+    """{mean, p50, p99, max} of n latencies given as a histogram, their sum and their largest."""
+    return {"mean": round(total_sum / n, 6) if n else None, "p50": nearest_rank(hist, n, 0.50),
+            "p99": nearest_rank(hist, n, 0.99), "max": int(maximum) if n else None}
