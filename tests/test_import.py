@@ -184,3 +184,12 @@ def test_booksims_on_off_source_maps_to_fabrics(tmp_path):
     with pytest.raises(FabricError, match="takes exactly two of burst_alpha, burst_beta and burst_r1"):
         import_config(write(tmp_path, "topology = mesh; routing_function = dor; injection_process = on_off;"
                                       "burst_r1 = 0.5;"))
+
+
+def test_the_pipeline_delays_map_stage_by_stage(tmp_path):
+    cfg = write(tmp_path, "topology = mesh; routing_function = dor; routing_delay = 2; vc_alloc_delay = 3;"
+                          " sw_alloc_delay = 4; st_final_delay = 5;")
+    spec, problems = to_spec(read(cfg))
+    assert problems == []
+    r = spec["router"]
+    assert (r["routing_delay"], r["vc_alloc_delay"], r["sw_alloc_delay"], r["st_delay"]) == (2, 3, 4, 5)
