@@ -78,12 +78,8 @@ def combine(net, spec: dict, make_pattern) -> tuple[dict, list]:
     closed = [name for name, job in jobs.items() if job["pattern"] in CLOSED_LOOP]
     placement = place(jobs, net.n_endpoints)
     if not closed:      # open loop only: a run with its windows, a class per job
-        classes = []
-        for name, job in jobs.items():
-            try:
-                classes.append((job, _open_loop(JobView(net, placement[name]), job, spec, make_pattern, net.n_endpoints)))
-            except FabricError as error:
-                raise FabricError(str(error).replace("traffic.", f"jobs.{name}.", 1)) from None
+        classes = [(job, _named(name, _open_loop, JobView(net, placement[name]), job, spec, make_pattern,
+                                net.n_endpoints)) for name, job in jobs.items()]
         return classes[0][1], classes
     sizes = {jobs[name]["packet_size"] for name in closed}
     if len(sizes) > 1:
@@ -94,17 +90,22 @@ def combine(net, spec: dict, make_pattern) -> tuple[dict, list]:
     classes = [(jobs[closed[0]], {"rate_scale": 0.0})]
     for name, job in jobs.items():
         view = JobView(net, placement[name])
-        try:
-            if name in closed:
-                info[name] = _add_closed_loop(messages, view, job, spec, make_pattern)
-            else:
-                classes.append((job, _open_loop(view, job, spec, make_pattern, net.n_endpoints)))
-                info[name] = {"kind": "open_loop", "class": len(classes) - 1, "offered": job["injection_rate"]}
-        except FabricError as error:
-            raise FabricError(str(error).replace("traffic.", f"jobs.{name}.", 1)) from None
+        if name in closed:
+            info[name] = _named(name, _add_closed_loop, messages, view, job, spec, make_pattern)
+        else:
+            classes.append((job, _named(name, _open_loop, view, job, spec, make_pattern, net.n_endpoints)))
+            info[name] = {"kind": "open_loop", "class": len(classes) - 1, "offered": job["injection_rate"]}
         info[name].update(_describe_job(job, placement[name]))
     workload = {"jobs": list(jobs), "_jobs": info, "flit_bytes": spec["link"]["flit_bytes"]}
     return {"messages": messages, "workload": workload, "summarize": summarize}, classes
+
+
+def _named(name: str, make, *args):
+    """make(*args), its errors naming the job's keys (jobs.NAME.key) rather than the traffic table's."""
+    try:
+        return make(*args)
+    except FabricError as error:
+        raise FabricError(str(error).replace("traffic.", f"jobs.{name}.", 1)) from None
 
 
 def _describe_job(job: dict, endpoints: list) -> dict:

@@ -116,8 +116,10 @@ def read_file(path: str, name: str) -> list:
             shift += 7
             if byte < 0x80:
                 break
-        what = "the GlobalMetadata" if index < 0 else f"node #{index} (after node id {nodes[-1]['id']})" \
-            if nodes else f"node #{index}"
+        if index < 0:
+            what = "the GlobalMetadata"
+        else:
+            what = f"node #{index}" + (f" (after node id {nodes[-1]['id']})" if nodes else "")
         if pos + length > len(data):
             raise FabricError(f"traffic.file: {name}: truncated: {what} at byte {start} is {length} bytes long, "
                               f"but the file ends {len(data) - pos} bytes on")
