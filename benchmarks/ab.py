@@ -29,7 +29,7 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench import case_spec  # noqa: E402
+from bench import run_spec  # noqa: E402
 
 BUILD = """
 import numpy as np, sys
@@ -127,10 +127,7 @@ def main():
     import fabric.build as build
     from fabric.spec import resolve_spec
 
-    name, load = a.case.split("@")
-    spec = resolve_spec({**case_spec(name), "router": {"vcs": 4, "vc_buffer": 8},
-                         "traffic": {"injection_rate": float(load)},
-                         "sim": {"warmup_cycles": a.warmup, "measure_cycles": 10**6, "drain_cycles": 0}})
+    spec = resolve_spec(run_spec(a.case, a.warmup, 10**6))
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="fabric-ab-"))
     try:
         reference = build_reference(a.ref, tmp)

@@ -83,10 +83,10 @@ def machine_speed(n=3_000_000):
     return n / (time.perf_counter() - started) / 1e6
 
 
-def run_case(case, warmup, measure, packet_size, threads, queue, sets=()):
+def run_spec(case: str, warmup: int, measure: int, packet_size: int = 1, sets=()) -> dict:
+    """The spec a case NAME@LOAD runs: its network, the case's own router keys over 4 VCs x 8 flits,
+    then the `--set router.KEY=VALUE` items (TOML values); uniform traffic at LOAD, no drain, seed 1."""
     import tomllib
-
-    import fabric
 
     name, load = case.split("@")
     spec = case_spec(name)
@@ -95,11 +95,17 @@ def run_case(case, warmup, measure, packet_size, threads, queue, sets=()):
         key, value = item.split("=", 1)
         section, field = key.split(".", 1)
         if section != "router":
-            raise SystemExit(f"bench.py: --set {key}: only router keys")
+            raise SystemExit(f"--set {key}: only router keys")
         router[field] = tomllib.loads(f"v = {value}")["v"]
-    spec = {**spec, "router": router,
+    return {**spec, "router": router,
             "traffic": {"injection_rate": float(load), "packet_size": packet_size},
             "sim": {"warmup_cycles": warmup, "measure_cycles": measure, "drain_cycles": 0, "seed": 1}}
+
+
+def run_case(case, warmup, measure, packet_size, threads, queue, sets=()):
+    import fabric
+
+    spec = run_spec(case, warmup, measure, packet_size, sets)
     speed_before = machine_speed()
     started = time.perf_counter()
     result = fabric.simulate(spec, progress=False, **({"threads": threads} if threads > 1 else {})).to_dict()

@@ -22,10 +22,9 @@ import re
 import subprocess
 import sys
 import tempfile
-import tomllib
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from bench import SETS, case_spec  # noqa: E402
+from bench import SETS, run_spec  # noqa: E402
 
 RUN = "import json, sys, fabric; fabric.simulate(json.loads(sys.argv[1]), progress=False)"
 # a run to a given cycle that prints the core's counters (the run method is what valgrind counts)
@@ -52,26 +51,17 @@ def callgrind(args, workdir, name):
 
 def count(k, load, cycles, workdir):
     """Instructions of the core's loop in a run of `cycles` cycles (100 of warm-up), as bench.py sets a case."""
-    spec = {**case_spec(f"torus{k}x{k}x{k}"), "router": {"vcs": 4, "vc_buffer": 8},
-            "traffic": {"injection_rate": load, "packet_size": 1},
-            "sim": {"warmup_cycles": 100, "measure_cycles": cycles - 100, "drain_cycles": 0, "seed": 1}}
+    spec = run_spec(f"torus{k}x{k}x{k}@{load}", 100, cycles - 100)
     return callgrind(["-c", RUN, json.dumps(spec)], workdir, cycles)[0]
 
 
 def case_work(case, cycles, sets, workdir):
     """Instructions per flit-hop, per router traversal and per router-cycle of a bench case between
     cycles[0] and cycles[1] (two runs, to each of them: the difference leaves out the set-up)."""
-    name, load = case.split("@")
-    spec = case_spec(name)
-    router = {"vcs": 4, "vc_buffer": 8, **spec.get("router", {})}
-    for item in sets:
-        key, value = item.split("=", 1)
-        router[key.split(".", 1)[1]] = tomllib.loads(f"v = {value}")["v"]
-    spec = {**spec, "router": router, "traffic": {"injection_rate": float(load), "packet_size": 1},
-            "sim": {"warmup_cycles": 0, "measure_cycles": cycles[1], "drain_cycles": 0, "seed": 1}}
+    spec = run_spec(case, 0, cycles[1], sets=sets)
     runs = []
     for c in cycles:
-        instructions, printed = callgrind(["-c", RUN_TO, json.dumps(spec), str(c)], workdir, f"{name}.{c}")
+        instructions, printed = callgrind(["-c", RUN_TO, json.dumps(spec), str(c)], workdir, f"{case}.{c}")
         runs.append((instructions, json.loads(printed)))
     (i0, c0), (i1, c1) = runs
     hops = c1["flit_hops"] - c0["flit_hops"]

@@ -18,17 +18,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench import case_spec  # noqa: E402
+from bench import run_spec  # noqa: E402
 
 
 def make(case: str, stats: bool):
     import fabric.build as build
     from fabric.spec import resolve_spec
 
-    name, load = case.split("@")
-    spec = resolve_spec({**case_spec(name), "router": {"vcs": 4, "vc_buffer": 8},
-                         "traffic": {"injection_rate": float(load)},
-                         "sim": {"warmup_cycles": 300, "measure_cycles": 10**6, "drain_cycles": 0}})
+    spec = resolve_spec(run_spec(case, 300, 10**6))
     return build.make_core(spec, stats=stats)
 
 
