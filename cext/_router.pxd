@@ -371,6 +371,10 @@ cdef inline int oq_step(Core self, Work *w, int r, int p0, Shape *shape, Count *
                 continue
             prefetch(&self.oq[o * V + in_vc.sel], 1)
             prefetch(&self.oq_port[o], 1)
+            o = p0 + self.vc_port[b]        # and the input port's: the move sends its credit upstream
+            prefetch(&self.port[o], 0)
+            prefetch(&self.pstate[o], 1)
+            prefetch(&self.credit_next[o], 1)
             w.req_vc[n] = b
             n += 1
     for j in range(n):
